@@ -1,0 +1,47 @@
+# Set-up and everyday commands. `make run` and `make test` work on a fresh
+# machine with nothing but Python 3.11: they create .venv and install first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-sqlite lint fmt typecheck openapi migrate seed clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet --editable . --group dev
+	touch $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/techex migrate
+	$(BIN)/techex seed --demo --if-empty
+	$(BIN)/techex serve --host $(HOST) --port $(PORT)
+
+# The whole suite: SQLite always; PostgreSQL when TEST_DATABASE_URL is set or
+# a server answers on 127.0.0.1:5432 (skipped with the reason otherwise).
+test: $(INSTALLED)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check app tests scripts migrations
+	$(BIN)/ruff format --check app tests scripts migrations
+	$(BIN)/mypy
+
+fmt: $(INSTALLED)
+	$(BIN)/ruff check --fix app tests scripts migrations
+	$(BIN)/ruff format app tests scripts migrations
+
+openapi: $(INSTALLED)
+	$(BIN)/techex export-openapi --output openapi.yaml
+
+migrate: $(INSTALLED)
+	$(BIN)/techex migrate
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

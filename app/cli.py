@@ -1,0 +1,90 @@
+"""`techex`: the command-line entry point (serve, migrate, seed, export-openapi)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+
+cli = typer.Typer(help="Technology exchange backend.", no_args_is_help=True)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes.")] = False,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@cli.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Upgrade the database schema (`alembic upgrade head`)."""
+    from app.migrations import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@cli.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set.")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the database holds data.")
+    ] = False,
+) -> None:
+    """Load data: `--demo` loads the demonstration data set (idempotent)."""
+    from app.db import Database
+    from app.seed import load_demo_data
+
+    if not demo:
+        raise typer.BadParameter("say what to load, e.g. --demo")
+
+    async def run() -> str:
+        database = Database.from_url(get_settings().database_url)
+        try:
+            return await load_demo_data(database, only_if_empty=if_empty)
+        finally:
+            await database.dispose()
+
+    typer.echo(asyncio.run(run()))
+
+
+@cli.command("export-openapi")
+def export_openapi(
+    output: Annotated[
+        Path | None, typer.Option(help="File to write; standard output when omitted.")
+    ] = None,
+) -> None:
+    """Write the OpenAPI document as YAML (or JSON when the file name ends in .json)."""
+    from app.api.openapi import render_openapi
+
+    text = render_openapi(json_format=output is not None and output.suffix == ".json")
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)

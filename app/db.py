@@ -1,0 +1,126 @@
+"""Engine, sessions and the unit of work.
+
+One `Database` per process, created in the app lifespan (or by a CLI command).
+Requests get one session each through `get_session`, which commits before the
+response is sent and rolls back on any error.
+
+SQLite notes: the `sqlite3` driver's legacy transaction handling is switched
+off so that SQLAlchemy emits `BEGIN` itself. Write units of work start with
+`BEGIN IMMEDIATE`, which takes the write lock up front: a deferred transaction
+that reads and then writes can fail at once with "database is locked" instead
+of waiting `busy_timeout`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from starlette.requests import Request
+
+SQLITE_WRITE_OPTION = "techex_sqlite_write"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def is_sqlite_url(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    """Create an async engine with the per-database settings this project relies on."""
+    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not is_sqlite_url(url)}
+    if is_sqlite_url(url):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    else:
+        kwargs["pool_size"] = pool_size
+    engine = create_async_engine(url, **kwargs)
+    if is_sqlite_url(url):
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(SQLITE_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """The engine and the two session factories (reading and writing units of work)."""
+
+    def __init__(self, engine: AsyncEngine, bind: AsyncEngine | AsyncConnection | None = None):
+        self.engine = engine
+        target = bind if bind is not None else engine
+        session_options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
+        if isinstance(target, AsyncConnection):
+            # Tests: every session joins the test's outer transaction through a
+            # savepoint, so the real commit/rollback code runs and nothing persists.
+            session_options["join_transaction_mode"] = "create_savepoint"
+            self.reader = async_sessionmaker(bind=target, **session_options)
+            self.writer = self.reader
+        else:
+            self.reader = async_sessionmaker(bind=target, **session_options)
+            writer_bind = target.execution_options(**{SQLITE_WRITE_OPTION: True})
+            self.writer = async_sessionmaker(bind=writer_bind, **session_options)
+
+    @classmethod
+    def from_url(cls, url: str, *, echo: bool = False, pool_size: int = 10) -> Database:
+        return cls(create_engine(url, echo=echo, pool_size=pool_size))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+@asynccontextmanager
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """Yield a session; commit if the body succeeds, roll back if anything fails.
+
+    A failed COMMIT on SQLite can leave the transaction open, so it is rolled
+    back explicitly before the error propagates.
+    """
+    async with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        try:
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: reads use a plain transaction, writes take the write lock."""
+    database: Database = request.app.state.database
+    factory = database.reader if request.method in READ_METHODS else database.writer
+    async with unit_of_work(factory) as session:
+        yield session

@@ -1,0 +1,78 @@
+"""Application factory: routers, middleware, error handlers and the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from app import __version__
+from app.api.openapi import OPENAPI_TAGS, install_openapi
+from app.api.router import api_router, probes_router
+from app.config import Settings, get_settings
+from app.db import Database
+from app.errors import install_error_handlers
+from app.logging import configure_logging
+from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+
+DESCRIPTION = """\
+REST API of the technology supply–demand exchange (*sàn giao dịch công nghệ*).
+
+Institutes and universities list transferable technologies (**offers**),
+enterprises post technology needs (**demands**), intermediaries broker deals,
+and the matching service ranks counterparts and proposes supply–demand
+connection sessions with schedules of one-to-one meetings.
+
+Every error is an RFC 9457 `application/problem+json` document with a stable
+`code` and the `request_id` to quote when reporting it.
+"""
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the ASGI app; `database` lets tests hand in a session factory of their own."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        app.state.database = database or Database.from_url(
+            settings.database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+        )
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.database.dispose()
+
+    app = FastAPI(
+        title="Technology Exchange API",
+        version=__version__,
+        description=DESCRIPTION,
+        contact={"name": "Technology exchange maintainers", "email": "api@techex.example"},
+        license_info={"name": "Apache 2.0", "identifier": "Apache-2.0"},
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "ETag", "Location", "Retry-After"],
+        )
+
+    app.include_router(probes_router)
+    app.include_router(api_router)
+    install_openapi(app)
+    return app

@@ -1,0 +1,146 @@
+"""ASGI middleware: request id + access log + last-resort 500, and the body size limit.
+
+Both are plain ASGI (not `BaseHTTPMiddleware`) so they stream bodies and keep
+context variables intact.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from fastapi import HTTPException
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import PayloadTooLargeError, problem_response
+from app.request_context import reset_request_id, set_request_id
+
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+access_log = structlog.get_logger("techex.access")
+error_log = structlog.get_logger("techex.error")
+
+
+def _incoming_request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_ID_HEADER.encode():
+            candidate: str = value.decode("latin-1")
+            if _SAFE_REQUEST_ID.match(candidate):
+                return candidate
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """Give every request an id, log it once, and turn unhandled exceptions into 500s.
+
+    The 500 body is a problem+json with the request id and nothing about the
+    exception; the traceback goes to the log under the same id.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope)
+        token = set_request_id(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            error_log.exception("unhandled_exception", method=scope["method"], path=scope["path"])
+            if not response_started:
+                response = problem_response(
+                    status=500,
+                    code="InternalServerError",
+                    title="Internal server error",
+                    detail="The server failed to handle the request; quote the request id.",
+                    instance=scope["path"],
+                )
+                await response(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            reset_request_id(token)
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised from `receive`; an HTTPException so the framework's body parser lets it through."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"The request body exceeds the limit of {max_bytes} bytes.")
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._reject(scope, receive, send)
+                return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge(self.max_bytes)
+            return message
+
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if response_started:
+                raise
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            status=PayloadTooLargeError.status,
+            code=PayloadTooLargeError.code,
+            title=PayloadTooLargeError.title,
+            detail=f"The request body exceeds the limit of {self.max_bytes} bytes.",
+            instance=scope["path"],
+        )
+        await response(scope, receive, send)

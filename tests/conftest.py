@@ -1,0 +1,60 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), the app and an HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from app.config import Environment, Settings
+from app.db import Database
+from app.main import create_app
+
+pytest_plugins = ["tests.fixtures.database"]
+
+BASE_URL = "http://testserver"
+
+
+def make_settings(
+    database_url: str = "sqlite+aiosqlite:///:memory:", **overrides: object
+) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment=Environment.TEST,
+        database_url=database_url,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def app(
+    settings: Settings,
+    engine: AsyncEngine,
+    db_connection: AsyncConnection,
+) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, database=Database(engine, bind=db_connection))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        yield http
+
+
+@pytest.fixture
+async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
+    """A session on the test's transaction, for arranging data and reading it back."""
+    database: Database = app.state.database
+    async with database.writer() as db_session:
+        yield db_session

@@ -1,0 +1,36 @@
+"""Settings: the environment is read in one place and unsafe defaults are refused."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from app.config import DEVELOPMENT_SECRET_KEY, Environment, Settings
+
+
+def test_default_secret_refused_in_production() -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(_env_file=None, environment=Environment.PRODUCTION)  # type: ignore[call-arg]
+
+
+def test_private_secret_accepted_in_production() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, environment=Environment.PRODUCTION, secret_key="s" * 48
+    )
+    assert settings.secret_key != DEVELOPMENT_SECRET_KEY
+
+
+def test_short_secret_refused() -> None:
+    with pytest.raises(ValidationError, match="secret_key"):
+        Settings(_env_file=None, secret_key="short")  # type: ignore[call-arg]
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u@db:5432/techex")
+    monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("SEARCH_BACKEND", "meilisearch")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.database_url == "postgresql+asyncpg://u@db:5432/techex"
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.search_backend == "meilisearch"
+    assert not settings.is_sqlite
