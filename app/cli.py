@@ -75,9 +75,7 @@ def seed(
 
 @cli.command("export-openapi")
 def export_openapi(
-    output: Annotated[
-        Path | None, typer.Option(help="File to write; standard output when omitted.")
-    ] = None,
+    output: Annotated[Path | None, typer.Option(help="File to write; standard output when omitted.")] = None,
 ) -> None:
     """Write the OpenAPI document as YAML (or JSON when the file name ends in .json)."""
     from app.api.openapi import render_openapi

@@ -29,6 +29,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from starlette.requests import Request
 
+from app.errors import AppError
+
 SQLITE_WRITE_OPTION = "techex_sqlite_write"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -103,11 +105,18 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """Yield a session; commit if the body succeeds, roll back if anything fails.
 
     A failed COMMIT on SQLite can leave the transaction open, so it is rolled
-    back explicitly before the error propagates.
+    back explicitly before the error propagates. Domain errors marked
+    `keeps_changes` commit first: the refusal itself is the change to keep.
     """
     async with factory() as session:
         try:
             yield session
+        except AppError as error:
+            if error.keeps_changes:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
         except BaseException:
             await session.rollback()
             raise

@@ -31,9 +31,7 @@ log = structlog.get_logger(__name__)
 
 
 class FieldError(BaseModel):
-    loc: list[str | int] = Field(
-        description="Path to the offending input, e.g. `['body', 'email']`."
-    )
+    loc: list[str | int] = Field(description="Path to the offending input, e.g. `['body', 'email']`.")
     msg: str = Field(description="What is wrong, in words.")
     type: str = Field(description="Stable machine-readable error type, e.g. `missing`.")
 
@@ -83,6 +81,9 @@ class AppError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "BadRequest"
     title: ClassVar[str] = "Bad request"
+    # True for refusals that must leave a trace (e.g. revoking a stolen token family):
+    # the unit of work commits what was flushed before the error, then answers with it.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -280,6 +281,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries declaring problem+json bodies for these statuses."""
-    return {
-        status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses
-    }
+    return {status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses}

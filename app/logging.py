@@ -63,3 +63,5 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     root.setLevel(level.upper())
     # Requests are logged once, by RequestContextMiddleware, with the request id.
     logging.getLogger("uvicorn.access").disabled = True
+    # Outgoing HTTP calls (search backend) are not worth a line each.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

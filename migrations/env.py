@@ -8,6 +8,7 @@ that ALTERs become table copies.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Connection
 from app.config import get_settings
 from app.db import create_engine, is_sqlite_url
 from app.models import Base
+from app.models.base import UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,6 +27,13 @@ def _database_url() -> str:
     return str(url) if url else get_settings().database_url
 
 
+def _render_item(type_: str, obj: object, autogen_context: Any) -> str | bool:
+    """Render project column types as plain SQLAlchemy ones, so migrations never import app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(connection: Connection | None, url: str) -> None:
     context.configure(
         connection=connection,
@@ -32,6 +41,7 @@ def _configure(connection: Connection | None, url: str) -> None:
         target_metadata=target_metadata,
         render_as_batch=is_sqlite_url(url),
         compare_type=True,
+        render_item=_render_item,
         literal_binds=connection is None,
     )
 

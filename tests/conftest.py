@@ -18,9 +18,7 @@ pytest_plugins = ["tests.fixtures.database"]
 BASE_URL = "http://testserver"
 
 
-def make_settings(
-    database_url: str = "sqlite+aiosqlite:///:memory:", **overrides: object
-) -> Settings:
+def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **overrides: object) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         environment=Environment.TEST,

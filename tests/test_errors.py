@@ -91,9 +91,7 @@ class TestRequestBodies:
         assert response.status_code == 200
         assert response.json() == {"name": "x", "count": 2}
 
-    async def test_oversized_body_with_length_is_413(
-        self, probe_app: FastAPI, client: AsyncClient
-    ) -> None:
+    async def test_oversized_body_with_length_is_413(self, probe_app: FastAPI, client: AsyncClient) -> None:
         limit = probe_app.state.settings.max_body_bytes
         payload = json.dumps({"name": "x" * limit, "count": 1}).encode()
         response = await client.post(
@@ -102,9 +100,7 @@ class TestRequestBodies:
         body = assert_problem(response, 413, "PayloadTooLarge")
         assert str(limit) in body["detail"]
 
-    async def test_oversized_streamed_body_is_413(
-        self, probe_app: FastAPI, client: AsyncClient
-    ) -> None:
+    async def test_oversized_streamed_body_is_413(self, probe_app: FastAPI, client: AsyncClient) -> None:
         limit = probe_app.state.settings.max_body_bytes
 
         async def chunks():
@@ -128,11 +124,7 @@ class TestServerErrors:
         assert body["request_id"] == "req-db-failure-1"
         assert "table_that_does_not_exist" not in response.text
         assert "Traceback" not in response.text
-        logged = [
-            json.loads(line)
-            for line in capsys.readouterr().out.splitlines()
-            if line.startswith("{")
-        ]
+        logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
         failure = [e for e in logged if e.get("event") == "unhandled_exception"]
         assert failure, "the exception must be logged"
         assert failure[0]["request_id"] == "req-db-failure-1"
@@ -154,11 +146,7 @@ class TestRequestIds:
     ) -> None:
         capsys.readouterr()
         await client.get("/healthz", headers={"X-Request-ID": "log-me"})
-        lines = [
-            json.loads(line)
-            for line in capsys.readouterr().out.splitlines()
-            if line.startswith("{")
-        ]
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
         access = [e for e in lines if e.get("event") == "request"]
         assert len(access) == 1
         entry = access[0]

@@ -11,6 +11,21 @@ from app.errors import PROBLEM_MEDIA_TYPE, Problem
 
 OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "health", "description": "Liveness and readiness probes."},
+    {
+        "name": "auth",
+        "description": (
+            "Registration, OAuth2 password sign-in, rotating refresh tokens, the caller's account."
+        ),
+    },
+    {
+        "name": "organizations",
+        "description": "Enterprises, institutes, universities, intermediaries, government.",
+    },
+    {"name": "members", "description": "An organisation's accounts and invitations."},
+    {"name": "api-keys", "description": "Organisation-scoped keys for integrations (`X-API-Key`)."},
+    {"name": "accounts", "description": "Platform roles, for administrators."},
+    {"name": "mandates", "description": "Clients let intermediaries' brokers act on their behalf."},
+    {"name": "audit", "description": "Who changed what, when, and under which mandate or key."},
 ]
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -41,9 +56,7 @@ def install_openapi(app: FastAPI) -> None:
             "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         )
         for defn in (
-            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            .get("$defs", {})
-            .items()
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
         ):
             components.setdefault(*defn)
         components["Problem"].pop("$defs", None)

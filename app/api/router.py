@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes import health
+from app.api.routes import accounts, audit, auth, health, mandates, organizations
 
 API_PREFIX = "/api/v1"
 
@@ -12,3 +12,10 @@ probes_router = APIRouter()
 probes_router.include_router(health.router)
 
 api_router = APIRouter(prefix=API_PREFIX)
+api_router.include_router(auth.router)
+api_router.include_router(organizations.router)
+api_router.include_router(organizations.members_router)
+api_router.include_router(organizations.keys_router)
+api_router.include_router(accounts.router)
+api_router.include_router(mandates.router)
+api_router.include_router(audit.router)

@@ -1,5 +1,18 @@
 """All tables; importing this module registers every model on `Base.metadata`."""
 
+from app.models.account import Account, ApiKey, Invitation, RefreshToken
+from app.models.audit import AuditEntry
 from app.models.base import Base
+from app.models.mandate import Mandate
+from app.models.organization import Organization
 
-__all__ = ["Base"]
+__all__ = [
+    "Account",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Invitation",
+    "Mandate",
+    "Organization",
+    "RefreshToken",
+]

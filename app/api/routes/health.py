@@ -16,9 +16,7 @@ router = APIRouter(tags=["health"])
 
 
 class Liveness(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"status": "ok", "version": "0.1.0"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "version": "0.1.0"}]})
 
     status: Literal["ok"]
     version: str
@@ -27,9 +25,7 @@ class Liveness(BaseModel):
 class Readiness(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {"status": "ready", "checks": {"database": {"status": "ok", "latency_ms": 0.8}}}
-            ]
+            "examples": [{"status": "ready", "checks": {"database": {"status": "ok", "latency_ms": 0.8}}}]
         }
     )
 

@@ -1,0 +1,52 @@
+"""The audit log, for moderators."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import CurrentPrincipal, SessionDep
+from app.audit import service as audit_service
+from app.audit.schemas import AuditEntryRead, AuditFilters
+from app.errors import problem_responses
+from app.pagination import Page, PageDep
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get(
+    "",
+    summary="Read the audit log",
+    response_model=Page[AuditEntryRead],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_audit_entries(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    record_type: Annotated[str | None, Query(max_length=64, description="e.g. `organization`.")] = None,
+    record_id: Annotated[uuid.UUID | None, Query()] = None,
+    actor_account_id: Annotated[uuid.UUID | None, Query()] = None,
+    actor_organization_id: Annotated[uuid.UUID | None, Query()] = None,
+    since: Annotated[datetime | None, Query(description="From this time (inclusive).")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time.")] = None,
+) -> Page[AuditEntryRead]:
+    """Who changed what and when, newest first, filtered by record or actor."""
+    filters = AuditFilters(
+        record_type=record_type,
+        record_id=record_id,
+        actor_account_id=actor_account_id,
+        actor_organization_id=actor_organization_id,
+        since=since,
+        until=until,
+    )
+    items, total = await audit_service.list_entries(session, principal, filters, page)
+    return Page(
+        items=[AuditEntryRead.model_validate(e) for e in items],
+        total=total,
+        page=page.page,
+        limit=page.limit,
+    )

@@ -1,0 +1,289 @@
+"""Organisations, their members, invitations and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from app.accounts.schemas import (
+    AccountRead,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationRead,
+    MemberUpdate,
+)
+from app.accounts.service import account_service
+from app.api.deps import CurrentPrincipal, SessionDep
+from app.errors import problem_responses
+from app.organizations.schemas import (
+    OrganizationCreate,
+    OrganizationFilters,
+    OrganizationKind,
+    OrganizationRead,
+    OrganizationUpdate,
+    VerificationUpdate,
+)
+from app.organizations.service import organization_service
+from app.pagination import Page, PageDep
+from app.vocabulary import FieldCode
+
+router = APIRouter(prefix="/organizations", tags=["organizations"])
+members_router = APIRouter(prefix="/organizations/{organization_id}", tags=["members"])
+keys_router = APIRouter(prefix="/organizations/{organization_id}/api-keys", tags=["api-keys"])
+
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+
+def _filters(
+    kind: Annotated[OrganizationKind | None, Query(description="Organisation kind.")] = None,
+    country: Annotated[
+        str | None, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")
+    ] = None,
+    verified: Annotated[bool | None, Query(description="Verified by a moderator.")] = None,
+    sector: Annotated[FieldCode | None, Query(description="Has this technology field.")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Part of the name.")] = None,
+) -> OrganizationFilters:
+    return OrganizationFilters(kind=kind, country=country, verified=verified, sector=sector, q=q)
+
+
+@router.get(
+    "",
+    summary="List organisations",
+    response_model=Page[OrganizationRead],
+    responses=problem_responses(422),
+)
+async def list_organizations(
+    session: SessionDep,
+    page: PageDep,
+    filters: Annotated[OrganizationFilters, Depends(_filters)],
+) -> Page[OrganizationRead]:
+    """Public directory of organisations, filtered and paginated."""
+    items, total = await organization_service.list(session, filters, page)
+    return Page(
+        items=[OrganizationRead.model_validate(o) for o in items],
+        total=total,
+        page=page.page,
+        limit=page.limit,
+    )
+
+
+@router.post(
+    "",
+    summary="Create an organisation",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrganizationRead,
+    responses=WRITE_ERRORS,
+)
+async def create_organization(
+    payload: OrganizationCreate, principal: CurrentPrincipal, session: SessionDep
+) -> OrganizationRead:
+    """Moderators register an organisation directly; everyone else registers an account."""
+    return OrganizationRead.model_validate(await organization_service.create(session, principal, payload))
+
+
+@router.get(
+    "/{organization_id}",
+    summary="Get an organisation",
+    response_model=OrganizationRead,
+    responses=problem_responses(404, 422),
+)
+async def get_organization(organization_id: uuid.UUID, session: SessionDep) -> OrganizationRead:
+    """Public profile of one organisation."""
+    return OrganizationRead.model_validate(await organization_service.get(session, organization_id))
+
+
+@router.patch(
+    "/{organization_id}",
+    summary="Update an organisation",
+    response_model=OrganizationRead,
+    responses=WRITE_ERRORS,
+)
+async def update_organization(
+    organization_id: uuid.UUID,
+    payload: OrganizationUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> OrganizationRead:
+    """Change the profile: its members, a broker under mandate, or a moderator."""
+    organization = await organization_service.update(session, principal, organization_id, payload)
+    return OrganizationRead.model_validate(organization)
+
+
+@router.delete(
+    "/{organization_id}",
+    summary="Delete an organisation",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=WRITE_ERRORS,
+)
+async def delete_organization(
+    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> None:
+    """Administrators delete an organisation that has no accounts left."""
+    await organization_service.delete(session, principal, organization_id)
+
+
+@router.put(
+    "/{organization_id}/verification",
+    summary="Verify an organisation",
+    response_model=OrganizationRead,
+    responses=WRITE_ERRORS,
+)
+async def set_verification(
+    organization_id: uuid.UUID,
+    payload: VerificationUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> OrganizationRead:
+    """Moderators mark an organisation's identity as checked (or withdraw it)."""
+    organization = await organization_service.set_verified(
+        session, principal, organization_id, payload.verified
+    )
+    return OrganizationRead.model_validate(organization)
+
+
+@members_router.get(
+    "/members",
+    summary="List members",
+    response_model=Page[AccountRead],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_members(
+    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+) -> Page[AccountRead]:
+    """Accounts of the organisation, for its members and moderators."""
+    items, total = await account_service.list_members(session, principal, organization_id, page)
+    return Page(
+        items=[AccountRead.model_validate(a) for a in items],
+        total=total,
+        page=page.page,
+        limit=page.limit,
+    )
+
+
+@members_router.patch(
+    "/members/{account_id}",
+    summary="Update a member",
+    response_model=AccountRead,
+    responses=WRITE_ERRORS,
+)
+async def update_member(
+    organization_id: uuid.UUID,
+    account_id: uuid.UUID,
+    payload: MemberUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> AccountRead:
+    """Organisation admins change a member's role, admin flag or access."""
+    account = await account_service.update_member(session, principal, organization_id, account_id, payload)
+    return AccountRead.model_validate(account)
+
+
+@members_router.post(
+    "/invitations",
+    summary="Invite a person",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationCreated,
+    responses=WRITE_ERRORS,
+)
+async def create_invitation(
+    organization_id: uuid.UUID,
+    payload: InvitationCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> InvitationCreated:
+    """Organisation admins invite a person; the token, shown once, lets them register into it."""
+    invitation, token = await account_service.invite(session, principal, organization_id, payload)
+    return InvitationCreated(**InvitationRead.model_validate(invitation).model_dump(), token=token)
+
+
+@members_router.get(
+    "/invitations",
+    summary="List invitations",
+    response_model=Page[InvitationRead],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_invitations(
+    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+) -> Page[InvitationRead]:
+    """Invitations of the organisation, newest first, for its admins."""
+    items, total = await account_service.list_invitations(session, principal, organization_id, page)
+    return Page(
+        items=[InvitationRead.model_validate(i) for i in items],
+        total=total,
+        page=page.page,
+        limit=page.limit,
+    )
+
+
+@members_router.delete(
+    "/invitations/{invitation_id}",
+    summary="Revoke an invitation",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=WRITE_ERRORS,
+)
+async def revoke_invitation(
+    organization_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> None:
+    """Organisation admins withdraw an invitation that was not used yet."""
+    await account_service.revoke_invitation(session, principal, organization_id, invitation_id)
+
+
+@keys_router.post(
+    "",
+    summary="Create an API key",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyCreated,
+    responses=WRITE_ERRORS,
+)
+async def create_api_key(
+    organization_id: uuid.UUID,
+    payload: ApiKeyCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> ApiKeyCreated:
+    """Organisation admins create a key for an integration; the key is shown only in this response."""
+    key, plaintext = await account_service.create_api_key(session, principal, organization_id, payload)
+    return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=plaintext)
+
+
+@keys_router.get(
+    "",
+    summary="List API keys",
+    response_model=Page[ApiKeyRead],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_api_keys(
+    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+) -> Page[ApiKeyRead]:
+    """The organisation's keys with their last use; never the secrets."""
+    items, total = await account_service.list_api_keys(session, principal, organization_id, page)
+    return Page(
+        items=[ApiKeyRead.model_validate(k) for k in items],
+        total=total,
+        page=page.page,
+        limit=page.limit,
+    )
+
+
+@keys_router.delete(
+    "/{api_key_id}",
+    summary="Revoke an API key",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=WRITE_ERRORS,
+)
+async def revoke_api_key(
+    organization_id: uuid.UUID,
+    api_key_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> None:
+    """Organisation admins revoke a key; requests with it get 401 from then on."""
+    await account_service.revoke_api_key(session, principal, organization_id, api_key_id)

@@ -1,0 +1,29 @@
+"""Queries on the audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.schemas import AuditFilters
+from app.models import AuditEntry
+from app.pagination import PageParams, paginate
+
+
+async def list_page(
+    session: AsyncSession, filters: AuditFilters, page: PageParams
+) -> tuple[list[AuditEntry], int]:
+    statement = select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id)
+    for column, value in (
+        (AuditEntry.record_type, filters.record_type),
+        (AuditEntry.record_id, filters.record_id),
+        (AuditEntry.actor_account_id, filters.actor_account_id),
+        (AuditEntry.actor_organization_id, filters.actor_organization_id),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)
+    if filters.since is not None:
+        statement = statement.where(AuditEntry.occurred_at >= filters.since)
+    if filters.until is not None:
+        statement = statement.where(AuditEntry.occurred_at < filters.until)
+    return await paginate(session, statement, page)

@@ -1,0 +1,20 @@
+"""Errors of the organisations domain."""
+
+from __future__ import annotations
+
+from app.errors import ConflictError, InvalidInputError, NotFoundError
+
+
+class OrganizationNotFoundError(NotFoundError):
+    code = "OrganizationNotFound"
+    title = "Organisation not found"
+
+
+class OrganizationInUseError(ConflictError):
+    code = "OrganizationInUse"
+    title = "The organisation still has accounts"
+
+
+class ServicesNotAllowedError(InvalidInputError):
+    code = "ServicesNotAllowed"
+    title = "Only intermediaries offer intermediary services"

@@ -1,0 +1,42 @@
+"""Queries on organisations."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Account, Organization
+from app.organizations.schemas import OrganizationFilters
+from app.pagination import PageParams, paginate
+from app.sql import json_array_contains
+
+
+async def get(session: AsyncSession, organization_id: uuid.UUID) -> Organization | None:
+    return await session.get(Organization, organization_id)
+
+
+async def list_page(
+    session: AsyncSession, filters: OrganizationFilters, page: PageParams
+) -> tuple[list[Organization], int]:
+    statement = select(Organization).order_by(Organization.name, Organization.id)
+    if filters.kind is not None:
+        statement = statement.where(Organization.kind == filters.kind.value)
+    if filters.country is not None:
+        statement = statement.where(Organization.country == filters.country.upper())
+    if filters.verified is not None:
+        statement = statement.where(Organization.verified.is_(filters.verified))
+    if filters.sector is not None:
+        dialect = session.get_bind().dialect.name
+        statement = statement.where(json_array_contains(dialect, Organization.sectors, filters.sector.value))
+    if filters.q:
+        statement = statement.where(func.lower(Organization.name).contains(filters.q.lower()))
+    return await paginate(session, statement, page)
+
+
+async def count_accounts(session: AsyncSession, organization_id: uuid.UUID) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(Account).where(Account.organization_id == organization_id)
+    )
+    return int(count or 0)

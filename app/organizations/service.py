@@ -1,0 +1,128 @@
+"""Rules on organisations: who may create, change, verify and delete them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.authorization import actor_for_organization
+from app.accounts.permissions import Permission, Principal
+from app.audit import service as audit
+from app.audit.service import Actor, AuditAction
+from app.errors import PermissionDeniedError
+from app.models import Organization
+from app.models.base import utcnow
+from app.organizations import repository
+from app.organizations.exceptions import (
+    OrganizationInUseError,
+    OrganizationNotFoundError,
+    ServicesNotAllowedError,
+)
+from app.organizations.schemas import (
+    OrganizationCreate,
+    OrganizationFilters,
+    OrganizationKind,
+    OrganizationUpdate,
+)
+from app.pagination import PageParams
+
+RECORD_TYPE = "organization"
+
+
+def _column_values(payload: OrganizationCreate | OrganizationUpdate, *, partial: bool) -> dict[str, Any]:
+    values = payload.model_dump(mode="json", exclude_unset=partial)
+    return values
+
+
+class OrganizationService:
+    async def get(self, session: AsyncSession, organization_id: uuid.UUID) -> Organization:
+        organization = await repository.get(session, organization_id)
+        if organization is None:
+            raise OrganizationNotFoundError()
+        return organization
+
+    async def list(
+        self, session: AsyncSession, filters: OrganizationFilters, page: PageParams
+    ) -> tuple[list[Organization], int]:
+        return await repository.list_page(session, filters, page)
+
+    async def create_unchecked(
+        self, session: AsyncSession, actor: Actor, payload: OrganizationCreate
+    ) -> Organization:
+        """Create without a permission check: for registration, which creates the caller's own."""
+        values = _column_values(payload, partial=False)
+        organization = Organization(**values)
+        session.add(organization)
+        await session.flush()
+        audit.record(session, actor, AuditAction.CREATE, RECORD_TYPE, organization.id, audit.snapshot(values))
+        return organization
+
+    async def create(
+        self, session: AsyncSession, principal: Principal, payload: OrganizationCreate
+    ) -> Organization:
+        """Staff register organisations directly (e.g. surveyed institutes without accounts yet)."""
+        if not principal.has(Permission.CREATE_ORGANIZATIONS):
+            raise PermissionDeniedError("Only moderators create organisations directly; register instead.")
+        return await self.create_unchecked(session, Actor(principal), payload)
+
+    async def update(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        organization_id: uuid.UUID,
+        payload: OrganizationUpdate,
+    ) -> Organization:
+        organization = await self.get(session, organization_id)
+        actor = await actor_for_organization(session, principal, organization_id)
+        values = _column_values(payload, partial=True)
+        kind = values.get("kind", organization.kind)
+        services = values.get("services", organization.services)
+        is_network = values.get("is_network", organization.is_network)
+        if kind != OrganizationKind.INTERMEDIARY and (services or is_network):
+            raise ServicesNotAllowedError.for_field(
+                ["body", "services"],
+                "services and is_network apply to intermediary organisations only",
+                "value_error",
+            )
+        before = {key: getattr(organization, key) for key in values}
+        for key, value in values.items():
+            setattr(organization, key, value)
+        changes = audit.diff(before, values)
+        if changes:
+            organization.updated_at = utcnow()
+            audit.record(session, actor, AuditAction.UPDATE, RECORD_TYPE, organization.id, changes)
+        await session.flush()
+        return organization
+
+    async def set_verified(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        organization_id: uuid.UUID,
+        verified: bool,
+    ) -> Organization:
+        if not principal.has(Permission.VERIFY_ORGANIZATIONS):
+            raise PermissionDeniedError("Only moderators verify organisations.")
+        organization = await self.get(session, organization_id)
+        if organization.verified != verified:
+            changes = audit.diff({"verified": organization.verified}, {"verified": verified})
+            organization.verified = verified
+            organization.verified_at = utcnow() if verified else None
+            audit.record(session, Actor(principal), AuditAction.STATE, RECORD_TYPE, organization.id, changes)
+            await session.flush()
+        return organization
+
+    async def delete(self, session: AsyncSession, principal: Principal, organization_id: uuid.UUID) -> None:
+        if not principal.has(Permission.DELETE_ORGANIZATIONS):
+            raise PermissionDeniedError("Only administrators delete organisations.")
+        organization = await self.get(session, organization_id)
+        if await repository.count_accounts(session, organization_id):
+            raise OrganizationInUseError("Deactivate or move its accounts first.")
+        await session.delete(organization)
+        audit.record(session, Actor(principal), AuditAction.DELETE, RECORD_TYPE, organization_id)
+        await session.flush()
+
+
+organization_service = OrganizationService()

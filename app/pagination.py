@@ -1,0 +1,48 @@
+"""Page-number pagination: `PageParams` in, `Page[T]` out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class PageParams:
+    page: int = 1
+    limit: int = 20
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+def _page_params(
+    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = 20,
+) -> PageParams:
+    return PageParams(page=page, limit=limit)
+
+
+PageDep = Annotated[PageParams, Depends(_page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="Items matching, over all pages.")
+    page: int
+    limit: int
+
+
+async def paginate(session: AsyncSession, statement: Select, params: PageParams) -> tuple[list, int]:
+    """Rows of one page and the total count of the statement (for repositories)."""
+    total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = (await session.scalars(statement.limit(params.limit).offset(params.offset))).all()
+    return list(rows), int(total or 0)
