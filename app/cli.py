@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from app.accounts.permissions import Role
 from app.config import get_settings
+from app.organizations.schemas import OrganizationKind
 
 cli = typer.Typer(help="Technology exchange backend.", no_args_is_help=True)
 
@@ -73,6 +75,52 @@ def seed(
     typer.echo(asyncio.run(run()))
 
 
+@cli.command("create-account")
+def create_account(
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    organization: Annotated[str, typer.Option(help="Organisation name; created when missing.")],
+    role: Annotated[Role, typer.Option(help="Platform role.")] = Role.ADMIN,
+    kind: Annotated[OrganizationKind, typer.Option(help="Kind, when the organisation is created.")] = (
+        OrganizationKind.GOVERNMENT
+    ),
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2, when created.")] = "VN",
+    full_name: Annotated[str, typer.Option(help="The person's name.")] = "Administrator",
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted when omitted."),
+    ] = "",
+) -> None:
+    """Create an account with any platform role (bootstraps the first administrator)."""
+    from app.accounts.service import account_service
+    from app.db import Database, unit_of_work
+    from app.errors import AppError
+    from app.organizations.schemas import OrganizationCreate
+
+    async def run() -> str:
+        database = Database.from_url(get_settings().database_url)
+        try:
+            async with unit_of_work(database.writer) as session:
+                account = await account_service.create_account(
+                    session,
+                    email=email,
+                    password=password,
+                    full_name=full_name,
+                    role=role,
+                    organization=OrganizationCreate(name=organization, kind=kind, country=country),
+                )
+                return f"created {account.role} {account.email} ({account.id})"
+        finally:
+            await database.dispose()
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except AppError as error:
+        typer.echo(f"error: {error.title}: {error.detail or ''}".rstrip(": "), err=True)
+        for field_error in error.errors or []:
+            typer.echo(f"  {field_error.msg}", err=True)
+        raise typer.Exit(code=1) from None
+
+
 @cli.command("export-openapi")
 def export_openapi(
     output: Annotated[Path | None, typer.Option(help="File to write; standard output when omitted.")] = None,
@@ -86,3 +134,7 @@ def export_openapi(
     else:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}", err=True)
+
+
+if __name__ == "__main__":
+    cli()

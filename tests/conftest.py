@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
@@ -56,3 +58,25 @@ async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
     database: Database = app.state.database
     async with database.writer() as db_session:
         yield db_session
+
+
+_DATABASE_PARAM = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgresql)(?:-[^\]]*)?\]")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran on each database, so a skipped PostgreSQL run is visible."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            match = _DATABASE_PARAM.search(getattr(report, "nodeid", ""))
+            if match and getattr(report, "when", "call") in ("call", "setup"):
+                counts[(match.group(1), outcome)] += 1
+    if counts:
+        terminalreporter.section("tests per database")
+        for database in ("sqlite", "postgresql"):
+            parts = [
+                f"{counts[(database, o)]} {o}"
+                for o in ("passed", "failed", "skipped", "error")
+                if counts[(database, o)]
+            ]
+            terminalreporter.write_line(f"{database}: {', '.join(parts) or 'none'}")

@@ -49,7 +49,8 @@ from app.config import Settings
 from app.errors import FieldError, InvalidInputError, PermissionDeniedError
 from app.models import Account, ApiKey, Invitation, Organization, RefreshToken
 from app.models.base import utcnow
-from app.organizations.schemas import OrganizationKind
+from app.organizations import repository as organization_repository
+from app.organizations.schemas import OrganizationCreate, OrganizationKind
 from app.organizations.service import organization_service
 from app.pagination import PageParams
 
@@ -134,6 +135,44 @@ class AccountService:
         )
         tokens = await self._issue_tokens(session, settings, account)
         return RegisteredAccount(account=account, organization=organization, tokens=tokens)
+
+    async def create_account(
+        self,
+        session: AsyncSession,
+        *,
+        email: str,
+        password: str,
+        full_name: str,
+        role: Role,
+        organization: OrganizationCreate,
+    ) -> Account:
+        """Operator bootstrap (`techex create-account`): any role, into an organisation found by name."""
+        email = email.strip().lower()
+        _check_password(password, email, "password")
+        if await repository.get_by_email(session, email) is not None:
+            raise EmailTakenError()
+        existing = await organization_repository.get_by_name(session, organization.name, organization.country)
+        org = existing or await organization_service.create_unchecked(session, Actor.system(), organization)
+        account = Account(
+            organization_id=org.id,
+            email=email,
+            password_hash=hash_password(password),
+            full_name=full_name,
+            role=role.value,
+            is_org_admin=True,
+            is_active=True,
+        )
+        session.add(account)
+        await session.flush()
+        audit.record(
+            session,
+            Actor.system(),
+            AuditAction.CREATE,
+            "account",
+            account.id,
+            audit.snapshot({"email": email, "role": role.value, "organization_id": org.id}),
+        )
+        return account
 
     async def login(
         self,

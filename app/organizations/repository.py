@@ -17,6 +17,15 @@ async def get(session: AsyncSession, organization_id: uuid.UUID) -> Organization
     return await session.get(Organization, organization_id)
 
 
+async def get_by_name(session: AsyncSession, name: str, country: str) -> Organization | None:
+    statement = select(Organization).where(Organization.name == name, Organization.country == country)
+    return (await session.scalars(statement.limit(1))).first()
+
+
+async def count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Organization)) or 0)
+
+
 async def list_page(
     session: AsyncSession, filters: OrganizationFilters, page: PageParams
 ) -> tuple[list[Organization], int]:

@@ -1,0 +1,113 @@
+"""The `techex` command line, run as a user runs it: in a subprocess, on a fresh database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+
+from app.db import Database
+from app.main import create_app
+from tests.conftest import BASE_URL, make_settings
+
+ADMIN_PASSWORD = "quan-tri-he-thong-2026"
+
+
+def techex(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "app.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "INDEX_DIR": str(tmp_path / "index"),
+        "LOG_JSON": "false",
+    }
+
+
+def test_migrate_seed_and_bootstrap_an_admin(cli_env: dict[str, str]) -> None:
+    migrated = techex("migrate", env=cli_env)
+    assert migrated.returncode == 0, migrated.stderr
+    first = techex("seed", "--demo", "--if-empty", env=cli_env)
+    assert first.returncode == 0, first.stderr
+    assert "10 organisations loaded" in first.stdout
+    again = techex("seed", "--demo", "--if-empty", env=cli_env)
+    assert "not empty" in again.stdout
+    forced = techex("seed", "--demo", env=cli_env)
+    assert "0 organisations loaded" in forced.stdout
+
+    weak = techex(
+        "create-account",
+        "--email",
+        "admin@sokhcn.example.vn",
+        "--organization",
+        "Sở Khoa học và Công nghệ Hải Phòng",
+        "--password",
+        "short",
+        env=cli_env,
+    )
+    assert weak.returncode == 1
+    assert "at least 10 characters" in weak.stderr
+
+    created = techex(
+        "create-account",
+        "--email",
+        "Admin@SoKHCN.example.vn",
+        "--organization",
+        "Sở Khoa học và Công nghệ Hải Phòng",
+        env=cli_env,
+        stdin=f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created admin admin@sokhcn.example.vn" in created.stdout
+
+
+async def test_bootstrapped_admin_signs_in_and_administers(cli_env: dict[str, str]) -> None:
+    for args in (("migrate",), ("seed", "--demo")):
+        assert techex(*args, env=cli_env).returncode == 0
+    created = techex(
+        "create-account",
+        "--email",
+        "admin@sokhcn.example.vn",
+        "--organization",
+        "Sở Khoa học và Công nghệ Hải Phòng",
+        "--password",
+        ADMIN_PASSWORD,
+        env=cli_env,
+    )
+    assert created.returncode == 0, created.stderr
+
+    url = cli_env["DATABASE_URL"]
+    app = create_app(make_settings(url), database=Database.from_url(url))
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url=BASE_URL) as http,
+    ):
+        tokens = (
+            await http.post(
+                "/api/v1/auth/token", data={"username": "admin@sokhcn.example.vn", "password": ADMIN_PASSWORD}
+            )
+        ).json()
+        me = (
+            await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        ).json()
+        assert me["account"]["role"] == "admin"
+        assert me["organization"]["kind"] == "government"
+        assert me["organization"]["verified"] is True  # the seeded Department, not a new one
+        audit = await http.get("/api/v1/audit", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert audit.status_code == 200
+        await app.state.database.dispose()

@@ -1,0 +1,316 @@
+"""The permission matrix: every protected endpoint × every kind of caller → the exact status.
+
+Each cell runs in its own savepoint, rolled back afterwards, so the cells see
+the same world and cannot influence each other. A new write endpoint that is
+not listed here fails `test_matrix_covers_every_write_endpoint`; later domains
+add their rows to `MATRIX`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from app.accounts.security import create_access_token
+from tests.helpers import (
+    PASSWORD,
+    Registered,
+    bearer,
+    expect,
+    grant_mandate,
+    join_by_invitation,
+    make_staff,
+    organization_payload,
+    register,
+)
+
+UNAUTHENTICATED = ("anonymous", "expired_token", "tampered_token", "revoked_key")
+PERSONAS = (
+    *UNAUTHENTICATED,
+    "owner_admin",
+    "owner_member",
+    "owner_key",
+    "stranger",
+    "broker_mandated",
+    "broker_unmandated",
+    "moderator",
+    "admin",
+)
+PEOPLE = tuple(p for p in PERSONAS if p not in UNAUTHENTICATED and p != "owner_key")
+
+# Write endpoints anyone may call: their credentials travel in the body.
+PUBLIC_WRITES = {
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
+}
+
+
+@dataclass
+class World:
+    headers: dict[str, dict[str, str]]
+    ids: dict[str, str]
+
+
+def _tamper(token: str, **claims: Any) -> str:
+    """Change the payload of a signed JWT but keep its signature."""
+    header, payload, signature = token.split(".")
+    padded = payload + "=" * (-len(payload) % 4)
+    data = json.loads(base64.urlsafe_b64decode(padded)) | claims
+    forged = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) -> World:
+    owner = await register(client, organization="Công ty Xử lý Nước Hải Phòng")
+    member = await join_by_invitation(client, owner)
+    stranger = await register(client, organization="Công ty Khác")
+    broker = await register(client, kind="intermediary", organization="Trung tâm Môi giới A")
+    other_broker = await register(client, kind="intermediary", organization="Trung tâm Môi giới B")
+    moderator = await make_staff(client, session, "moderator")
+    admin = await make_staff(client, session, "admin")
+    mandate = await grant_mandate(client, owner, broker)
+
+    org_path = f"/api/v1/organizations/{owner.organization_id}"
+    keys = [
+        expect(await client.post(f"{org_path}/api-keys", json={"name": n}, headers=owner.headers), 201)
+        for n in ("live", "revoked", "spare")
+    ]
+    expect(await client.delete(f"{org_path}/api-keys/{keys[1]['id']}", headers=owner.headers), 204)
+    invitation = expect(
+        await client.post(
+            f"{org_path}/invitations", json={"email": "pending@example.vn"}, headers=owner.headers
+        ),
+        201,
+    )
+    empty_org = expect(
+        await client.post(
+            "/api/v1/organizations",
+            json=organization_payload("Viện chưa có tài khoản", "institute"),
+            headers=moderator.headers,
+        ),
+        201,
+    )
+    expired, _ = create_access_token(
+        owner.account["id"], owner.organization["id"], "member", secret=secret, minutes=-1
+    )
+    people: dict[str, Registered] = {
+        "owner_admin": owner,
+        "owner_member": member,
+        "stranger": stranger,
+        "broker_mandated": broker,
+        "broker_unmandated": other_broker,
+        "moderator": moderator,
+        "admin": admin,
+    }
+    headers = {name: person.headers for name, person in people.items()}
+    headers |= {
+        "anonymous": {},
+        "expired_token": bearer(expired),
+        "tampered_token": bearer(_tamper(owner.tokens["access_token"], sub=admin.account_id, role="admin")),
+        "revoked_key": {"X-API-Key": keys[1]["key"]},
+        "owner_key": {"X-API-Key": keys[0]["key"]},
+    }
+    ids = {
+        "owner_org": owner.organization_id,
+        "owner_member": member.account_id,
+        "empty_org": empty_org["id"],
+        "invitation": invitation["id"],
+        "spare_key": keys[2]["id"],
+        "mandate": mandate["id"],
+        "other_broker_org": other_broker.organization_id,
+    }
+    return World(headers=headers, ids=ids)
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    route: str  # the route template, as FastAPI declares it
+    path: Callable[[dict[str, str]], str]
+    allowed: dict[str, int]  # persona → status; everyone else authenticated gets `denied`
+    denied: int = 403
+    body: Callable[[dict[str, str]], Any] | None = None
+
+    def expected(self, persona: str) -> int:
+        if persona in UNAUTHENTICATED:
+            return 401
+        return self.allowed.get(persona, self.denied)
+
+
+def _only(status: int, *personas: str) -> dict[str, int]:
+    return dict.fromkeys(personas, status)
+
+
+MATRIX: list[Row] = [
+    Row(
+        "POST",
+        "/api/v1/organizations",
+        lambda i: "/api/v1/organizations",
+        _only(201, "moderator", "admin"),
+        body=lambda i: organization_payload("Trường Đại học Mới", "university"),
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/organizations/{organization_id}",
+        lambda i: f"/api/v1/organizations/{i['owner_org']}",
+        _only(200, "owner_admin", "owner_member", "owner_key", "broker_mandated", "moderator", "admin"),
+        body=lambda i: {"website": "https://changed.example.vn/"},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/organizations/{organization_id}",
+        lambda i: f"/api/v1/organizations/{i['empty_org']}",
+        _only(204, "admin"),
+    ),
+    Row(
+        "PUT",
+        "/api/v1/organizations/{organization_id}/verification",
+        lambda i: f"/api/v1/organizations/{i['owner_org']}/verification",
+        _only(200, "moderator", "admin"),
+        body=lambda i: {"verified": True},
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/organizations/{organization_id}/members/{account_id}",
+        lambda i: f"/api/v1/organizations/{i['owner_org']}/members/{i['owner_member']}",
+        _only(200, "owner_admin", "admin"),
+        body=lambda i: {"is_org_admin": True},
+    ),
+    Row(
+        "POST",
+        "/api/v1/organizations/{organization_id}/invitations",
+        lambda i: f"/api/v1/organizations/{i['owner_org']}/invitations",
+        _only(201, "owner_admin", "admin"),
+        body=lambda i: {"email": "matrix-invite@example.vn"},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/organizations/{organization_id}/invitations/{invitation_id}",
+        lambda i: f"/api/v1/organizations/{i['owner_org']}/invitations/{i['invitation']}",
+        _only(204, "owner_admin", "admin"),
+    ),
+    Row(
+        "POST",
+        "/api/v1/organizations/{organization_id}/api-keys",
+        lambda i: f"/api/v1/organizations/{i['owner_org']}/api-keys",
+        _only(201, "owner_admin", "admin"),
+        body=lambda i: {"name": "matrix"},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/organizations/{organization_id}/api-keys/{api_key_id}",
+        lambda i: f"/api/v1/organizations/{i['owner_org']}/api-keys/{i['spare_key']}",
+        _only(204, "owner_admin", "admin"),
+    ),
+    Row(
+        "PUT",
+        "/api/v1/accounts/{account_id}/role",
+        lambda i: f"/api/v1/accounts/{i['owner_member']}/role",
+        _only(200, "admin"),
+        body=lambda i: {"role": "moderator"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/mandates",
+        lambda i: "/api/v1/mandates",
+        _only(201, "owner_admin", "owner_member"),
+        body=lambda i: {
+            "broker_organization_id": i["other_broker_org"],
+            "client_organization_id": i["owner_org"],
+        },
+    ),
+    Row(
+        "POST",
+        "/api/v1/mandates/{mandate_id}/revoke",
+        lambda i: f"/api/v1/mandates/{i['mandate']}/revoke",
+        {
+            **_only(200, "owner_admin", "owner_member", "broker_mandated", "moderator", "admin"),
+            **_only(404, "stranger", "broker_unmandated"),
+        },
+    ),
+    Row(
+        "POST",
+        "/api/v1/auth/me/password",
+        lambda i: "/api/v1/auth/me/password",
+        _only(204, *PEOPLE),
+        body=lambda i: {"current_password": PASSWORD, "new_password": "mat-khau-moi-cua-ma-tran"},
+    ),
+    # Reads that are not public.
+    Row(
+        "GET",
+        "/api/v1/organizations/{organization_id}/members",
+        lambda i: f"/api/v1/organizations/{i['owner_org']}/members",
+        _only(200, "owner_admin", "owner_member", "owner_key", "moderator", "admin"),
+    ),
+    Row(
+        "GET",
+        "/api/v1/organizations/{organization_id}/invitations",
+        lambda i: f"/api/v1/organizations/{i['owner_org']}/invitations",
+        _only(200, "owner_admin", "admin"),
+    ),
+    Row(
+        "GET",
+        "/api/v1/organizations/{organization_id}/api-keys",
+        lambda i: f"/api/v1/organizations/{i['owner_org']}/api-keys",
+        _only(200, "owner_admin", "admin"),
+    ),
+    Row("GET", "/api/v1/audit", lambda i: "/api/v1/audit", _only(200, "moderator", "admin")),
+    Row(
+        "GET",
+        "/api/v1/mandates/{mandate_id}",
+        lambda i: f"/api/v1/mandates/{i['mandate']}",
+        _only(200, "owner_admin", "owner_member", "owner_key", "broker_mandated", "moderator", "admin"),
+        denied=404,
+    ),
+    Row("GET", "/api/v1/mandates", lambda i: "/api/v1/mandates", _only(200, *PEOPLE, "owner_key")),
+    Row("GET", "/api/v1/auth/me", lambda i: "/api/v1/auth/me", _only(200, *PEOPLE)),
+]
+
+
+def test_matrix_covers_every_write_endpoint(app: FastAPI) -> None:
+    writes = {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+        if method in {"POST", "PUT", "PATCH", "DELETE"}
+    }
+    covered = {(row.method, row.route) for row in MATRIX} | PUBLIC_WRITES
+    assert writes - covered == set(), "write endpoints missing from the permission matrix"
+
+
+async def test_permission_matrix(
+    client: AsyncClient, session: AsyncSession, db_connection: AsyncConnection, settings: Any
+) -> None:
+    world = await _build_world(client, session, settings.secret_key)
+    mismatches = []
+    for row in MATRIX:
+        path = row.path(world.ids)
+        for persona in PERSONAS:
+            savepoint = await db_connection.begin_nested()
+            try:
+                response = await client.request(
+                    row.method,
+                    path,
+                    headers=world.headers[persona],
+                    json=row.body(world.ids) if row.body else None,
+                )
+            finally:
+                await savepoint.rollback()
+            expected = row.expected(persona)
+            if response.status_code != expected:
+                got = f"{response.status_code} != {expected} ({response.text[:120]})"
+                mismatches.append(f"{row.method} {row.route} as {persona}: {got}")
+            if response.status_code >= 400:
+                assert response.headers["content-type"] == "application/problem+json"
+    assert not mismatches, "\n".join(mismatches)
