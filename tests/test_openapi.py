@@ -33,6 +33,20 @@ def test_every_operation_has_summary_description_and_problem_errors() -> None:
                     assert list(response["content"]) == ["application/problem+json"], where
 
 
+def test_every_body_has_an_example() -> None:
+    schema = _generated()
+    components = schema["components"]["schemas"]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            bodies = [("request", operation.get("requestBody", {}))]
+            bodies += [(status, r) for status, r in operation["responses"].items() if status.startswith("2")]
+            for which, body in bodies:
+                for media_type, media in body.get("content", {}).items():
+                    ref = media.get("schema", {}).get("$ref", "")
+                    declared = components.get(ref.rsplit("/", 1)[-1], {}).get("examples")
+                    assert media.get("example") or declared, f"{method.upper()} {path} {which} {media_type}"
+
+
 def test_api_metadata() -> None:
     info = _generated()["info"]
     for key in ("title", "version", "description", "contact", "license"):

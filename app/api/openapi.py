@@ -36,6 +36,49 @@ def _problem_content() -> dict[str, Any]:
     return {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF, "example": example}}
 
 
+_PRIMITIVE_EXAMPLES: dict[str, Any] = {"integer": 1, "number": 1.0, "boolean": True, "string": "text"}
+
+
+def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> Any:
+    """An example for a schema, composed from the examples its parts declare."""
+    if depth > 8:
+        return None
+    if "examples" in schema:
+        return schema["examples"][0]
+    if "example" in schema:
+        return schema["example"]
+    if "$ref" in schema:
+        return _example(components[schema["$ref"].rsplit("/", 1)[-1]], components, depth + 1)
+    if "default" in schema and schema["default"] is not None:
+        return schema["default"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = [o for o in schema.get(key, []) if o.get("type") != "null"]
+        if options:
+            return _example(options[0], components, depth + 1)
+    if schema.get("type") == "array":
+        return [_example(schema.get("items", {}), components, depth + 1)]
+    if schema.get("type") == "object" or "properties" in schema:
+        return {
+            name: _example(prop, components, depth + 1) for name, prop in schema.get("properties", {}).items()
+        }
+    if "enum" in schema:
+        return schema["enum"][0]
+    return _PRIMITIVE_EXAMPLES.get(schema.get("type", ""))
+
+
+def _add_composed_examples(schema: dict[str, Any]) -> None:
+    """Give every request and success response body an example, so clients see realistic shapes."""
+    components = schema.get("components", {}).get("schemas", {})
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            bodies = [operation.get("requestBody", {})]
+            bodies += [r for s, r in operation.get("responses", {}).items() if s.startswith("2")]
+            for body in bodies:
+                for media in body.get("content", {}).values():
+                    if "example" not in media and "schema" in media:
+                        media["example"] = _example(media["schema"], components)
+
+
 def install_openapi(app: FastAPI) -> None:
     """Declare every 4xx/5xx response as `application/problem+json` with the `Problem` schema."""
 
@@ -69,6 +112,7 @@ def install_openapi(app: FastAPI) -> None:
                             response["description"] = "Validation error"
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
+        _add_composed_examples(schema)
         app.openapi_schema = schema
         return schema
 

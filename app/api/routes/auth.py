@@ -47,6 +47,18 @@ async def register(payload: RegisterRequest, session: SessionDep, settings: Sett
     summary="Sign in (OAuth2 password flow)",
     response_model=TokenPair,
     responses=problem_responses(401, 422, 429),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "example": {
+                        "username": "an.nguyen@rimf.example.vn",
+                        "password": "nuoc-sach-cho-nong-thon-2026",
+                    }
+                }
+            }
+        }
+    },
 )
 async def create_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
