@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,9 +14,11 @@ from app import __version__
 from app.accounts.throttle import LoginThrottle
 from app.api.openapi import OPENAPI_TAGS, install_openapi
 from app.api.router import api_router, probes_router
+from app.background import run_periodically
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers
+from app.listings.service import listing_service
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 
@@ -44,9 +48,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             echo=settings.database_echo,
             pool_size=settings.database_pool_size,
         )
+        sweeper = None
+        if settings.expiry_sweep_seconds:
+            sweeper = asyncio.create_task(
+                run_periodically(
+                    app.state.database, settings.expiry_sweep_seconds, "expire_listings", listing_service.expire_due
+                )
+            )
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             if owned:
                 await app.state.database.dispose()
 

@@ -25,6 +25,7 @@ def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **override
         _env_file=None,  # type: ignore[call-arg]
         environment=Environment.TEST,
         database_url=database_url,
+        expiry_sweep_seconds=0,
         **overrides,  # type: ignore[arg-type]
     )
 

@@ -115,3 +115,65 @@ async def grant_mandate(client: AsyncClient, client_org: Registered, broker: Reg
         ),
         201,
     )
+
+
+def offer_payload(**overrides: Any) -> dict[str, Any]:
+    return {
+        "language": "vi",
+        "title": "Vật liệu lọc nano mangan oxit xử lý asen trong nước sinh hoạt",
+        "summary": "Vật liệu hấp phụ asen, sắt và mangan cho trạm cấp nước sạch nông thôn.",
+        "description": "Cát thạch anh phủ mangan oxit kích thước nano; thử nghiệm tại Hải Phòng.",
+        "translations": {
+            "en": {
+                "title": "Nano manganese-oxide filter media removing arsenic from drinking water",
+                "summary": "Adsorbent media for arsenic, iron and manganese in rural water supply.",
+            }
+        },
+        "field": "environment",
+        "concepts": ["arsenic-removal", "filter-media"],
+        "transfer_types": ["licence"],
+        "trl": 7,
+        "ip_status": "utility_solution_granted",
+        "price_min": "150000000",
+        "price_max": "400000000",
+        **overrides,
+    }
+
+
+def demand_payload(**overrides: Any) -> dict[str, Any]:
+    return {
+        "language": "vi",
+        "title": "Cần công nghệ xử lý nước thải chế biến thủy sản",
+        "summary": "Nhà máy chế biến thủy sản 500 m³/ngày cần hệ thống xử lý nước thải đạt cột A.",
+        "field": "environment",
+        "concepts": ["wastewater-treatment"],
+        "transfer_types": ["turnkey_equipment"],
+        "min_trl": 6,
+        "budget_min": "2000000000",
+        "budget_max": "5000000000",
+        **overrides,
+    }
+
+
+async def create_listing(
+    client: AsyncClient,
+    owner: Registered,
+    kind: str = "offer",
+    *,
+    status: str = "draft",
+    moderator: Registered | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A listing of `owner`, taken through the lifecycle to `status` (draft, submitted, published)."""
+    payload = offer_payload(**overrides) if kind == "offer" else demand_payload(**overrides)
+    listing = expect(await client.post(f"/api/v1/{kind}s", json=payload, headers=owner.headers), 201)
+    if status in ("submitted", "published"):
+        listing = expect(
+            await client.post(f"/api/v1/{kind}s/{listing['id']}/submit", headers=owner.headers), 200
+        )
+    if status == "published":
+        assert moderator is not None, "publishing needs a moderator"
+        listing = expect(
+            await client.post(f"/api/v1/{kind}s/{listing['id']}/publish", headers=moderator.headers), 200
+        )
+    return listing

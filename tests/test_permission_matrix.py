@@ -24,10 +24,13 @@ from tests.helpers import (
     PASSWORD,
     Registered,
     bearer,
+    create_listing,
+    demand_payload,
     expect,
     grant_mandate,
     join_by_invitation,
     make_staff,
+    offer_payload,
     organization_payload,
     register,
 )
@@ -120,7 +123,14 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
         "revoked_key": {"X-API-Key": keys[1]["key"]},
         "owner_key": {"X-API-Key": keys[0]["key"]},
     }
+    listings = {}
+    for kind in ("offer", "demand"):
+        for status in ("draft", "submitted", "published"):
+            listing = await create_listing(client, owner, kind, status=status, moderator=moderator)
+            listings[f"{kind}_{status}"] = listing["id"]
+            listings[f"{kind}_{status}_etag"] = f'"{listing["version"]}"'
     ids = {
+        **listings,
         "owner_org": owner.organization_id,
         "owner_member": member.account_id,
         "empty_org": empty_org["id"],
@@ -141,10 +151,12 @@ class Row:
     denied: int = 403
     body: Callable[[dict[str, str]], Any] | None = None
 
+    headers: Callable[[dict[str, str]], dict[str, str]] | None = None
+
     def expected(self, persona: str) -> int:
-        if persona in UNAUTHENTICATED:
-            return 401
-        return self.allowed.get(persona, self.denied)
+        if persona in self.allowed:
+            return self.allowed[persona]
+        return 401 if persona in UNAUTHENTICATED else self.denied
 
 
 def _only(status: int, *personas: str) -> dict[str, int]:
@@ -277,6 +289,71 @@ MATRIX: list[Row] = [
 ]
 
 
+OWNER_SIDE = ("owner_admin", "owner_member", "owner_key", "broker_mandated")
+STAFF = ("moderator", "admin")
+
+
+def _listing_rows(kind: str) -> list[Row]:
+    """Offers and demands follow the same rules; one set of rows per kind."""
+    base = f"/api/v1/{kind}s"
+    item = f"{base}/{{{kind}_id}}"
+    payload = offer_payload if kind == "offer" else demand_payload
+
+    def at(status: str, action: str = "") -> Callable[[dict[str, str]], str]:
+        return lambda i: f"{base}/{i[f'{kind}_{status}']}{action}"
+
+    def if_match(status: str) -> Callable[[dict[str, str]], dict[str, str]]:
+        return lambda i: {"If-Match": i[f"{kind}_{status}_etag"]}
+
+    hidden = _only(404, "stranger", "broker_unmandated")
+    return [
+        Row(
+            "POST",
+            base,
+            lambda i: base,
+            _only(201, *OWNER_SIDE, *STAFF),
+            body=lambda i: payload(organization_id=i["owner_org"]),
+        ),
+        Row(
+            "PATCH",
+            item,
+            at("published"),
+            _only(200, *OWNER_SIDE, *STAFF),
+            body=lambda i: {"summary": "Tóm tắt đã được cập nhật cho ma trận quyền."},
+            headers=if_match("published"),
+        ),
+        Row(
+            "DELETE",
+            item,
+            at("draft"),
+            {**_only(204, *OWNER_SIDE, *STAFF), **hidden},
+            headers=if_match("draft"),
+        ),
+        Row("POST", f"{item}/submit", at("draft", "/submit"), {**_only(200, *OWNER_SIDE, *STAFF), **hidden}),
+        Row("POST", f"{item}/publish", at("submitted", "/publish"), _only(200, *STAFF)),
+        Row(
+            "POST",
+            f"{item}/reject",
+            at("submitted", "/reject"),
+            _only(200, *STAFF),
+            body=lambda i: {"reason": "Thiếu thông tin sở hữu trí tuệ."},
+        ),
+        Row("POST", f"{item}/withdraw", at("published", "/withdraw"), _only(200, *OWNER_SIDE, *STAFF)),
+        Row("POST", f"{item}/renew", at("published", "/renew"), _only(200, *OWNER_SIDE, *STAFF)),
+        # An unpublished listing is invisible outside its owner side, signed in or not.
+        Row(
+            "GET",
+            item,
+            at("draft"),
+            {**_only(200, *OWNER_SIDE, *STAFF), **hidden, "anonymous": 404},
+            denied=404,
+        ),
+    ]
+
+
+MATRIX += _listing_rows("offer") + _listing_rows("demand")
+
+
 def test_matrix_covers_every_write_endpoint(app: FastAPI) -> None:
     writes = {
         (method, route.path)
@@ -302,7 +379,7 @@ async def test_permission_matrix(
                 response = await client.request(
                     row.method,
                     path,
-                    headers=world.headers[persona],
+                    headers={**world.headers[persona], **(row.headers(world.ids) if row.headers else {})},
                     json=row.body(world.ids) if row.body else None,
                 )
             finally:

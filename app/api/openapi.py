@@ -26,6 +26,12 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "accounts", "description": "Platform roles, for administrators."},
     {"name": "mandates", "description": "Clients let intermediaries' brokers act on their behalf."},
     {"name": "audit", "description": "Who changed what, when, and under which mandate or key."},
+    {"name": "taxonomy", "description": "Technology fields, sub-fields and keyword concepts (vi / en / ja)."},
+    {
+        "name": "offers",
+        "description": "Technology offers (supply): transferable results, patents, know-how, equipment.",
+    },
+    {"name": "demands", "description": "Technology demands: enterprises' needs."},
 ]
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}

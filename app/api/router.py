@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes import accounts, audit, auth, health, mandates, organizations
+from app.api.routes import accounts, audit, auth, health, listings, mandates, organizations, taxonomy
 
 API_PREFIX = "/api/v1"
 
@@ -19,3 +19,6 @@ api_router.include_router(organizations.keys_router)
 api_router.include_router(accounts.router)
 api_router.include_router(mandates.router)
 api_router.include_router(audit.router)
+api_router.include_router(taxonomy.router)
+api_router.include_router(listings.offers_router)
+api_router.include_router(listings.demands_router)

@@ -3,6 +3,7 @@
 from app.models.account import Account, ApiKey, Invitation, RefreshToken
 from app.models.audit import AuditEntry
 from app.models.base import Base
+from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
 from app.models.organization import Organization
 
@@ -11,8 +12,11 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "IdempotencyRecord",
     "Invitation",
+    "Listing",
     "Mandate",
     "Organization",
+    "ReferenceCounter",
     "RefreshToken",
 ]

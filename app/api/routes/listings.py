@@ -1,0 +1,331 @@
+"""Technology offers and demands: browse, read, create, change, and move through the lifecycle.
+
+Both resources share one set of handlers, built by `listing_router` for each kind.
+"""
+
+# No `from __future__ import annotations`: the handlers are built in a closure, and
+# FastAPI must resolve their annotations (the per-kind schemas) at runtime.
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from app.accounts.permissions import Principal
+from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
+from app.errors import problem_responses
+from app.idempotency.service import REPLAY_HEADER, StoredResponse, fingerprint, run_once
+from app.listings.schemas import (
+    DemandCreate,
+    DemandRead,
+    DemandUpdate,
+    IpStatus,
+    ListingFilters,
+    ListingKind,
+    ListingSort,
+    ListingStatus,
+    OfferCreate,
+    OfferRead,
+    OfferUpdate,
+    Rejection,
+    Renewal,
+    TransferType,
+)
+from app.listings.service import etag, listing_service, present
+from app.organizations.schemas import OrganizationKind
+from app.pagination import Page, PageDep
+from app.vocabulary import FieldCode, Language
+
+IfMatch = Annotated[
+    str | None, Header(description="The `ETag` of the version you read; required to change or delete.")
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200, description="Retry-safe creation: the same key and body replay the first response."
+    ),
+]
+
+
+def _filters(
+    field: Annotated[FieldCode | None, Query(description="Technology field.")] = None,
+    concept: Annotated[str | None, Query(max_length=64, description="Taxonomy concept id.")] = None,
+    trl_min: Annotated[
+        int | None, Query(ge=1, le=9, description="Lowest TRL (offers) / minimum TRL (demands).")
+    ] = None,
+    trl_max: Annotated[int | None, Query(ge=1, le=9, description="Highest TRL.")] = None,
+    ip_status: Annotated[IpStatus | None, Query()] = None,
+    transfer_type: Annotated[TransferType | None, Query()] = None,
+    owner_kind: Annotated[
+        OrganizationKind | None, Query(description="Kind of the owning organisation.")
+    ] = None,
+    organization_id: Annotated[uuid.UUID | None, Query(description="Owning organisation.")] = None,
+    country: Annotated[
+        str | None, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")
+    ] = None,
+    province: Annotated[str | None, Query(max_length=128)] = None,
+    language: Annotated[Language | None, Query(description="Original language.")] = None,
+    status: Annotated[
+        ListingStatus | None,
+        Query(description="Public callers see published listings; owners also their own; moderators all."),
+    ] = None,
+    proposed_for_city: Annotated[
+        bool | None, Query(description="Offers proposed for transfer in the city.")
+    ] = None,
+    created_from: Annotated[datetime | None, Query()] = None,
+    created_to: Annotated[datetime | None, Query()] = None,
+    updated_from: Annotated[datetime | None, Query()] = None,
+    updated_to: Annotated[datetime | None, Query()] = None,
+    sort: Annotated[ListingSort, Query(description="Sort order.")] = ListingSort.NEWEST,
+) -> ListingFilters:
+    return ListingFilters(
+        field=field,
+        concept=concept,
+        trl_min=trl_min,
+        trl_max=trl_max,
+        ip_status=ip_status,
+        transfer_type=transfer_type,
+        owner_kind=owner_kind,
+        organization_id=organization_id,
+        country=country,
+        province=province,
+        language=language,
+        status=status,
+        proposed_for_city=proposed_for_city,
+        created_from=created_from,
+        created_to=created_to,
+        updated_from=updated_from,
+        updated_to=updated_to,
+        sort=sort,
+    )
+
+
+FiltersDep = Annotated[ListingFilters, Depends(_filters)]
+READ_ERRORS = problem_responses(404, 422)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: ListingKind
+    noun: str
+    create: type[OfferCreate] | type[DemandCreate]
+    update: type[OfferUpdate] | type[DemandUpdate]
+    read: type[OfferRead] | type[DemandRead]
+
+
+def _with_etag(body: OfferRead | DemandRead, response: Response) -> OfferRead | DemandRead:
+    response.headers["ETag"] = f'"{body.version}"'
+    return body
+
+
+def listing_router(spec: KindSpec) -> APIRouter:
+    """The endpoints of one listing kind; offers and demands differ only in their schemas."""
+    kind, noun = spec.kind, spec.noun
+    plural = f"{noun}s"
+    router = APIRouter(prefix=f"/{plural}", tags=[plural])
+    create_schema, update_schema, read_schema = spec.create, spec.update, spec.read
+    a_noun = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+    @router.get("", summary=f"Browse {plural}", response_model=Page[read_schema], responses=READ_ERRORS)  # type: ignore[valid-type]
+    async def browse_listings(
+        session: SessionDep, principal: OptionalPrincipal, filters: FiltersDep, page: PageDep
+    ) -> Page[Any]:
+        """Filter, sort and paginate; the public sees published listings within their validity."""
+        rows, total = await listing_service.list(session, principal, kind, filters, page)
+        items = [present(listing, owner, principal) for listing, owner in rows]
+        return Page(items=items, total=total, page=page.page, limit=page.limit)
+
+    @router.post(
+        "",
+        summary=f"Create {a_noun}",
+        status_code=status.HTTP_201_CREATED,
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
+    async def create_listing(
+        request: Request,
+        payload: Annotated[create_schema, Body()],  # type: ignore[valid-type]
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        """Create a draft owned by the caller's organisation (or a client's, under mandate)."""
+
+        async def produce() -> StoredResponse:
+            listing, owner = await listing_service.create(session, principal, kind, payload)
+            body = present(listing, owner, principal)
+            return StoredResponse(
+                status_code=201,
+                body=body.model_dump(mode="json"),
+                headers={"ETag": etag(listing), "Location": f"{request.url.path}/{listing.id}"},
+            )
+
+        stored = await run_once(
+            session,
+            scope=_idempotency_scope(principal),
+            key=idempotency_key,
+            request_fingerprint=fingerprint(
+                "POST",
+                request.url.path,
+                payload.model_dump(mode="json"),  # type: ignore[attr-defined]
+            ),
+            produce=produce,
+        )
+        headers = {**stored.headers, **({REPLAY_HEADER: "true"} if stored.replayed else {})}
+        return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+
+    @router.get(f"/{{{noun}_id}}", summary=f"Get {a_noun}", response_model=read_schema, responses=READ_ERRORS)
+    async def get_listing(
+        listing_id: Annotated[uuid.UUID, _path(noun)],
+        response: Response,
+        session: SessionDep,
+        principal: OptionalPrincipal,
+    ) -> OfferRead | DemandRead:
+        """One listing with its `ETag`; unpublished ones only for their owner side and moderators."""
+        listing, owner = await listing_service.get_for_viewer(session, principal, kind, listing_id)
+        return _with_etag(present(listing, owner, principal), response)
+
+    @router.patch(
+        f"/{{{noun}_id}}", summary=f"Update {a_noun}", response_model=read_schema, responses=WRITE_ERRORS
+    )
+    async def update_listing(
+        listing_id: Annotated[uuid.UUID, _path(noun)],
+        payload: Annotated[update_schema, Body()],  # type: ignore[valid-type]
+        response: Response,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        if_match: IfMatch = None,
+    ) -> OfferRead | DemandRead:
+        """Change fields; `If-Match` must carry the current `ETag` (412 when stale, 428 when missing)."""
+        listing, owner = await listing_service.update(session, principal, kind, listing_id, payload, if_match)
+        return _with_etag(present(listing, owner, principal), response)
+
+    @router.delete(
+        f"/{{{noun}_id}}",
+        summary=f"Delete {a_noun}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses=WRITE_ERRORS,
+    )
+    async def delete_listing(
+        listing_id: Annotated[uuid.UUID, _path(noun)],
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        if_match: IfMatch = None,
+    ) -> None:
+        """Delete the listing; `If-Match` is required."""
+        await listing_service.delete(session, principal, kind, listing_id, if_match)
+
+    async def move(
+        action: str,
+        listing_id: uuid.UUID,
+        response: Response,
+        principal: Principal,
+        session: Any,
+        if_match: str | None,
+        reason: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> OfferRead | DemandRead:
+        listing, owner = await listing_service.transition(
+            session,
+            principal,
+            kind,
+            listing_id,
+            action,
+            reason=reason,
+            expires_at=expires_at,
+            if_match=if_match,
+        )
+        return _with_etag(present(listing, owner, principal), response)
+
+    item = f"/{{{noun}_id}}"
+
+    @router.post(
+        f"{item}/submit",
+        summary=f"Submit {a_noun} for moderation",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
+    async def submit_listing(
+        listing_id: Annotated[uuid.UUID, _path(noun)],
+        response: Response,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        if_match: IfMatch = None,
+    ) -> OfferRead | DemandRead:
+        """Owner side: draft or rejected → submitted."""
+        return await move("submit", listing_id, response, principal, session, if_match)
+
+    @router.post(
+        f"{item}/publish", summary=f"Publish {a_noun}", response_model=read_schema, responses=WRITE_ERRORS
+    )
+    async def publish_listing(
+        listing_id: Annotated[uuid.UUID, _path(noun)],
+        response: Response,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        if_match: IfMatch = None,
+    ) -> OfferRead | DemandRead:
+        """Moderators: submitted → published."""
+        return await move("publish", listing_id, response, principal, session, if_match)
+
+    @router.post(
+        f"{item}/reject", summary=f"Reject {a_noun}", response_model=read_schema, responses=WRITE_ERRORS
+    )
+    async def reject_listing(
+        listing_id: Annotated[uuid.UUID, _path(noun)],
+        payload: Rejection,
+        response: Response,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        if_match: IfMatch = None,
+    ) -> OfferRead | DemandRead:
+        """Moderators: submitted → rejected, with the reason the owner will read."""
+        return await move("reject", listing_id, response, principal, session, if_match, reason=payload.reason)
+
+    @router.post(
+        f"{item}/withdraw", summary=f"Withdraw {a_noun}", response_model=read_schema, responses=WRITE_ERRORS
+    )
+    async def withdraw_listing(
+        listing_id: Annotated[uuid.UUID, _path(noun)],
+        response: Response,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        if_match: IfMatch = None,
+    ) -> OfferRead | DemandRead:
+        """Owner side: submitted → draft; published or expired → archived."""
+        return await move("withdraw", listing_id, response, principal, session, if_match)
+
+    @router.post(
+        f"{item}/renew", summary=f"Renew {a_noun}", response_model=read_schema, responses=WRITE_ERRORS
+    )
+    async def renew_listing(
+        listing_id: Annotated[uuid.UUID, _path(noun)],
+        response: Response,
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        payload: Annotated[Renewal | None, Body()] = None,
+        if_match: IfMatch = None,
+    ) -> OfferRead | DemandRead:
+        """Owner side: extend the validity (12 months from now by default); expired → published."""
+        expires_at = payload.expires_at if payload else None
+        return await move("renew", listing_id, response, principal, session, if_match, expires_at=expires_at)
+
+    return router
+
+
+def _path(noun: str) -> Any:
+    return Path(alias=f"{noun}_id", description=f"The {noun}'s id.")
+
+
+def _idempotency_scope(principal: Principal) -> str:
+    return f"listing:{principal.api_key_id or principal.account_id or principal.organization_id}"
+
+
+offers_router = listing_router(KindSpec(ListingKind.OFFER, "offer", OfferCreate, OfferUpdate, OfferRead))
+demands_router = listing_router(
+    KindSpec(ListingKind.DEMAND, "demand", DemandCreate, DemandUpdate, DemandRead)
+)

@@ -1,0 +1,161 @@
+"""Queries on listings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.listings.schemas import ListingFilters, ListingKind, ListingSort, ListingStatus
+from app.models import Listing, Organization
+from app.pagination import PageParams
+from app.sql import json_array_contains, next_counter_value
+
+
+async def get(session: AsyncSession, kind: ListingKind, listing_id: uuid.UUID) -> Listing | None:
+    listing = await session.get(Listing, listing_id)
+    return listing if listing is not None and listing.kind == kind.value else None
+
+
+async def next_reference_number(session: AsyncSession, prefix: str) -> int:
+    return await next_counter_value(session, prefix)
+
+
+def publicly_visible(now: datetime) -> ColumnElement[bool]:
+    return and_(Listing.status == ListingStatus.PUBLISHED.value, Listing.expires_at > now)
+
+
+def _status_condition(status: ListingStatus, now: datetime) -> ColumnElement[bool]:
+    """Expiry is effective at `expires_at`, before the sweeper records it."""
+    if status is ListingStatus.PUBLISHED:
+        return publicly_visible(now)
+    if status is ListingStatus.EXPIRED:
+        return or_(
+            Listing.status == ListingStatus.EXPIRED.value,
+            and_(Listing.status == ListingStatus.PUBLISHED.value, Listing.expires_at <= now),
+        )
+    return Listing.status == status.value
+
+
+_SORTS: dict[ListingSort, tuple[Any, ...]] = {
+    ListingSort.NEWEST: (Listing.created_at.desc(),),
+    ListingSort.OLDEST: (Listing.created_at.asc(),),
+    ListingSort.RECENTLY_UPDATED: (Listing.updated_at.desc(),),
+    ListingSort.TRL_HIGH: (Listing.trl.is_(None), Listing.trl.desc()),
+    ListingSort.TRL_LOW: (Listing.trl.is_(None), Listing.trl.asc()),
+    ListingSort.TITLE: (Listing.title.asc(),),
+    ListingSort.EXPIRING: (Listing.expires_at.asc(),),
+}
+
+
+def _price_sort(kind: ListingKind, descending: bool) -> tuple[Any, ...]:
+    column = Listing.price_min if kind is ListingKind.OFFER else Listing.budget_min
+    return (column.is_(None), column.desc() if descending else column.asc())
+
+
+def _filtered(
+    statement: Select,
+    session: AsyncSession,
+    kind: ListingKind,
+    filters: ListingFilters,
+    visible: ColumnElement[bool],
+    now: datetime,
+) -> Select:
+    statement = statement.where(Listing.kind == kind.value, visible)
+    exact = (
+        (Listing.field, filters.field),
+        (Listing.ip_status, filters.ip_status),
+        (Listing.organization_id, filters.organization_id),
+        (Listing.country, filters.country.upper() if filters.country else None),
+        (Listing.province, filters.province),
+        (Listing.language, filters.language),
+        (Listing.proposed_for_city, filters.proposed_for_city),
+        (Organization.kind, filters.owner_kind),
+    )
+    for column, value in exact:
+        if value is not None:
+            statement = statement.where(column == (value.value if hasattr(value, "value") else value))
+    trl = Listing.trl if kind is ListingKind.OFFER else Listing.min_trl
+    if filters.trl_min is not None:
+        statement = statement.where(trl >= filters.trl_min)
+    if filters.trl_max is not None:
+        statement = statement.where(trl <= filters.trl_max)
+    dialect = session.get_bind().dialect.name
+    if filters.concept is not None:
+        statement = statement.where(json_array_contains(dialect, Listing.concepts, filters.concept))
+    if filters.transfer_type is not None:
+        statement = statement.where(
+            json_array_contains(dialect, Listing.transfer_types, filters.transfer_type.value)
+        )
+    if filters.status is not None:
+        statement = statement.where(_status_condition(filters.status, now))
+    range_column: Any
+    for range_column, low, high in (
+        (Listing.created_at, filters.created_from, filters.created_to),
+        (Listing.updated_at, filters.updated_from, filters.updated_to),
+    ):
+        if low is not None:
+            statement = statement.where(range_column >= low)
+        if high is not None:
+            statement = statement.where(range_column < high)
+    return statement
+
+
+async def browse(
+    session: AsyncSession,
+    kind: ListingKind,
+    filters: ListingFilters,
+    *,
+    viewer_organization_id: uuid.UUID | None,
+    sees_everything: bool,
+    now: datetime,
+    page: PageParams,
+) -> tuple[list[tuple[Listing, Organization]], int]:
+    """One page of listings with their owners, and the total; `sees_everything` is for staff."""
+    if sees_everything:
+        visible: ColumnElement[bool] = Listing.id.is_not(None)
+    elif viewer_organization_id is not None:
+        visible = or_(publicly_visible(now), Listing.organization_id == viewer_organization_id)
+    else:
+        visible = publicly_visible(now) if filters.status in (None, ListingStatus.PUBLISHED) else false()
+    base = select(Listing, Organization).join(Organization, Organization.id == Listing.organization_id)
+    statement = _filtered(base, session, kind, filters, visible, now)
+    if filters.sort in (ListingSort.PRICE_LOW, ListingSort.PRICE_HIGH):
+        order = _price_sort(kind, filters.sort is ListingSort.PRICE_HIGH)
+    else:
+        order = _SORTS[filters.sort]
+    counted = _filtered(
+        select(func.count())
+        .select_from(Listing)
+        .join(Organization, Organization.id == Listing.organization_id),
+        session,
+        kind,
+        filters,
+        visible,
+        now,
+    )
+    total = int(await session.scalar(counted) or 0)
+    rows = (
+        await session.execute(statement.order_by(*order, Listing.id).limit(page.limit).offset(page.offset))
+    ).all()
+    return [(row[0], row[1]) for row in rows], total
+
+
+async def due_for_expiry(session: AsyncSession, now: datetime, limit: int = 500) -> list[Listing]:
+    statement = (
+        select(Listing)
+        .where(Listing.status == ListingStatus.PUBLISHED.value, Listing.expires_at <= now)
+        .order_by(Listing.expires_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def count(session: AsyncSession, kind: ListingKind | None = None) -> int:
+    statement = select(func.count()).select_from(Listing)
+    if kind is not None:
+        statement = statement.where(Listing.kind == kind.value)
+    return int(await session.scalar(statement) or 0)
