@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    expiry_sweep_seconds: float = Field(default=60, ge=0, description="0 disables the listing expiry sweeper.")
+    # How often published listings past their validity are marked expired; 0 disables.
+    expiry_sweep_seconds: float = Field(default=60, ge=0)
 
     @model_validator(mode="before")
     @classmethod

@@ -52,7 +52,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if settings.expiry_sweep_seconds:
             sweeper = asyncio.create_task(
                 run_periodically(
-                    app.state.database, settings.expiry_sweep_seconds, "expire_listings", listing_service.expire_due
+                    app.state.database,
+                    settings.expiry_sweep_seconds,
+                    "expire_listings",
+                    listing_service.expire_due,
                 )
             )
         try:
