@@ -69,8 +69,10 @@ LANGUAGES = {"vi", "en", "ja"}
 
 
 def _check_labels(where: str, labels: object) -> dict[str, str]:
-    if not isinstance(labels, dict) or set(labels) != LANGUAGES or not all(
-        isinstance(v, str) and v for v in labels.values()
+    if (
+        not isinstance(labels, dict)
+        or set(labels) != LANGUAGES
+        or not all(isinstance(v, str) and v for v in labels.values())
     ):
         raise ValueError(f"{where}: labels must be non-empty strings for exactly vi, en and ja: {labels!r}")
     return labels
