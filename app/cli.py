@@ -54,9 +54,7 @@ def migrate(
 @cli.command()
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set.")] = False,
-    if_empty: Annotated[
-        bool, typer.Option("--if-empty", help="Do nothing when the database holds data.")
-    ] = False,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when the database holds data.")] = False,
 ) -> None:
     """Load data: `--demo` loads the demonstration data set (idempotent)."""
     from app.db import Database

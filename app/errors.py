@@ -70,9 +70,7 @@ class Problem(BaseModel):
     instance: str | None = Field(default=None, description="The request path that failed.")
     code: str = Field(description="Stable machine-readable error code, e.g. `OfferNotFound`.")
     request_id: str | None = Field(default=None, description="Echoes `X-Request-ID`.")
-    errors: list[FieldError] | None = Field(
-        default=None, description="Per-field errors (validation failures only)."
-    )
+    errors: list[FieldError] | None = Field(default=None, description="Per-field errors (validation failures only).")
 
 
 class AppError(Exception):

@@ -93,9 +93,7 @@ async def join_by_invitation(
 
 
 async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
-    return expect(
-        await client.post("/api/v1/auth/token", data={"username": email, "password": password}), 200
-    )
+    return expect(await client.post("/api/v1/auth/token", data={"username": email, "password": password}), 200)
 
 
 async def make_staff(client: AsyncClient, session: AsyncSession, role: str) -> Registered:
@@ -168,12 +166,8 @@ async def create_listing(
     payload = offer_payload(**overrides) if kind == "offer" else demand_payload(**overrides)
     listing = expect(await client.post(f"/api/v1/{kind}s", json=payload, headers=owner.headers), 201)
     if status in ("submitted", "published"):
-        listing = expect(
-            await client.post(f"/api/v1/{kind}s/{listing['id']}/submit", headers=owner.headers), 200
-        )
+        listing = expect(await client.post(f"/api/v1/{kind}s/{listing['id']}/submit", headers=owner.headers), 200)
     if status == "published":
         assert moderator is not None, "publishing needs a moderator"
-        listing = expect(
-            await client.post(f"/api/v1/{kind}s/{listing['id']}/publish", headers=moderator.headers), 200
-        )
+        listing = expect(await client.post(f"/api/v1/{kind}s/{listing['id']}/publish", headers=moderator.headers), 200)
     return listing

@@ -44,11 +44,11 @@ def test_migrate_seed_and_bootstrap_an_admin(cli_env: dict[str, str]) -> None:
     assert migrated.returncode == 0, migrated.stderr
     first = techex("seed", "--demo", "--if-empty", env=cli_env)
     assert first.returncode == 0, first.stderr
-    assert "10 organisations loaded" in first.stdout
+    assert "209 offers and 84 demands loaded" in first.stdout
     again = techex("seed", "--demo", "--if-empty", env=cli_env)
     assert "not empty" in again.stdout
     forced = techex("seed", "--demo", env=cli_env)
-    assert "0 organisations loaded" in forced.stdout
+    assert "0 organisations, 0 offers and 0 demands loaded" in forced.stdout
 
     weak = techex(
         "create-account",
@@ -102,9 +102,7 @@ async def test_bootstrapped_admin_signs_in_and_administers(cli_env: dict[str, st
                 "/api/v1/auth/token", data={"username": "admin@sokhcn.example.vn", "password": ADMIN_PASSWORD}
             )
         ).json()
-        me = (
-            await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
-        ).json()
+        me = (await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})).json()
         assert me["account"]["role"] == "admin"
         assert me["organization"]["kind"] == "government"
         assert me["organization"]["verified"] is True  # the seeded Department, not a new one

@@ -67,9 +67,7 @@ class TestRequestBodies:
         body = assert_problem(response, 400, "MalformedJSON")
         assert body["errors"][0]["type"] == "json_invalid"
 
-    async def test_wrong_types_are_422_with_field_errors(
-        self, probe_app: FastAPI, client: AsyncClient
-    ) -> None:
+    async def test_wrong_types_are_422_with_field_errors(self, probe_app: FastAPI, client: AsyncClient) -> None:
         response = await client.post("/_probe/echo", json={"name": "x", "count": "many"})
         body = assert_problem(response, 422, "RequestValidationFailed")
         assert body["errors"] == [
@@ -94,9 +92,7 @@ class TestRequestBodies:
     async def test_oversized_body_with_length_is_413(self, probe_app: FastAPI, client: AsyncClient) -> None:
         limit = probe_app.state.settings.max_body_bytes
         payload = json.dumps({"name": "x" * limit, "count": 1}).encode()
-        response = await client.post(
-            "/_probe/echo", content=payload, headers={"content-type": "application/json"}
-        )
+        response = await client.post("/_probe/echo", content=payload, headers={"content-type": "application/json"})
         body = assert_problem(response, 413, "PayloadTooLarge")
         assert str(limit) in body["detail"]
 
@@ -109,9 +105,7 @@ class TestRequestBodies:
                 yield b"x" * 4096
             yield b'", "count": 1}'
 
-        response = await client.post(
-            "/_probe/echo", content=chunks(), headers={"content-type": "application/json"}
-        )
+        response = await client.post("/_probe/echo", content=chunks(), headers={"content-type": "application/json"})
         assert_problem(response, 413, "PayloadTooLarge")
 
 

@@ -90,9 +90,7 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
     ]
     expect(await client.delete(f"{org_path}/api-keys/{keys[1]['id']}", headers=owner.headers), 204)
     invitation = expect(
-        await client.post(
-            f"{org_path}/invitations", json={"email": "pending@example.vn"}, headers=owner.headers
-        ),
+        await client.post(f"{org_path}/invitations", json={"email": "pending@example.vn"}, headers=owner.headers),
         201,
     )
     empty_org = expect(
@@ -103,9 +101,7 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
         ),
         201,
     )
-    expired, _ = create_access_token(
-        owner.account["id"], owner.organization["id"], "member", secret=secret, minutes=-1
-    )
+    expired, _ = create_access_token(owner.account["id"], owner.organization["id"], "member", secret=secret, minutes=-1)
     people: dict[str, Registered] = {
         "owner_admin": owner,
         "owner_member": member,

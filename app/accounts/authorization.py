@@ -24,9 +24,7 @@ class NotYourOrganizationError(PermissionDeniedError):
     title = "Only the organisation, its mandated broker or a moderator may do this"
 
 
-async def actor_for_organization(
-    session: AsyncSession, principal: Principal, organization_id: uuid.UUID
-) -> Actor:
+async def actor_for_organization(session: AsyncSession, principal: Principal, organization_id: uuid.UUID) -> Actor:
     """The actor that may change records of `organization_id`, or PermissionDenied."""
     if principal.organization_id == organization_id or principal.is_staff:
         return Actor(principal)

@@ -24,9 +24,7 @@ async def list_members(
     session: AsyncSession, organization_id: uuid.UUID, page: PageParams
 ) -> tuple[list[Account], int]:
     statement = (
-        select(Account)
-        .where(Account.organization_id == organization_id)
-        .order_by(Account.created_at, Account.id)
+        select(Account).where(Account.organization_id == organization_id).order_by(Account.created_at, Account.id)
     )
     return await paginate(session, statement, page)
 
@@ -64,9 +62,7 @@ async def list_api_keys(
     session: AsyncSession, organization_id: uuid.UUID, page: PageParams
 ) -> tuple[list[ApiKey], int]:
     statement = (
-        select(ApiKey)
-        .where(ApiKey.organization_id == organization_id)
-        .order_by(ApiKey.created_at.desc(), ApiKey.id)
+        select(ApiKey).where(ApiKey.organization_id == organization_id).order_by(ApiKey.created_at.desc(), ApiKey.id)
     )
     return await paginate(session, statement, page)
 

@@ -74,9 +74,7 @@ def _check_password(password: str, email: str, field: str) -> None:
     if problems:
         raise WeakPasswordError(
             f"The password {'; '.join(problems)}.",
-            errors=[
-                FieldError(loc=["body", field], msg=f"password {p}", type="password_policy") for p in problems
-            ],
+            errors=[FieldError(loc=["body", field], msg=f"password {p}", type="password_policy") for p in problems],
         )
 
 
@@ -94,16 +92,12 @@ class RegisteredAccount:
 class AccountService:
     # --- registration and sign-in -------------------------------------------------
 
-    async def register(
-        self, session: AsyncSession, settings: Settings, payload: RegisterRequest
-    ) -> RegisteredAccount:
+    async def register(self, session: AsyncSession, settings: Settings, payload: RegisterRequest) -> RegisteredAccount:
         _check_password(payload.password, payload.email, "password")
         if await repository.get_by_email(session, payload.email) is not None:
             raise EmailTakenError()
         if payload.organization is not None:
-            organization = await organization_service.create_unchecked(
-                session, Actor.system(), payload.organization
-            )
+            organization = await organization_service.create_unchecked(session, Actor.system(), payload.organization)
             role, is_org_admin = _default_role(organization), True
         else:
             assert payload.invitation_token is not None
@@ -129,9 +123,7 @@ class AccountService:
             AuditAction.CREATE,
             "account",
             account.id,
-            audit.snapshot(
-                {"email": account.email, "role": account.role, "organization_id": organization.id}
-            ),
+            audit.snapshot({"email": account.email, "role": account.role, "organization_id": organization.id}),
         )
         tokens = await self._issue_tokens(session, settings, account)
         return RegisteredAccount(account=account, organization=organization, tokens=tokens)
@@ -219,9 +211,7 @@ class AccountService:
         if stored is not None:
             await repository.revoke_refresh_family(session, stored.family_id, utcnow())
 
-    async def change_password(
-        self, session: AsyncSession, principal: Principal, payload: PasswordChange
-    ) -> None:
+    async def change_password(self, session: AsyncSession, principal: Principal, payload: PasswordChange) -> None:
         """New password; every refresh token of the account is revoked (sign out everywhere)."""
         account = await self.me(session, principal)
         if not verify_password(account.password_hash, payload.current_password):
@@ -283,9 +273,7 @@ class AccountService:
             is_org_admin=account.is_org_admin,
         )
 
-    async def principal_from_access_token(
-        self, session: AsyncSession, settings: Settings, token: str
-    ) -> Principal:
+    async def principal_from_access_token(self, session: AsyncSession, settings: Settings, token: str) -> Principal:
         claims = decode_access_token(token, secret=settings.secret_key)
         if claims is None:
             raise InvalidTokenError()
@@ -367,9 +355,7 @@ class AccountService:
         await session.flush()
         return account
 
-    async def set_role(
-        self, session: AsyncSession, principal: Principal, account_id: uuid.UUID, role: Role
-    ) -> Account:
+    async def set_role(self, session: AsyncSession, principal: Principal, account_id: uuid.UUID, role: Role) -> Account:
         if not principal.has(Permission.MANAGE_ROLES):
             raise PermissionDeniedError("Only platform administrators change platform roles.")
         account = await repository.get(session, account_id)

@@ -20,9 +20,7 @@ from app.errors import AuthenticationError
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-_api_key = APIKeyHeader(
-    name="X-API-Key", auto_error=False, description="An organisation's API key for integrations."
-)
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An organisation's API key for integrations.")
 
 
 def get_settings_from_app(request: Request) -> Settings:

@@ -13,9 +13,7 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "health", "description": "Liveness and readiness probes."},
     {
         "name": "auth",
-        "description": (
-            "Registration, OAuth2 password sign-in, rotating refresh tokens, the caller's account."
-        ),
+        "description": ("Registration, OAuth2 password sign-in, rotating refresh tokens, the caller's account."),
     },
     {
         "name": "organizations",
@@ -64,9 +62,7 @@ def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0)
     if schema.get("type") == "array":
         return [_example(schema.get("items", {}), components, depth + 1)]
     if schema.get("type") == "object" or "properties" in schema:
-        return {
-            name: _example(prop, components, depth + 1) for name, prop in schema.get("properties", {}).items()
-        }
+        return {name: _example(prop, components, depth + 1) for name, prop in schema.get("properties", {}).items()}
     if "enum" in schema:
         return schema["enum"][0]
     return _PRIMITIVE_EXAMPLES.get(schema.get("type", ""))
@@ -101,12 +97,8 @@ def install_openapi(app: FastAPI) -> None:
             license_info=app.license_info,
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.setdefault(
-            "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        )
-        for defn in (
-            Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
-        ):
+        components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+        for defn in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():
             components.setdefault(*defn)
         components["Problem"].pop("$defs", None)
         for path_item in schema.get("paths", {}).values():

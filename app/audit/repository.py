@@ -10,9 +10,7 @@ from app.models import AuditEntry
 from app.pagination import PageParams, paginate
 
 
-async def list_page(
-    session: AsyncSession, filters: AuditFilters, page: PageParams
-) -> tuple[list[AuditEntry], int]:
+async def list_page(session: AsyncSession, filters: AuditFilters, page: PageParams) -> tuple[list[AuditEntry], int]:
     statement = select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id)
     for column, value in (
         (AuditEntry.record_type, filters.record_type),

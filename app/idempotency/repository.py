@@ -9,7 +9,5 @@ from app.models import IdempotencyRecord
 
 
 async def get(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord | None:
-    statement = select(IdempotencyRecord).where(
-        IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-    )
+    statement = select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
     return (await session.scalars(statement)).first()

@@ -87,9 +87,7 @@ def _filtered(
     if filters.concept is not None:
         statement = statement.where(json_array_contains(dialect, Listing.concepts, filters.concept))
     if filters.transfer_type is not None:
-        statement = statement.where(
-            json_array_contains(dialect, Listing.transfer_types, filters.transfer_type.value)
-        )
+        statement = statement.where(json_array_contains(dialect, Listing.transfer_types, filters.transfer_type.value))
     if filters.status is not None:
         statement = statement.where(_status_condition(filters.status, now))
     range_column: Any
@@ -128,9 +126,7 @@ async def browse(
     else:
         order = _SORTS[filters.sort]
     counted = _filtered(
-        select(func.count())
-        .select_from(Listing)
-        .join(Organization, Organization.id == Listing.organization_id),
+        select(func.count()).select_from(Listing).join(Organization, Organization.id == Listing.organization_id),
         session,
         kind,
         filters,
@@ -138,9 +134,7 @@ async def browse(
         now,
     )
     total = int(await session.scalar(counted) or 0)
-    rows = (
-        await session.execute(statement.order_by(*order, Listing.id).limit(page.limit).offset(page.offset))
-    ).all()
+    rows = (await session.execute(statement.order_by(*order, Listing.id).limit(page.limit).offset(page.offset))).all()
     return [(row[0], row[1]) for row in rows], total
 
 
@@ -159,3 +153,9 @@ async def count(session: AsyncSession, kind: ListingKind | None = None) -> int:
     if kind is not None:
         statement = statement.where(Listing.kind == kind.value)
     return int(await session.scalar(statement) or 0)
+
+
+async def owner_titles(session: AsyncSession) -> set[tuple[uuid.UUID, str]]:
+    """(owner, title) of every listing, for loaders that must not insert a listing twice."""
+    rows = await session.execute(select(Listing.organization_id, Listing.title))
+    return {(row[0], row[1]) for row in rows}

@@ -216,16 +216,12 @@ class ListingCreateBase(BaseModel):
     title: Title
     summary: Summary
     description: Description = ""
-    translations: dict[Language, ListingText] = Field(
-        default_factory=dict, description="The texts in other languages."
-    )
+    translations: dict[Language, ListingText] = Field(default_factory=dict, description="The texts in other languages.")
     field: FieldCode
     concepts: ConceptIds = Field(default_factory=list)
     transfer_types: list[TransferType] = Field(default_factory=list, max_length=8)
     target_countries: list[CountryCode] = Field(default_factory=list, max_length=50)
-    languages: list[LanguageCode] = Field(
-        default_factory=list, max_length=10, description="Languages spoken."
-    )
+    languages: list[LanguageCode] = Field(default_factory=list, max_length=10, description="Languages spoken.")
     contact: Contact = Field(default_factory=Contact)
     province: Province | None = Field(default=None, description="Province or city; the owner's by default.")
     visibility: Visibility = Field(
@@ -253,12 +249,8 @@ class OfferCreate(ListingCreateBase):
     price_max: Money | None = None
     support_included: bool = Field(default=False, description="Training and technical support included.")
     origin_country: CountryCode | None = Field(default=None, description="The owner's country by default.")
-    origin_kind: OriginKind | None = Field(
-        default=None, description="Derived from the owner's kind by default."
-    )
-    proposed_for_city: bool = Field(
-        default=False, description="Proposed for transfer in the city (survey flag)."
-    )
+    origin_kind: OriginKind | None = Field(default=None, description="Derived from the owner's kind by default.")
+    proposed_for_city: bool = Field(default=False, description="Proposed for transfer in the city (survey flag).")
 
     @model_validator(mode="after")
     def _price_range(self) -> Self:
@@ -270,16 +262,12 @@ class DemandCreate(ListingCreateBase):
     model_config = ConfigDict(json_schema_extra={"examples": [_DEMANDCREATE_EXAMPLE]})
 
     problem_statement: LongText | None = None
-    requirements: LongText | None = Field(
-        default=None, description="Technical specification and requirements."
-    )
+    requirements: LongText | None = Field(default=None, description="Technical specification and requirements.")
     min_trl: Trl | None = Field(default=None, description="Lowest acceptable TRL.")
     budget_min: Money | None = None
     budget_max: Money | None = None
     wanted_by: date | None = None
-    deployment_province: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = (
-        None
-    )
+    deployment_province: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     co_development: bool = Field(default=False, description="Joint development is acceptable.")
 
     @model_validator(mode="after")
@@ -318,9 +306,7 @@ class OfferUpdate(ListingUpdateBase):
 
     trl: Trl | None = None
     ip_status: IpStatus | None = None
-    patent_numbers: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(
-        default=None, max_length=20
-    )
+    patent_numbers: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(default=None, max_length=20)
     advantages: Advantages | None = None
     applications: LongText | None = None
     evidence: list[Evidence] | None = Field(default=None, max_length=20)
@@ -341,9 +327,7 @@ class DemandUpdate(ListingUpdateBase):
     budget_min: Money | None = None
     budget_max: Money | None = None
     wanted_by: date | None = None
-    deployment_province: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = (
-        None
-    )
+    deployment_province: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     co_development: bool | None = None
 
 

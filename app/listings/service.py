@@ -124,9 +124,7 @@ def _validate_expiry(expires_at: datetime | None, now: datetime) -> datetime:
     if expires_at is None:
         return now + VALIDITY
     if expires_at.tzinfo is None:
-        raise InvalidInputError.for_field(
-            ["body", "expires_at"], "must include a time zone", "timezone_aware"
-        )
+        raise InvalidInputError.for_field(["body", "expires_at"], "must include a time zone", "timezone_aware")
     if expires_at <= now:
         raise InvalidInputError.for_field(["body", "expires_at"], "must be in the future", "value_error")
     if expires_at > now + MAX_VALIDITY:
@@ -186,9 +184,7 @@ class ListingService:
         )
         session.add(listing)
         await session.flush()
-        audit.record(
-            session, actor, AuditAction.CREATE, RECORD_TYPE[kind], listing.id, audit.snapshot(values)
-        )
+        audit.record(session, actor, AuditAction.CREATE, RECORD_TYPE[kind], listing.id, audit.snapshot(values))
         return listing, organization
 
     async def get_for_viewer(
@@ -368,9 +364,7 @@ class ListingService:
         try:
             await session.flush()
         except StaleDataError:
-            raise PreconditionFailedError(
-                "The listing was changed by another request; read it again."
-            ) from None
+            raise PreconditionFailedError("The listing was changed by another request; read it again.") from None
 
 
 listing_service = ListingService()

@@ -14,9 +14,7 @@ from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 class Account(IdMixin, TimestampMixin, Base):
     __tablename__ = "account"
 
-    organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organization.id", ondelete="RESTRICT"), index=True
-    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"), index=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     full_name: Mapped[str] = mapped_column(String(200))
@@ -45,12 +43,8 @@ class ApiKey(IdMixin, Base):
 
     __tablename__ = "api_key"
 
-    organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organization.id", ondelete="CASCADE"), index=True
-    )
-    created_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("account.id", ondelete="SET NULL")
-    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+    created_by_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
@@ -70,9 +64,7 @@ class Invitation(IdMixin, Base):
     role: Mapped[str] = mapped_column(String(16))
     is_org_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    invited_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("account.id", ondelete="SET NULL")
-    )
+    invited_by_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,9 +24,7 @@ class AuditEntry(IdMixin, Base):
     actor_account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("account.id", ondelete="SET NULL"), index=True
     )
-    actor_organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organization.id", ondelete="SET NULL")
-    )
+    actor_organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organization.id", ondelete="SET NULL"))
     via_mandate_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("mandate.id", ondelete="SET NULL"))
     via_api_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_key.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(32))

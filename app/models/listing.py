@@ -28,9 +28,7 @@ class Listing(IdMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(8))
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
-    created_by_account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("account.id", ondelete="SET NULL")
-    )
+    created_by_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
 

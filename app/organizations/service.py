@@ -48,9 +48,7 @@ class OrganizationService:
     ) -> tuple[list[Organization], int]:
         return await repository.list_page(session, filters, page)
 
-    async def create_unchecked(
-        self, session: AsyncSession, actor: Actor, payload: OrganizationCreate
-    ) -> Organization:
+    async def create_unchecked(self, session: AsyncSession, actor: Actor, payload: OrganizationCreate) -> Organization:
         """Create without a permission check: for registration, which creates the caller's own."""
         values = _column_values(payload, partial=False)
         organization = Organization(**values)
@@ -59,9 +57,7 @@ class OrganizationService:
         audit.record(session, actor, AuditAction.CREATE, RECORD_TYPE, organization.id, audit.snapshot(values))
         return organization
 
-    async def create(
-        self, session: AsyncSession, principal: Principal, payload: OrganizationCreate
-    ) -> Organization:
+    async def create(self, session: AsyncSession, principal: Principal, payload: OrganizationCreate) -> Organization:
         """Staff register organisations directly (e.g. surveyed institutes without accounts yet)."""
         if not principal.has(Permission.CREATE_ORGANIZATIONS):
             raise PermissionDeniedError("Only moderators create organisations directly; register instead.")

@@ -101,9 +101,7 @@ def load_taxonomy(path: Path = TAXONOMY_FILE) -> Taxonomy:
             subfield = Subfield(code=raw_sub["code"], labels=raw_sub["labels"], concepts=sub_concepts)
             subfields[subfield.code] = subfield
             field_subfields.append(subfield)
-        fields.append(
-            Field(code=raw_field["code"], labels=raw_field["labels"], subfields=tuple(field_subfields))
-        )
+        fields.append(Field(code=raw_field["code"], labels=raw_field["labels"], subfields=tuple(field_subfields)))
     return Taxonomy(fields=tuple(fields), concepts=concepts, subfields=subfields)
 
 

@@ -30,9 +30,7 @@ class TestApiKeys:
         )
         assert expect(response, 200)["website"] == "https://erp.example.vn/"
         listed = expect(
-            await client.get(
-                f"/api/v1/organizations/{owner.organization_id}/api-keys", headers=owner.headers
-            ),
+            await client.get(f"/api/v1/organizations/{owner.organization_id}/api-keys", headers=owner.headers),
             200,
         )
         assert listed["items"][0]["last_used_at"] is not None

@@ -20,9 +20,7 @@ def _registration(email: str, password: str = PASSWORD, **extra: object) -> dict
 
 class TestRegister:
     async def test_creates_organisation_and_its_first_admin(self, client: AsyncClient) -> None:
-        person = await register(
-            client, "An.Nguyen@Example.VN", organization="Viện Hải dương học", kind="institute"
-        )
+        person = await register(client, "An.Nguyen@Example.VN", organization="Viện Hải dương học", kind="institute")
         assert person.account["email"] == "an.nguyen@example.vn"
         assert person.account["is_org_admin"] is True
         assert person.account["role"] == "member"
@@ -44,9 +42,7 @@ class TestRegister:
         assert expect(response, 409)["code"] == "EmailTaken"
 
     async def test_weak_password_names_each_rule(self, client: AsyncClient) -> None:
-        response = await client.post(
-            "/api/v1/auth/register", json=_registration("cuong@example.vn", password="cuong")
-        )
+        response = await client.post("/api/v1/auth/register", json=_registration("cuong@example.vn", password="cuong"))
         body = expect(response, 422)
         assert body["code"] == "WeakPassword"
         messages = {e["msg"] for e in body["errors"]}
@@ -57,17 +53,13 @@ class TestRegister:
         response = await client.post(
             "/api/v1/auth/register", json=_registration("cuong@example.vn", password="password123")
         )
-        assert "password is one of the most common passwords" in {
-            e["msg"] for e in expect(response, 422)["errors"]
-        }
+        assert "password is one of the most common passwords" in {e["msg"] for e in expect(response, 422)["errors"]}
 
     async def test_password_containing_email_refused(self, client: AsyncClient) -> None:
         response = await client.post(
             "/api/v1/auth/register", json=_registration("nguyenvana@example.vn", password="nguyenvana-2026")
         )
-        assert "password must not contain the email address" in {
-            e["msg"] for e in expect(response, 422)["errors"]
-        }
+        assert "password must not contain the email address" in {e["msg"] for e in expect(response, 422)["errors"]}
 
     async def test_invalid_email_and_country_are_named(self, client: AsyncClient) -> None:
         body = _registration("not-an-email")
@@ -79,10 +71,7 @@ class TestRegister:
 
     async def test_organisation_or_invitation_but_not_both(self, client: AsyncClient) -> None:
         body = _registration("both@example.vn", invitation_token="abc")
-        assert (
-            expect(await client.post("/api/v1/auth/register", json=body), 422)["code"]
-            == "RequestValidationFailed"
-        )
+        assert expect(await client.post("/api/v1/auth/register", json=body), 422)["code"] == "RequestValidationFailed"
 
     async def test_services_only_for_intermediaries(self, client: AsyncClient) -> None:
         body = _registration("svc@example.vn")
@@ -101,12 +90,8 @@ class TestSignIn:
 
     async def test_wrong_password_and_unknown_email_look_the_same(self, client: AsyncClient) -> None:
         await register(client, "known@example.vn")
-        wrong = await client.post(
-            "/api/v1/auth/token", data={"username": "known@example.vn", "password": "x" * 12}
-        )
-        unknown = await client.post(
-            "/api/v1/auth/token", data={"username": "nobody@example.vn", "password": "x" * 12}
-        )
+        wrong = await client.post("/api/v1/auth/token", data={"username": "known@example.vn", "password": "x" * 12})
+        unknown = await client.post("/api/v1/auth/token", data={"username": "nobody@example.vn", "password": "x" * 12})
         assert expect(wrong, 401)["code"] == expect(unknown, 401)["code"] == "InvalidCredentials"
 
     async def test_failed_attempts_per_account_are_throttled(self, client: AsyncClient) -> None:
@@ -116,9 +101,7 @@ class TestSignIn:
                 "/api/v1/auth/token", data={"username": "target@example.vn", "password": "wrong-password"}
             )
             assert bad.status_code == 401
-        blocked = await client.post(
-            "/api/v1/auth/token", data={"username": "target@example.vn", "password": PASSWORD}
-        )
+        blocked = await client.post("/api/v1/auth/token", data={"username": "target@example.vn", "password": PASSWORD})
         body = expect(blocked, 429)
         assert body["code"] == "TooManyLoginAttempts"
         assert 1 <= int(blocked.headers["retry-after"]) <= 900
@@ -130,9 +113,7 @@ class TestSignIn:
             )
             assert response.status_code == 401
         person = await register(client, "fresh@example.vn")
-        blocked = await client.post(
-            "/api/v1/auth/token", data={"username": "fresh@example.vn", "password": PASSWORD}
-        )
+        blocked = await client.post("/api/v1/auth/token", data={"username": "fresh@example.vn", "password": PASSWORD})
         assert expect(blocked, 429)["code"] == "TooManyLoginAttempts"
         assert person.account_id
 
@@ -169,9 +150,7 @@ class TestTokens:
             await client.post("/api/v1/auth/logout", json={"refresh_token": person.tokens["refresh_token"]}),
             204,
         )
-        response = await client.post(
-            "/api/v1/auth/refresh", json={"refresh_token": person.tokens["refresh_token"]}
-        )
+        response = await client.post("/api/v1/auth/refresh", json={"refresh_token": person.tokens["refresh_token"]})
         assert response.status_code == 401
 
     async def test_other_sign_ins_survive_logout(self, client: AsyncClient) -> None:
@@ -208,22 +187,16 @@ class TestPasswordChange:
         person = await register(client, "change@example.vn")
         body = {"current_password": PASSWORD, "new_password": "mot-mat-khau-moi-2027"}
         expect(await client.post("/api/v1/auth/me/password", json=body, headers=person.headers), 204)
-        refresh = await client.post(
-            "/api/v1/auth/refresh", json={"refresh_token": person.tokens["refresh_token"]}
-        )
+        refresh = await client.post("/api/v1/auth/refresh", json={"refresh_token": person.tokens["refresh_token"]})
         assert refresh.status_code == 401
         await login(client, "change@example.vn", "mot-mat-khau-moi-2027")
-        old = await client.post(
-            "/api/v1/auth/token", data={"username": "change@example.vn", "password": PASSWORD}
-        )
+        old = await client.post("/api/v1/auth/token", data={"username": "change@example.vn", "password": PASSWORD})
         assert old.status_code == 401
 
     async def test_wrong_current_password_is_422_on_that_field(self, client: AsyncClient) -> None:
         person = await register(client)
         body = {"current_password": "not-my-password", "new_password": "mot-mat-khau-moi-2027"}
-        errors = expect(
-            await client.post("/api/v1/auth/me/password", json=body, headers=person.headers), 422
-        )["errors"]
+        errors = expect(await client.post("/api/v1/auth/me/password", json=body, headers=person.headers), 422)["errors"]
         assert errors[0]["loc"] == ["body", "current_password"]
 
 
@@ -262,9 +235,7 @@ class TestDeactivation:
         assert (
             await client.get("/api/v1/auth/me", headers=bearer(joined["tokens"]["access_token"]))
         ).status_code == 401
-        refresh = await client.post(
-            "/api/v1/auth/refresh", json={"refresh_token": joined["tokens"]["refresh_token"]}
-        )
+        refresh = await client.post("/api/v1/auth/refresh", json={"refresh_token": joined["tokens"]["refresh_token"]})
         assert refresh.status_code == 401
         assert (
             await client.post("/api/v1/auth/token", data={"username": member_email, "password": PASSWORD})

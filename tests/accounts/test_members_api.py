@@ -32,10 +32,7 @@ class TestInvitations:
             "full_name": "X",
             "invitation_token": created["token"],
         }
-        assert (
-            expect(await client.post("/api/v1/auth/register", json=other_email), 404)["code"]
-            == "InvitationNotFound"
-        )
+        assert expect(await client.post("/api/v1/auth/register", json=other_email), 404)["code"] == "InvitationNotFound"
         right = {**other_email, "email": "invited@example.vn"}
         expect(await client.post("/api/v1/auth/register", json=right), 201)
         again = {**right, "email": "invited@example.vn"}
@@ -66,9 +63,7 @@ class TestInvitations:
         }
         assert (await client.post("/api/v1/auth/register", json=body)).status_code == 404
         listed = expect(
-            await client.get(
-                f"/api/v1/organizations/{admin.organization_id}/invitations", headers=admin.headers
-            ),
+            await client.get(f"/api/v1/organizations/{admin.organization_id}/invitations", headers=admin.headers),
             200,
         )
         assert listed["items"][0]["revoked_at"] is not None
@@ -89,9 +84,7 @@ class TestMembers:
         admin = await register(client)
         joined = await join_by_invitation(client, admin)
         page = expect(
-            await client.get(
-                f"/api/v1/organizations/{admin.organization_id}/members", headers=joined.headers
-            ),
+            await client.get(f"/api/v1/organizations/{admin.organization_id}/members", headers=joined.headers),
             200,
         )
         assert page["total"] == 2

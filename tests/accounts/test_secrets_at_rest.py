@@ -27,9 +27,7 @@ async def test_secrets_never_stored_or_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     owner = await register(client, "secret-keeper@example.vn")
-    await client.post(
-        "/api/v1/auth/token", data={"username": "secret-keeper@example.vn", "password": PASSWORD}
-    )
+    await client.post("/api/v1/auth/token", data={"username": "secret-keeper@example.vn", "password": PASSWORD})
     await client.post(
         "/api/v1/auth/token", data={"username": "secret-keeper@example.vn", "password": "typo-" + PASSWORD}
     )

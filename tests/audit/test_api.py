@@ -72,9 +72,7 @@ async def test_actions_through_an_api_key_name_the_key(client: AsyncClient, sess
     assert entry["changes"] == {"province": ["Hải Phòng", "Cần Thơ"]}
 
 
-async def test_password_changes_are_audited_without_the_hash(
-    client: AsyncClient, session: AsyncSession
-) -> None:
+async def test_password_changes_are_audited_without_the_hash(client: AsyncClient, session: AsyncSession) -> None:
     owner = await register(client)
     expect(
         await client.post(

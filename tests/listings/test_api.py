@@ -58,9 +58,7 @@ class TestCreate:
 
     async def test_demand_has_its_own_fields_and_reference(self, client: AsyncClient) -> None:
         owner = await register(client)
-        demand = expect(
-            await client.post("/api/v1/demands", json=demand_payload(), headers=owner.headers), 201
-        )
+        demand = expect(await client.post("/api/v1/demands", json=demand_payload(), headers=owner.headers), 201)
         assert demand["reference"].startswith("TD-VN-")
         assert demand["min_trl"] == 6
         assert demand["deployment_province"] == "Hải Phòng"
@@ -94,9 +92,7 @@ class TestCreate:
         self, client: AsyncClient, overrides: dict, loc: list, code: str
     ) -> None:
         owner = await register(client)
-        body = expect(
-            await client.post("/api/v1/offers", json=offer_payload(**overrides), headers=owner.headers), 422
-        )
+        body = expect(await client.post("/api/v1/offers", json=offer_payload(**overrides), headers=owner.headers), 422)
         assert body["code"] == code
         assert loc in [e["loc"] for e in body["errors"]]
 
@@ -208,9 +204,7 @@ class TestLifecycle:
         )
         assert expect(patch, 409)["code"] == "InvalidTransition"
 
-    async def test_rejection_carries_a_reason_and_can_be_resubmitted(
-        self, client: AsyncClient, moderator
-    ) -> None:
+    async def test_rejection_carries_a_reason_and_can_be_resubmitted(self, client: AsyncClient, moderator) -> None:
         owner = await register(client)
         offer = await create_listing(client, owner, status="submitted")
         path = f"/api/v1/offers/{offer['id']}"
@@ -293,9 +287,7 @@ class TestExpiry:
 
 
 class TestAnonymity:
-    async def test_anonymous_listing_hides_its_owner_from_others(
-        self, client: AsyncClient, moderator
-    ) -> None:
+    async def test_anonymous_listing_hides_its_owner_from_others(self, client: AsyncClient, moderator) -> None:
         owner = await register(client, organization="Công ty Bí mật")
         offer = await create_listing(
             client,
@@ -333,9 +325,7 @@ class TestMandatedBroker:
 class TestBrowse:
     async def test_filters_sorting_and_pagination(self, client: AsyncClient, moderator) -> None:
         institute = await register(client, kind="institute", organization="Viện Vật liệu")
-        company = await register(
-            client, kind="enterprise", organization="Công ty Tự động hóa", province="Cần Thơ"
-        )
+        company = await register(client, kind="enterprise", organization="Công ty Tự động hóa", province="Cần Thơ")
         paint = await create_listing(
             client,
             institute,
@@ -390,19 +380,13 @@ class TestBrowse:
         owner = await register(client)
         await create_listing(client, owner)
         assert expect(await client.get("/api/v1/offers", params={"status": "draft"}), 200)["total"] == 0
-        own = expect(
-            await client.get("/api/v1/offers", params={"status": "draft"}, headers=owner.headers), 200
-        )
+        own = expect(await client.get("/api/v1/offers", params={"status": "draft"}, headers=owner.headers), 200)
         assert own["total"] == 1
 
     async def test_demands_filter_on_minimum_trl(self, client: AsyncClient, moderator) -> None:
         owner = await register(client)
-        low = await create_listing(
-            client, owner, "demand", status="published", moderator=moderator, min_trl=3
-        )
-        high = await create_listing(
-            client, owner, "demand", status="published", moderator=moderator, min_trl=8
-        )
+        low = await create_listing(client, owner, "demand", status="published", moderator=moderator, min_trl=3)
+        high = await create_listing(client, owner, "demand", status="published", moderator=moderator, min_trl=8)
         page = expect(await client.get("/api/v1/demands", params={"trl_min": 5}), 200)
         assert [d["id"] for d in page["items"]] == [high["id"]]
         assert low["id"] != high["id"]

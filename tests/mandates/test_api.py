@@ -21,9 +21,7 @@ class TestMandates:
         broker = await register(client, kind="intermediary")
         path = f"/api/v1/organizations/{client_org.organization_id}"
 
-        assert (
-            await client.patch(path, json={"province": "Hà Nội"}, headers=broker.headers)
-        ).status_code == 403
+        assert (await client.patch(path, json={"province": "Hà Nội"}, headers=broker.headers)).status_code == 403
         mandate = await grant_mandate(client, client_org, broker)
         assert mandate["active"] is True
         expect(await client.patch(path, json={"province": "Hà Nội"}, headers=broker.headers), 200)
@@ -39,13 +37,9 @@ class TestMandates:
         assert by_broker["via_mandate_id"] == mandate["id"]
         assert by_broker["actor_organization_id"] == broker.organization_id
 
-        revoked = expect(
-            await client.post(f"/api/v1/mandates/{mandate['id']}/revoke", headers=client_org.headers), 200
-        )
+        revoked = expect(await client.post(f"/api/v1/mandates/{mandate['id']}/revoke", headers=client_org.headers), 200)
         assert revoked["active"] is False
-        assert (
-            await client.patch(path, json={"province": "Hải Phòng"}, headers=broker.headers)
-        ).status_code == 403
+        assert (await client.patch(path, json={"province": "Hải Phòng"}, headers=broker.headers)).status_code == 403
 
     async def test_expired_mandate_no_longer_counts(self, client: AsyncClient, session: AsyncSession) -> None:
         client_org = await register(client)

@@ -10,9 +10,7 @@ from tests.helpers import expect, make_staff, organization_payload, register
 
 class TestDirectory:
     async def test_anyone_lists_and_filters(self, client: AsyncClient) -> None:
-        await register(
-            client, organization="Viện Công nghệ Môi trường", kind="institute", sectors=["environment"]
-        )
+        await register(client, organization="Viện Công nghệ Môi trường", kind="institute", sectors=["environment"])
         await register(client, organization="Công ty Sơn Xanh", kind="enterprise", sectors=["new_materials"])
         await register(
             client, organization="Kitakyushu Eco Co.", kind="enterprise", country="JP", languages=["ja", "en"]
@@ -50,9 +48,7 @@ class TestDirectory:
 
 
 class TestUpdate:
-    async def test_member_updates_and_change_is_audited(
-        self, client: AsyncClient, session: AsyncSession
-    ) -> None:
+    async def test_member_updates_and_change_is_audited(self, client: AsyncClient, session: AsyncSession) -> None:
         owner = await register(client, organization="Công ty Cơ khí Đúc")
         updated = expect(
             await client.patch(
@@ -141,12 +137,8 @@ class TestCreateAndDelete:
         expect(await client.delete(f"/api/v1/organizations/{created['id']}", headers=admin.headers), 204)
         expect(await client.get(f"/api/v1/organizations/{created['id']}"), 404)
 
-    async def test_organisation_with_accounts_is_not_deleted(
-        self, client: AsyncClient, session: AsyncSession
-    ) -> None:
+    async def test_organisation_with_accounts_is_not_deleted(self, client: AsyncClient, session: AsyncSession) -> None:
         owner = await register(client)
         admin = await make_staff(client, session, "admin")
-        response = await client.delete(
-            f"/api/v1/organizations/{owner.organization_id}", headers=admin.headers
-        )
+        response = await client.delete(f"/api/v1/organizations/{owner.organization_id}", headers=admin.headers)
         assert expect(response, 409)["code"] == "OrganizationInUse"

@@ -24,6 +24,4 @@ async def set_account_role(
     account_id: uuid.UUID, payload: RoleUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> AccountRead:
     """Platform administrators make an account a member, broker, moderator or admin."""
-    return AccountRead.model_validate(
-        await account_service.set_role(session, principal, account_id, payload.role)
-    )
+    return AccountRead.model_validate(await account_service.set_role(session, principal, account_id, payload.role))

@@ -39,14 +39,10 @@ from app.organizations.schemas import OrganizationKind
 from app.pagination import Page, PageDep
 from app.vocabulary import FieldCode, Language
 
-IfMatch = Annotated[
-    str | None, Header(description="The `ETag` of the version you read; required to change or delete.")
-]
+IfMatch = Annotated[str | None, Header(description="The `ETag` of the version you read; required to change or delete.")]
 IdempotencyKey = Annotated[
     str | None,
-    Header(
-        max_length=200, description="Retry-safe creation: the same key and body replay the first response."
-    ),
+    Header(max_length=200, description="Retry-safe creation: the same key and body replay the first response."),
 ]
 
 
@@ -59,22 +55,16 @@ def _filters(
     trl_max: Annotated[int | None, Query(ge=1, le=9, description="Highest TRL.")] = None,
     ip_status: Annotated[IpStatus | None, Query()] = None,
     transfer_type: Annotated[TransferType | None, Query()] = None,
-    owner_kind: Annotated[
-        OrganizationKind | None, Query(description="Kind of the owning organisation.")
-    ] = None,
+    owner_kind: Annotated[OrganizationKind | None, Query(description="Kind of the owning organisation.")] = None,
     organization_id: Annotated[uuid.UUID | None, Query(description="Owning organisation.")] = None,
-    country: Annotated[
-        str | None, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")
-    ] = None,
+    country: Annotated[str | None, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")] = None,
     province: Annotated[str | None, Query(max_length=128)] = None,
     language: Annotated[Language | None, Query(description="Original language.")] = None,
     status: Annotated[
         ListingStatus | None,
         Query(description="Public callers see published listings; owners also their own; moderators all."),
     ] = None,
-    proposed_for_city: Annotated[
-        bool | None, Query(description="Offers proposed for transfer in the city.")
-    ] = None,
+    proposed_for_city: Annotated[bool | None, Query(description="Offers proposed for transfer in the city.")] = None,
     created_from: Annotated[datetime | None, Query()] = None,
     created_to: Annotated[datetime | None, Query()] = None,
     updated_from: Annotated[datetime | None, Query()] = None,
@@ -189,9 +179,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
         listing, owner = await listing_service.get_for_viewer(session, principal, kind, listing_id)
         return _with_etag(present(listing, owner, principal), response)
 
-    @router.patch(
-        f"/{{{noun}_id}}", summary=f"Update {a_noun}", response_model=read_schema, responses=WRITE_ERRORS
-    )
+    @router.patch(f"/{{{noun}_id}}", summary=f"Update {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
     async def update_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         payload: Annotated[update_schema, Body()],  # type: ignore[valid-type]
@@ -259,9 +247,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Owner side: draft or rejected → submitted."""
         return await move("submit", listing_id, response, principal, session, if_match)
 
-    @router.post(
-        f"{item}/publish", summary=f"Publish {a_noun}", response_model=read_schema, responses=WRITE_ERRORS
-    )
+    @router.post(f"{item}/publish", summary=f"Publish {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
     async def publish_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -272,9 +258,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Moderators: submitted → published."""
         return await move("publish", listing_id, response, principal, session, if_match)
 
-    @router.post(
-        f"{item}/reject", summary=f"Reject {a_noun}", response_model=read_schema, responses=WRITE_ERRORS
-    )
+    @router.post(f"{item}/reject", summary=f"Reject {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
     async def reject_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         payload: Rejection,
@@ -286,9 +270,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Moderators: submitted → rejected, with the reason the owner will read."""
         return await move("reject", listing_id, response, principal, session, if_match, reason=payload.reason)
 
-    @router.post(
-        f"{item}/withdraw", summary=f"Withdraw {a_noun}", response_model=read_schema, responses=WRITE_ERRORS
-    )
+    @router.post(f"{item}/withdraw", summary=f"Withdraw {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
     async def withdraw_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -299,9 +281,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Owner side: submitted → draft; published or expired → archived."""
         return await move("withdraw", listing_id, response, principal, session, if_match)
 
-    @router.post(
-        f"{item}/renew", summary=f"Renew {a_noun}", response_model=read_schema, responses=WRITE_ERRORS
-    )
+    @router.post(f"{item}/renew", summary=f"Renew {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
     async def renew_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -326,6 +306,4 @@ def _idempotency_scope(principal: Principal) -> str:
 
 
 offers_router = listing_router(KindSpec(ListingKind.OFFER, "offer", OfferCreate, OfferUpdate, OfferRead))
-demands_router = listing_router(
-    KindSpec(ListingKind.DEMAND, "demand", DemandCreate, DemandUpdate, DemandRead)
-)
+demands_router = listing_router(KindSpec(ListingKind.DEMAND, "demand", DemandCreate, DemandUpdate, DemandRead))

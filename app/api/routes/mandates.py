@@ -22,9 +22,7 @@ router = APIRouter(prefix="/mandates", tags=["mandates"])
     response_model=MandateRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def grant_mandate(
-    payload: MandateCreate, principal: CurrentPrincipal, session: SessionDep
-) -> MandateRead:
+async def grant_mandate(payload: MandateCreate, principal: CurrentPrincipal, session: SessionDep) -> MandateRead:
     """The caller's organisation lets an intermediary's brokers act on its behalf."""
     return to_read(await mandate_service.grant(session, principal, payload))
 
@@ -58,8 +56,6 @@ async def get_mandate(mandate_id: uuid.UUID, principal: CurrentPrincipal, sessio
     response_model=MandateRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def revoke_mandate(
-    mandate_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
-) -> MandateRead:
+async def revoke_mandate(mandate_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> MandateRead:
     """Either party ends the mandate; the broker can no longer act for the client."""
     return to_read(await mandate_service.revoke(session, principal, mandate_id))

@@ -41,9 +41,7 @@ WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 def _filters(
     kind: Annotated[OrganizationKind | None, Query(description="Organisation kind.")] = None,
-    country: Annotated[
-        str | None, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")
-    ] = None,
+    country: Annotated[str | None, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")] = None,
     verified: Annotated[bool | None, Query(description="Verified by a moderator.")] = None,
     sector: Annotated[FieldCode | None, Query(description="Has this technology field.")] = None,
     q: Annotated[str | None, Query(max_length=100, description="Part of the name.")] = None,
@@ -120,9 +118,7 @@ async def update_organization(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=WRITE_ERRORS,
 )
-async def delete_organization(
-    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
-) -> None:
+async def delete_organization(organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> None:
     """Administrators delete an organisation that has no accounts left."""
     await organization_service.delete(session, principal, organization_id)
 
@@ -140,9 +136,7 @@ async def set_verification(
     session: SessionDep,
 ) -> OrganizationRead:
     """Moderators mark an organisation's identity as checked (or withdraw it)."""
-    organization = await organization_service.set_verified(
-        session, principal, organization_id, payload.verified
-    )
+    organization = await organization_service.set_verified(session, principal, organization_id, payload.verified)
     return OrganizationRead.model_validate(organization)
 
 

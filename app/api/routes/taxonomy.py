@@ -29,8 +29,7 @@ def _to_read(taxonomy: Taxonomy) -> TaxonomyRead:
                             "code": s.code,
                             "labels": s.labels,
                             "concepts": [
-                                {"id": c.id, "labels": c.labels, "synonyms": list(c.synonyms)}
-                                for c in s.concepts
+                                {"id": c.id, "labels": c.labels, "synonyms": list(c.synonyms)} for c in s.concepts
                             ],
                         }
                         for s in f.subfields

@@ -1,0 +1,50 @@
+"""The demo data set reproduces the Hai Phong survey through the public API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from app.seed import load_demo_data
+from tests.helpers import expect
+
+SURVEY = {  # field: (units, technologies, proposed for transfer in the city)
+    "biotech": (19, 94, 50),
+    "environment": (11, 25, 23),
+    "new_energy": (9, 20, 11),
+    "automation": (15, 30, 10),
+    "new_materials": (12, 40, 32),
+}
+
+
+async def _total(client: AsyncClient, path: str, **params: object) -> int:
+    return int(expect(await client.get(path, params={"limit": 1, **params}), 200)["total"])
+
+
+async def test_demo_catalogue_matches_the_survey(app: FastAPI, client: AsyncClient) -> None:
+    message = await load_demo_data(app.state.database)
+    assert "209 offers and 84 demands loaded" in message
+
+    assert await _total(client, "/api/v1/offers") == 209
+    assert await _total(client, "/api/v1/offers", proposed_for_city=True) == 126
+    assert await _total(client, "/api/v1/demands") >= 80
+    for field, (_units, technologies, proposed) in SURVEY.items():
+        assert await _total(client, "/api/v1/offers", field=field) == technologies, field
+        assert await _total(client, "/api/v1/offers", field=field, proposed_for_city=True) == proposed, field
+    for field, (units, _technologies, _proposed) in SURVEY.items():
+        surveyed = expect(
+            await client.get("/api/v1/organizations", params={"sector": field, "country": "VN", "limit": 100}), 200
+        )
+        owners = {o["id"] for o in surveyed["items"] if o["kind"] != "government"}
+        assert len(owners) >= units, field
+
+    japanese = expect(await client.get("/api/v1/offers", params={"language": "ja", "limit": 100}), 200)
+    assert japanese["total"] >= 13
+    assert any("ヒ素" in o["title"] or "浄水" in o["title"] for o in japanese["items"])
+
+    arsenic = expect(await client.get("/api/v1/offers", params={"concept": "arsenic-removal"}), 200)
+    assert any("asen" in o["title"] for o in arsenic["items"])
+
+    again = await load_demo_data(app.state.database)
+    assert "0 organisations, 0 offers and 0 demands loaded" in again
+    assert await _total(client, "/api/v1/offers") == 209
