@@ -66,7 +66,7 @@ def _unit_kind(name: str) -> OrganizationKind:
 class Technology:
     """One offer of the demo catalogue, before it has an owner."""
 
-    field: str
+    field_code: str
     title_vi: str
     title_en: str
     concepts: list[str]
@@ -160,7 +160,7 @@ class DemoLoader:
         rng = self.rng
         trl = rng.randint(*tech.trl_range)
         unit = owner.name
-        field_vi = FIELD_LABELS_VI.get(tech.field, tech.field)
+        field_vi = FIELD_LABELS_VI.get(tech.field_code, tech.field_code)
         summary_vi = rng.choice(
             [
                 f"{tech.title_vi}: giải pháp {field_vi} do {unit} nghiên cứu, đạt mức sẵn sàng TRL {trl}.",
@@ -168,7 +168,7 @@ class DemoLoader:
                 f"{tech.title_vi} – công nghệ {field_vi} sẵn sàng chuyển giao cho doanh nghiệp trong nước.",
             ]
         )
-        summary_en = tech.summary_en or f"{tech.title_en}: {tech.field.replace('_', ' ')} technology at TRL {trl}."
+        summary_en = tech.summary_en or f"{tech.title_en}: {tech.field_code.replace('_', ' ')} technology at TRL {trl}."
         translations: dict[str, Any] = {"en": {"title": tech.title_en, "summary": summary_en, "description": ""}}
         if tech.title_ja is None and rng.random() < 0.2:
             tech.title_ja = _japanese_title(tech.concepts)
@@ -194,7 +194,7 @@ class DemoLoader:
                 f"và có thể chuyển giao kèm đào tạo vận hành."
             ),
             "translations": translations,
-            "field": tech.field,
+            "field": tech.field_code,
             "concepts": tech.concepts,
             "transfer_types": [t.value for t in rng.sample(TRANSFER_CHOICES, rng.randint(1, 3))],
             "target_countries": ["VN"],
@@ -272,7 +272,7 @@ class DemoLoader:
                 )
             )
             tech = Technology(
-                field=supplier["field"],
+                field_code=supplier["field"],
                 title_vi=supplier["title"][1],
                 title_en=supplier["title"][1],
                 concepts=supplier["concepts"],
