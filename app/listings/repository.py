@@ -119,23 +119,41 @@ async def browse(
         visible = or_(publicly_visible(now), Listing.organization_id == viewer_organization_id)
     else:
         visible = publicly_visible(now) if filters.status in (None, ListingStatus.PUBLISHED) else false()
-    base = select(Listing, Organization).join(Organization, Organization.id == Listing.organization_id)
-    statement = _filtered(base, session, kind, filters, visible, now)
+    owner_join = filters.owner_kind is not None
+
+    def scoped(columns: Select) -> Select:
+        if owner_join:
+            columns = columns.join(Organization, Organization.id == Listing.organization_id)
+        return _filtered(columns, session, kind, filters, visible, now)
+
     if filters.sort in (ListingSort.PRICE_LOW, ListingSort.PRICE_HIGH):
         order = _price_sort(kind, filters.sort is ListingSort.PRICE_HIGH)
     else:
         order = _SORTS[filters.sort]
-    counted = _filtered(
-        select(func.count()).select_from(Listing).join(Organization, Organization.id == Listing.organization_id),
-        session,
-        kind,
-        filters,
-        visible,
-        now,
+    # One pass gives the page's ids and the total (a window count), index-only on PostgreSQL;
+    # the wide rows are fetched afterwards for those ids alone.
+    ranked = (
+        await session.execute(
+            scoped(select(Listing.id, func.count().over()))
+            .order_by(*order, Listing.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+    ).all()
+    if not ranked:
+        total = (
+            0 if page.offset == 0 else int(await session.scalar(scoped(select(func.count()).select_from(Listing))) or 0)
+        )
+        return [], total
+    page_ids = [row[0] for row in ranked]
+    total = int(ranked[0][1])
+    rows = await session.execute(
+        select(Listing, Organization)
+        .join(Organization, Organization.id == Listing.organization_id)
+        .where(Listing.id.in_(page_ids))
     )
-    total = int(await session.scalar(counted) or 0)
-    rows = (await session.execute(statement.order_by(*order, Listing.id).limit(page.limit).offset(page.offset))).all()
-    return [(row[0], row[1]) for row in rows], total
+    by_id = {row[0].id: (row[0], row[1]) for row in rows}
+    return [by_id[listing_id] for listing_id in page_ids if listing_id in by_id], total
 
 
 async def due_for_expiry(session: AsyncSession, now: datetime, limit: int = 500) -> list[Listing]:

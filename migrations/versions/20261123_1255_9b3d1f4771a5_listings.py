@@ -94,7 +94,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_listing_concepts', ['concepts'], unique=False, postgresql_using='gin')
         batch_op.create_index('ix_listing_browse', ['kind', 'status', 'field', 'created_at'], unique=False)
         batch_op.create_index('ix_listing_kind_country_province', ['kind', 'country', 'province'], unique=False)
-        batch_op.create_index('ix_listing_kind_status_expires', ['kind', 'status', 'expires_at'], unique=False)
+        batch_op.create_index(
+            'ix_listing_kind_status_expires', ['kind', 'status', 'expires_at'], unique=False,
+            postgresql_include=['id', 'field', 'ip_status', 'trl', 'min_trl', 'organization_id', 'country', 'province',
+                                'language', 'proposed_for_city', 'price_min', 'budget_min', 'created_at', 'updated_at',
+                                'transfer_types'],
+        )
         batch_op.create_index('ix_listing_kind_trl', ['kind', 'trl'], unique=False)
         batch_op.create_index('ix_listing_organization_id', ['organization_id'], unique=False)
 
