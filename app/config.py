@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     meili_url: str | None = None
     meili_api_key: str | None = None
     index_dir: Path = Path("./data/index")
+    # Drain the search outbox inside the API process (the embedded default); false when
+    # `techex worker` processes do it.
+    indexer_in_process: bool = True
 
     secret_key: str = Field(default=DEVELOPMENT_SECRET_KEY, min_length=32)
     access_token_minutes: int = Field(default=15, ge=1)

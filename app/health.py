@@ -8,15 +8,39 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from app.db import Database
+from app.db import Database, unit_of_work
+from app.models.base import utcnow
+from app.search import repository as search_repository
+from app.search.backend import SearchBackend
 
 CheckStatus = Literal["ok", "failing"]
+
+
+class OutboxLag(BaseModel):
+    pending: int = Field(description="Changes not yet applied to the search index.")
+    oldest_pending_seconds: float | None
 
 
 class CheckResult(BaseModel):
     status: CheckStatus
     latency_ms: float | None = Field(default=None, description="How long the check took.")
     detail: str | None = Field(default=None, description="Why the check fails.")
+
+
+async def check_search(backend: SearchBackend) -> CheckResult:
+    started = time.perf_counter()
+    healthy = await backend.health()
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    if healthy:
+        return CheckResult(status="ok", latency_ms=latency)
+    return CheckResult(status="failing", latency_ms=latency, detail=f"{backend.name} does not answer")
+
+
+async def outbox_lag(database: Database) -> OutboxLag:
+    async with unit_of_work(database.reader) as session:
+        pending, oldest = await search_repository.lag(session)
+    age = round((utcnow() - oldest).total_seconds(), 3) if oldest else None
+    return OutboxLag(pending=pending, oldest_pending_seconds=age)
 
 
 async def check_database(database: Database) -> CheckResult:

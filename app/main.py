@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
@@ -21,6 +22,11 @@ from app.errors import install_error_handlers
 from app.listings.service import listing_service
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.search.backend import SearchBackend
+from app.search.indexer import Indexer
+from app.search.service import create_backend
+
+log = structlog.get_logger(__name__)
 
 DESCRIPTION = """\
 REST API of the technology supply–demand exchange (*sàn giao dịch công nghệ*).
@@ -35,8 +41,10 @@ Every error is an RFC 9457 `application/problem+json` document with a stable
 """
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
-    """Build the ASGI app; `database` lets tests hand in a session factory of their own."""
+def create_app(
+    settings: Settings | None = None, database: Database | None = None, search: SearchBackend | None = None
+) -> FastAPI:
+    """Build the ASGI app; tests hand in their own session factory and search backend."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
 
@@ -48,23 +56,36 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             echo=settings.database_echo,
             pool_size=settings.database_pool_size,
         )
-        sweeper = None
+        app.state.search = search or create_backend(settings)
+        try:
+            await app.state.search.ensure_indexes()
+        except Exception:  # search down at start-up: serve anyway, the indexer retries
+            log.exception("search_backend_unavailable_at_startup")
+        app.state.indexer = Indexer(app.state.database, app.state.search)
+        tasks: list[asyncio.Task[None]] = []
+        if settings.indexer_in_process:
+            tasks.append(asyncio.create_task(app.state.indexer.run_forever()))
         if settings.expiry_sweep_seconds:
-            sweeper = asyncio.create_task(
-                run_periodically(
-                    app.state.database,
-                    settings.expiry_sweep_seconds,
-                    "expire_listings",
-                    listing_service.expire_due,
+            tasks.append(
+                asyncio.create_task(
+                    run_periodically(
+                        app.state.database,
+                        settings.expiry_sweep_seconds,
+                        "expire_listings",
+                        listing_service.expire_due,
+                    )
                 )
             )
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
+            await app.state.indexer.close()
+            if search is None:
+                await app.state.search.close()
             if owned:
                 await app.state.database.dispose()
 

@@ -9,6 +9,7 @@ owner and title; what exists is left alone.
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +29,7 @@ from app.models.base import utcnow
 from app.organizations import repository as organization_repository
 from app.organizations.schemas import OrganizationCreate, OrganizationKind
 from app.organizations.service import organization_service
+from app.search import outbox
 from app.taxonomy.data import get_taxonomy
 
 SEED_DATA = Path(__file__).parent / "seed_data"
@@ -125,7 +127,7 @@ class DemoLoader:
             return found
         organization = await organization_service.create_unchecked(self.session, Actor.system(), payload)
         if verified:
-            organization.verified, organization.verified_at = True, self.now
+            organization.verified, organization.verified_at = True, self.now  # indexed by the create's event
         self.created["organizations"] += 1
         return organization
 
@@ -136,8 +138,11 @@ class DemoLoader:
         created_at = published_at - timedelta(days=self.rng.randint(1, 14))
         prefix = f"{'TO' if kind is ListingKind.OFFER else 'TD'}-{owner.country}-{created_at:%Y%m%d}"
         number = await listing_repository.next_reference_number(self.session, prefix)
+        listing_id = uuid.uuid4()
+        outbox.listing_changed(self.session, kind.value, listing_id)
         self.session.add(
             Listing(
+                id=listing_id,
                 kind=kind.value,
                 reference=f"{prefix}-{number:04d}",
                 organization_id=owner.id,

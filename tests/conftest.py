@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.config import Environment, Settings
 from app.db import Database
 from app.main import create_app
+from app.search.embedded import EmbeddedBackend
 
 pytest_plugins = ["tests.fixtures.database"]
 
@@ -26,6 +28,7 @@ def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **override
         environment=Environment.TEST,
         database_url=database_url,
         expiry_sweep_seconds=0,
+        indexer_in_process=False,
         **overrides,  # type: ignore[arg-type]
     )
 
@@ -36,12 +39,18 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
+def search_backend(tmp_path: Path) -> EmbeddedBackend:
+    return EmbeddedBackend(tmp_path / "index")
+
+
+@pytest.fixture
 async def app(
     settings: Settings,
     engine: AsyncEngine,
     db_connection: AsyncConnection,
+    search_backend: EmbeddedBackend,
 ) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, database=Database(engine, bind=db_connection))
+    application = create_app(settings, database=Database(engine, bind=db_connection), search=search_backend)
     async with application.router.lifespan_context(application):
         yield application
 

@@ -30,6 +30,10 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
         "description": "Technology offers (supply): transferable results, patents, know-how, equipment.",
     },
     {"name": "demands", "description": "Technology demands: enterprises' needs."},
+    {
+        "name": "search",
+        "description": "Typo- and diacritics-tolerant full-text search with filters, facets and highlights.",
+    },
 ]
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}

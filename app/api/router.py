@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes import accounts, audit, auth, health, listings, mandates, organizations, taxonomy
+from app.api.routes import accounts, audit, auth, health, listings, mandates, organizations, search, taxonomy
 
 API_PREFIX = "/api/v1"
 
@@ -22,3 +22,4 @@ api_router.include_router(audit.router)
 api_router.include_router(taxonomy.router)
 api_router.include_router(listings.offers_router)
 api_router.include_router(listings.demands_router)
+api_router.include_router(search.router)

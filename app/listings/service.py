@@ -43,6 +43,7 @@ from app.models.base import utcnow
 from app.organizations.schemas import OrganizationKind
 from app.organizations.service import organization_service
 from app.pagination import PageParams
+from app.search import outbox
 from app.taxonomy.data import get_taxonomy
 
 VALIDITY = timedelta(days=365)
@@ -185,6 +186,7 @@ class ListingService:
         session.add(listing)
         await session.flush()
         audit.record(session, actor, AuditAction.CREATE, RECORD_TYPE[kind], listing.id, audit.snapshot(values))
+        outbox.listing_changed(session, kind.value, listing.id)
         return listing, organization
 
     async def get_for_viewer(
@@ -267,6 +269,7 @@ class ListingService:
         if changes:
             listing.updated_at = utcnow()
             audit.record(session, actor, AuditAction.UPDATE, RECORD_TYPE[kind], listing.id, changes)
+            outbox.listing_changed(session, kind.value, listing.id)
             await self._flush(session)
         return listing, await organization_service.get(session, listing.organization_id)
 
@@ -281,6 +284,7 @@ class ListingService:
         listing, actor = await self._for_change(session, principal, kind, listing_id)
         check_if_match(listing, if_match)
         await session.delete(listing)
+        outbox.listing_changed(session, kind.value, listing_id)
         audit.record(
             session,
             actor,
@@ -339,6 +343,7 @@ class ListingService:
         listing.status = target.value
         listing.updated_at = now
         audit.record(session, actor, AuditAction.STATE, RECORD_TYPE[kind], listing.id, changes)
+        outbox.listing_changed(session, kind.value, listing.id)
         await self._flush(session)
         return listing, await organization_service.get(session, listing.organization_id)
 
@@ -348,6 +353,7 @@ class ListingService:
         due = await repository.due_for_expiry(session, now)
         for listing in due:
             listing.status = ListingStatus.EXPIRED.value
+            outbox.listing_changed(session, listing.kind, listing.id)
             audit.record(
                 session,
                 Actor.system(),

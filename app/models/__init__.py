@@ -6,6 +6,7 @@ from app.models.base import Base
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
 from app.models.organization import Organization
+from app.models.outbox import OutboxEvent
 
 __all__ = [
     "Account",
@@ -17,6 +18,7 @@ __all__ = [
     "Listing",
     "Mandate",
     "Organization",
+    "OutboxEvent",
     "ReferenceCounter",
     "RefreshToken",
 ]

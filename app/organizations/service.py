@@ -27,6 +27,7 @@ from app.organizations.schemas import (
     OrganizationUpdate,
 )
 from app.pagination import PageParams
+from app.search import outbox
 
 RECORD_TYPE = "organization"
 
@@ -55,6 +56,7 @@ class OrganizationService:
         session.add(organization)
         await session.flush()
         audit.record(session, actor, AuditAction.CREATE, RECORD_TYPE, organization.id, audit.snapshot(values))
+        outbox.organization_changed(session, organization.id)
         return organization
 
     async def create(self, session: AsyncSession, principal: Principal, payload: OrganizationCreate) -> Organization:
@@ -89,6 +91,7 @@ class OrganizationService:
         if changes:
             organization.updated_at = utcnow()
             audit.record(session, actor, AuditAction.UPDATE, RECORD_TYPE, organization.id, changes)
+            outbox.organization_changed(session, organization.id)
         await session.flush()
         return organization
 
@@ -107,6 +110,7 @@ class OrganizationService:
             organization.verified = verified
             organization.verified_at = utcnow() if verified else None
             audit.record(session, Actor(principal), AuditAction.STATE, RECORD_TYPE, organization.id, changes)
+            outbox.organization_changed(session, organization.id)
             await session.flush()
         return organization
 
@@ -117,6 +121,7 @@ class OrganizationService:
         if await repository.count_accounts(session, organization_id):
             raise OrganizationInUseError("Deactivate or move its accounts first.")
         await session.delete(organization)
+        outbox.organization_changed(session, organization_id)
         audit.record(session, Actor(principal), AuditAction.DELETE, RECORD_TYPE, organization_id)
         await session.flush()
 

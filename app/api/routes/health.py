@@ -6,11 +6,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app import __version__
 from app.errors import problem_response, problem_responses
-from app.health import CheckResult, check_database
+from app.health import CheckResult, OutboxLag, check_database, check_search, outbox_lag
 
 router = APIRouter(tags=["health"])
 
@@ -25,12 +25,22 @@ class Liveness(BaseModel):
 class Readiness(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"status": "ready", "checks": {"database": {"status": "ok", "latency_ms": 0.8}}}]
+            "examples": [
+                {
+                    "status": "ready",
+                    "checks": {
+                        "database": {"status": "ok", "latency_ms": 0.8},
+                        "search": {"status": "ok", "latency_ms": 0.3},
+                    },
+                    "outbox": {"pending": 0, "oldest_pending_seconds": None},
+                }
+            ]
         }
     )
 
     status: Literal["ready"]
-    checks: dict[str, CheckResult]
+    checks: dict[str, CheckResult] = Field(description="`database` decides readiness; `search` is reported.")
+    outbox: OutboxLag | None = Field(default=None, description="Search index lag.")
 
 
 @router.get("/healthz", summary="Liveness probe", response_model=Liveness)
@@ -46,10 +56,17 @@ async def get_liveness() -> Liveness:
     responses=problem_responses(503),
 )
 async def get_readiness(request: Request) -> Readiness | JSONResponse:
-    """Answer 200 when every dependency answers, else 503 with the failing checks."""
-    checks = {"database": await check_database(request.app.state.database)}
-    if all(check.status == "ok" for check in checks.values()):
-        return Readiness(status="ready", checks=checks)
+    """Answer 200 while the database answers (writes work even when search is down), else 503.
+
+    The search backend and the outbox lag are reported, not required: an index
+    that lags catches up by itself.
+    """
+    checks = {
+        "database": await check_database(request.app.state.database),
+        "search": await check_search(request.app.state.search),
+    }
+    if checks["database"].status == "ok":
+        return Readiness(status="ready", checks=checks, outbox=await outbox_lag(request.app.state.database))
     return problem_response(
         status=503,
         code="NotReady",

@@ -1,0 +1,186 @@
+"""Full-text search over offers, demands and organisations, with filters, facets and highlights."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from app.api.deps import SessionDep
+from app.errors import problem_responses
+from app.listings.schemas import IpStatus, TransferType
+from app.organizations.schemas import IntermediaryService, OrganizationKind
+from app.pagination import MAX_LIMIT
+from app.search.backend import SearchBackend, SearchResult
+from app.search.documents import Fields
+from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
+from app.search.schemas import ListingSearchResponse, OrganizationSearchResponse, SearchSort, SearchStatus
+from app.search.service import SearchParams, search_service
+from app.vocabulary import FieldCode, Language
+
+router = APIRouter(prefix="/search", tags=["search"])
+ERRORS = problem_responses(422, 503)
+
+
+def get_search_backend(request: Request) -> SearchBackend:
+    backend: SearchBackend = request.app.state.search
+    return backend
+
+
+SearchDep = Annotated[SearchBackend, Depends(get_search_backend)]
+Q = Annotated[
+    str, Query(max_length=200, description="Words to find; diacritics optional, typos tolerated, last word a prefix.")
+]
+Facets = Annotated[str | None, Query(max_length=300, description="Comma-separated facet names, e.g. `field,trl`.")]
+PageQ = Annotated[int, Query(ge=1, le=1000)]
+LimitQ = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+def _facets(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _terms(**values: object) -> tuple[tuple[str, tuple[str | bool, ...]], ...]:
+    """Exact-value filters, by document field; None means "not filtered"."""
+    out = []
+    for field, value in values.items():
+        if value is not None:
+            plain = value.value if hasattr(value, "value") else value
+            out.append((field, (plain if isinstance(plain, bool) else str(plain),)))
+    return tuple(out)
+
+
+def _listing_params(
+    q: Q = "",
+    field: Annotated[FieldCode | None, Query()] = None,
+    concept: Annotated[str | None, Query(max_length=64)] = None,
+    trl_min: Annotated[int | None, Query(ge=1, le=9)] = None,
+    trl_max: Annotated[int | None, Query(ge=1, le=9)] = None,
+    ip_status: Annotated[IpStatus | None, Query()] = None,
+    transfer_type: Annotated[TransferType | None, Query()] = None,
+    owner_kind: Annotated[OrganizationKind | None, Query()] = None,
+    organization_id: Annotated[uuid.UUID | None, Query()] = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+    province: Annotated[str | None, Query(max_length=128)] = None,
+    language: Annotated[Language | None, Query()] = None,
+    proposed_for_city: Annotated[bool | None, Query()] = None,
+    created_from: Annotated[datetime | None, Query()] = None,
+    created_to: Annotated[datetime | None, Query()] = None,
+    updated_from: Annotated[datetime | None, Query()] = None,
+    updated_to: Annotated[datetime | None, Query()] = None,
+    facets: Facets = None,
+    sort: Annotated[SearchSort, Query()] = SearchSort.RELEVANCE,
+    page: PageQ = 1,
+    limit: LimitQ = 20,
+    highlight: Annotated[bool, Query(description="Mark matched words in title and summary.")] = True,
+) -> SearchParams:
+    return SearchParams(
+        q=q,
+        terms=_terms(
+            **{
+                Fields.FIELD: field,
+                Fields.CONCEPTS: concept,
+                Fields.IP_STATUS: ip_status,
+                Fields.TRANSFER_TYPES: transfer_type,
+                Fields.OWNER_KIND: owner_kind,
+                Fields.OWNER_ID: organization_id,
+                Fields.COUNTRY: country.upper() if country else None,
+                Fields.PROVINCE: province,
+                Fields.LANGUAGE: language,
+                Fields.PROPOSED: proposed_for_city,
+            }
+        ),
+        trl_min=trl_min,
+        trl_max=trl_max,
+        created_from=created_from,
+        created_to=created_to,
+        updated_from=updated_from,
+        updated_to=updated_to,
+        facets=_facets(facets),
+        sort=sort,
+        page=page,
+        limit=limit,
+        highlight=highlight,
+    )
+
+
+def _organization_params(
+    q: Q = "",
+    kind: Annotated[OrganizationKind | None, Query()] = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+    province: Annotated[str | None, Query(max_length=128)] = None,
+    sector: Annotated[FieldCode | None, Query()] = None,
+    service: Annotated[IntermediaryService | None, Query()] = None,
+    verified: Annotated[bool | None, Query()] = None,
+    facets: Facets = None,
+    sort: Annotated[SearchSort, Query()] = SearchSort.RELEVANCE,
+    page: PageQ = 1,
+    limit: LimitQ = 20,
+    highlight: Annotated[bool, Query()] = True,
+) -> SearchParams:
+    return SearchParams(
+        q=q,
+        terms=_terms(
+            **{
+                Fields.OWNER_KIND: kind,
+                Fields.COUNTRY: country.upper() if country else None,
+                Fields.PROVINCE: province,
+                Fields.SECTORS: sector,
+                Fields.SERVICES: service,
+                Fields.VERIFIED: verified,
+            }
+        ),
+        facets=_facets(facets),
+        sort=sort,
+        page=page,
+        limit=limit,
+        highlight=highlight,
+    )
+
+
+def _response(result: SearchResult, params: SearchParams) -> dict[str, object]:
+    return {
+        "hits": [
+            {"id": h.id, "score": h.score, "document": h.document, "highlights": h.highlights} for h in result.hits
+        ],
+        "total": result.total,
+        "page": params.page,
+        "limit": params.limit,
+        "facets": result.facets,
+        "processing_time_ms": result.processing_ms,
+        "query": params.q,
+    }
+
+
+@router.get("/offers", summary="Search offers", response_model=ListingSearchResponse, responses=ERRORS)
+async def search_offers(
+    backend: SearchDep, params: Annotated[SearchParams, Depends(_listing_params)]
+) -> dict[str, object]:
+    """Published, unexpired technology offers matching the words and filters, with facet counts."""
+    return _response(await search_service.search(backend, OFFERS, params), params)
+
+
+@router.get("/demands", summary="Search demands", response_model=ListingSearchResponse, responses=ERRORS)
+async def search_demands(
+    backend: SearchDep, params: Annotated[SearchParams, Depends(_listing_params)]
+) -> dict[str, object]:
+    """Published, unexpired technology demands matching the words and filters, with facet counts."""
+    return _response(await search_service.search(backend, DEMANDS, params), params)
+
+
+@router.get(
+    "/organizations", summary="Search organisations", response_model=OrganizationSearchResponse, responses=ERRORS
+)
+async def search_organizations(
+    backend: SearchDep, params: Annotated[SearchParams, Depends(_organization_params)]
+) -> dict[str, object]:
+    """Organisations by name and description, filtered by kind, place, sector, services."""
+    return _response(await search_service.search(backend, ORGANIZATIONS, params), params)
+
+
+@router.get("/status", summary="Search backend and index status", response_model=SearchStatus)
+async def get_search_status(backend: SearchDep, session: SessionDep) -> SearchStatus:
+    """Backend health, documents per index, and the outbox lag (changes not yet searchable)."""
+    return await search_service.status(session, backend)

@@ -1,0 +1,87 @@
+"""The search backend contract: what the embedded engine and Meilisearch both provide."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+FilterValue = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class TermFilter:
+    """The field has one of these values (for a list field: contains one of them)."""
+
+    field: str
+    values: tuple[FilterValue, ...]
+
+
+@dataclass(frozen=True)
+class RangeFilter:
+    """Numeric bounds, each optional; `gt`/`lt` exclusive, `gte`/`lte` inclusive."""
+
+    field: str
+    gte: float | None = None
+    lte: float | None = None
+    gt: float | None = None
+    lt: float | None = None
+
+
+Filter = TermFilter | RangeFilter
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str = ""
+    filters: tuple[Filter, ...] = ()
+    facets: tuple[str, ...] = ()
+    sort: str | None = None  # a sortable field, "-" first for descending; None: relevance
+    offset: int = 0
+    limit: int = 20
+    highlight: bool = True
+
+
+@dataclass
+class SearchHit:
+    id: str
+    score: float | None
+    document: dict[str, Any]
+    highlights: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+    facets: dict[str, dict[str, int]]
+    processing_ms: float
+
+
+class SearchUnavailableError(Exception):
+    """The backend cannot be reached or refused the operation."""
+
+
+class SearchBackend(Protocol):
+    name: str
+
+    async def ensure_indexes(self) -> None:
+        """Create the indexes and apply their settings (idempotent)."""
+
+    async def upsert(self, index: str, documents: list[dict[str, Any]]) -> None:
+        """Add or replace documents by id; returns once the backend has applied them."""
+
+    async def delete(self, index: str, ids: list[str]) -> None:
+        """Remove documents by id (missing ids are fine); returns once applied."""
+
+    async def search(self, index: str, query: SearchQuery) -> SearchResult: ...
+
+    async def rebuild(self, index: str, documents: Iterable[dict[str, Any]]) -> int:
+        """Build a fresh index from `documents` and swap it in; returns the count."""
+
+    async def health(self) -> bool: ...
+
+    async def stats(self) -> dict[str, int]:
+        """Documents per index."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,159 @@
+"""Search documents: pure functions from records to the flat dicts every backend indexes.
+
+A document carries what a search hit shows (never a contact, never the owner
+of an anonymous listing) and the `search_*` texts the engines match against.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.models import Listing, Organization
+from app.search.text import cjk_text
+from app.taxonomy.data import get_taxonomy
+
+
+class Fields:
+    ID = "id"
+    KIND = "kind"
+    REFERENCE = "reference"
+    TITLE = "title"
+    SUMMARY = "summary"
+    LANGUAGE = "language"
+    TRANSLATIONS = "translations"
+    SEARCH_TITLE = "search_title"
+    SEARCH_SUMMARY = "search_summary"
+    SEARCH_DESCRIPTION = "search_description"
+    KEYWORDS = "keywords"
+    CJK = "search_cjk"
+    FIELD = "field"
+    CONCEPTS = "concepts"
+    TRL = "trl"
+    MIN_TRL = "min_trl"
+    IP_STATUS = "ip_status"
+    TRANSFER_TYPES = "transfer_types"
+    OWNER_ID = "organization_id"
+    OWNER_NAME = "organization_name"
+    OWNER_KIND = "owner_kind"
+    OWNER_VERIFIED = "owner_verified"
+    COUNTRY = "country"
+    PROVINCE = "province"
+    ORIGIN_KIND = "origin_kind"
+    PROPOSED = "proposed_for_city"
+    PRICE_MIN = "price_min"
+    PRICE_MAX = "price_max"
+    CURRENCY = "currency"
+    VISIBILITY = "visibility"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    EXPIRES_AT = "expires_at"
+    # organisations
+    NAME = "name"
+    SECTORS = "sectors"
+    SERVICES = "services"
+    VERIFIED = "verified"
+    LANGUAGES = "languages"
+
+
+SEARCH_ONLY = (Fields.SEARCH_TITLE, Fields.SEARCH_SUMMARY, Fields.SEARCH_DESCRIPTION, Fields.KEYWORDS, Fields.CJK)
+
+
+def _epoch(value: datetime | None) -> int | None:
+    return int(value.timestamp()) if value is not None else None
+
+
+def _concept_words(concept_ids: list[str]) -> str:
+    taxonomy = get_taxonomy()
+    words: list[str] = []
+    for concept_id in concept_ids:
+        concept = taxonomy.concepts.get(concept_id)
+        if concept is not None:
+            words += [*concept.labels.values(), *concept.synonyms]
+    return " · ".join(words)
+
+
+def _texts(listing: Listing, key: str) -> list[str]:
+    """The original text and its translations, for one of title / summary / description."""
+    original = getattr(listing, key) or ""
+    return [original, *((t.get(key) or "") for t in (listing.translations or {}).values())]
+
+
+def listing_document(listing: Listing, owner: Organization) -> dict[str, Any]:
+    titles, summaries, descriptions = (_texts(listing, key) for key in ("title", "summary", "description"))
+    keywords = _concept_words(listing.concepts or [])
+    is_offer = listing.kind == "offer"
+    anonymous = listing.visibility == "anonymous"
+    price_min = listing.price_min if is_offer else listing.budget_min
+    price_max = listing.price_max if is_offer else listing.budget_max
+    document: dict[str, Any] = {
+        Fields.ID: str(listing.id),
+        Fields.KIND: listing.kind,
+        Fields.REFERENCE: listing.reference,
+        Fields.TITLE: listing.title,
+        Fields.SUMMARY: listing.summary,
+        Fields.LANGUAGE: listing.language,
+        Fields.TRANSLATIONS: {
+            lang: {"title": t.get("title"), "summary": t.get("summary")}
+            for lang, t in (listing.translations or {}).items()
+        },
+        Fields.SEARCH_TITLE: "\n".join(t for t in titles if t),
+        Fields.SEARCH_SUMMARY: "\n".join(t for t in summaries if t),
+        Fields.SEARCH_DESCRIPTION: "\n".join(t for t in descriptions if t),
+        Fields.KEYWORDS: keywords,
+        Fields.CJK: cjk_text("\n".join([*titles, *summaries, *descriptions, keywords])),
+        Fields.FIELD: listing.field,
+        Fields.CONCEPTS: list(listing.concepts or []),
+        Fields.TRL: listing.trl,
+        Fields.MIN_TRL: listing.min_trl,
+        Fields.IP_STATUS: listing.ip_status,
+        Fields.TRANSFER_TYPES: list(listing.transfer_types or []),
+        Fields.OWNER_KIND: owner.kind,
+        Fields.COUNTRY: listing.country,
+        Fields.PROVINCE: listing.province,
+        Fields.ORIGIN_KIND: listing.origin_kind,
+        Fields.PROPOSED: listing.proposed_for_city,
+        Fields.PRICE_MIN: float(price_min) if price_min is not None else None,
+        Fields.PRICE_MAX: float(price_max) if price_max is not None else None,
+        Fields.CURRENCY: listing.currency,
+        Fields.VISIBILITY: listing.visibility,
+        Fields.CREATED_AT: _epoch(listing.created_at),
+        Fields.UPDATED_AT: _epoch(listing.updated_at),
+        Fields.EXPIRES_AT: _epoch(listing.expires_at),
+    }
+    if not anonymous:
+        document |= {
+            Fields.OWNER_ID: str(owner.id),
+            Fields.OWNER_NAME: owner.name,
+            Fields.OWNER_VERIFIED: owner.verified,
+        }
+    return document
+
+
+def organization_document(organization: Organization) -> dict[str, Any]:
+    names = [organization.name, *(organization.name_i18n or {}).values()]
+    descriptions = [organization.description or "", *(organization.description_i18n or {}).values()]
+    return {
+        Fields.ID: str(organization.id),
+        Fields.NAME: organization.name,
+        Fields.TRANSLATIONS: dict(organization.name_i18n or {}),
+        Fields.SEARCH_TITLE: "\n".join(names),
+        Fields.SEARCH_SUMMARY: "",
+        Fields.SEARCH_DESCRIPTION: "\n".join(d for d in descriptions if d),
+        Fields.KEYWORDS: " · ".join([*(organization.sectors or []), *(organization.services or [])]),
+        Fields.CJK: cjk_text("\n".join([*names, *descriptions])),
+        Fields.OWNER_KIND: organization.kind,
+        Fields.COUNTRY: organization.country,
+        Fields.PROVINCE: organization.province,
+        Fields.SECTORS: list(organization.sectors or []),
+        Fields.SERVICES: list(organization.services or []),
+        Fields.LANGUAGES: list(organization.languages or []),
+        Fields.VERIFIED: organization.verified,
+        Fields.CREATED_AT: _epoch(organization.created_at),
+        Fields.UPDATED_AT: _epoch(organization.updated_at),
+    }
+
+
+def display(document: dict[str, Any]) -> dict[str, Any]:
+    """What a hit shows: the document without the texts made only for matching."""
+    return {key: value for key, value in document.items() if key not in SEARCH_ONLY}

@@ -1,0 +1,357 @@
+"""The embedded search engine: tantivy indexes in a folder, no server to run.
+
+Each searchable text is indexed twice: as written (lower-cased, diacritics
+kept) and folded (`text.fold`: "xử lý" → "xu ly"). A query word matches the
+folded variant, so it need not carry diacritics; when it does, it also
+matches the exact variant, which outranks a folded-only match ("đường" above
+"Dương"). Japanese and other CJK text goes to a bigram field. Typos are
+fuzzy terms whose distance grows with the word's length; the last word also
+matches as a prefix (search-as-you-type).
+
+Layout: `INDEX_DIR/<index>/<generation>/` with `INDEX_DIR/<index>/CURRENT`
+naming the live generation, so a rebuild is written aside and swapped in.
+One process writes (the indexer); any process may search.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from app.search.backend import Filter, SearchHit, SearchQuery, SearchResult, TermFilter
+from app.search.documents import Fields, display
+from app.search.index_config import CONFIGS, INDEXES, IndexConfig
+from app.search.text import QueryTerms, fold, highlight, typo_distance
+
+SOURCE = "_source"
+FOLDED = "__folded"
+WORDS_TOKENIZER = "techex_words"
+BIGRAM_TOKENIZER = "techex_bigrams"
+WRITER_HEAP_BYTES = 64_000_000
+READER_REFRESH_SECONDS = 0.5
+EXACT_BOOST = 2.0
+PREFIX_BOOST = 0.6
+TYPO_BOOST = 0.3
+FLOAT_FIELDS = {Fields.PRICE_MIN}
+HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME)
+
+
+def _schema(config: IndexConfig) -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field(Fields.ID, tokenizer_name="raw", fast=True)
+    builder.add_text_field(SOURCE, stored=True, tokenizer_name="raw", index_option="basic")
+    for name, _weight in config.searchable:
+        builder.add_text_field(name, tokenizer_name=WORDS_TOKENIZER)
+        builder.add_text_field(name + FOLDED, tokenizer_name=WORDS_TOKENIZER)
+    builder.add_text_field(Fields.CJK, tokenizer_name=BIGRAM_TOKENIZER)
+    for name in config.keyword_filters:
+        builder.add_text_field(name, tokenizer_name="raw", fast=True)
+    for name in config.numeric:
+        if name in FLOAT_FIELDS:
+            builder.add_float_field(name, indexed=True, fast=True)
+        else:
+            builder.add_integer_field(name, indexed=True, fast=True)
+    return builder.build()
+
+
+def _register_tokenizers(index: tantivy.Index) -> None:
+    words = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.lowercase()).build()
+    index.register_tokenizer(WORDS_TOKENIZER, words)
+    index.register_tokenizer(BIGRAM_TOKENIZER, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
+
+
+def _keyword(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _to_tantivy(config: IndexConfig, document: dict[str, Any]) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text(Fields.ID, document[Fields.ID])
+    doc.add_text(SOURCE, json.dumps(display(document), ensure_ascii=False))
+    for name, _weight in config.searchable:
+        text = document.get(name) or ""
+        doc.add_text(name, text)
+        doc.add_text(name + FOLDED, fold(text))
+    doc.add_text(Fields.CJK, document.get(Fields.CJK) or "")
+    for name in config.keyword_filters:
+        value = document.get(name)
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None:
+                doc.add_text(name, _keyword(item))
+    for name in config.numeric:
+        value = document.get(name)
+        if value is not None:
+            if name in FLOAT_FIELDS:
+                doc.add_float(name, float(value))
+            else:
+                doc.add_integer(name, int(value))
+    return doc
+
+
+class _LiveIndex:
+    """One index: the live generation, its reader and (in the writing process) its writer."""
+
+    def __init__(self, root: Path, config: IndexConfig) -> None:
+        self.root = root
+        self.config = config
+        self.schema = _schema(config)
+        self.generation = ""
+        self.index: tantivy.Index | None = None
+        self.writer: Any = None
+        self.refreshed_at = 0.0
+        self.lock = threading.Lock()
+
+    def _current(self) -> str | None:
+        pointer = self.root / "CURRENT"
+        return pointer.read_text().strip() if pointer.exists() else None
+
+    def _open(self, generation: str) -> tantivy.Index:
+        path = self.root / generation
+        path.mkdir(parents=True, exist_ok=True)
+        index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        _register_tokenizers(index)
+        return index
+
+    def ensure(self) -> None:
+        with self.lock:
+            generation = self._current()
+            if generation is None:
+                generation = f"g{int(time.time() * 1000)}"
+                self._open(generation)
+                self._write_pointer(generation)
+            if generation != self.generation or self.index is None:
+                if self.writer is not None:
+                    self.writer.wait_merging_threads()
+                    self.writer = None
+                self.index = self._open(generation)
+                self.generation = generation
+
+    def _write_pointer(self, generation: str) -> None:
+        temporary = self.root / f"CURRENT.{uuid.uuid4().hex}"
+        temporary.write_text(generation)
+        os.replace(temporary, self.root / "CURRENT")  # atomic: readers see the old or the new
+
+    def searcher(self) -> tantivy.Searcher:
+        now = time.monotonic()
+        if now - self.refreshed_at > READER_REFRESH_SECONDS:
+            if self._current() != self.generation:
+                self.ensure()
+            assert self.index is not None
+            self.index.reload()
+            self.refreshed_at = now
+        assert self.index is not None
+        return self.index.searcher()
+
+    def write(self, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
+        self.ensure()
+        with self.lock:
+            assert self.index is not None
+            if self.writer is None:
+                self.writer = self.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+            for doc_id in [*deletes, *(d[Fields.ID] for d in upserts)]:
+                self.writer.delete_documents_by_term(Fields.ID, doc_id)
+            for document in upserts:
+                self.writer.add_document(_to_tantivy(self.config, document))
+            self.writer.commit()
+            self.index.reload()
+            self.refreshed_at = time.monotonic()
+
+    def rebuild(self, documents: Iterable[dict[str, Any]]) -> int:
+        generation = f"g{int(time.time() * 1000)}"
+        fresh = self._open(generation)
+        writer = fresh.writer(heap_size=WRITER_HEAP_BYTES * 2, num_threads=1)
+        count = 0
+        for document in documents:
+            writer.add_document(_to_tantivy(self.config, document))
+            count += 1
+        writer.commit()
+        writer.wait_merging_threads()
+        previous = self.generation
+        self._write_pointer(generation)
+        self.ensure()
+        for old in self.root.iterdir():
+            if old.is_dir() and old.name not in (generation, previous):
+                shutil.rmtree(old, ignore_errors=True)
+        return count
+
+    def close(self) -> None:
+        with self.lock:
+            if self.writer is not None:
+                self.writer.wait_merging_threads()
+                self.writer = None
+
+
+class EmbeddedBackend:
+    name = "embedded"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.indexes = {name: _LiveIndex(directory / name, CONFIGS[name]) for name in INDEXES}
+
+    async def ensure_indexes(self) -> None:
+        await asyncio.to_thread(self._ensure_all)
+
+    def _ensure_all(self) -> None:
+        for live in self.indexes.values():
+            live.root.mkdir(parents=True, exist_ok=True)
+            live.ensure()
+
+    async def upsert(self, index: str, documents: list[dict[str, Any]]) -> None:
+        await asyncio.to_thread(self.indexes[index].write, documents, [])
+
+    async def delete(self, index: str, ids: list[str]) -> None:
+        await asyncio.to_thread(self.indexes[index].write, [], ids)
+
+    async def apply(self, index: str, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
+        """Upserts and deletes in one commit."""
+        await asyncio.to_thread(self.indexes[index].write, upserts, deletes)
+
+    async def rebuild(self, index: str, documents: Iterable[dict[str, Any]]) -> int:
+        return await asyncio.to_thread(self.indexes[index].rebuild, documents)
+
+    async def search(self, index: str, query: SearchQuery) -> SearchResult:
+        return await asyncio.to_thread(self._search, self.indexes[index], query)
+
+    async def health(self) -> bool:
+        try:
+            await asyncio.to_thread(lambda: [live.searcher().num_docs for live in self.indexes.values()])
+        except Exception:
+            return False
+        return True
+
+    async def stats(self) -> dict[str, int]:
+        return await asyncio.to_thread(lambda: {n: live.searcher().num_docs for n, live in self.indexes.items()})
+
+    async def close(self) -> None:
+        def close_all() -> None:
+            for live in self.indexes.values():
+                live.close()
+
+        await asyncio.to_thread(close_all)
+
+    # --- querying ------------------------------------------------------------------------
+
+    def _search(self, live: _LiveIndex, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        if live.index is None:
+            live.ensure()
+        searcher = live.searcher()
+        terms = QueryTerms.parse(query.q)
+        text_query = _text_query(live.schema, live.config, terms)
+        clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
+        clauses += [(tantivy.Occur.Must, _filter_query(live.schema, f)) for f in query.filters]
+        combined = tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.all_query()
+        order_field, descending = _sort(query.sort)
+        if order_field is None:
+            result = searcher.search(combined, query.limit, count=True, offset=query.offset)
+        else:
+            order = tantivy.Order.Desc if descending else tantivy.Order.Asc
+            result = searcher.search(
+                combined, query.limit, count=True, order_by_field=order_field, offset=query.offset, order=order
+            )
+        hits = []
+        for score, address in result.hits:
+            document = json.loads(searcher.doc(address)[SOURCE][0])
+            highlights = _highlights(document, terms) if query.highlight and query.q else {}
+            hits.append(SearchHit(id=document[Fields.ID], score=float(score), document=document, highlights=highlights))
+        facets = _facets(searcher, combined, query.facets) if query.facets else {}
+        total = int(getattr(result, "count", 0) or 0)
+        return SearchResult(hits, total, facets, round((time.perf_counter() - started) * 1000, 2))
+
+
+def _sort(sort: str | None) -> tuple[str | None, bool]:
+    if not sort:
+        return None, False
+    return sort.lstrip("-"), sort.startswith("-")
+
+
+def _word_query(schema: tantivy.Schema, config: IndexConfig, raw: str, folded: str, prefix: bool) -> tantivy.Query:
+    """One query word against every searchable field: exact, folded, typo-tolerant, prefix."""
+    alternatives = []
+    distance = typo_distance(folded)
+    for name, weight in config.searchable:
+        alternatives.append(tantivy.Query.boost_query(tantivy.Query.term_query(schema, name + FOLDED, folded), weight))
+        if raw != folded:
+            exact = tantivy.Query.term_query(schema, name, raw)
+            alternatives.append(tantivy.Query.boost_query(exact, weight * EXACT_BOOST))
+        if distance:
+            fuzzy = tantivy.Query.fuzzy_term_query(schema, name + FOLDED, folded, distance=distance)
+            alternatives.append(tantivy.Query.boost_query(fuzzy, weight * TYPO_BOOST))
+        if prefix:
+            starts = tantivy.Query.fuzzy_term_query(schema, name + FOLDED, folded, distance=0, prefix=True)
+            alternatives.append(tantivy.Query.boost_query(starts, weight * PREFIX_BOOST))
+    return tantivy.Query.disjunction_max_query(alternatives, tie_breaker=0.2)
+
+
+def _text_query(schema: tantivy.Schema, config: IndexConfig, terms: QueryTerms) -> tantivy.Query | None:
+    groups: list[tantivy.Query] = []
+    count = len(terms.folded_words)
+    for position, (raw, folded) in enumerate(zip(terms.raw_words, terms.folded_words, strict=True)):
+        prefix = terms.last_is_prefix and position == count - 1
+        groups.append(_word_query(schema, config, raw, folded, prefix))
+    if terms.bigrams:
+        grams = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, Fields.CJK, g)) for g in terms.bigrams]
+        required = max(1, math.ceil(len(grams) * 0.6))
+        groups.append(tantivy.Query.boolean_query(grams, minimum_number_should_match=required))
+    if not groups:
+        return None
+    # Every word must match when there are one or two; with more, one may be missing.
+    required = len(groups) if len(groups) <= 2 else len(groups) - 1
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Should, g) for g in groups], minimum_number_should_match=required
+    )
+
+
+def _filter_query(schema: tantivy.Schema, item: Filter) -> tantivy.Query:
+    if isinstance(item, TermFilter):
+        return tantivy.Query.term_set_query(schema, item.field, [_keyword(v) for v in item.values])
+    field_type = tantivy.FieldType.Float if item.field in FLOAT_FIELDS else tantivy.FieldType.Integer
+    cast = float if item.field in FLOAT_FIELDS else _int_bound
+    lower = item.gte if item.gte is not None else item.gt
+    upper = item.lte if item.lte is not None else item.lt
+    return tantivy.Query.range_query(
+        schema,
+        item.field,
+        field_type,
+        lower_bound=cast(lower) if lower is not None else None,
+        upper_bound=cast(upper) if upper is not None else None,
+        include_lower=item.gt is None,
+        include_upper=item.lt is None,
+    )
+
+
+def _int_bound(value: float) -> int:
+    return int(value)
+
+
+def _facets(searcher: tantivy.Searcher, query: tantivy.Query, names: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    spec = {name: {"terms": {"field": name, "size": 200}} for name in names}
+    raw = searcher.aggregate(query, spec)
+    return {
+        name: {str(bucket["key"]): int(bucket["doc_count"]) for bucket in raw.get(name, {}).get("buckets", [])}
+        for name in names
+    }
+
+
+def _highlights(document: dict[str, Any], terms: QueryTerms) -> dict[str, str]:
+    marked: dict[str, str] = {}
+    for name in HIGHLIGHTED:
+        text = document.get(name)
+        if isinstance(text, str) and (hit := highlight(text, terms)):
+            marked[name] = hit
+    for language, texts in (document.get(Fields.TRANSLATIONS) or {}).items():
+        title = texts.get("title") if isinstance(texts, dict) else texts
+        if isinstance(title, str) and (hit := highlight(title, terms)):
+            marked[f"translations.{language}.title"] = hit
+    return marked

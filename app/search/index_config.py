@@ -1,0 +1,104 @@
+"""Index settings for every backend, in one place: what is searched, filtered, faceted and sorted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.search.documents import Fields
+from app.search.text import MIN_WORD_SIZE_ONE_TYPO, MIN_WORD_SIZE_TWO_TYPOS
+from app.taxonomy.data import get_taxonomy
+
+OFFERS, DEMANDS, ORGANIZATIONS = "offers", "demands", "organizations"
+INDEXES = (OFFERS, DEMANDS, ORGANIZATIONS)
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    name: str
+    # Searchable texts with their weight (the order is Meilisearch's attribute ranking).
+    searchable: tuple[tuple[str, float], ...]
+    # Exact-value filters (strings and booleans; several values of one field match any).
+    keyword_filters: tuple[str, ...]
+    # Numeric filters and sorts (ranges).
+    numeric: tuple[str, ...]
+    sortable: tuple[str, ...]
+    # A filter always applied for public searches: documents past `expires_at` are hidden.
+    expires: bool
+
+    @property
+    def facetable(self) -> tuple[str, ...]:
+        return self.keyword_filters
+
+
+_LISTING_SEARCHABLE = (
+    (Fields.SEARCH_TITLE, 4.0),
+    (Fields.KEYWORDS, 3.0),
+    (Fields.SEARCH_SUMMARY, 2.0),
+    (Fields.SEARCH_DESCRIPTION, 1.0),
+)
+_LISTING_KEYWORDS = (
+    Fields.FIELD,
+    Fields.CONCEPTS,
+    Fields.IP_STATUS,
+    Fields.TRANSFER_TYPES,
+    Fields.OWNER_KIND,
+    Fields.OWNER_ID,
+    Fields.COUNTRY,
+    Fields.PROVINCE,
+    Fields.LANGUAGE,
+    Fields.ORIGIN_KIND,
+    Fields.PROPOSED,
+)
+_LISTING_NUMERIC = (
+    Fields.TRL,
+    Fields.MIN_TRL,
+    Fields.PRICE_MIN,
+    Fields.CREATED_AT,
+    Fields.UPDATED_AT,
+    Fields.EXPIRES_AT,
+)
+
+CONFIGS: dict[str, IndexConfig] = {
+    name: IndexConfig(
+        name=name,
+        searchable=_LISTING_SEARCHABLE,
+        keyword_filters=_LISTING_KEYWORDS,
+        numeric=_LISTING_NUMERIC,
+        sortable=(Fields.CREATED_AT, Fields.UPDATED_AT, Fields.TRL, Fields.MIN_TRL, Fields.PRICE_MIN),
+        expires=True,
+    )
+    for name in (OFFERS, DEMANDS)
+} | {
+    ORGANIZATIONS: IndexConfig(
+        name=ORGANIZATIONS,
+        searchable=((Fields.SEARCH_TITLE, 4.0), (Fields.KEYWORDS, 2.0), (Fields.SEARCH_DESCRIPTION, 1.0)),
+        keyword_filters=(
+            Fields.OWNER_KIND,
+            Fields.COUNTRY,
+            Fields.PROVINCE,
+            Fields.SECTORS,
+            Fields.SERVICES,
+            Fields.LANGUAGES,
+            Fields.VERIFIED,
+        ),
+        numeric=(Fields.CREATED_AT, Fields.UPDATED_AT),
+        sortable=(Fields.CREATED_AT, Fields.UPDATED_AT),
+        expires=False,
+    )
+}
+
+RANKING_RULES = ["words", "typo", "proximity", "attribute", "sort", "exactness"]
+TYPO_TOLERANCE = {
+    "enabled": True,
+    "minWordSizeForTypos": {"oneTypo": MIN_WORD_SIZE_ONE_TYPO, "twoTypos": MIN_WORD_SIZE_TWO_TYPOS},
+}
+
+
+def synonyms() -> dict[str, list[str]]:
+    """Every label and synonym of a concept stands for the others (vi ↔ en ↔ ja)."""
+    table: dict[str, list[str]] = {}
+    for concept in get_taxonomy().concepts.values():
+        words = list(dict.fromkeys([*concept.labels.values(), *concept.synonyms]))
+        for word in words:
+            table.setdefault(word.lower(), []).extend(w for w in words if w != word)
+    return table

@@ -1,0 +1,150 @@
+"""The indexer: drains the outbox into the search backend, in order, in batches.
+
+For each batch it reads the current state of the records named by the events
+(so applying an event twice, or out of date, converges on the database),
+applies upserts and deletes to the backend, and only then marks the events
+processed. A crash anywhere replays the batch; nothing is lost, nothing is
+indexed twice (documents are replaced by id).
+
+One indexer drains at a time: on PostgreSQL an advisory lock elects it, so
+several `techex worker` processes can run as standbys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db import Database, unit_of_work
+from app.models import Listing, OutboxEvent
+from app.models.base import utcnow
+from app.search import repository
+from app.search.backend import SearchBackend
+from app.search.documents import listing_document, organization_document
+from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
+
+log = structlog.get_logger(__name__)
+ADVISORY_LOCK_KEY = 0x7465_6368_6578  # "techex"
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def searchable(listing: Listing) -> bool:
+    """The index holds published listings; expiry is applied at query time."""
+    return listing.status == "published"
+
+
+class Indexer:
+    def __init__(self, database: Database, backend: SearchBackend, batch_size: int = 500) -> None:
+        self.database = database
+        self.backend = backend
+        self.batch_size = batch_size
+        self._lock_connection: AsyncConnection | None = None
+
+    async def drain_once(self) -> int:
+        """Apply one batch of pending events; returns how many events it processed."""
+        async with unit_of_work(self.database.reader) as session:
+            events = await repository.pending_events(session, self.batch_size)
+            if not events:
+                return 0
+            changes = await self._changes(session, events)
+        for index_name, (upserts, deletes) in changes.items():
+            await self._apply(index_name, upserts, deletes)
+        async with unit_of_work(self.database.writer) as session:
+            await repository.mark_processed(session, [e.id for e in events], utcnow())
+        return len(events)
+
+    async def _changes(
+        self, session: Any, events: list[OutboxEvent]
+    ) -> dict[str, tuple[list[dict[str, Any]], list[str]]]:
+        by_index: dict[str, list[uuid.UUID]] = defaultdict(list)
+        for event in events:
+            if event.record_id not in by_index[event.index_name]:
+                by_index[event.index_name].append(event.record_id)
+        changes: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+        if by_index.get(ORGANIZATIONS):
+            organizations = await repository.organizations(session, by_index[ORGANIZATIONS])
+            changes[ORGANIZATIONS] = (
+                [organization_document(organizations[i]) for i in by_index[ORGANIZATIONS] if i in organizations],
+                [str(i) for i in by_index[ORGANIZATIONS] if i not in organizations],
+            )
+            # Listing documents carry their owner's name and verification: refresh them too.
+            for listing_id, kind in await repository.listing_ids_of(session, list(organizations)):
+                target = OFFERS if kind == "offer" else DEMANDS
+                if listing_id not in by_index[target]:
+                    by_index[target].append(listing_id)
+        for index_name in (OFFERS, DEMANDS):
+            ids = by_index.get(index_name, [])
+            if not ids:
+                continue
+            found = await repository.listings_with_owners(session, ids)
+            upserts = [listing_document(*found[i]) for i in ids if i in found and searchable(found[i][0])]
+            deletes = [str(i) for i in ids if i not in found or not searchable(found[i][0])]
+            changes[index_name] = (upserts, deletes)
+        return changes
+
+    async def _apply(self, index_name: str, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
+        apply = getattr(self.backend, "apply", None)
+        if apply is not None:
+            await apply(index_name, upserts, deletes)
+            return
+        if deletes:
+            await self.backend.delete(index_name, deletes)
+        if upserts:
+            await self.backend.upsert(index_name, upserts)
+
+    async def drain(self) -> int:
+        """Drain until nothing is pending (tests, benchmarks, `techex reindex`)."""
+        total = 0
+        while processed := await self.drain_once():
+            total += processed
+        return total
+
+    async def _is_leader(self) -> bool:
+        if self.database.engine.dialect.name != "postgresql":
+            return True  # SQLite: one process by design
+        if self._lock_connection is None or self._lock_connection.closed:
+            self._lock_connection = await self.database.engine.connect()
+            await self._lock_connection.execution_options(isolation_level="AUTOCOMMIT")
+        acquired = await self._lock_connection.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+        )
+        return bool(acquired)
+
+    async def run_forever(self, poll_seconds: float = 0.1) -> None:
+        """Drain continuously; on failure retry with exponential backoff. A search outage never reaches writers."""
+        backoff = poll_seconds
+        while True:
+            try:
+                if not await self._is_leader():
+                    await asyncio.sleep(1.0)
+                    continue
+                processed = await self.drain_once()
+                backoff = poll_seconds
+                if not processed:
+                    await asyncio.sleep(poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("indexer_retry", error=repr(error), retry_in_seconds=backoff)
+                await self._record_failure(repr(error))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    async def _record_failure(self, error: str) -> None:
+        try:
+            async with unit_of_work(self.database.writer) as session:
+                events = await repository.pending_events(session, self.batch_size)
+                await repository.record_failure(session, [e.id for e in events], error)
+        except Exception:
+            log.exception("indexer_failure_not_recorded")
+
+    async def close(self) -> None:
+        if self._lock_connection is not None:
+            await self._lock_connection.close()
+            self._lock_connection = None

@@ -1,0 +1,200 @@
+"""The Meilisearch backend, on the official client (synchronous, so every call leaves the event loop).
+
+Settings come from `index_config.py`. Filters are built from validated values
+and quoted (`filter_expression`), so a value can never be read as filter
+syntax. Writes wait for their task, so "the backend confirmed" means the
+documents are searchable. A rebuild fills a temporary index and swaps it in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import meilisearch
+from meilisearch.errors import MeilisearchApiError
+
+from app.search.backend import (
+    Filter,
+    RangeFilter,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailableError,
+    TermFilter,
+)
+from app.search.documents import SEARCH_ONLY, Fields
+from app.search.index_config import CONFIGS, INDEXES, RANKING_RULES, TYPO_TOLERANCE, IndexConfig, synonyms
+from app.search.text import HIGHLIGHT_POST, HIGHLIGHT_PRE
+
+TASK_TIMEOUT_MS = 60_000
+HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME)
+BATCH = 5_000
+
+
+def quote(value: str | int | float | bool) -> str:
+    """A filter literal: numbers and booleans as they are, strings double-quoted with escapes."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _attribute(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a filterable attribute name: {name!r}")
+    return name
+
+
+def filter_expression(filters: Iterable[Filter]) -> list[str]:
+    """Meilisearch filter clauses (ANDed as a list); field names are ours, values are quoted."""
+    clauses = []
+    for item in filters:
+        field = _attribute(item.field)
+        if isinstance(item, TermFilter):
+            clauses.append(" OR ".join(f"{field} = {quote(v)}" for v in item.values))
+        elif isinstance(item, RangeFilter):
+            bounds = [(">=", item.gte), ("<=", item.lte), (">", item.gt), ("<", item.lt)]
+            clauses.extend(f"{field} {op} {quote(value)}" for op, value in bounds if value is not None)
+    return [f"({clause})" for clause in clauses]
+
+
+def index_settings(config: IndexConfig) -> dict[str, Any]:
+    searchable = [name for name, _ in sorted(config.searchable, key=lambda item: -item[1])]
+    return {
+        "searchableAttributes": searchable,
+        "filterableAttributes": sorted({*config.keyword_filters, *config.numeric}),
+        "sortableAttributes": list(config.sortable),
+        "rankingRules": RANKING_RULES,
+        "typoTolerance": TYPO_TOLERANCE,
+        "synonyms": synonyms(),
+        "displayedAttributes": ["*"],
+        "pagination": {"maxTotalHits": 100_000},
+        "faceting": {"maxValuesPerFacet": 200},
+    }
+
+
+class MeiliBackend:
+    name = "meilisearch"
+
+    def __init__(self, url: str, api_key: str | None, prefix: str = "") -> None:
+        self.client = meilisearch.Client(url, api_key, timeout=10)
+        self.prefix = prefix
+
+    def uid(self, index: str) -> str:
+        return f"{self.prefix}{index}"
+
+    async def _run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except MeilisearchApiError:
+            raise
+        except Exception as error:
+            raise SearchUnavailableError(str(error)) from error
+
+    def _wait(self, task: Any) -> None:
+        finished = self.client.wait_for_task(task.task_uid, timeout_in_ms=TASK_TIMEOUT_MS)
+        if finished.status != "succeeded":
+            raise SearchUnavailableError(f"Meilisearch task {task.task_uid} {finished.status}: {finished.error}")
+
+    def _ensure(self, uid: str, config: IndexConfig) -> None:
+        try:
+            self.client.get_index(uid)
+        except MeilisearchApiError:
+            self._wait(self.client.create_index(uid, {"primaryKey": Fields.ID}))
+        self._wait(self.client.index(uid).update_settings(index_settings(config)))
+
+    async def ensure_indexes(self) -> None:
+        for name in INDEXES:
+            await self._run(self._ensure, self.uid(name), CONFIGS[name])
+
+    def _upsert(self, uid: str, documents: list[dict[str, Any]]) -> None:
+        for start in range(0, len(documents), BATCH):
+            self._wait(self.client.index(uid).add_documents(documents[start : start + BATCH], Fields.ID))
+
+    async def upsert(self, index: str, documents: list[dict[str, Any]]) -> None:
+        if documents:
+            await self._run(self._upsert, self.uid(index), documents)
+
+    async def delete(self, index: str, ids: list[str]) -> None:
+        if ids:
+            await self._run(lambda: self._wait(self.client.index(self.uid(index)).delete_documents(list(ids))))
+
+    def _search(self, index: str, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        params: dict[str, Any] = {
+            "filter": filter_expression(query.filters),
+            "offset": query.offset,
+            "limit": query.limit,
+            "showRankingScore": True,
+            "attributesToRetrieve": ["*"],
+        }
+        if query.facets:
+            params["facets"] = list(query.facets)
+        if query.sort:
+            field = query.sort.lstrip("-")
+            params["sort"] = [f"{field}:{'desc' if query.sort.startswith('-') else 'asc'}"]
+        if query.highlight and query.q:
+            params |= {
+                "attributesToHighlight": list(HIGHLIGHTED),
+                "highlightPreTag": HIGHLIGHT_PRE,
+                "highlightPostTag": HIGHLIGHT_POST,
+            }
+        raw = self.client.index(self.uid(index)).search(query.q, params)
+        hits = []
+        for hit in raw["hits"]:
+            formatted = hit.pop("_formatted", {}) or {}
+            score = hit.pop("_rankingScore", None)
+            document = {k: v for k, v in hit.items() if k not in SEARCH_ONLY}
+            highlights = {
+                key: value
+                for key, value in formatted.items()
+                if key in HIGHLIGHTED and isinstance(value, str) and HIGHLIGHT_PRE in value
+            }
+            hits.append(SearchHit(id=str(hit[Fields.ID]), score=score, document=document, highlights=highlights))
+        total = raw.get("estimatedTotalHits", raw.get("totalHits", len(hits)))
+        facets = {name: dict(values) for name, values in (raw.get("facetDistribution") or {}).items()}
+        return SearchResult(hits, int(total), facets, round((time.perf_counter() - started) * 1000, 2))
+
+    async def search(self, index: str, query: SearchQuery) -> SearchResult:
+        return await self._run(self._search, index, query)  # type: ignore[no-any-return]
+
+    def _rebuild(self, index: str, documents: Iterable[dict[str, Any]]) -> int:
+        live, temporary = self.uid(index), f"{self.uid(index)}_rebuild_{int(time.time())}"
+        self._ensure(live, CONFIGS[index])
+        self._ensure(temporary, CONFIGS[index])
+        batch: list[dict[str, Any]] = []
+        count = 0
+        for document in documents:
+            batch.append(document)
+            count += 1
+            if len(batch) == BATCH:
+                self._upsert(temporary, batch)
+                batch = []
+        self._upsert(temporary, batch)
+        self._wait(self.client.swap_indexes([{"indexes": [live, temporary]}]))
+        self._wait(self.client.delete_index(temporary))
+        return count
+
+    async def rebuild(self, index: str, documents: Iterable[dict[str, Any]]) -> int:
+        return await self._run(self._rebuild, index, list(documents))  # type: ignore[no-any-return]
+
+    async def health(self) -> bool:
+        try:
+            return (await self._run(self.client.health)).get("status") == "available"  # type: ignore[no-any-return]
+        except Exception:
+            return False
+
+    async def stats(self) -> dict[str, int]:
+        counts = {}
+        for name in INDEXES:
+            stats = await self._run(self.client.index(self.uid(name)).get_stats)
+            counts[name] = int(stats.number_of_documents)
+        return counts
+
+    async def close(self) -> None:
+        return None

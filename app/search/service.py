@@ -1,0 +1,132 @@
+"""Public search: turns validated API parameters into a backend query, always within what the public may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import SearchBackendName, Settings
+from app.errors import AppError, InvalidInputError
+from app.models.base import utcnow
+from app.search import repository
+from app.search.backend import Filter, RangeFilter, SearchBackend, SearchQuery, SearchResult, TermFilter
+from app.search.documents import Fields
+from app.search.index_config import CONFIGS, INDEXES
+from app.search.schemas import IndexStatus, OutboxStatus, SearchSort, SearchStatus
+
+MAX_QUERY_LENGTH = 200
+
+
+class SearchUnavailableProblem(AppError):
+    status = 503
+    code = "SearchUnavailable"
+    title = "Search is temporarily unavailable"
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Validated search parameters; every field is optional."""
+
+    q: str = ""
+    terms: tuple[tuple[str, tuple[str | bool, ...]], ...] = ()
+    trl_min: int | None = None
+    trl_max: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    facets: tuple[str, ...] = ()
+    sort: SearchSort = SearchSort.RELEVANCE
+    page: int = 1
+    limit: int = 20
+    highlight: bool = True
+
+
+def create_backend(settings: Settings) -> SearchBackend:
+    if settings.search_backend is SearchBackendName.MEILISEARCH:
+        from app.search.meili import MeiliBackend
+
+        if not settings.meili_url:
+            raise ValueError("SEARCH_BACKEND=meilisearch needs MEILI_URL")
+        return MeiliBackend(settings.meili_url, settings.meili_api_key)
+    from app.search.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(settings.index_dir)
+
+
+def _range(field: str, low: float | None, high: float | None, *, high_exclusive: bool = False) -> list[Filter]:
+    if low is None and high is None:
+        return []
+    if high_exclusive:
+        return [RangeFilter(field, gte=low, lt=high)]
+    return [RangeFilter(field, gte=low, lte=high)]
+
+
+def _epoch(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def build_query(index: str, params: SearchParams, now: datetime) -> SearchQuery:
+    config = CONFIGS[index]
+    unknown = [f for f in params.facets if f not in config.facetable]
+    if unknown:
+        raise InvalidInputError.for_field(
+            ["query", "facets"],
+            f"unknown facet(s) {', '.join(unknown)}; choose from {', '.join(config.facetable)}",
+            "enum",
+        )
+    filters: list[Filter] = [TermFilter(field, values) for field, values in params.terms if values]
+    trl_field = Fields.MIN_TRL if index == "demands" else Fields.TRL
+    filters += _range(trl_field, params.trl_min, params.trl_max)
+    filters += _range(Fields.CREATED_AT, _epoch(params.created_from), _epoch(params.created_to), high_exclusive=True)
+    filters += _range(Fields.UPDATED_AT, _epoch(params.updated_from), _epoch(params.updated_to), high_exclusive=True)
+    if config.expires:
+        filters.append(RangeFilter(Fields.EXPIRES_AT, gt=now.timestamp()))
+    sort = None if params.sort is SearchSort.RELEVANCE else params.sort.value.replace("price", Fields.PRICE_MIN)
+    if sort and index == "demands":
+        sort = sort.replace(Fields.TRL, Fields.MIN_TRL)
+    if sort and sort.lstrip("-") not in config.sortable:
+        raise InvalidInputError.for_field(["query", "sort"], f"cannot sort {index} by {sort}", "enum")
+    return SearchQuery(
+        q=params.q.strip()[:MAX_QUERY_LENGTH],
+        filters=tuple(filters),
+        facets=params.facets,
+        sort=sort,
+        offset=(params.page - 1) * params.limit,
+        limit=params.limit,
+        highlight=params.highlight,
+    )
+
+
+class SearchService:
+    async def search(self, backend: SearchBackend, index: str, params: SearchParams) -> SearchResult:
+        query = build_query(index, params, utcnow())
+        try:
+            return await backend.search(index, query)
+        except AppError:
+            raise
+        except Exception as error:
+            detail = f"The {backend.name} search backend failed: {type(error).__name__}."
+            raise SearchUnavailableProblem(detail) from error
+
+    async def status(self, session: AsyncSession, backend: SearchBackend) -> SearchStatus:
+        pending, oldest = await repository.lag(session)
+        healthy = await backend.health()
+        try:
+            counts = await backend.stats() if healthy else {}
+        except Exception:
+            healthy, counts = False, {}
+        return SearchStatus(
+            backend=backend.name,
+            healthy=healthy,
+            indexes={name: IndexStatus(documents=counts.get(name, 0)) for name in INDEXES},
+            outbox=OutboxStatus(
+                pending=pending,
+                oldest_pending_seconds=round((utcnow() - oldest).total_seconds(), 3) if oldest else None,
+            ),
+        )
+
+
+search_service = SearchService()

@@ -1,0 +1,138 @@
+"""Text normalisation for search: Vietnamese diacritic folding, Japanese bigrams, highlighting.
+
+Pure functions; both the embedded engine and the query builder use them, so a
+word is cut and folded the same way at indexing and at query time.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Letters that NFKD does not decompose into a base letter plus a combining mark.
+_SPECIAL_FOLDS = str.maketrans({"đ": "d", "Đ": "d", "ơ": "o", "ư": "u"})
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+HIGHLIGHT_PRE, HIGHLIGHT_POST = "<mark>", "</mark>"
+
+
+def fold(text: str) -> str:
+    """Lower-case without diacritics: "Xử lý nước thải" → "xu ly nuoc thai", "Đường" → "duong"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_SPECIAL_FOLDS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_SPECIAL_FOLDS)
+
+
+def is_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words of Latin-script text (CJK runs are left to `cjk_bigrams`)."""
+    return [w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if not is_cjk(w)]
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Overlapping character pairs of each CJK run; a lone character stands for itself."""
+    grams: list[str] = []
+    for run in re.findall(f"(?:{_CJK.pattern})+", text):
+        grams.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return grams
+
+
+def cjk_text(text: str) -> str:
+    """The text's CJK bigrams joined by spaces: what the bigram field indexes."""
+    return " ".join(cjk_bigrams(text))
+
+
+MIN_WORD_SIZE_ONE_TYPO = 4
+MIN_WORD_SIZE_TWO_TYPOS = 8
+
+
+def typo_distance(word: str) -> int:
+    """Edits allowed for a word of this length: 4+ letters one ("oxyt" → "oxit"), 8+ letters two."""
+    if len(word) >= MIN_WORD_SIZE_TWO_TYPOS:
+        return 2
+    if len(word) >= MIN_WORD_SIZE_ONE_TYPO:
+        return 1
+    return 0
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau–Levenshtein (adjacent transpositions), stopping early once past `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """A query cut into what the engines match: folded words (the last one a prefix) and CJK bigrams."""
+
+    raw_words: tuple[str, ...]
+    folded_words: tuple[str, ...]
+    bigrams: tuple[str, ...]
+    last_is_prefix: bool
+
+    @classmethod
+    def parse(cls, query: str) -> QueryTerms:
+        raw = tuple(words(query))
+        prefix = bool(raw) and not query[-1:].isspace()  # still typing the last word
+        return cls(raw, tuple(fold(w) for w in raw), tuple(cjk_bigrams(query)), prefix)
+
+    def matches(self, token: str) -> bool:
+        """Does a word of a text match one of the query's words (exactly, by prefix or with typos)?"""
+        folded = fold(token)
+        for index, word in enumerate(self.folded_words):
+            if folded == word:
+                return True
+            if self.last_is_prefix and index == len(self.folded_words) - 1 and folded.startswith(word):
+                return True
+            distance = typo_distance(word)
+            if distance and edit_distance(folded, word, distance) <= distance:
+                return True
+        return False
+
+
+def highlight(text: str, terms: QueryTerms) -> str | None:
+    """The text with matched words (and CJK bigrams) wrapped in <mark>; None when nothing matched."""
+    spans: list[tuple[int, int]] = []
+    for match in _WORD.finditer(text):
+        token = match.group(0)
+        if not is_cjk(token) and terms.matches(token):
+            spans.append(match.span())
+    for gram in terms.bigrams:
+        start = text.find(gram)
+        while start != -1:
+            spans.append((start, start + len(gram)))
+            start = text.find(gram, start + 1)
+    if not spans:
+        return None
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, cursor = [], 0
+    for start, end in merged:
+        out += [_escape(text[cursor:start]), HIGHLIGHT_PRE, _escape(text[start:end]), HIGHLIGHT_POST]
+        cursor = end
+    out.append(_escape(text[cursor:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

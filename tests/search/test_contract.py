@@ -1,0 +1,305 @@
+"""The search contract: one suite, run against every backend.
+
+The embedded engine always runs. Meilisearch runs when `MEILI_URL` points at a
+live server (with `MEILI_API_KEY` if it needs one); otherwise those cases are
+skipped and the reason is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.models import Listing, Organization
+from app.search.backend import RangeFilter, SearchBackend, SearchQuery, TermFilter
+from app.search.documents import listing_document, organization_document
+from app.search.embedded import EmbeddedBackend
+
+NOW = datetime.now(UTC)
+OFFERS = "offers"
+
+
+def _meili_skip_reason() -> str | None:
+    url = os.environ.get("MEILI_URL")
+    if not url:
+        return "Meilisearch contract tests skipped: MEILI_URL is not set"
+    try:
+        httpx.get(f"{url.rstrip('/')}/health", timeout=2).raise_for_status()
+    except httpx.HTTPError as error:
+        return f"Meilisearch contract tests skipped: no server at {url} ({type(error).__name__})"
+    return None
+
+
+@pytest.fixture(params=["embedded", "meilisearch"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SearchBackend]:
+    if request.param == "embedded":
+        engine: SearchBackend = EmbeddedBackend(tmp_path / "index")
+    else:
+        reason = _meili_skip_reason()
+        if reason:
+            print(reason)
+            pytest.skip(reason)
+        from app.search.meili import MeiliBackend
+
+        engine = MeiliBackend(
+            os.environ["MEILI_URL"], os.environ.get("MEILI_API_KEY"), prefix=f"t{uuid.uuid4().hex[:8]}_"
+        )
+    await engine.ensure_indexes()
+    yield engine
+    await engine.close()
+
+
+def owner(name: str = "Viện Tài nguyên và Môi trường biển", **values: Any) -> Organization:
+    defaults = {"kind": "institute", "country": "VN", "province": "Hải Phòng", "verified": True}
+    return Organization(
+        id=uuid.uuid4(),
+        name=name,
+        name_i18n={},
+        description_i18n={},
+        sectors=[],
+        services=[],
+        languages=["vi"],
+        created_at=NOW,
+        updated_at=NOW,
+        **(defaults | values),
+    )
+
+
+def offer(title: str, *, org: Organization | None = None, translations: dict | None = None, **values: Any) -> dict:
+    org = org or owner()
+    defaults: dict[str, Any] = {
+        "summary": "Công nghệ đã thử nghiệm tại Hải Phòng.",
+        "description": "",
+        "field": "environment",
+        "concepts": [],
+        "transfer_types": ["licence"],
+        "trl": 6,
+        "ip_status": "know_how",
+        "language": "vi",
+        "visibility": "public",
+        "currency": "VND",
+        "price_min": Decimal(100),
+        "price_max": Decimal(200),
+        "country": org.country,
+        "province": org.province,
+        "origin_kind": "institute_university",
+        "proposed_for_city": False,
+        "created_at": NOW - timedelta(days=10),
+        "updated_at": NOW - timedelta(days=10),
+        "expires_at": NOW + timedelta(days=300),
+    }
+    listing = Listing(
+        id=uuid.uuid4(),
+        kind="offer",
+        reference=f"TO-VN-20261122-{uuid.uuid4().int % 10000:04d}",
+        organization_id=org.id,
+        status="published",
+        title=title,
+        translations=translations or {},
+        **(defaults | values),
+    )
+    return listing_document(listing, org)
+
+
+async def ids(backend: SearchBackend, **query: Any) -> list[str]:
+    result = await backend.search(OFFERS, SearchQuery(**query))
+    return [hit.id for hit in result.hits]
+
+
+async def load(backend: SearchBackend, *documents: dict) -> list[str]:
+    await backend.upsert(OFFERS, list(documents))
+    return [d["id"] for d in documents]
+
+
+class TestVietnamese:
+    async def test_query_without_diacritics_finds_text_with_them(self, backend: SearchBackend) -> None:
+        wastewater, fertiliser = await load(
+            backend,
+            offer("Hệ thống xử lý nước thải chế biến thủy sản"),
+            offer("Sản xuất phân bón vi sinh từ phụ phẩm"),
+        )
+        found = await ids(backend, q="xu ly nuoc thai")
+        assert found[0] == wastewater
+        assert fertiliser not in found
+
+    async def test_exact_diacritics_rank_first(self, backend: SearchBackend) -> None:
+        ocean, road = await load(
+            backend,
+            offer("Nuôi hàu Thái Bình Dương thương phẩm"),
+            offer("Bê tông đường giao thông nông thôn"),
+        )
+        assert (await ids(backend, q="đường"))[:2] == [road, ocean]
+        assert set(await ids(backend, q="duong")) >= {road, ocean}
+
+    async def test_d_matches_đ(self, backend: SearchBackend) -> None:
+        [chicken] = await load(backend, offer("Chỉ thị phân tử chọn giống gà Đông Tảo"))
+        assert await ids(backend, q="ga dong tao") == [chicken]
+
+    async def test_typo_is_tolerated(self, backend: SearchBackend) -> None:
+        media, _ = await load(
+            backend,
+            offer("Vật liệu lọc nano mangan oxit phủ cát thạch anh hấp phụ asen"),
+            offer("Sơn mái độ bền cao trên nền nhựa polyester"),
+        )
+        assert (await ids(backend, q="mangan oxyt"))[0] == media
+
+    async def test_last_word_is_a_prefix(self, backend: SearchBackend) -> None:
+        [solar] = await load(backend, offer("Grid-tied solar lighting for public offices"))
+        assert await ids(backend, q="grid-tied sol") == [solar]
+
+
+class TestLanguages:
+    async def test_japanese_query_finds_japanese_text(self, backend: SearchBackend) -> None:
+        ceramic, _ = await load(
+            backend,
+            offer("浄水用セラミック膜ろ過装置", language="ja"),
+            offer("Hệ thống lọc nước bằng màng RO"),
+        )
+        assert await ids(backend, q="セラミック膜") == [ceramic]
+
+    async def test_english_translation_is_searchable(self, backend: SearchBackend) -> None:
+        [wastewater] = await load(
+            backend,
+            offer(
+                "Hệ thống xử lý nước thải bằng MBBR",
+                translations={"en": {"title": "MBBR wastewater treatment", "summary": "Treats seafood effluent."}},
+            ),
+        )
+        assert await ids(backend, q="wastewater treatment") == [wastewater]
+        assert await ids(backend, q="seafood effluent") == [wastewater]
+
+
+class TestFiltersAndFacets:
+    async def test_each_filter(self, backend: SearchBackend) -> None:
+        company = owner("Công ty Tự động hóa Lạch Tray", kind="enterprise", province="Cần Thơ")
+        robot, paint, water = await load(
+            backend,
+            offer(
+                "Robot hàn vỏ tàu",
+                org=company,
+                field="automation",
+                trl=8,
+                ip_status="patent_granted",
+                concepts=["industrial-robots"],
+                transfer_types=["joint_venture"],
+                proposed_for_city=True,
+            ),
+            offer("Sơn chống hà cho tàu biển", field="new_materials", trl=5, concepts=["paints-coatings"]),
+            offer("浄水装置", language="ja", field="environment", trl=9),
+        )
+        cases = [
+            (TermFilter("field", ("automation",)), [robot]),
+            (TermFilter("field", ("automation", "new_materials")), [robot, paint]),
+            (TermFilter("concepts", ("paints-coatings",)), [paint]),
+            (TermFilter("ip_status", ("patent_granted",)), [robot]),
+            (TermFilter("transfer_types", ("joint_venture",)), [robot]),
+            (TermFilter("owner_kind", ("enterprise",)), [robot]),
+            (TermFilter("province", ("Cần Thơ",)), [robot]),
+            (TermFilter("language", ("ja",)), [water]),
+            (TermFilter("proposed_for_city", (True,)), [robot]),
+            (RangeFilter("trl", gte=6, lte=8), [robot]),
+            (RangeFilter("trl", gt=8), [water]),
+        ]
+        for item, expected in cases:
+            assert sorted(await ids(backend, filters=(item,))) == sorted(expected), item
+
+    async def test_expired_documents_are_filtered_out(self, backend: SearchBackend) -> None:
+        live, _ = await load(
+            backend, offer("Công nghệ còn hạn"), offer("Công nghệ hết hạn", expires_at=NOW - timedelta(days=1))
+        )
+        visible = await ids(backend, filters=(RangeFilter("expires_at", gt=NOW.timestamp()),))
+        assert visible == [live]
+
+    async def test_facet_counts_follow_the_query(self, backend: SearchBackend) -> None:
+        await load(
+            backend,
+            offer("Xử lý nước thải A", field="environment"),
+            offer("Xử lý nước thải B", field="environment", ip_status="patent_granted"),
+            offer("Xử lý nước thải C", field="biotech"),
+            offer("Sơn mái", field="new_materials"),
+        )
+        result = await backend.search(OFFERS, SearchQuery(q="nuoc thai", facets=("field", "ip_status")))
+        assert result.total == 3
+        assert result.facets["field"] == {"environment": 2, "biotech": 1}
+        assert result.facets["ip_status"] == {"know_how": 2, "patent_granted": 1}
+
+    async def test_filter_injection_is_just_a_value(self, backend: SearchBackend) -> None:
+        await load(backend, offer("Công nghệ bất kỳ"))
+        hostile = TermFilter("province", ('x" OR country = "VN', "x') OR 1=1 --"))
+        assert await ids(backend, filters=(hostile,)) == []
+
+
+class TestOrderAndPages:
+    async def test_sorting(self, backend: SearchBackend) -> None:
+        old, new, mid = await load(
+            backend,
+            offer("Công nghệ một", trl=3, price_min=Decimal(300), created_at=NOW - timedelta(days=30)),
+            offer("Công nghệ hai", trl=9, price_min=Decimal(100), created_at=NOW - timedelta(days=1)),
+            offer("Công nghệ ba", trl=6, price_min=Decimal(200), created_at=NOW - timedelta(days=10)),
+        )
+        assert await ids(backend, sort="-created_at") == [new, mid, old]
+        assert await ids(backend, sort="trl") == [old, mid, new]
+        assert await ids(backend, sort="price_min") == [new, mid, old]
+
+    async def test_pagination_reports_the_total(self, backend: SearchBackend) -> None:
+        await load(backend, *(offer(f"Công nghệ nước sạch {i}", created_at=NOW - timedelta(hours=i)) for i in range(7)))
+        first = await backend.search(OFFERS, SearchQuery(q="nuoc sach", sort="-created_at", limit=3))
+        third = await backend.search(OFFERS, SearchQuery(q="nuoc sach", sort="-created_at", offset=6, limit=3))
+        assert first.total == third.total == 7
+        assert len(first.hits) == 3
+        assert len(third.hits) == 1
+
+    async def test_highlights_mark_the_matched_words(self, backend: SearchBackend) -> None:
+        await load(backend, offer("Hệ thống xử lý nước thải"))
+        [hit] = (await backend.search(OFFERS, SearchQuery(q="nuoc thai"))).hits
+        assert "<mark>nước</mark>" in hit.highlights["title"]
+        assert "<mark>thải</mark>" in hit.highlights["title"]
+
+
+class TestChanges:
+    async def test_updates_and_deletes_become_visible(self, backend: SearchBackend) -> None:
+        document = offer("Máy sấy nông sản")
+        await load(backend, document)
+        assert await ids(backend, q="may say") == [document["id"]]
+        await load(backend, {**document, "title": "Máy ép viên nén trấu", "search_title": "Máy ép viên nén trấu"})
+        assert await ids(backend, q="may say") == []
+        assert await ids(backend, q="vien nen") == [document["id"]]
+        assert (await backend.search(OFFERS, SearchQuery())).total == 1  # replaced, not duplicated
+        await backend.delete(OFFERS, [document["id"]])
+        assert await ids(backend, q="vien nen") == []
+
+    async def test_rebuild_swaps_in_a_fresh_index(self, backend: SearchBackend) -> None:
+        stale, kept = offer("Công nghệ cũ"), offer("Công nghệ mới")
+        await load(backend, stale, kept)
+        assert await backend.rebuild(OFFERS, [kept]) == 1
+        assert await ids(backend) == [kept["id"]]
+
+
+class TestAnonymity:
+    async def test_anonymous_listing_does_not_carry_its_owner(self, backend: SearchBackend) -> None:
+        secret = owner("Công ty Bí Mật Hải Phòng", kind="enterprise")
+        [listing] = await load(backend, offer("Công nghệ ẩn danh xử lý rác", org=secret, visibility="anonymous"))
+        [hit] = (await backend.search(OFFERS, SearchQuery(q="xu ly rac"))).hits
+        assert hit.id == listing
+        assert "organization_name" not in hit.document
+        assert "organization_id" not in hit.document
+        assert "Bí Mật" not in str(hit.document) + str(hit.highlights)
+        assert await ids(backend, q="bi mat") == []
+
+
+class TestOrganizations:
+    async def test_organisations_by_name_without_diacritics(self, backend: SearchBackend) -> None:
+        institute = owner("Viện Nghiên cứu Hải sản")
+        await backend.upsert(
+            "organizations", [organization_document(institute), organization_document(owner("Công ty Sơn"))]
+        )
+        result = await backend.search("organizations", SearchQuery(q="hai san"))
+        assert [hit.id for hit in result.hits] == [str(institute.id)]

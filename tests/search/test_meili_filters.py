@@ -1,0 +1,41 @@
+"""Meilisearch filter expressions quote user values, so they can never become filter syntax."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.search.backend import RangeFilter, TermFilter
+from app.search.meili import filter_expression, quote
+
+
+def test_values_are_quoted_and_escaped() -> None:
+    assert quote('Hải Phòng" OR kind = "x') == '"Hải Phòng\\" OR kind = \\"x"'
+    assert quote("back\\slash") == '"back\\\\slash"'
+    assert quote(True) == "true"
+    assert quote(7) == "7"
+
+
+def test_expression_of_terms_and_ranges() -> None:
+    expression = filter_expression(
+        [
+            TermFilter("field", ("biotech", "environment")),
+            RangeFilter("trl", gte=5, lte=8),
+            RangeFilter("expires_at", gt=100),
+        ]
+    )
+    assert expression == [
+        '(field = "biotech" OR field = "environment")',
+        "(trl >= 5)",
+        "(trl <= 8)",
+        "(expires_at > 100)",
+    ]
+
+
+def test_injection_stays_inside_the_literal() -> None:
+    [clause] = filter_expression([TermFilter("province", ('x" OR visibility = "anonymous',))])
+    assert clause == '(province = "x\\" OR visibility = \\"anonymous")'
+
+
+def test_field_names_are_checked() -> None:
+    with pytest.raises(ValueError, match="attribute"):
+        filter_expression([TermFilter("field = 1 OR x", ("a",))])

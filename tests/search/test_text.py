@@ -1,0 +1,72 @@
+"""Text normalisation, tested directly."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.search.text import QueryTerms, cjk_bigrams, edit_distance, fold, highlight, typo_distance, words
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Xử lý nước thải", "xu ly nuoc thai"),
+        ("Đường Dương", "duong duong"),
+        ("ĐẶNG đặng", "dang dang"),
+        ("Ơn Ưu Ạ Ỹ", "on uu a y"),
+        ("công nghệ sinh học", "cong nghe sinh hoc"),
+        ("Vật liệu nano", "vat lieu nano"),
+    ],
+)
+def test_fold_removes_vietnamese_diacritics(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+@given(
+    st.text(
+        alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ ",
+        max_size=40,
+    )
+)
+def test_fold_is_idempotent_and_ascii_for_vietnamese(text: str) -> None:
+    assert fold(fold(text)) == fold(text)
+    assert fold(text).isascii()
+
+
+def test_japanese_is_cut_into_bigrams() -> None:
+    assert cjk_bigrams("ヒ素除去") == ["ヒ素", "素除", "除去"]
+    assert cjk_bigrams("水 and 膜ろ過") == ["水", "膜ろ", "ろ過"]
+    assert words("ヒ素 arsenic removal") == ["arsenic", "removal"]
+
+
+def test_typo_budget_grows_with_length() -> None:
+    assert [typo_distance(w) for w in ("asen", "nuoc", "mangan", "manganese")] == [1, 1, 1, 2]
+    assert typo_distance("ly") == 0
+
+
+def test_edit_distance_counts_transpositions_once() -> None:
+    assert edit_distance("oxyt", "oxit", 1) == 1
+    assert edit_distance("nouc", "nuoc", 1) == 1
+    assert edit_distance("arsenic", "asen", 2) == 3
+
+
+def test_highlight_marks_words_matched_without_diacritics_typos_and_prefix() -> None:
+    terms = QueryTerms.parse("xu ly nuoc tha")
+    assert highlight("Hệ thống xử lý nước thải", terms) == (
+        "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark>"
+    )
+    assert highlight("Vật liệu mangan oxit", QueryTerms.parse("oxyt ")) == "Vật liệu mangan <mark>oxit</mark>"
+    assert highlight("Công nghệ sinh học", QueryTerms.parse("robot")) is None
+
+
+def test_highlight_escapes_markup() -> None:
+    assert (
+        highlight("<script>asen</script>", QueryTerms.parse("asen")) == "&lt;script&gt;<mark>asen</mark>&lt;/script&gt;"
+    )
+
+
+def test_last_word_is_a_prefix_only_while_typing() -> None:
+    assert QueryTerms.parse("nuoc tha").last_is_prefix
+    assert not QueryTerms.parse("nuoc tha ").last_is_prefix
