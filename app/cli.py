@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -71,6 +72,84 @@ def seed(
             await database.dispose()
 
     typer.echo(asyncio.run(run()))
+
+
+@cli.command()
+def worker() -> None:
+    """Drain the search outbox and expire listings in a process of its own (API: INDEXER_IN_PROCESS=false)."""
+    from app.background import run_periodically
+    from app.db import Database
+    from app.listings.service import listing_service
+    from app.logging import configure_logging
+    from app.search.indexer import Indexer
+    from app.search.service import create_backend
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    async def run() -> None:
+        database = Database.from_url(settings.database_url)
+        backend = create_backend(settings)
+        indexer = Indexer(database, backend, batch_size=settings.indexer_batch_size)
+        try:
+            await backend.ensure_indexes()
+            jobs = [indexer.run_forever()]
+            if settings.expiry_sweep_seconds:
+                jobs.append(
+                    run_periodically(
+                        database, settings.expiry_sweep_seconds, "expire_listings", listing_service.expire_due
+                    )
+                )
+            await asyncio.gather(*jobs)
+        finally:
+            await indexer.close()
+            await backend.close()
+            await database.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+@cli.command()
+def reindex(
+    index: Annotated[
+        list[str] | None, typer.Option("--index", help="offers, demands or organizations; all when omitted.")
+    ] = None,
+) -> None:
+    """Rebuild search indexes from the database and swap them in (no downtime, no lost changes)."""
+    from app.db import Database
+    from app.search.index_config import INDEXES
+    from app.search.reindex import count_documents, rebuild_index
+    from app.search.service import create_backend
+
+    chosen = index or list(INDEXES)
+    unknown = [name for name in chosen if name not in INDEXES]
+    if unknown:
+        raise typer.BadParameter(f"unknown index {', '.join(unknown)}; choose from {', '.join(INDEXES)}")
+    settings = get_settings()
+
+    async def run() -> None:
+        database = Database.from_url(settings.database_url)
+        backend = create_backend(settings)
+        try:
+            await backend.ensure_indexes()
+            for name in chosen:
+                total = await count_documents(database, name)
+                with typer.progressbar(length=total, label=f"reindex {name}") as bar:
+                    done = 0
+
+                    def advance(count: int) -> None:
+                        nonlocal done
+                        bar.update(count - done)
+                        done = count
+
+                    indexed = await rebuild_index(database, backend, name, progress=advance)
+                typer.echo(f"{name}: {indexed} documents")
+        finally:
+            await backend.close()
+            await database.dispose()
+
+    asyncio.run(run())
 
 
 @cli.command("create-account")

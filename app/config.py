@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     # Drain the search outbox inside the API process (the embedded default); false when
     # `techex worker` processes do it.
     indexer_in_process: bool = True
+    indexer_batch_size: int = Field(default=500, ge=1, le=10_000)
 
     secret_key: str = Field(default=DEVELOPMENT_SECRET_KEY, min_length=32)
     access_token_minutes: int = Field(default=15, ge=1)

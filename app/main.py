@@ -61,7 +61,7 @@ def create_app(
             await app.state.search.ensure_indexes()
         except Exception:  # search down at start-up: serve anyway, the indexer retries
             log.exception("search_backend_unavailable_at_startup")
-        app.state.indexer = Indexer(app.state.database, app.state.search)
+        app.state.indexer = Indexer(app.state.database, app.state.search, batch_size=settings.indexer_batch_size)
         tasks: list[asyncio.Task[None]] = []
         if settings.indexer_in_process:
             tasks.append(asyncio.create_task(app.state.indexer.run_forever()))

@@ -110,3 +110,11 @@ async def stream_organizations(session: AsyncSession, batch: int = 2000) -> Asyn
             return
         yield rows
         last = rows[-1].id
+
+
+async def count_source_records(session: AsyncSession, kind: str | None) -> int:
+    """Records a rebuild will index: published listings of a kind, or (kind None) organisations."""
+    if kind is None:
+        return int(await session.scalar(select(func.count()).select_from(Organization)) or 0)
+    statement = select(func.count()).select_from(Listing).where(Listing.kind == kind, Listing.status == "published")
+    return int(await session.scalar(statement) or 0)
