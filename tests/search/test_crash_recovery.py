@@ -83,8 +83,8 @@ async def _counts(database: Database) -> tuple[int, int]:
     return int(done or 0), int(pending or 0)
 
 
-async def _wait_for(database: Database, predicate, timeout: float = 90) -> tuple[int, int]:
-    deadline = time.monotonic() + timeout
+async def _wait_for(database: Database, predicate, seconds: float = 90) -> tuple[int, int]:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         counts = await _counts(database)
         if predicate(*counts):
@@ -120,11 +120,11 @@ async def test_killed_indexer_resumes_and_converges(tmp_path: Path) -> None:
         await _arrange(database)
         worker = _start_worker(env)
         try:
-            processed, pending = await _wait_for(database, lambda done, _pending: done >= 300)
+            await _wait_for(database, lambda done, _pending: done >= 300)
         finally:
             worker.send_signal(signal.SIGKILL)  # no clean-up of any kind
             worker.wait(timeout=10)
-        processed, pending = await _counts(database)
+        _processed, pending = await _counts(database)
         assert pending > 0, "the worker must die mid-drain for this test to mean anything"
 
         # Changes made while no indexer runs: 25 listings are withdrawn.
