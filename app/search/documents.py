@@ -7,6 +7,7 @@ of an anonymous listing) and the `search_*` texts the engines match against.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from app.models import Listing, Organization
@@ -64,6 +65,11 @@ def _epoch(value: datetime | None) -> int | None:
 
 
 def _concept_words(concept_ids: list[str]) -> str:
+    return _concept_words_cached(tuple(concept_ids))
+
+
+@lru_cache(maxsize=16_384)
+def _concept_words_cached(concept_ids: tuple[str, ...]) -> str:
     taxonomy = get_taxonomy()
     words: list[str] = []
     for concept_id in concept_ids:
@@ -79,7 +85,8 @@ def _texts(listing: Listing, key: str) -> list[str]:
     return [original, *((t.get(key) or "") for t in (listing.translations or {}).values())]
 
 
-def listing_document(listing: Listing, owner: Organization) -> dict[str, Any]:
+def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[str, Any]:
+    """`listing` and `owner` are mapped objects or plain rows with the same columns."""
     titles, summaries, descriptions = (_texts(listing, key) for key in ("title", "summary", "description"))
     keywords = _concept_words(listing.concepts or [])
     is_offer = listing.kind == "offer"

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Database, unit_of_work
-from app.models import Listing, OutboxEvent
+from app.models import OutboxEvent
 from app.models.base import utcnow
 from app.search import repository
 from app.search.backend import SearchBackend
@@ -32,11 +32,13 @@ from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
 log = structlog.get_logger(__name__)
 ADVISORY_LOCK_KEY = 0x7465_6368_6578  # "techex"
 MAX_BACKOFF_SECONDS = 30.0
+# Per index: documents to add or replace, and ids to delete.
+Changes = dict[str, tuple[list[dict[str, Any]], list[str]]]
 
 
-def searchable(listing: Listing) -> bool:
+def searchable(listing: Any) -> bool:
     """The index holds published listings; expiry is applied at query time."""
-    return listing.status == "published"
+    return bool(listing.status == "published")
 
 
 class Indexer:
@@ -48,25 +50,28 @@ class Indexer:
 
     async def drain_once(self) -> int:
         """Apply one batch of pending events; returns how many events it processed."""
+        events, changes = await self._read_batch(after_id=0)
+        if events:
+            await self._apply_batch(events, changes)
+        return len(events)
+
+    async def _read_batch(self, after_id: int) -> tuple[list[OutboxEvent], Changes]:
         async with unit_of_work(self.database.reader) as session:
-            events = await repository.pending_events(session, self.batch_size)
-            if not events:
-                return 0
-            changes = await self._changes(session, events)
+            events = await repository.pending_events(session, self.batch_size, after_id=after_id)
+            return events, (await self._changes(session, events) if events else {})
+
+    async def _apply_batch(self, events: list[OutboxEvent], changes: Changes) -> None:
         for index_name, (upserts, deletes) in changes.items():
             await self._apply(index_name, upserts, deletes)
         async with unit_of_work(self.database.writer) as session:
             await repository.mark_processed(session, [e.id for e in events], utcnow())
-        return len(events)
 
-    async def _changes(
-        self, session: Any, events: list[OutboxEvent]
-    ) -> dict[str, tuple[list[dict[str, Any]], list[str]]]:
+    async def _changes(self, session: Any, events: list[OutboxEvent]) -> Changes:
         by_index: dict[str, list[uuid.UUID]] = defaultdict(list)
         for event in events:
             if event.record_id not in by_index[event.index_name]:
                 by_index[event.index_name].append(event.record_id)
-        changes: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+        changes: Changes = {}
         if by_index.get(ORGANIZATIONS):
             organizations = await repository.organizations(session, by_index[ORGANIZATIONS])
             changes[ORGANIZATIONS] = (
@@ -99,11 +104,22 @@ class Indexer:
             await self.backend.upsert(index_name, upserts)
 
     async def drain(self) -> int:
-        """Drain until nothing is pending (tests, benchmarks, `techex reindex`)."""
-        total = 0
-        while processed := await self.drain_once():
-            total += processed
-        return total
+        """Drain until nothing is pending, reading the next batch while the previous one is applied.
+
+        Batches are still applied in order, and each reads the records' current state, so the
+        overlap changes nothing but the time it takes.
+        """
+        total, after_id = 0, 0
+        applying: asyncio.Task[None] | None = None
+        while True:
+            events, changes = await self._read_batch(after_id)
+            if applying is not None:
+                await applying
+            if not events:
+                return total
+            after_id = events[-1].id
+            total += len(events)
+            applying = asyncio.create_task(self._apply_batch(events, changes))
 
     async def _is_leader(self) -> bool:
         if self.database.engine.dialect.name != "postgresql":

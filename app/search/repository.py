@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,8 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Listing, Organization, OutboxEvent
 
 
-async def pending_events(session: AsyncSession, limit: int) -> list[OutboxEvent]:
-    statement = select(OutboxEvent).where(OutboxEvent.processed_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
+async def pending_events(session: AsyncSession, limit: int, after_id: int = 0) -> list[OutboxEvent]:
+    statement = (
+        select(OutboxEvent)
+        .where(OutboxEvent.processed_at.is_(None), OutboxEvent.id > after_id)
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
     return list((await session.scalars(statement)).all())
 
 
@@ -56,15 +62,16 @@ async def lag(session: AsyncSession) -> tuple[int, datetime | None]:
     return int(row[0]), row[1]
 
 
-async def listings_with_owners(
-    session: AsyncSession, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, tuple[Listing, Organization]]:
-    rows = await session.execute(
-        select(Listing, Organization)
-        .join(Organization, Organization.id == Listing.organization_id)
-        .where(Listing.id.in_(ids))
-    )
-    return {row[0].id: (row[0], row[1]) for row in rows}
+async def listings_with_owners(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Any, Any]]:
+    """Listing rows and their owners' rows, read as plain rows: the indexer reads thousands at a time,
+    and rows have the same attributes as the mapped objects at a fraction of the cost."""
+    listings = (await session.execute(select(Listing.__table__).where(Listing.id.in_(ids)))).all()
+    owner_ids = {row.organization_id for row in listings}
+    owners = {
+        row.id: row
+        for row in (await session.execute(select(Organization.__table__).where(Organization.id.in_(owner_ids)))).all()
+    }
+    return {row.id: (row, owners[row.organization_id]) for row in listings}
 
 
 async def listing_ids_of(session: AsyncSession, organization_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, str]]:
