@@ -34,8 +34,8 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 
 fmt: $(INSTALLED)
-	$(BIN)/ruff check --fix app tests scripts migrations
 	$(BIN)/ruff format app tests scripts migrations
+	$(BIN)/ruff check --fix --exit-zero app tests scripts migrations
 
 openapi: $(INSTALLED)
 	$(BIN)/techex export-openapi --output openapi.yaml

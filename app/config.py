@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # How often published listings past their validity are marked expired; 0 disables.
     expiry_sweep_seconds: float = Field(default=60, ge=0)
+    # An interest still unanswered after this many days is flagged.
+    interest_response_days: int = Field(default=7, ge=1)
 
     @model_validator(mode="before")
     @classmethod

@@ -12,7 +12,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Actor
 from app.db import Database, unit_of_work
+from app.deals.reference import developed_economies, vnd_rate
 from app.listings import repository as listing_repository
 from app.listings.schemas import IpStatus, ListingKind, ListingStatus, OriginKind, TransferType
-from app.models import Listing, Organization
+from app.models import Deal, Interest, Listing, Organization
 from app.models.base import utcnow
 from app.organizations import repository as organization_repository
 from app.organizations.schemas import OrganizationCreate, OrganizationKind
 from app.organizations.service import organization_service
 from app.search import outbox
+from app.seed_queries import deal_count, organizations_of_kind, published_listings
+from app.sql import next_counter_value
 from app.taxonomy.data import get_taxonomy
 
 SEED_DATA = Path(__file__).parent / "seed_data"
@@ -42,6 +45,9 @@ FIELD_LABELS_VI = {
     "automation": "tự động hóa",
     "new_materials": "vật liệu mới",
 }
+DEALS_PER_YEAR = {2023: 14, 2024: 18, 2025: 24, 2026: 30}
+DEAL_TYPES = ["licence", "technology_assignment", "technical_cooperation", "turnkey_equipment", "consulting_services"]
+IP_STATUSES_TRANSFERRED = {"patent_granted", "utility_solution_granted", "patent_pending", "plant_variety"}
 TRANSFER_CHOICES = [
     TransferType.LICENCE,
     TransferType.ASSIGNMENT,
@@ -118,7 +124,7 @@ class DemoLoader:
         self.session = session
         self.rng = random.Random(RANDOM_SEED)  # noqa: S311 - reproducible demo data, not secrets
         self.now = utcnow()
-        self.created = {"organizations": 0, "offers": 0, "demands": 0}
+        self.created = {"organizations": 0, "offers": 0, "demands": 0, "deals": 0}
         self.existing_titles: set[tuple[Any, str]] = set()
 
     async def organization(self, payload: OrganizationCreate, *, verified: bool = True) -> Organization:
@@ -342,6 +348,92 @@ class DemoLoader:
                 co_development=self.rng.random() < 0.4,
             )
 
+    async def load_deals(self) -> None:
+        """Four years of deals (and the interests they came from) so the statistics say something."""
+        if await deal_count(self.session):
+            return
+        rng = random.Random(RANDOM_SEED + 1)  # noqa: S311 - reproducible demo data
+        offers = await published_listings(self.session, "offer")
+        buyers = [o for o in await organizations_of_kind(self.session, "enterprise") if o.country == "VN"]
+        brokers = await organizations_of_kind(self.session, "intermediary")
+        today = self.now.date()
+        for year, count in DEALS_PER_YEAR.items():
+            for _ in range(count):
+                listing, supplier = rng.choice(offers)
+                buyer = rng.choice([b for b in buyers if b.id != supplier.id])
+                last_day = min(date(year, 12, 28), today - timedelta(days=1))
+                signed_on = date(year, 1, 5) + timedelta(days=rng.randint(0, (last_day - date(year, 1, 5)).days))
+                asked = datetime.combine(signed_on - timedelta(days=rng.randint(20, 90)), time(9), tzinfo=UTC)
+                interest = Interest(
+                    id=uuid.uuid4(),
+                    listing_id=listing.id,
+                    listing_owner_id=supplier.id,
+                    from_organization_id=buyer.id,
+                    message="Chúng tôi quan tâm đến công nghệ này, xin trao đổi thêm.",
+                    status="accepted",
+                    decided_at=asked + timedelta(hours=rng.randint(2, 96)),
+                    created_at=asked,
+                    updated_at=asked,
+                )
+                self.session.add(interest)
+                await self.session.flush()  # the deal refers to it
+                imported = listing.origin_kind == "imported"
+                currency = "JPY" if imported else "VND"
+                value = Decimal(rng.choice([80, 150, 250, 400, 600, 900, 1500, 2500])) * Decimal(1_000_000)
+                rate = vnd_rate(currency, year) or Decimal(1)
+                if imported:
+                    value = (value / rate).quantize(Decimal(1))
+                number = await next_counter_value(self.session, f"GD-{year}")
+                stage = "cancelled" if rng.random() < 0.06 else rng.choice(["signed", "in_progress", "completed"])
+                origin = {"imported": "imported", "institute_university": "domestic_institute_university"}.get(
+                    listing.origin_kind or "", "domestic_enterprise"
+                )
+                self.session.add(
+                    Deal(
+                        reference=f"GD-{year}-{number:04d}",
+                        offer_id=listing.id,
+                        interest_id=interest.id,
+                        source="interest",
+                        supplier_organization_id=supplier.id,
+                        buyer_organization_id=buyer.id,
+                        broker_organization_id=rng.choice(brokers).id if brokers and rng.random() < 0.3 else None,
+                        title=listing.title,
+                        deal_type=rng.choice(DEAL_TYPES),
+                        field=listing.field,
+                        value=value,
+                        currency=currency,
+                        vnd_rate=rate,
+                        value_vnd=(value * rate).quantize(Decimal("0.01")),
+                        stage=stage,
+                        signed_on=signed_on,
+                        cancelled_on=signed_on if stage == "cancelled" else None,
+                        ip_transferred=listing.ip_status in IP_STATUSES_TRANSFERRED and rng.random() < 0.5,
+                        origin=origin,
+                        origin_country=listing.origin_country or supplier.country,
+                        developed_economy=imported and (listing.origin_country or "") in developed_economies(),
+                        confidential=rng.random() < 0.1,
+                    )
+                )
+                self.created["deals"] += 1
+        for listing, supplier in rng.sample(offers, 25):
+            asked = self.now - timedelta(days=rng.randint(1, 40))
+            buyer = rng.choice([b for b in buyers if b.id != supplier.id])
+            status = rng.choice(["pending", "declined", "accepted"])
+            self.session.add(
+                Interest(
+                    listing_id=listing.id,
+                    listing_owner_id=supplier.id,
+                    from_organization_id=buyer.id,
+                    message="Xin thông tin về giá và điều kiện chuyển giao.",
+                    status=status,
+                    decline_reason="not_relevant" if status == "declined" else None,
+                    decided_at=None if status == "pending" else asked + timedelta(hours=rng.randint(1, 120)),
+                    created_at=asked,
+                    updated_at=asked,
+                )
+            )
+        await self.session.flush()
+
     async def run(self) -> dict[str, int]:
         for record in _read("organizations.yaml"):
             verified = bool(record.pop("verified", False))
@@ -352,6 +444,7 @@ class DemoLoader:
         await self.load_survey(data, japanese)
         await self.load_demands(data)
         await self.session.flush()
+        await self.load_deals()
         return self.created
 
 
@@ -363,5 +456,5 @@ async def load_demo_data(database: Database, *, only_if_empty: bool = False) -> 
         created = await DemoLoader(session).run()
     return (
         f"demo data: {created['organizations']} organisations, {created['offers']} offers "
-        f"and {created['demands']} demands loaded"
+        f"and {created['demands']} demands loaded, {created['deals']} deals"
     )

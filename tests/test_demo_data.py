@@ -45,6 +45,18 @@ async def test_demo_catalogue_matches_the_survey(app: FastAPI, client: AsyncClie
     arsenic = expect(await client.get("/api/v1/offers", params={"concept": "arsenic-removal"}), 200)
     assert any("asen" in o["title"] for o in arsenic["items"])
 
+    indicators = expect(await client.get("/api/v1/stats/indicators", params={"year": 2025}), 200)["indicators"]
+    values = {i["code"]: i["value"] for i in indicators}
+    assert values["transaction_value"] > 0
+    assert values["value_growth"] is not None
+    assert 0 < values["ip_share"] < 1
+    assert 0 < values["institute_share_of_domestic"] < 1
+    assert values["active_intermediaries"] >= 1
+    survey = expect(await client.get("/api/v1/stats/listings", params={"kind": "offer"}), 200)
+    assert survey["totals"]["listings"] == 209
+    assert survey["totals"]["proposed_for_city"] == 126
+    assert {r["field"]: r["listings"] for r in survey["rows"]} == {f: t for f, (_u, t, _p) in SURVEY.items()}
+
     again = await load_demo_data(app.state.database)
     assert "0 organisations, 0 offers and 0 demands loaded" in again
     assert await _total(client, "/api/v1/offers") == 209

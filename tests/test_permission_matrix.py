@@ -125,8 +125,29 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
             listing = await create_listing(client, owner, kind, status=status, moderator=moderator)
             listings[f"{kind}_{status}"] = listing["id"]
             listings[f"{kind}_{status}_etag"] = f'"{listing["version"]}"'
+    buyer = await register(client, organization="Công ty Người Mua")
+    interest = expect(
+        await client.post(
+            "/api/v1/interests",
+            json={"listing_id": listings["offer_published"], "message": "Quan tâm"},
+            headers=buyer.headers,
+        ),
+        201,
+    )
+    deal_body = {
+        "supplier_organization_id": owner.organization_id,
+        "buyer_organization_id": buyer.organization_id,
+        "deal_type": "licence",
+        "origin": "domestic_enterprise",
+        "value": "100000000",
+    }
+    deal = await client.post("/api/v1/deals", json=deal_body, headers=owner.headers)
     ids = {
         **listings,
+        "interest": interest["id"],
+        "deal": expect(deal, 201)["id"],
+        "deal_etag": deal.headers["etag"],
+        "buyer_org": buyer.organization_id,
         "owner_org": owner.organization_id,
         "owner_member": member.account_id,
         "empty_org": empty_org["id"],
@@ -348,6 +369,94 @@ def _listing_rows(kind: str) -> list[Row]:
 
 
 MATRIX += _listing_rows("offer") + _listing_rows("demand")
+
+_HIDDEN = _only(404, "stranger", "broker_unmandated")
+MATRIX += [
+    Row(
+        "POST",
+        "/api/v1/interests",
+        lambda i: "/api/v1/interests",
+        {
+            **_only(422, "owner_admin", "owner_member", "owner_key"),
+            **_only(201, "broker_mandated", "stranger", "broker_unmandated", *STAFF),
+        },
+        body=lambda i: {"listing_id": i["offer_published"], "message": "Chúng tôi quan tâm"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/interests/{interest_id}/accept",
+        lambda i: f"/api/v1/interests/{i['interest']}/accept",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+    ),
+    Row(
+        "POST",
+        "/api/v1/interests/{interest_id}/decline",
+        lambda i: f"/api/v1/interests/{i['interest']}/decline",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+        body=lambda i: {"reason": "not_relevant"},
+    ),
+    # Only the interested party (the buyer, not in this cast) withdraws; moderators may.
+    Row(
+        "POST",
+        "/api/v1/interests/{interest_id}/withdraw",
+        lambda i: f"/api/v1/interests/{i['interest']}/withdraw",
+        {**_only(200, *STAFF), **_HIDDEN},
+    ),
+    # The thread is written by the two parties themselves.
+    Row(
+        "POST",
+        "/api/v1/interests/{interest_id}/messages",
+        lambda i: f"/api/v1/interests/{i['interest']}/messages",
+        {**_only(201, "owner_admin", "owner_member", "owner_key"), **_HIDDEN},
+        body=lambda i: {"body": "Xin chào"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/interests/{interest_id}/messages",
+        lambda i: f"/api/v1/interests/{i['interest']}/messages",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+    ),
+    Row(
+        "GET",
+        "/api/v1/interests/{interest_id}",
+        lambda i: f"/api/v1/interests/{i['interest']}",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+    ),
+    Row(
+        "POST",
+        "/api/v1/deals",
+        lambda i: "/api/v1/deals",
+        _only(201, *OWNER_SIDE, *STAFF),
+        body=lambda i: {
+            "supplier_organization_id": i["owner_org"],
+            "buyer_organization_id": i["buyer_org"],
+            "deal_type": "licence",
+            "origin": "domestic_enterprise",
+        },
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/deals/{deal_id}",
+        lambda i: f"/api/v1/deals/{i['deal']}",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+        body=lambda i: {"confidential": True},
+        headers=lambda i: {"If-Match": i["deal_etag"]},
+    ),
+    Row(
+        "POST",
+        "/api/v1/deals/{deal_id}/stage",
+        lambda i: f"/api/v1/deals/{i['deal']}/stage",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+        body=lambda i: {"stage": "signed"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/deals/{deal_id}",
+        lambda i: f"/api/v1/deals/{i['deal']}",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+    ),
+    Row("GET", "/api/v1/stats/deals", lambda i: "/api/v1/stats/deals", _only(200, *STAFF)),
+]
 
 
 def test_matrix_covers_every_write_endpoint(app: FastAPI) -> None:

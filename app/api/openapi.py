@@ -30,6 +30,9 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
         "description": "Technology offers (supply): transferable results, patents, know-how, equipment.",
     },
     {"name": "demands", "description": "Technology demands: enterprises' needs."},
+    {"name": "interests", "description": "Expressions of interest in listings and their message threads."},
+    {"name": "deals", "description": "Technology transactions: parties, broker, value, stage, origin."},
+    {"name": "stats", "description": "Market indicators against the programme targets; CSV, JSON and XLSX."},
     {
         "name": "search",
         "description": "Typo- and diacritics-tolerant full-text search with filters, facets and highlights.",

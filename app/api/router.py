@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes import accounts, audit, auth, health, listings, mandates, organizations, search, taxonomy
+from app.api.routes import (
+    accounts,
+    audit,
+    auth,
+    deals,
+    health,
+    interests,
+    listings,
+    mandates,
+    organizations,
+    search,
+    stats,
+    taxonomy,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -23,3 +36,6 @@ api_router.include_router(taxonomy.router)
 api_router.include_router(listings.offers_router)
 api_router.include_router(listings.demands_router)
 api_router.include_router(search.router)
+api_router.include_router(interests.router)
+api_router.include_router(deals.router)
+api_router.include_router(stats.router)

@@ -14,6 +14,7 @@ from app.accounts.authorization import actor_for_organization
 from app.accounts.permissions import Permission, Principal
 from app.audit import service as audit
 from app.audit.service import Actor, AuditAction
+from app.deals import repository as interest_repository
 from app.errors import FieldError, InvalidInputError, PermissionDeniedError
 from app.listings import repository
 from app.listings.exceptions import (
@@ -219,7 +220,7 @@ class ListingService:
             raise ListingNotFoundError() from None  # a stranger learns nothing of unpublished listings
         return listing, actor
 
-    async def list(
+    async def list_page(
         self,
         session: AsyncSession,
         principal: Principal | None,
@@ -365,6 +366,14 @@ class ListingService:
         await session.flush()
         return len(due)
 
+    async def revealed_to(
+        self, session: AsyncSession, principal: Principal | None, listing_ids: list[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """Anonymous listings whose owner accepted the caller's interest."""
+        if principal is None:
+            return set()
+        return await interest_repository.revealed_listings(session, principal.organization_id, listing_ids)
+
     @staticmethod
     async def _flush(session: AsyncSession) -> None:
         try:
@@ -376,17 +385,20 @@ class ListingService:
 listing_service = ListingService()
 
 
-def owner_visible(listing: Listing, principal: Principal | None) -> bool:
-    """Anonymous listings show their owner only to the owner itself and to staff."""
-    if listing.visibility != "anonymous":
+def owner_visible(listing: Listing, principal: Principal | None, revealed: bool = False) -> bool:
+    """Anonymous listings show their owner to the owner itself, to staff, and to a party whose
+    interest the owner accepted (`revealed`)."""
+    if listing.visibility != "anonymous" or revealed:
         return True
     return principal is not None and (
         principal.organization_id == listing.organization_id or principal.has(Permission.MODERATE_RECORDS)
     )
 
 
-def present(listing: Listing, owner: Organization, principal: Principal | None) -> OfferRead | DemandRead:
-    shown = owner_visible(listing, principal)
+def present(
+    listing: Listing, owner: Organization, principal: Principal | None, revealed: bool = False
+) -> OfferRead | DemandRead:
+    shown = owner_visible(listing, principal, revealed)
     data = {column.key: getattr(listing, column.key) for column in Listing.__table__.columns}
     data |= {
         "status": effective_status(listing),

@@ -90,7 +90,9 @@ class MandateService:
         )
         return mandate
 
-    async def list(self, session: AsyncSession, principal: Principal, page: PageParams) -> tuple[list[Mandate], int]:
+    async def list_page(
+        self, session: AsyncSession, principal: Principal, page: PageParams
+    ) -> tuple[list[Mandate], int]:
         """The caller's organisation's mandates, given or received; staff see all."""
         return await repository.list_for_organization(
             session, None if principal.is_staff else principal.organization_id, page

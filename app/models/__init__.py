@@ -3,6 +3,7 @@
 from app.models.account import Account, ApiKey, Invitation, RefreshToken
 from app.models.audit import AuditEntry
 from app.models.base import Base
+from app.models.deal import Deal, Interest, InterestMessage
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
 from app.models.organization import Organization
@@ -13,7 +14,10 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "Deal",
     "IdempotencyRecord",
+    "Interest",
+    "InterestMessage",
     "Invitation",
     "Listing",
     "Mandate",

@@ -44,7 +44,7 @@ class OrganizationService:
             raise OrganizationNotFoundError()
         return organization
 
-    async def list(
+    async def list_page(
         self, session: AsyncSession, filters: OrganizationFilters, page: PageParams
     ) -> tuple[list[Organization], int]:
         return await repository.list_page(session, filters, page)

@@ -125,8 +125,9 @@ def listing_router(spec: KindSpec) -> APIRouter:
         session: SessionDep, principal: OptionalPrincipal, filters: FiltersDep, page: PageDep
     ) -> Page[Any]:
         """Filter, sort and paginate; the public sees published listings within their validity."""
-        rows, total = await listing_service.list(session, principal, kind, filters, page)
-        items = [present(listing, owner, principal) for listing, owner in rows]
+        rows, total = await listing_service.list_page(session, principal, kind, filters, page)
+        revealed = await listing_service.revealed_to(session, principal, [listing.id for listing, _ in rows])
+        items = [present(listing, owner, principal, listing.id in revealed) for listing, owner in rows]
         return Page(items=items, total=total, page=page.page, limit=page.limit)
 
     @router.post(
@@ -177,7 +178,8 @@ def listing_router(spec: KindSpec) -> APIRouter:
     ) -> OfferRead | DemandRead:
         """One listing with its `ETag`; unpublished ones only for their owner side and moderators."""
         listing, owner = await listing_service.get_for_viewer(session, principal, kind, listing_id)
-        return _with_etag(present(listing, owner, principal), response)
+        revealed = await listing_service.revealed_to(session, principal, [listing.id])
+        return _with_etag(present(listing, owner, principal, listing.id in revealed), response)
 
     @router.patch(f"/{{{noun}_id}}", summary=f"Update {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
     async def update_listing(

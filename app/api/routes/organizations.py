@@ -61,7 +61,7 @@ async def list_organizations(
     filters: Annotated[OrganizationFilters, Depends(_filters)],
 ) -> Page[OrganizationRead]:
     """Public directory of organisations, filtered and paginated."""
-    items, total = await organization_service.list(session, filters, page)
+    items, total = await organization_service.list_page(session, filters, page)
     return Page(
         items=[OrganizationRead.model_validate(o) for o in items],
         total=total,

@@ -1,0 +1,78 @@
+"""Deals: technology transactions, from first record to completion."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from app.api.deps import CurrentPrincipal, SessionDep
+from app.deals.schemas import DealCreate, DealRead, DealStage, DealUpdate, StageChange
+from app.deals.service import deal_service
+from app.errors import problem_responses
+from app.pagination import Page, PageDep
+
+router = APIRouter(prefix="/deals", tags=["deals"])
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+
+
+def _with_etag(deal: DealRead, response: Response) -> DealRead:
+    response.headers["ETag"] = f'"{deal.version}"'
+    return deal
+
+
+@router.post(
+    "", summary="Record a deal", status_code=status.HTTP_201_CREATED, response_model=DealRead, responses=WRITE_ERRORS
+)
+async def create_deal(
+    payload: DealCreate, response: Response, principal: CurrentPrincipal, session: SessionDep
+) -> DealRead:
+    """A party (or its mandated broker, or a moderator) records a deal: from an interest, match, meeting or directly."""
+    return _with_etag(DealRead.model_validate(await deal_service.create(session, principal, payload)), response)
+
+
+@router.get("", summary="List deals", response_model=Page[DealRead], responses=problem_responses(401, 422))
+async def list_deals(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    stage: Annotated[DealStage | None, Query()] = None,
+) -> Page[DealRead]:
+    """Deals your organisation is a party or broker to (moderators: all)."""
+    items, total = await deal_service.list_page(session, principal, stage.value if stage else None, page)
+    return Page(items=[DealRead.model_validate(d) for d in items], total=total, page=page.page, limit=page.limit)
+
+
+@router.get("/{deal_id}", summary="Get a deal", response_model=DealRead, responses=problem_responses(401, 404, 422))
+async def get_deal(
+    deal_id: uuid.UUID, response: Response, principal: CurrentPrincipal, session: SessionDep
+) -> DealRead:
+    """One deal with its `ETag`, for its parties, its broker and moderators."""
+    deal, _actor = await deal_service.get(session, principal, deal_id)
+    return _with_etag(DealRead.model_validate(deal), response)
+
+
+@router.patch("/{deal_id}", summary="Update a deal", response_model=DealRead, responses=WRITE_ERRORS)
+async def update_deal(
+    deal_id: uuid.UUID,
+    payload: DealUpdate,
+    response: Response,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    if_match: Annotated[str | None, Header(description="The `ETag` you read.")] = None,
+) -> DealRead:
+    """Change terms (value, currency, origin, confidentiality …); `If-Match` required."""
+    deal = await deal_service.update(session, principal, deal_id, payload, if_match)
+    return _with_etag(DealRead.model_validate(deal), response)
+
+
+@router.post(
+    "/{deal_id}/stage", summary="Move a deal to its next stage", response_model=DealRead, responses=WRITE_ERRORS
+)
+async def change_deal_stage(
+    deal_id: uuid.UUID, payload: StageChange, response: Response, principal: CurrentPrincipal, session: SessionDep
+) -> DealRead:
+    """negotiating → signed → in_progress → completed, or cancelled; the step's date is recorded."""
+    deal = await deal_service.change_stage(session, principal, deal_id, payload.stage, payload.on)
+    return _with_etag(DealRead.model_validate(deal), response)

@@ -1,0 +1,122 @@
+"""Expressions of interest in listings, their answers and their message threads."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+
+from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.deals.schemas import InterestCreate, InterestDecline, InterestRead, InterestStatus, MessageCreate, MessageRead
+from app.deals.service import interest_service
+from app.errors import problem_responses
+from app.pagination import Page, PageDep
+
+router = APIRouter(prefix="/interests", tags=["interests"])
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+
+@router.post(
+    "",
+    summary="Express interest in a listing",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InterestRead,
+    responses=WRITE_ERRORS,
+)
+async def create_interest(
+    payload: InterestCreate, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+) -> InterestRead:
+    """Tell the owner of a published offer or demand that your organisation is interested."""
+    interest = await interest_service.create(session, principal, payload)
+    return await interest_service.present(session, interest, principal, settings.interest_response_days)
+
+
+@router.get("", summary="List interests", response_model=Page[InterestRead], responses=problem_responses(401, 422))
+async def list_interests(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageDep,
+    role: Annotated[Literal["sent", "received"] | None, Query(description="Sent or received; both by default.")] = None,
+    status_filter: Annotated[InterestStatus | None, Query(alias="status")] = None,
+) -> Page[InterestRead]:
+    """Interests your organisation sent or received, newest first (moderators: all)."""
+    items, total = await interest_service.list_page(
+        session, principal, role, status_filter.value if status_filter else None, page
+    )
+    reads = [await interest_service.present(session, i, principal, settings.interest_response_days) for i in items]
+    return Page(items=reads, total=total, page=page.page, limit=page.limit)
+
+
+@router.get(
+    "/{interest_id}", summary="Get an interest", response_model=InterestRead, responses=problem_responses(401, 404, 422)
+)
+async def get_interest(
+    interest_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+) -> InterestRead:
+    """One interest, for its two parties and moderators."""
+    interest = await interest_service.get(session, principal, interest_id)
+    return await interest_service.present(session, interest, principal, settings.interest_response_days)
+
+
+@router.post("/{interest_id}/accept", summary="Accept an interest", response_model=InterestRead, responses=WRITE_ERRORS)
+async def accept_interest(
+    interest_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+) -> InterestRead:
+    """The listing's owner accepts; an anonymous listing's owner becomes visible to that party only."""
+    interest = await interest_service.accept(session, principal, interest_id)
+    return await interest_service.present(session, interest, principal, settings.interest_response_days)
+
+
+@router.post(
+    "/{interest_id}/decline", summary="Decline an interest", response_model=InterestRead, responses=WRITE_ERRORS
+)
+async def decline_interest(
+    interest_id: uuid.UUID,
+    payload: InterestDecline,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> InterestRead:
+    """The listing's owner declines, with a coded reason (and a message, optionally)."""
+    interest = await interest_service.decline(session, principal, interest_id, payload)
+    return await interest_service.present(session, interest, principal, settings.interest_response_days)
+
+
+@router.post(
+    "/{interest_id}/withdraw", summary="Withdraw an interest", response_model=InterestRead, responses=WRITE_ERRORS
+)
+async def withdraw_interest(
+    interest_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+) -> InterestRead:
+    """The interested party withdraws a pending interest."""
+    interest = await interest_service.withdraw(session, principal, interest_id)
+    return await interest_service.present(session, interest, principal, settings.interest_response_days)
+
+
+@router.get(
+    "/{interest_id}/messages",
+    summary="Read the thread",
+    response_model=list[MessageRead],
+    responses=problem_responses(401, 404, 422),
+)
+async def list_messages(interest_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> list[MessageRead]:
+    """The messages between the two parties, oldest first."""
+    return [MessageRead.model_validate(m) for m in await interest_service.thread(session, principal, interest_id)]
+
+
+@router.post(
+    "/{interest_id}/messages",
+    summary="Write in the thread",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MessageRead,
+    responses=WRITE_ERRORS,
+)
+async def post_message(
+    interest_id: uuid.UUID, payload: MessageCreate, principal: CurrentPrincipal, session: SessionDep
+) -> MessageRead:
+    """Either party writes to the other while the interest is pending or accepted."""
+    return MessageRead.model_validate(
+        await interest_service.post_message(session, principal, interest_id, payload.body)
+    )

@@ -1,0 +1,90 @@
+"""Queries on interests and deals."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Deal, Interest, InterestMessage, Listing
+from app.pagination import PageParams, paginate
+
+
+async def get_interest(session: AsyncSession, interest_id: uuid.UUID) -> Interest | None:
+    return await session.get(Interest, interest_id)
+
+
+async def open_interest(session: AsyncSession, listing_id: uuid.UUID, organization_id: uuid.UUID) -> Interest | None:
+    statement = select(Interest).where(
+        Interest.listing_id == listing_id,
+        Interest.from_organization_id == organization_id,
+        Interest.status.in_(("pending", "accepted")),
+    )
+    return (await session.scalars(statement.limit(1))).first()
+
+
+async def list_interests(
+    session: AsyncSession,
+    organization_id: uuid.UUID | None,
+    role: str | None,
+    status: str | None,
+    page: PageParams,
+) -> tuple[list[Interest], int]:
+    """Interests the organisation sent or received (`role`); all of them when `organization_id` is None."""
+    statement = select(Interest).order_by(Interest.created_at.desc(), Interest.id)
+    if organization_id is not None:
+        sent, received = Interest.from_organization_id == organization_id, Interest.listing_owner_id == organization_id
+        statement = statement.where(sent if role == "sent" else received if role == "received" else or_(sent, received))
+    if status is not None:
+        statement = statement.where(Interest.status == status)
+    return await paginate(session, statement, page)
+
+
+async def messages(session: AsyncSession, interest_id: uuid.UUID) -> list[InterestMessage]:
+    statement = (
+        select(InterestMessage)
+        .where(InterestMessage.interest_id == interest_id)
+        .order_by(InterestMessage.created_at, InterestMessage.id)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def revealed_listings(
+    session: AsyncSession, organization_id: uuid.UUID, listing_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Listings whose owner accepted this organisation's interest: their owner is shown to it."""
+    if not listing_ids:
+        return set()
+    statement = select(Interest.listing_id).where(
+        Interest.from_organization_id == organization_id,
+        Interest.status == "accepted",
+        Interest.listing_id.in_(listing_ids),
+    )
+    return set((await session.scalars(statement)).all())
+
+
+async def get_listing(session: AsyncSession, listing_id: uuid.UUID) -> Listing | None:
+    return await session.get(Listing, listing_id)
+
+
+async def get_deal(session: AsyncSession, deal_id: uuid.UUID) -> Deal | None:
+    return await session.get(Deal, deal_id)
+
+
+async def list_deals(
+    session: AsyncSession, organization_id: uuid.UUID | None, stage: str | None, page: PageParams
+) -> tuple[list[Deal], int]:
+    """Deals the organisation is a party or broker to; all of them when `organization_id` is None."""
+    statement = select(Deal).order_by(Deal.created_at.desc(), Deal.id)
+    if organization_id is not None:
+        statement = statement.where(
+            or_(
+                Deal.supplier_organization_id == organization_id,
+                Deal.buyer_organization_id == organization_id,
+                Deal.broker_organization_id == organization_id,
+            )
+        )
+    if stage is not None:
+        statement = statement.where(Deal.stage == stage)
+    return await paginate(session, statement, page)

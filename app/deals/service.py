@@ -1,0 +1,430 @@
+"""Rules on expressions of interest and deals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.accounts.authorization import actor_for_organization
+from app.accounts.permissions import Permission, Principal
+from app.audit import service as audit
+from app.audit.service import Actor, AuditAction
+from app.deals import repository
+from app.deals.reference import developed_economies, vnd_rate
+from app.deals.schemas import (
+    DealCreate,
+    DealOrigin,
+    DealStage,
+    DealUpdate,
+    InterestCreate,
+    InterestDecline,
+    InterestRead,
+    InterestStatus,
+)
+from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from app.listings.exceptions import InvalidTransitionError, ListingNotFoundError, PreconditionFailedError
+from app.listings.schemas import ListingStatus, OriginKind
+from app.listings.service import check_if_match, effective_status
+from app.models import Deal, Interest, InterestMessage, Listing
+from app.models.base import utcnow
+from app.organizations.schemas import OrganizationKind
+from app.organizations.service import organization_service
+from app.pagination import PageParams
+from app.sql import next_counter_value
+
+
+class InterestNotFoundError(NotFoundError):
+    code = "InterestNotFound"
+    title = "Interest not found"
+
+
+class InterestExistsError(ConflictError):
+    code = "InterestExists"
+    title = "Your organisation already has an open interest in this listing"
+
+
+class DealNotFoundError(NotFoundError):
+    code = "DealNotFound"
+    title = "Deal not found"
+
+
+STAGE_MOVES: dict[DealStage, set[DealStage]] = {
+    DealStage.NEGOTIATING: {DealStage.SIGNED, DealStage.CANCELLED},
+    DealStage.SIGNED: {DealStage.IN_PROGRESS, DealStage.COMPLETED, DealStage.CANCELLED},
+    DealStage.IN_PROGRESS: {DealStage.COMPLETED, DealStage.CANCELLED},
+    DealStage.COMPLETED: set(),
+    DealStage.CANCELLED: set(),
+}
+STAGE_DATE = {
+    DealStage.SIGNED: "signed_on",
+    DealStage.IN_PROGRESS: "started_on",
+    DealStage.COMPLETED: "completed_on",
+    DealStage.CANCELLED: "cancelled_on",
+}
+ORIGIN_OF_LISTING = {
+    OriginKind.INSTITUTE_UNIVERSITY.value: DealOrigin.DOMESTIC_INSTITUTE_UNIVERSITY,
+    OriginKind.ENTERPRISE.value: DealOrigin.DOMESTIC_ENTERPRISE,
+    OriginKind.IMPORTED.value: DealOrigin.IMPORTED,
+}
+
+
+async def _may_act_for_any(
+    session: AsyncSession, principal: Principal, organization_ids: list[uuid.UUID | None]
+) -> Actor | None:
+    """The actor when the principal may act for one of these organisations, else None."""
+    for organization_id in organization_ids:
+        if organization_id is None:
+            continue
+        try:
+            return await actor_for_organization(session, principal, organization_id)
+        except PermissionDeniedError:
+            continue
+    return None
+
+
+class InterestService:
+    async def create(self, session: AsyncSession, principal: Principal, payload: InterestCreate) -> Interest:
+        listing = await repository.get_listing(session, payload.listing_id)
+        if listing is None or effective_status(listing) is not ListingStatus.PUBLISHED:
+            raise ListingNotFoundError()
+        if listing.organization_id == principal.organization_id:
+            raise InvalidInputError.for_field(["body", "listing_id"], "this is your own listing", "own_listing")
+        if await repository.open_interest(session, listing.id, principal.organization_id):
+            raise InterestExistsError()
+        interest = Interest(
+            listing_id=listing.id,
+            listing_owner_id=listing.organization_id,
+            from_organization_id=principal.organization_id,
+            created_by_account_id=principal.account_id,
+            message=payload.message,
+            status=InterestStatus.PENDING.value,
+        )
+        session.add(interest)
+        await session.flush()
+        audit.record(
+            session,
+            Actor(principal),
+            AuditAction.CREATE,
+            "interest",
+            interest.id,
+            audit.snapshot({"listing_id": listing.id, "status": interest.status}),
+        )
+        return interest
+
+    async def get(self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID) -> Interest:
+        """The two parties, their mandated brokers and moderators see an interest and its thread; others get 404."""
+        interest = await repository.get_interest(session, interest_id)
+        if interest is None:
+            raise InterestNotFoundError()
+        parties = [interest.from_organization_id, interest.listing_owner_id]
+        if await _may_act_for_any(session, principal, list(parties)) is None:
+            raise InterestNotFoundError()
+        return interest
+
+    async def list_page(
+        self, session: AsyncSession, principal: Principal, role: str | None, status: str | None, page: PageParams
+    ) -> tuple[list[Interest], int]:
+        scope = None if principal.is_staff and role is None else principal.organization_id
+        return await repository.list_interests(session, scope, role, status, page)
+
+    async def _decide(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        interest_id: uuid.UUID,
+        status: InterestStatus,
+        reason: str | None = None,
+    ) -> Interest:
+        interest = await self.get(session, principal, interest_id)
+        actor = await actor_for_organization(session, principal, interest.listing_owner_id)
+        if interest.status != InterestStatus.PENDING.value:
+            raise InvalidTransitionError(f"The interest is {interest.status}; only pending interests are answered.")
+        interest.status, interest.decline_reason, interest.decided_at = status.value, reason, utcnow()
+        audit.record(
+            session,
+            actor,
+            AuditAction.STATE,
+            "interest",
+            interest.id,
+            {
+                "status": [InterestStatus.PENDING.value, status.value],
+                **({"decline_reason": [None, reason]} if reason else {}),
+            },
+        )
+        await session.flush()
+        return interest
+
+    async def accept(self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID) -> Interest:
+        """The owner accepts: for an anonymous listing, the owner becomes visible to that party only."""
+        return await self._decide(session, principal, interest_id, InterestStatus.ACCEPTED)
+
+    async def decline(
+        self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID, payload: InterestDecline
+    ) -> Interest:
+        interest = await self._decide(session, principal, interest_id, InterestStatus.DECLINED, payload.reason.value)
+        if payload.message:
+            self._add_message(session, interest, principal, payload.message)
+        return interest
+
+    async def withdraw(self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID) -> Interest:
+        interest = await self.get(session, principal, interest_id)
+        actor = await actor_for_organization(session, principal, interest.from_organization_id)
+        if interest.status != InterestStatus.PENDING.value:
+            raise InvalidTransitionError(f"The interest is {interest.status}; only pending interests are withdrawn.")
+        interest.status = InterestStatus.WITHDRAWN.value
+        audit.record(session, actor, AuditAction.STATE, "interest", interest.id, {"status": ["pending", "withdrawn"]})
+        await session.flush()
+        return interest
+
+    async def thread(
+        self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID
+    ) -> list[InterestMessage]:
+        await self.get(session, principal, interest_id)
+        return await repository.messages(session, interest_id)
+
+    async def post_message(
+        self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID, body: str
+    ) -> InterestMessage:
+        interest = await self.get(session, principal, interest_id)
+        if principal.organization_id not in (interest.from_organization_id, interest.listing_owner_id):
+            raise PermissionDeniedError("Only the two parties write in the thread.")
+        if interest.status not in (InterestStatus.PENDING.value, InterestStatus.ACCEPTED.value):
+            raise InvalidTransitionError(f"The interest is {interest.status}; its thread is closed.")
+        message = self._add_message(session, interest, principal, body)
+        await session.flush()
+        return message
+
+    @staticmethod
+    def _add_message(session: AsyncSession, interest: Interest, principal: Principal, body: str) -> InterestMessage:
+        message = InterestMessage(
+            interest_id=interest.id,
+            author_organization_id=principal.organization_id,
+            author_account_id=principal.account_id,
+            body=body,
+        )
+        session.add(message)
+        return message
+
+    async def present(
+        self, session: AsyncSession, interest: Interest, principal: Principal, response_days: int
+    ) -> InterestRead:
+        listing = await repository.get_listing(session, interest.listing_id)
+        hidden = (
+            listing is not None
+            and listing.visibility == "anonymous"
+            and interest.status != InterestStatus.ACCEPTED.value
+            and principal.organization_id != interest.listing_owner_id
+            and not principal.is_staff
+        )
+        answered = interest.decided_at
+        return InterestRead(
+            id=interest.id,
+            listing_id=interest.listing_id,
+            listing_owner_id=None if hidden else interest.listing_owner_id,
+            from_organization_id=interest.from_organization_id,
+            message=interest.message,
+            status=InterestStatus(interest.status),
+            decline_reason=interest.decline_reason,
+            created_at=interest.created_at,
+            decided_at=answered,
+            response_hours=round((answered - interest.created_at).total_seconds() / 3600, 2) if answered else None,
+            unanswered=interest.status == InterestStatus.PENDING.value
+            and utcnow() - interest.created_at > timedelta(days=response_days),
+        )
+
+
+def _convert(
+    value: Decimal | None, currency: str, rate: Decimal | None, on: date | None
+) -> tuple[Decimal, Decimal | None]:
+    """The VND rate (given, or the year's recorded one) and the value in VND."""
+    if rate is None:
+        rate = vnd_rate(currency, (on or utcnow().date()).year)
+        if rate is None:
+            raise InvalidInputError.for_field(
+                ["body", "vnd_rate"], f"no recorded rate for {currency}; give vnd_rate", "missing_rate"
+            )
+    rate = Decimal(rate).quantize(Decimal("0.000001"))
+    return rate, (value * rate).quantize(Decimal("0.01")) if value is not None else None
+
+
+class DealService:
+    async def create(self, session: AsyncSession, principal: Principal, payload: DealCreate) -> Deal:
+        offer = await self._listing(session, payload.offer_id, "offer", "offer_id")
+        demand = await self._listing(session, payload.demand_id, "demand", "demand_id")
+        interest = await repository.get_interest(session, payload.interest_id) if payload.interest_id else None
+        if payload.interest_id and interest is None:
+            raise InvalidInputError.for_field(["body", "interest_id"], "no such interest", "not_found")
+        supplier_id = payload.supplier_organization_id or (offer.organization_id if offer else None)
+        buyer_id = payload.buyer_organization_id or (demand.organization_id if demand else None)
+        if buyer_id is None and interest is not None:
+            buyer_id = interest.from_organization_id
+        for loc, value in (("supplier_organization_id", supplier_id), ("buyer_organization_id", buyer_id)):
+            if value is None:
+                raise InvalidInputError.for_field(["body", loc], "required (or implied by the offer/demand)", "missing")
+        assert supplier_id is not None
+        assert buyer_id is not None
+        if supplier_id == buyer_id:
+            raise InvalidInputError.for_field(
+                ["body", "buyer_organization_id"], "must differ from the supplier", "value_error"
+            )
+        supplier = await organization_service.get(session, supplier_id)
+        await organization_service.get(session, buyer_id)
+        actor = await _may_act_for_any(session, principal, [supplier_id, buyer_id])
+        if actor is None:
+            raise PermissionDeniedError("Deals are recorded by a party, its mandated broker or a moderator.")
+        broker_id = payload.broker_organization_id
+        if broker_id is not None:
+            broker = await organization_service.get(session, broker_id)
+            if broker.kind != OrganizationKind.INTERMEDIARY:
+                raise InvalidInputError.for_field(
+                    ["body", "broker_organization_id"], "must be an intermediary", "value_error"
+                )
+        elif actor.via_mandate_id is not None:
+            broker_id = principal.organization_id
+        origin = payload.origin or (
+            ORIGIN_OF_LISTING.get(offer.origin_kind or "", DealOrigin.DOMESTIC_ENTERPRISE) if offer else None
+        )
+        if origin is None:
+            raise InvalidInputError.for_field(["body", "origin"], "required when no offer is given", "missing")
+        origin_country = payload.origin_country or (offer.origin_country if offer else None) or supplier.country
+        stage = payload.stage
+        signed_on = payload.signed_on or (utcnow().date() if stage is not DealStage.NEGOTIATING else None)
+        rate, value_vnd = _convert(payload.value, payload.currency, payload.vnd_rate, signed_on)
+        year = (signed_on or utcnow().date()).year
+        number = await next_counter_value(session, f"GD-{year}")
+        deal = Deal(
+            reference=f"GD-{year}-{number:04d}",
+            offer_id=offer.id if offer else None,
+            demand_id=demand.id if demand else None,
+            interest_id=interest.id if interest else None,
+            source=payload.source.value,
+            source_reference=payload.source_reference,
+            supplier_organization_id=supplier_id,
+            buyer_organization_id=buyer_id,
+            broker_organization_id=broker_id,
+            created_by_organization_id=principal.organization_id,
+            title=payload.title or (offer.title if offer else demand.title if demand else "Giao dịch công nghệ"),
+            deal_type=payload.deal_type.value,
+            field=(payload.field.value if payload.field else None)
+            or (offer.field if offer else demand.field if demand else "other"),
+            value=payload.value,
+            currency=payload.currency,
+            vnd_rate=rate,
+            value_vnd=value_vnd,
+            stage=stage.value,
+            signed_on=signed_on,
+            started_on=payload.started_on,
+            completed_on=payload.completed_on,
+            ip_transferred=payload.ip_transferred,
+            origin=origin.value,
+            origin_country=origin_country,
+            developed_economy=origin is DealOrigin.IMPORTED and origin_country in developed_economies(),
+            confidential=payload.confidential,
+            notes=payload.notes,
+        )
+        session.add(deal)
+        await session.flush()
+        audit.record(
+            session,
+            actor,
+            AuditAction.CREATE,
+            "deal",
+            deal.id,
+            audit.snapshot(
+                {k: getattr(deal, k) for k in ("reference", "stage", "value", "currency", "value_vnd", "origin")}
+            ),
+        )
+        return deal
+
+    @staticmethod
+    async def _listing(session: AsyncSession, listing_id: uuid.UUID | None, kind: str, loc: str) -> Listing | None:
+        if listing_id is None:
+            return None
+        listing = await repository.get_listing(session, listing_id)
+        if listing is None or listing.kind != kind:
+            raise InvalidInputError.for_field(["body", loc], f"no such {kind}", "not_found")
+        return listing
+
+    async def get(self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID) -> tuple[Deal, Actor | None]:
+        """Parties, their mandated brokers, the deal's broker and moderators see a deal; others get 404."""
+        deal = await repository.get_deal(session, deal_id)
+        if deal is None:
+            raise DealNotFoundError()
+        actor = await _may_act_for_any(
+            session, principal, [deal.supplier_organization_id, deal.buyer_organization_id, deal.broker_organization_id]
+        )
+        if actor is None:
+            raise DealNotFoundError()
+        return deal, actor
+
+    async def list_page(
+        self, session: AsyncSession, principal: Principal, stage: str | None, page: PageParams
+    ) -> tuple[list[Deal], int]:
+        scope = None if principal.has(Permission.MODERATE_RECORDS) else principal.organization_id
+        return await repository.list_deals(session, scope, stage, page)
+
+    async def update(
+        self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID, payload: DealUpdate, if_match: str | None
+    ) -> Deal:
+        deal, actor = await self.get(session, principal, deal_id)
+        check_if_match(deal, if_match)  # type: ignore[arg-type]
+        values: dict[str, Any] = payload.model_dump(exclude_unset=True)
+        values = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
+        before = {key: getattr(deal, key) for key in values}
+        for key, value in values.items():
+            setattr(deal, key, value)
+        if {"value", "currency", "vnd_rate"} & set(values):
+            rate = (
+                values.get("vnd_rate")
+                if "vnd_rate" in values
+                else (deal.vnd_rate if "currency" not in values else None)
+            )
+            deal.vnd_rate, deal.value_vnd = _convert(deal.value, deal.currency, rate, deal.signed_on)
+        deal.developed_economy = (
+            deal.origin == DealOrigin.IMPORTED.value and deal.origin_country in developed_economies()
+        )
+        changes = audit.diff(before, values)
+        if changes:
+            audit.record(session, actor or Actor(principal), AuditAction.UPDATE, "deal", deal.id, changes)
+            await self._flush(session)
+        return deal
+
+    async def change_stage(
+        self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID, stage: DealStage, on: date | None
+    ) -> Deal:
+        deal, actor = await self.get(session, principal, deal_id)
+        current = DealStage(deal.stage)
+        if stage not in STAGE_MOVES[current]:
+            allowed = ", ".join(sorted(s.value for s in STAGE_MOVES[current])) or "none"
+            raise InvalidTransitionError(f"A {current.value} deal cannot become {stage.value} (allowed: {allowed}).")
+        day = on or utcnow().date()
+        deal.stage = stage.value
+        setattr(deal, STAGE_DATE[stage], day)
+        if stage in (DealStage.IN_PROGRESS, DealStage.COMPLETED) and deal.signed_on is None:
+            deal.signed_on = day
+        audit.record(
+            session,
+            actor or Actor(principal),
+            AuditAction.STATE,
+            "deal",
+            deal.id,
+            {"stage": [current.value, stage.value], STAGE_DATE[stage]: [None, day.isoformat()]},
+        )
+        await self._flush(session)
+        return deal
+
+    @staticmethod
+    async def _flush(session: AsyncSession) -> None:
+        try:
+            await session.flush()
+        except StaleDataError:
+            raise PreconditionFailedError("The deal was changed by another request; read it again.") from None
+
+
+interest_service = InterestService()
+deal_service = DealService()

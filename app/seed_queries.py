@@ -1,0 +1,27 @@
+"""Queries of the demo data loader."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Deal, Listing, Organization
+
+
+async def deal_count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Deal)) or 0)
+
+
+async def published_listings(session: AsyncSession, kind: str) -> list[tuple[Listing, Organization]]:
+    rows = await session.execute(
+        select(Listing, Organization)
+        .join(Organization, Organization.id == Listing.organization_id)
+        .where(Listing.kind == kind, Listing.status == "published")
+        .order_by(Listing.reference)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def organizations_of_kind(session: AsyncSession, kind: str) -> list[Organization]:
+    statement = select(Organization).where(Organization.kind == kind).order_by(Organization.name)
+    return list((await session.scalars(statement)).all())

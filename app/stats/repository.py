@@ -1,0 +1,124 @@
+"""Queries behind the statistics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Deal, Interest, Listing, Mandate, Organization
+from app.stats.indicators import DealFact, Period
+
+
+def _start(period: Period) -> datetime:
+    return datetime(period.start.year, period.start.month, period.start.day, tzinfo=UTC)
+
+
+def _end(period: Period) -> datetime:
+    return datetime(period.end.year, period.end.month, period.end.day, tzinfo=UTC)
+
+
+async def deal_facts(session: AsyncSession, since: Period) -> list[DealFact]:
+    """Facts of every deal signed from the start of `since` on (the indicators pick their periods)."""
+    rows = await session.execute(
+        select(
+            Deal.signed_on,
+            Deal.stage,
+            Deal.value_vnd,
+            Deal.ip_transferred,
+            Deal.origin,
+            Deal.developed_economy,
+            Deal.broker_organization_id,
+            Deal.field,
+            Deal.confidential,
+        ).where(Deal.signed_on >= since.start)
+    )
+    return [
+        DealFact(
+            signed_on=row[0],
+            stage=row[1],
+            value_vnd=row[2],
+            ip_transferred=row[3],
+            origin=row[4],
+            developed_economy=row[5],
+            broker_organization_id=str(row[6]) if row[6] else None,
+            field=row[7],
+            confidential=row[8],
+        )
+        for row in rows
+    ]
+
+
+async def active_intermediaries(session: AsyncSession, period: Period) -> tuple[int, int]:
+    """(intermediaries, networks) that brokered a deal signed in the period or held a mandate during it."""
+    brokered = select(Deal.broker_organization_id).where(
+        Deal.broker_organization_id.is_not(None),
+        Deal.stage != "cancelled",
+        Deal.signed_on >= period.start,
+        Deal.signed_on < period.end,
+    )
+    mandated = select(Mandate.broker_organization_id).where(
+        Mandate.created_at < _end(period),
+        or_(Mandate.revoked_at.is_(None), Mandate.revoked_at >= _start(period)),
+        or_(Mandate.valid_until.is_(None), Mandate.valid_until >= _start(period)),
+    )
+    rows = await session.execute(
+        select(Organization.is_network, func.count())
+        .where(
+            Organization.kind == "intermediary",
+            or_(Organization.id.in_(brokered), Organization.id.in_(mandated)),
+        )
+        .group_by(Organization.is_network)
+    )
+    counts = {bool(row[0]): int(row[1]) for row in rows}
+    return counts.get(False, 0), counts.get(True, 0)
+
+
+async def interests_in(session: AsyncSession, period: Period) -> list[Interest]:
+    statement = select(Interest).where(Interest.created_at >= _start(period), Interest.created_at < _end(period))
+    return list((await session.scalars(statement)).all())
+
+
+async def deals_from_interests(session: AsyncSession, interest_ids: list) -> int:
+    if not interest_ids:
+        return 0
+    statement = (
+        select(func.count()).select_from(Deal).where(Deal.interest_id.in_(interest_ids), Deal.stage != "cancelled")
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def listing_table(session: AsyncSession, kind: str) -> list[tuple[str, str, int, int, int]]:
+    """(field, status, listings, owners, proposed for the city) for every field and status."""
+    rows = await session.execute(
+        select(
+            Listing.field,
+            Listing.status,
+            func.count(),
+            func.count(func.distinct(Listing.organization_id)),
+            func.count().filter(and_(Listing.proposed_for_city.is_(True))),
+        )
+        .where(Listing.kind == kind)
+        .group_by(Listing.field, Listing.status)
+        .order_by(Listing.field, Listing.status)
+    )
+    return [(row[0], row[1], int(row[2]), int(row[3]), int(row[4])) for row in rows]
+
+
+async def owners_by_field(session: AsyncSession, kind: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(Listing.field, func.count(func.distinct(Listing.organization_id)))
+        .where(Listing.kind == kind)
+        .group_by(Listing.field)
+    )
+    return {row[0]: int(row[1]) for row in rows}
+
+
+async def deals_detail(session: AsyncSession, period: Period) -> list[Deal]:
+    statement = (
+        select(Deal)
+        .where(Deal.signed_on >= period.start, Deal.signed_on < period.end)
+        .order_by(Deal.signed_on, Deal.reference)
+    )
+    return list((await session.scalars(statement)).all())

@@ -1,0 +1,153 @@
+"""The statistics API contract."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TargetRead(BaseModel):
+    year: int
+    value: float
+    comparison: str = Field(description="How the indicator must compare with the target: `>` or `>=`.")
+    note: str | None = None
+    met: bool | None = Field(description="Whether the measured value meets the target (null when undefined).")
+
+
+class IndicatorRead(BaseModel):
+    code: str
+    label_vi: str
+    label_en: str
+    unit: str = Field(description="`VND`, `ratio` (0–1) or `count`.")
+    value: float | None = Field(description="Null when undefined (e.g. growth with nothing to grow from).")
+    numerator: float | None
+    denominator: float | None
+    period: str
+    targets: list[TargetRead]
+    note: str | None
+
+
+class IndicatorsResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "period": "2025",
+                    "indicators": [
+                        {
+                            "code": "ip_share",
+                            "label_vi": "Tỷ trọng giao dịch tài sản trí tuệ",
+                            "label_en": "Share of intellectual-property transactions",
+                            "unit": "ratio",
+                            "value": 0.18,
+                            "numerator": 9,
+                            "denominator": 50,
+                            "period": "2025",
+                            "targets": [
+                                {"year": 2025, "value": 0.15, "comparison": ">", "note": None, "met": True},
+                                {"year": 2030, "value": 0.2, "comparison": ">", "note": None, "met": False},
+                            ],
+                            "note": None,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    period: str
+    indicators: list[IndicatorRead]
+
+
+class ListingStatsRow(BaseModel):
+    field: str
+    units: int = Field(description="Organisations with listings of this field.")
+    listings: int
+    proposed_for_city: int
+    by_status: dict[str, int]
+
+
+class ListingStatsResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "offer",
+                    "rows": [
+                        {
+                            "field": "biotech",
+                            "units": 19,
+                            "listings": 94,
+                            "proposed_for_city": 50,
+                            "by_status": {"published": 94},
+                        }
+                    ],
+                    "totals": {"units": 66, "listings": 209, "proposed_for_city": 126},
+                }
+            ]
+        }
+    )
+
+    kind: str
+    rows: list[ListingStatsRow]
+    totals: dict[str, int]
+
+
+class FunnelResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "period": "2025",
+                    "matches": None,
+                    "interests": 120,
+                    "interests_accepted": 70,
+                    "meetings": None,
+                    "deals_from_interests": 30,
+                    "deals_signed": 45,
+                    "conversion": {"interest_to_accepted": 0.5833, "accepted_to_deal": 0.4286},
+                    "median_response_hours": 30.5,
+                    "unanswered_interests": 4,
+                    "note": "matches and meetings are counted once the matching and event services record them",
+                }
+            ]
+        }
+    )
+
+    period: str
+    matches: int | None
+    interests: int
+    interests_accepted: int
+    meetings: int | None
+    deals_from_interests: int
+    deals_signed: int
+    conversion: dict[str, float | None]
+    median_response_hours: float | None
+    unanswered_interests: int
+    note: str | None
+
+
+class DealsByFieldRow(BaseModel):
+    field: str
+    deals: int
+    value_vnd: float = Field(description="Sum of non-confidential values.")
+    confidential_deals: int
+
+
+class DealsByFieldResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "period": "2025",
+                    "rows": [{"field": "environment", "deals": 12, "value_vnd": 9.5e9, "confidential_deals": 2}],
+                    "total_deals": 12,
+                    "total_value_vnd": 1.1e10,
+                }
+            ]
+        }
+    )
+
+    period: str
+    rows: list[DealsByFieldRow]
+    total_deals: int
+    total_value_vnd: float = Field(description="All values, confidential ones included.")

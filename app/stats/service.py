@@ -1,0 +1,120 @@
+"""Statistics for the Department of Science and Technology: indicators, listings, funnel, deals by field."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.permissions import Permission, Principal
+from app.errors import PermissionDeniedError
+from app.models import Deal
+from app.models.base import utcnow
+from app.stats import repository
+from app.stats.indicators import Indicator, Period, _total_value, compute, counted, deals_by_field, median_hours
+from app.stats.schemas import (
+    DealsByFieldResponse,
+    FunnelResponse,
+    IndicatorRead,
+    IndicatorsResponse,
+    ListingStatsResponse,
+    ListingStatsRow,
+    TargetRead,
+)
+
+
+def _met(value: float | None, target: dict[str, object]) -> bool | None:
+    if value is None:
+        return None
+    goal = float(target["value"])  # type: ignore[arg-type]
+    return value > goal if target["comparison"] == ">" else value >= goal
+
+
+def _read(indicator: Indicator) -> IndicatorRead:
+    return IndicatorRead(
+        code=indicator.code,
+        label_vi=indicator.label_vi,
+        label_en=indicator.label_en,
+        unit=indicator.unit,
+        value=indicator.value,
+        numerator=indicator.numerator,
+        denominator=indicator.denominator,
+        period=indicator.period,
+        targets=[TargetRead(**t, met=_met(indicator.value, t)) for t in indicator.targets],
+        note=indicator.note,
+    )
+
+
+class StatsService:
+    async def indicators(self, session: AsyncSession, period: Period) -> IndicatorsResponse:
+        facts = await repository.deal_facts(session, period.previous())
+        intermediaries, networks = await repository.active_intermediaries(session, period)
+        computed = compute(facts, period, intermediaries=intermediaries, networks=networks)
+        return IndicatorsResponse(period=period.label, indicators=[_read(i) for i in computed])
+
+    async def listings(self, session: AsyncSession, kind: str) -> ListingStatsResponse:
+        table = await repository.listing_table(session, kind)
+        owners = await repository.owners_by_field(session, kind)
+        rows: dict[str, ListingStatsRow] = {}
+        for field, status, count, _owners, proposed in table:
+            row = rows.setdefault(
+                field,
+                ListingStatsRow(field=field, units=owners.get(field, 0), listings=0, proposed_for_city=0, by_status={}),
+            )
+            row.listings += count
+            row.proposed_for_city += proposed
+            row.by_status[status] = count
+        ordered = sorted(rows.values(), key=lambda r: r.field)
+        totals = {
+            "units": sum(r.units for r in ordered),
+            "listings": sum(r.listings for r in ordered),
+            "proposed_for_city": sum(r.proposed_for_city for r in ordered),
+        }
+        return ListingStatsResponse(kind=kind, rows=ordered, totals=totals)
+
+    async def funnel(self, session: AsyncSession, period: Period, response_days: int) -> FunnelResponse:
+        interests = await repository.interests_in(session, period)
+        accepted = [i for i in interests if i.status == "accepted"]
+        answered = [(i.decided_at - i.created_at).total_seconds() / 3600 for i in interests if i.decided_at]
+        now = utcnow()
+        unanswered = [
+            i for i in interests if i.status == "pending" and now - i.created_at > timedelta(days=response_days)
+        ]
+        from_interests = await repository.deals_from_interests(session, [i.id for i in interests])
+        signed = counted(await repository.deal_facts(session, period), period)
+        return FunnelResponse(
+            period=period.label,
+            matches=None,
+            interests=len(interests),
+            interests_accepted=len(accepted),
+            meetings=None,
+            deals_from_interests=from_interests,
+            deals_signed=len(signed),
+            conversion={
+                "interest_to_accepted": round(len(accepted) / len(interests), 4) if interests else None,
+                "accepted_to_deal": round(from_interests / len(accepted), 4) if accepted else None,
+            },
+            median_response_hours=median_hours(answered),
+            unanswered_interests=len(unanswered),
+            note="matches and meetings are counted once the matching and event services record them",
+        )
+
+    async def deals_by_field(self, session: AsyncSession, period: Period) -> DealsByFieldResponse:
+        facts = await repository.deal_facts(session, period)
+        rows = deals_by_field(facts, period)
+        current = counted(facts, period)
+        return DealsByFieldResponse(
+            period=period.label,
+            rows=rows,
+            total_deals=len(current),
+            total_value_vnd=float(_total_value(current)),
+        )
+
+    async def deals_detail(self, session: AsyncSession, principal: Principal, period: Period) -> list[Deal]:
+        """Every deal of the period with its value, confidential ones included: moderators only."""
+        if not principal.has(Permission.MODERATE_RECORDS):
+            raise PermissionDeniedError("Deal-level figures are for moderators.")
+        return await repository.deals_detail(session, period)
+
+
+stats_service = StatsService()
