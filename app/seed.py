@@ -25,7 +25,7 @@ from app.db import Database, unit_of_work
 from app.deals.reference import developed_economies, vnd_rate
 from app.listings import repository as listing_repository
 from app.listings.schemas import IpStatus, ListingKind, ListingStatus, OriginKind, TransferType
-from app.models import Deal, Interest, Listing, Organization
+from app.models import Deal, Interest, Listing, Mandate, Organization
 from app.models.base import utcnow
 from app.organizations import repository as organization_repository
 from app.organizations.schemas import OrganizationCreate, OrganizationKind
@@ -357,6 +357,7 @@ class DemoLoader:
         buyers = [o for o in await organizations_of_kind(self.session, "enterprise") if o.country == "VN"]
         brokers = await organizations_of_kind(self.session, "intermediary")
         today = self.now.date()
+        mandates: set[tuple[uuid.UUID, uuid.UUID]] = set()
         for year, count in DEALS_PER_YEAR.items():
             for _ in range(count):
                 listing, supplier = rng.choice(offers)
@@ -385,6 +386,17 @@ class DemoLoader:
                     value = (value / rate).quantize(Decimal(1))
                 number = await next_counter_value(self.session, f"GD-{year}")
                 stage = "cancelled" if rng.random() < 0.06 else rng.choice(["signed", "in_progress", "completed"])
+                broker = rng.choice(brokers) if brokers and rng.random() < 0.3 else None
+                if broker is not None and (supplier.id, broker.id) not in mandates:
+                    mandates.add((supplier.id, broker.id))
+                    self.session.add(
+                        Mandate(
+                            client_organization_id=supplier.id,
+                            broker_organization_id=broker.id,
+                            note="Môi giới chuyển giao công nghệ",
+                            created_at=asked - timedelta(days=30),
+                        )
+                    )
                 origin = {"imported": "imported", "institute_university": "domestic_institute_university"}.get(
                     listing.origin_kind or "", "domestic_enterprise"
                 )
@@ -396,7 +408,7 @@ class DemoLoader:
                         source="interest",
                         supplier_organization_id=supplier.id,
                         buyer_organization_id=buyer.id,
-                        broker_organization_id=rng.choice(brokers).id if brokers and rng.random() < 0.3 else None,
+                        broker_organization_id=broker.id if broker else None,
                         title=listing.title,
                         deal_type=rng.choice(DEAL_TYPES),
                         field=listing.field,

@@ -30,6 +30,7 @@ from app.errors import ConflictError, InvalidInputError, NotFoundError, Permissi
 from app.listings.exceptions import InvalidTransitionError, ListingNotFoundError, PreconditionFailedError
 from app.listings.schemas import ListingStatus, OriginKind
 from app.listings.service import check_if_match, effective_status
+from app.mandates import repository as mandate_repository
 from app.models import Deal, Interest, InterestMessage, Listing
 from app.models.base import utcnow
 from app.organizations.schemas import OrganizationKind
@@ -280,9 +281,14 @@ class DealService:
         broker_id = payload.broker_organization_id
         if broker_id is not None:
             broker = await organization_service.get(session, broker_id)
-            if broker.kind != OrganizationKind.INTERMEDIARY:
+            mandated = [
+                await mandate_repository.find_active(session, p, broker_id, utcnow()) for p in (supplier_id, buyer_id)
+            ]
+            if broker.kind != OrganizationKind.INTERMEDIARY or not any(mandated):
                 raise InvalidInputError.for_field(
-                    ["body", "broker_organization_id"], "must be an intermediary", "value_error"
+                    ["body", "broker_organization_id"],
+                    "must be an intermediary holding a mandate from the supplier or the buyer",
+                    "value_error",
                 )
         elif actor.via_mandate_id is not None:
             broker_id = principal.organization_id

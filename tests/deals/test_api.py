@@ -252,6 +252,15 @@ class TestDeals:
         deal = expect(await client.post("/api/v1/deals", json=_deal(client_org, buyer), headers=broker.headers), 201)
         assert deal["broker_organization_id"] == broker.organization_id
 
+    async def test_a_named_broker_must_hold_a_mandate(self, client: AsyncClient) -> None:
+        supplier, buyer = await register(client), await register(client)
+        broker = await register(client, kind="intermediary")
+        body = _deal(supplier, buyer, broker_organization_id=broker.organization_id)
+        refused = await client.post("/api/v1/deals", json=body, headers=supplier.headers)
+        assert expect(refused, 422)["errors"][0]["loc"] == ["body", "broker_organization_id"]
+        await grant_mandate(client, buyer, broker)
+        expect(await client.post("/api/v1/deals", json=body, headers=supplier.headers), 201)
+
 
 class TestStatistics:
     async def test_indicators_from_recorded_deals(self, client: AsyncClient, moderator) -> None:
