@@ -40,6 +40,10 @@ class Page(BaseModel, Generic[T]):
     page: int
     limit: int
 
+    @classmethod
+    def of(cls, items: list[T], total: int, params: PageParams) -> Page[T]:
+        return cls(items=items, total=total, page=params.page, limit=params.limit)
+
 
 async def paginate(session: AsyncSession, statement: Select, params: PageParams) -> tuple[list, int]:
     """Rows of one page and the total count of the statement (for repositories)."""

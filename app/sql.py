@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, cast, exists, func, literal_column, select
+from sqlalchemy import ColumnElement, cast, exists, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
 def json_array_contains(dialect_name: str, column: Any, value: str) -> ColumnElement[bool]:
@@ -32,3 +32,13 @@ async def next_counter_value(session: AsyncSession, prefix: str) -> int:
         .returning(ReferenceCounter.value)
     )
     return int((await session.execute(statement)).scalar_one())
+
+
+async def try_advisory_lock(connection: AsyncConnection, key: int) -> bool:
+    """PostgreSQL session-level advisory lock: true when this connection now holds it."""
+    return bool(await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
+
+
+async def release_advisory_locks(connection: AsyncConnection) -> None:
+    """Release this connection's session-level advisory locks before it returns to the pool."""
+    await connection.execute(text("SELECT pg_advisory_unlock_all()"))

@@ -18,7 +18,6 @@ from collections import defaultdict
 from typing import Any
 
 import structlog
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Database, unit_of_work
@@ -28,6 +27,7 @@ from app.search import repository
 from app.search.backend import SearchBackend
 from app.search.documents import listing_document, organization_document
 from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
+from app.sql import release_advisory_locks, try_advisory_lock
 
 log = structlog.get_logger(__name__)
 ADVISORY_LOCK_KEY = 0x7465_6368_6578  # "techex"
@@ -121,23 +121,24 @@ class Indexer:
             total += len(events)
             applying = asyncio.create_task(self._apply_batch(events, changes))
 
-    async def _is_leader(self) -> bool:
+    async def is_leader(self) -> bool:
         if self.database.engine.dialect.name != "postgresql":
             return True  # SQLite: one process by design
-        if self._lock_connection is None or self._lock_connection.closed:
-            self._lock_connection = await self.database.engine.connect()
-            await self._lock_connection.execution_options(isolation_level="AUTOCOMMIT")
-        acquired = await self._lock_connection.scalar(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-        )
-        return bool(acquired)
+        try:
+            if self._lock_connection is None:
+                self._lock_connection = await self.database.engine.connect()
+                await self._lock_connection.execution_options(isolation_level="AUTOCOMMIT")
+            return await try_advisory_lock(self._lock_connection, ADVISORY_LOCK_KEY)
+        except Exception:
+            await self.close()  # a broken connection lost the lock: start afresh next time
+            raise
 
     async def run_forever(self, poll_seconds: float = 0.1) -> None:
         """Drain continuously; on failure retry with exponential backoff. A search outage never reaches writers."""
         backoff = poll_seconds
         while True:
             try:
-                if not await self._is_leader():
+                if not await self.is_leader():
                     await asyncio.sleep(1.0)
                     continue
                 processed = await self.drain_once()
@@ -161,6 +162,11 @@ class Indexer:
             log.exception("indexer_failure_not_recorded")
 
     async def close(self) -> None:
+        """Give up leadership: the lock belongs to the connection, which goes back to the pool."""
         if self._lock_connection is not None:
-            await self._lock_connection.close()
-            self._lock_connection = None
+            connection, self._lock_connection = self._lock_connection, None
+            try:
+                await release_advisory_locks(connection)
+            except Exception:  # a dead connection holds no lock
+                await connection.invalidate()
+            await connection.close()

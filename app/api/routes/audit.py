@@ -44,9 +44,4 @@ async def list_audit_entries(
         until=until,
     )
     items, total = await audit_service.list_entries(session, principal, filters, page)
-    return Page(
-        items=[AuditEntryRead.model_validate(e) for e in items],
-        total=total,
-        page=page.page,
-        limit=page.limit,
-    )
+    return Page.of([AuditEntryRead.model_validate(e) for e in items], total, page)

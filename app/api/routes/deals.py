@@ -41,7 +41,7 @@ async def list_deals(
 ) -> Page[DealRead]:
     """Deals your organisation is a party or broker to (moderators: all)."""
     items, total = await deal_service.list_page(session, principal, stage.value if stage else None, page)
-    return Page(items=[DealRead.model_validate(d) for d in items], total=total, page=page.page, limit=page.limit)
+    return Page.of([DealRead.model_validate(d) for d in items], total, page)
 
 
 @router.get("/{deal_id}", summary="Get a deal", response_model=DealRead, responses=problem_responses(401, 404, 422))

@@ -46,7 +46,7 @@ async def list_interests(
         session, principal, role, status_filter.value if status_filter else None, page
     )
     reads = [await interest_service.present(session, i, principal, settings.interest_response_days) for i in items]
-    return Page(items=reads, total=total, page=page.page, limit=page.limit)
+    return Page.of(reads, total, page)
 
 
 @router.get(

@@ -128,7 +128,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
         rows, total = await listing_service.list_page(session, principal, kind, filters, page)
         revealed = await listing_service.revealed_to(session, principal, [listing.id for listing, _ in rows])
         items = [present(listing, owner, principal, listing.id in revealed) for listing, owner in rows]
-        return Page(items=items, total=total, page=page.page, limit=page.limit)
+        return Page.of(items, total, page)
 
     @router.post(
         "",

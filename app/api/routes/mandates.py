@@ -36,7 +36,7 @@ async def grant_mandate(payload: MandateCreate, principal: CurrentPrincipal, ses
 async def list_mandates(principal: CurrentPrincipal, session: SessionDep, page: PageDep) -> Page[MandateRead]:
     """Mandates the caller's organisation granted or received (all of them for moderators)."""
     items, total = await mandate_service.list_page(session, principal, page)
-    return Page(items=[to_read(m) for m in items], total=total, page=page.page, limit=page.limit)
+    return Page.of([to_read(m) for m in items], total, page)
 
 
 @router.get(

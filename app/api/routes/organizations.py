@@ -62,12 +62,7 @@ async def list_organizations(
 ) -> Page[OrganizationRead]:
     """Public directory of organisations, filtered and paginated."""
     items, total = await organization_service.list_page(session, filters, page)
-    return Page(
-        items=[OrganizationRead.model_validate(o) for o in items],
-        total=total,
-        page=page.page,
-        limit=page.limit,
-    )
+    return Page.of([OrganizationRead.model_validate(o) for o in items], total, page)
 
 
 @router.post(
@@ -151,12 +146,7 @@ async def list_members(
 ) -> Page[AccountRead]:
     """Accounts of the organisation, for its members and moderators."""
     items, total = await account_service.list_members(session, principal, organization_id, page)
-    return Page(
-        items=[AccountRead.model_validate(a) for a in items],
-        total=total,
-        page=page.page,
-        limit=page.limit,
-    )
+    return Page.of([AccountRead.model_validate(a) for a in items], total, page)
 
 
 @members_router.patch(
@@ -206,12 +196,7 @@ async def list_invitations(
 ) -> Page[InvitationRead]:
     """Invitations of the organisation, newest first, for its admins."""
     items, total = await account_service.list_invitations(session, principal, organization_id, page)
-    return Page(
-        items=[InvitationRead.model_validate(i) for i in items],
-        total=total,
-        page=page.page,
-        limit=page.limit,
-    )
+    return Page.of([InvitationRead.model_validate(i) for i in items], total, page)
 
 
 @members_router.delete(
@@ -259,12 +244,7 @@ async def list_api_keys(
 ) -> Page[ApiKeyRead]:
     """The organisation's keys with their last use; never the secrets."""
     items, total = await account_service.list_api_keys(session, principal, organization_id, page)
-    return Page(
-        items=[ApiKeyRead.model_validate(k) for k in items],
-        total=total,
-        page=page.page,
-        limit=page.limit,
-    )
+    return Page.of([ApiKeyRead.model_validate(k) for k in items], total, page)
 
 
 @keys_router.delete(
