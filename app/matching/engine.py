@@ -1,0 +1,173 @@
+"""The matching engine: pure and deterministic — profiles in, ranked and explained matches out.
+
+A match's score is a weighted sum of features, each in [0, 1]; the weights
+live in one `Weights` object. Every feature that contributes becomes a
+reason with its contribution and a sentence in Vietnamese, English or
+Japanese. Concepts are language-independent, so a Vietnamese need finds an
+English or Japanese offer through them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.search.text import fold, words
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each feature counts; the score is the weighted sum divided by the sum of weights."""
+
+    text: float = 0.20  # lexical similarity of the texts (and the search engine's relevance)
+    concepts: float = 0.30  # shared taxonomy concepts (owner-given or inferred)
+    field: float = 0.10  # same field; half for the same sub-field only across fields
+    trl: float = 0.12  # the offer's TRL reaches the demand's minimum
+    budget: float = 0.08  # price range overlaps the budget
+    transfer: float = 0.08  # a transfer type both accept
+    geography: float = 0.05  # the offer targets the demand's country / province
+    language: float = 0.03  # a language in common
+    freshness: float = 0.02  # recently updated
+    verified: float = 0.02  # the owner is verified
+
+    def total(self) -> float:
+        return float(sum(getattr(self, name) for name in self.__dataclass_fields__))
+
+
+DEFAULT_WEIGHTS = Weights()
+FRESH_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the engine knows of a listing (offer or demand)."""
+
+    id: str
+    kind: str
+    field: str
+    concepts: frozenset[str]
+    inferred_concepts: frozenset[str] = frozenset()
+    text: str = ""
+    trl: int | None = None  # offers
+    min_trl: int | None = None  # demands
+    price_min: float | None = None  # offers: price; demands: budget
+    price_max: float | None = None
+    transfer_types: frozenset[str] = frozenset()
+    country: str = "VN"
+    province: str | None = None
+    target_countries: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    updated_at: datetime | None = None
+    owner_verified: bool = False
+    search_relevance: float = 0.0  # the backend's score for this candidate, normalised to [0, 1]
+
+    @property
+    def all_concepts(self) -> frozenset[str]:
+        return self.concepts | self.inferred_concepts
+
+
+@dataclass(frozen=True)
+class Reason:
+    feature: str
+    contribution: float
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Match:
+    candidate_id: str
+    score: float
+    reasons: tuple[Reason, ...]
+
+
+def _term_vector(text: str) -> Counter[str]:
+    return Counter(fold(w) for w in words(text) if len(w) > 1)
+
+
+def cosine(a: str, b: str) -> float:
+    va, vb = _term_vector(a), _term_vector(b)
+    if not va or not vb:
+        return 0.0
+    dot = sum(count * vb[term] for term, count in va.items())
+    return dot / (math.sqrt(sum(c * c for c in va.values())) * math.sqrt(sum(c * c for c in vb.values())))
+
+
+def _overlap(low_a: float | None, high_a: float | None, low_b: float | None, high_b: float | None) -> float | None:
+    """1 when the ranges overlap, less the further apart they are; None when either is unknown."""
+    if (low_a is None and high_a is None) or (low_b is None and high_b is None):
+        return None
+    a0, a1 = low_a or high_a or 0.0, high_a or low_a or 0.0
+    b0, b1 = low_b or high_b or 0.0, high_b or low_b or 0.0
+    if a0 <= b1 and b0 <= a1:
+        return 1.0
+    gap = (a0 - b1) if a0 > b1 else (b0 - a1)
+    return max(0.0, 1.0 - gap / max(a1, b1, 1.0))
+
+
+def features(need: Profile, candidate: Profile, now: datetime) -> dict[str, tuple[float, dict[str, object]]]:
+    """Each feature's value in [0, 1] and the facts that explain it; `need` is the listing being matched."""
+    offer, demand = (candidate, need) if candidate.kind == "offer" else (need, candidate)
+    shared = sorted(need.all_concepts & candidate.all_concepts)
+    union = need.all_concepts | candidate.all_concepts
+    result: dict[str, tuple[float, dict[str, object]]] = {}
+    text = max(cosine(need.text, candidate.text), candidate.search_relevance)
+    result["text"] = (text, {"similarity": round(text, 2)})
+    if shared:
+        inferred = sorted(set(shared) - (need.concepts & candidate.concepts))
+        result["concepts"] = (len(shared) / len(union), {"shared": shared, "inferred": inferred})
+    if need.field == candidate.field:
+        result["field"] = (1.0, {"field": need.field})
+    if offer.trl is not None and demand.min_trl is not None:
+        fit = 1.0 if offer.trl >= demand.min_trl else max(0.0, 1.0 - (demand.min_trl - offer.trl) / 4)
+        result["trl"] = (fit, {"trl": offer.trl, "min_trl": demand.min_trl})
+    elif offer.trl is not None:
+        result["trl"] = (offer.trl / 9, {"trl": offer.trl, "min_trl": None})
+    budget = _overlap(offer.price_min, offer.price_max, demand.price_min, demand.price_max)
+    if budget is not None:
+        result["budget"] = (budget, {"overlap": budget == 1.0})
+    common_transfer = sorted(offer.transfer_types & demand.transfer_types)
+    if common_transfer:
+        result["transfer"] = (1.0, {"types": common_transfer})
+    if demand.country in offer.target_countries or (offer.province and offer.province == demand.province):
+        result["geography"] = (1.0, {"country": demand.country, "province": demand.province})
+    common_languages = sorted(need.languages & candidate.languages)
+    if common_languages:
+        result["language"] = (1.0, {"languages": common_languages})
+    if candidate.updated_at is not None:
+        age_days = max(0.0, (now - candidate.updated_at).total_seconds() / 86400)
+        result["freshness"] = (max(0.0, 1.0 - age_days / FRESH_DAYS), {"days": int(age_days)})
+    if candidate.owner_verified:
+        result["verified"] = (1.0, {})
+    return result
+
+
+def score(need: Profile, candidate: Profile, now: datetime, weights: Weights = DEFAULT_WEIGHTS) -> Match:
+    total_weight = weights.total()
+    reasons = []
+    total = 0.0
+    for name, (value, params) in features(need, candidate, now).items():
+        contribution = getattr(weights, name) * value / total_weight
+        if contribution > 0:
+            total += contribution
+            reasons.append(Reason(name, round(contribution, 4), params))
+    reasons.sort(key=lambda r: (-r.contribution, r.feature))
+    return Match(candidate.id, round(total, 4), tuple(reasons))
+
+
+def rank(
+    need: Profile,
+    candidates: list[Profile],
+    now: datetime,
+    *,
+    weights: Weights = DEFAULT_WEIGHTS,
+    exclude: frozenset[str] = frozenset(),
+    limit: int = 20,
+    min_score: float = 0.0,
+) -> list[Match]:
+    """The best candidates first (ties by id, so the order is deterministic); excluded ids never return."""
+    scored = [score(need, c, now, weights) for c in candidates if c.id not in exclude and c.id != need.id]
+    scored = [m for m in scored if m.score >= min_score]
+    scored.sort(key=lambda m: (-m.score, m.candidate_id))
+    return scored[:limit]

@@ -1,0 +1,126 @@
+"""The matching engine and its explanations, tested directly."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.matching.concepts import infer_concepts
+from app.matching.engine import Profile, rank, score
+from app.matching.explain import language_of, sentence
+
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+DEMAND = Profile(
+    id="need",
+    kind="demand",
+    field="environment",
+    concepts=frozenset({"wastewater-treatment"}),
+    text="Cần công nghệ xử lý nước thải chế biến thủy sản",
+    min_trl=6,
+    price_min=100.0,
+    price_max=500.0,
+    transfer_types=frozenset({"licence"}),
+    country="VN",
+    province="Hải Phòng",
+    languages=frozenset({"vi"}),
+)
+GOOD = Profile(
+    id="good",
+    kind="offer",
+    field="environment",
+    concepts=frozenset({"wastewater-treatment", "biological-treatment"}),
+    text="Hệ thống xử lý nước thải thủy sản bằng MBBR",
+    trl=7,
+    price_min=200.0,
+    price_max=400.0,
+    transfer_types=frozenset({"licence"}),
+    target_countries=frozenset({"VN"}),
+    languages=frozenset({"vi", "en"}),
+    updated_at=NOW - timedelta(days=30),
+    owner_verified=True,
+)
+JAPANESE = Profile(
+    id="japanese",
+    kind="offer",
+    field="environment",
+    concepts=frozenset(),
+    inferred_concepts=frozenset(infer_concepts("高効率生物膜法による排水処理システム", "wastewater treatment system")),
+    text="高効率生物膜法による排水処理システム",
+    trl=9,
+    languages=frozenset({"ja", "en"}),
+)
+UNRELATED = Profile(
+    id="paint",
+    kind="offer",
+    field="new_materials",
+    concepts=frozenset({"roofing-paint"}),
+    text="Sơn mái độ bền cao",
+    trl=8,
+    price_min=5000.0,
+    price_max=9000.0,
+)
+
+
+def test_a_fitting_offer_outranks_an_unrelated_one() -> None:
+    ranked = rank(DEMAND, [UNRELATED, GOOD], NOW)
+    assert [m.candidate_id for m in ranked] == ["good", "paint"]
+    assert ranked[0].score > 2 * ranked[1].score
+
+
+def test_concepts_carry_a_japanese_offer_to_a_vietnamese_need() -> None:
+    assert "wastewater-treatment" in JAPANESE.inferred_concepts
+    ranked = rank(DEMAND, [UNRELATED, JAPANESE], NOW)
+    assert ranked[0].candidate_id == "japanese"
+    concepts = next(r for r in ranked[0].reasons if r.feature == "concepts")
+    assert concepts.params["inferred"] == ["wastewater-treatment"]
+
+
+def test_every_reason_says_its_contribution_and_they_add_up() -> None:
+    match = score(DEMAND, GOOD, NOW)
+    assert {r.feature for r in match.reasons} >= {"concepts", "field", "trl", "budget", "transfer", "verified"}
+    assert abs(sum(r.contribution for r in match.reasons) - match.score) < 1e-3
+    assert 0 < match.score <= 1
+
+
+def test_dismissed_candidates_never_return() -> None:
+    assert [m.candidate_id for m in rank(DEMAND, [GOOD, UNRELATED], NOW, exclude=frozenset({"good"}))] == ["paint"]
+
+
+@given(st.integers(min_value=1, max_value=8), st.integers(min_value=1, max_value=9))
+def test_raising_trl_never_lowers_the_score(trl: int, min_trl: int) -> None:
+    need = replace(DEMAND, min_trl=min_trl)
+    lower, higher = replace(GOOD, trl=trl), replace(GOOD, trl=trl + 1)
+    assert score(need, higher, NOW).score >= score(need, lower, NOW).score
+
+
+@given(st.lists(st.sampled_from(["a", "b", "c", "d"]), unique=True), st.lists(st.sampled_from(["a", "b"]), unique=True))
+def test_ranking_is_deterministic_and_excludes(order: list[str], excluded: list[str]) -> None:
+    profiles = {i: replace(GOOD, id=i) for i in "abcd"}
+    candidates = [profiles[i] for i in order]
+    first = rank(DEMAND, candidates, NOW, exclude=frozenset(excluded))
+    second = rank(DEMAND, list(reversed(candidates)), NOW, exclude=frozenset(excluded))
+    assert first == second
+    assert not {m.candidate_id for m in first} & set(excluded)
+
+
+def test_explanations_in_three_languages() -> None:
+    match = score(DEMAND, GOOD, NOW)
+    by_feature = {r.feature: r for r in match.reasons}
+    assert sentence(by_feature["field"], "vi") == "Cùng lĩnh vực: công nghệ môi trường"
+    assert sentence(by_feature["trl"], "vi") == "TRL 7 ≥ yêu cầu tối thiểu 6"
+    assert sentence(by_feature["trl"], "en") == "TRL 7 ≥ required minimum 6"
+    assert sentence(by_feature["trl"], "ja") == "TRL 7 ≥ 必要最低 6"
+    assert sentence(by_feature["field"], "ja") == "同じ分野: 環境技術"
+    assert sentence(by_feature["concepts"], "en").startswith("Shared topics: wastewater treatment")
+    for language in ("vi", "en", "ja"):
+        assert all(sentence(r, language) for r in match.reasons)
+
+
+def test_accept_language_picks_a_supported_language() -> None:
+    assert language_of("ja-JP,ja;q=0.9,en;q=0.8") == "ja"
+    assert language_of("fr-FR, en;q=0.5") == "en"
+    assert language_of(None) == "vi"
