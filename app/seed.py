@@ -25,6 +25,7 @@ from app.db import Database, unit_of_work
 from app.deals.reference import developed_economies, vnd_rate
 from app.listings import repository as listing_repository
 from app.listings.schemas import IpStatus, ListingKind, ListingStatus, OriginKind, TransferType
+from app.listings.service import inferred_concepts_of
 from app.models import Deal, Interest, Listing, Mandate, Organization
 from app.models.base import utcnow
 from app.organizations import repository as organization_repository
@@ -146,24 +147,24 @@ class DemoLoader:
         number = await listing_repository.next_reference_number(self.session, prefix)
         listing_id = uuid.uuid4()
         outbox.listing_changed(self.session, kind.value, listing_id)
-        self.session.add(
-            Listing(
-                id=listing_id,
-                kind=kind.value,
-                reference=f"{prefix}-{number:04d}",
-                organization_id=owner.id,
-                status=ListingStatus.PUBLISHED.value,
-                country=owner.country,
-                province=owner.province,
-                created_at=created_at,
-                updated_at=published_at,
-                submitted_at=created_at + timedelta(hours=2),
-                published_at=published_at,
-                expires_at=published_at + timedelta(days=365),
-                contact={"person": "Phòng Hợp tác và Chuyển giao công nghệ"},
-                **values,
-            )
+        listing = Listing(
+            id=listing_id,
+            kind=kind.value,
+            reference=f"{prefix}-{number:04d}",
+            organization_id=owner.id,
+            status=ListingStatus.PUBLISHED.value,
+            country=owner.country,
+            province=owner.province,
+            created_at=created_at,
+            updated_at=published_at,
+            submitted_at=created_at + timedelta(hours=2),
+            published_at=published_at,
+            expires_at=published_at + timedelta(days=365),
+            contact={"person": "Phòng Hợp tác và Chuyển giao công nghệ"},
+            **values,
         )
+        listing.inferred_concepts = inferred_concepts_of(listing)
+        self.session.add(listing)
         self.existing_titles.add((owner.id, values["title"]))
         self.created["offers" if kind is ListingKind.OFFER else "demands"] += 1
 

@@ -30,6 +30,8 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
         "description": "Technology offers (supply): transferable results, patents, know-how, equipment.",
     },
     {"name": "demands", "description": "Technology demands: enterprises' needs."},
+    {"name": "matching", "description": "Ranked counterparts with the reasons, in vi / en / ja."},
+    {"name": "notifications", "description": "Match alerts and the notifications they record."},
     {"name": "interests", "description": "Expressions of interest in listings and their message threads."},
     {"name": "deals", "description": "Technology transactions: parties, broker, value, stage, origin."},
     {"name": "stats", "description": "Market indicators against the programme targets; CSV, JSON and XLSX."},

@@ -13,6 +13,7 @@ from app.api.routes import (
     interests,
     listings,
     mandates,
+    matching,
     organizations,
     search,
     stats,
@@ -39,3 +40,4 @@ api_router.include_router(search.router)
 api_router.include_router(interests.router)
 api_router.include_router(deals.router)
 api_router.include_router(stats.router)
+api_router.include_router(matching.router)

@@ -39,6 +39,8 @@ from app.listings.schemas import (
     OriginKind,
     OwnerSummary,
 )
+from app.matching import alerts
+from app.matching.concepts import infer_concepts
 from app.models import Listing, Organization
 from app.models.base import utcnow
 from app.organizations.schemas import OrganizationKind
@@ -134,6 +136,19 @@ def _validate_expiry(expires_at: datetime | None, now: datetime) -> datetime:
     return expires_at
 
 
+def inferred_concepts_of(listing: Listing) -> list[str]:
+    """Concepts the texts mention (in any language) that the owner did not give."""
+    texts = [listing.title, listing.summary, listing.description or ""]
+    for translation in (listing.translations or {}).values():
+        texts += [
+            translation.get("title") or "",
+            translation.get("summary") or "",
+            translation.get("description") or "",
+        ]
+    own = set(listing.concepts or [])
+    return [c for c in infer_concepts(*texts) if c not in own]
+
+
 def _check_ranges(listing: Listing) -> None:
     for low, high in (("price_min", "price_max"), ("budget_min", "budget_max")):
         low_value, high_value = getattr(listing, low), getattr(listing, high)
@@ -184,6 +199,7 @@ class ListingService:
             country=organization.country,
             **values,
         )
+        listing.inferred_concepts = inferred_concepts_of(listing)
         session.add(listing)
         await session.flush()
         audit.record(session, actor, AuditAction.CREATE, RECORD_TYPE[kind], listing.id, audit.snapshot(values))
@@ -266,6 +282,7 @@ class ListingService:
         for key, value in values.items():
             setattr(listing, key, value)
         _check_ranges(listing)
+        listing.inferred_concepts = inferred_concepts_of(listing)
         changes = audit.diff(before, values)
         if changes:
             listing.updated_at = utcnow()
@@ -331,6 +348,8 @@ class ListingService:
             if listing.expires_at <= now:
                 raise InvalidTransitionError("The listing's validity has passed; set a new expires_at first.")
             listing.published_at = now
+            owner = await organization_service.get(session, listing.organization_id)
+            await alerts.notify_new_listing(session, listing, owner)
         elif action == "submit":
             listing.submitted_at = now
             listing.rejection_reason = None

@@ -6,6 +6,7 @@ from app.models.base import Base
 from app.models.deal import Deal, Interest, InterestMessage
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
+from app.models.matching import MatchFeedback, MatchSubscription, Notification
 from app.models.organization import Organization
 from app.models.outbox import OutboxEvent
 
@@ -21,6 +22,9 @@ __all__ = [
     "Invitation",
     "Listing",
     "Mandate",
+    "MatchFeedback",
+    "MatchSubscription",
+    "Notification",
     "Organization",
     "OutboxEvent",
     "ReferenceCounter",

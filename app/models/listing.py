@@ -66,6 +66,8 @@ class Listing(IdMixin, TimestampMixin, Base):
 
     field: Mapped[str] = mapped_column(String(32))
     concepts: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Concepts found in the texts (app.matching.concepts), kept apart from the owner's own.
+    inferred_concepts: Mapped[list[str]] = mapped_column(JSONType, default=list)
     transfer_types: Mapped[list[str]] = mapped_column(JSONType, default=list)
     target_countries: Mapped[list[str]] = mapped_column(JSONType, default=list)
     languages: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -40,6 +40,9 @@ class SearchQuery:
     offset: int = 0
     limit: int = 20
     highlight: bool = True
+    # Any one word suffices (matching: a long text finds what shares part of it); ranking still
+    # prefers documents with more of the words.
+    match_any: bool = False
 
 
 @dataclass

@@ -88,7 +88,8 @@ def _texts(listing: Listing, key: str) -> list[str]:
 def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[str, Any]:
     """`listing` and `owner` are mapped objects or plain rows with the same columns."""
     titles, summaries, descriptions = (_texts(listing, key) for key in ("title", "summary", "description"))
-    keywords = _concept_words(listing.concepts or [])
+    concepts = list(dict.fromkeys([*(listing.concepts or []), *(getattr(listing, "inferred_concepts", None) or [])]))
+    keywords = _concept_words(concepts)
     is_offer = listing.kind == "offer"
     anonymous = listing.visibility == "anonymous"
     price_min = listing.price_min if is_offer else listing.budget_min
@@ -110,7 +111,7 @@ def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[
         Fields.KEYWORDS: keywords,
         Fields.CJK: cjk_text("\n".join([*titles, *summaries, *descriptions, keywords])),
         Fields.FIELD: listing.field,
-        Fields.CONCEPTS: list(listing.concepts or []),
+        Fields.CONCEPTS: concepts,
         Fields.TRL: listing.trl,
         Fields.MIN_TRL: listing.min_trl,
         Fields.IP_STATUS: listing.ip_status,

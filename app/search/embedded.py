@@ -248,7 +248,7 @@ class EmbeddedBackend:
             live.ensure()
         searcher = live.searcher()
         terms = QueryTerms.parse(query.q)
-        text_query = _text_query(live.schema, live.config, terms)
+        text_query = _text_query(live.schema, live.config, terms, match_any=query.match_any)
         clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
         clauses += [(tantivy.Occur.Must, _filter_query(live.schema, f)) for f in query.filters]
         combined = tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.all_query()
@@ -294,7 +294,9 @@ def _word_query(schema: tantivy.Schema, config: IndexConfig, raw: str, folded: s
     return tantivy.Query.disjunction_max_query(alternatives, tie_breaker=0.2)
 
 
-def _text_query(schema: tantivy.Schema, config: IndexConfig, terms: QueryTerms) -> tantivy.Query | None:
+def _text_query(
+    schema: tantivy.Schema, config: IndexConfig, terms: QueryTerms, *, match_any: bool = False
+) -> tantivy.Query | None:
     groups: list[tantivy.Query] = []
     count = len(terms.folded_words)
     for position, (raw, folded) in enumerate(zip(terms.raw_words, terms.folded_words, strict=True)):
@@ -307,7 +309,7 @@ def _text_query(schema: tantivy.Schema, config: IndexConfig, terms: QueryTerms) 
     if not groups:
         return None
     # Every word must match when there are one or two; with more, one may be missing.
-    required = len(groups) if len(groups) <= 2 else len(groups) - 1
+    required = 1 if match_any else len(groups) if len(groups) <= 2 else len(groups) - 1
     return tantivy.Query.boolean_query(
         [(tantivy.Occur.Should, g) for g in groups], minimum_number_should_match=required
     )

@@ -135,6 +135,8 @@ class MeiliBackend:
         }
         if query.facets:
             params["facets"] = list(query.facets)
+        if query.match_any:
+            params["matchingStrategy"] = "frequency"
         if query.sort:
             field = query.sort.lstrip("-")
             params["sort"] = [f"{field}:{'desc' if query.sort.startswith('-') else 'asc'}"]

@@ -1,0 +1,251 @@
+"""Ranked, explained counterparts; dismiss and bookmark; alerts and notifications."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, status
+
+from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
+from app.api.routes.search import SearchDep
+from app.errors import problem_responses
+from app.listings.schemas import ListingKind
+from app.matching.explain import language_of, sentence
+from app.matching.schemas import (
+    CandidateSummary,
+    FeedbackUpdate,
+    MatchesResponse,
+    MatchRead,
+    NotificationRead,
+    OrganizationMatchesResponse,
+    OrganizationMatchRead,
+    OrganizationSummary,
+    ReasonRead,
+    SubscriptionCreate,
+    SubscriptionRead,
+)
+from app.matching.service import RankedMatch, matching_service
+from app.pagination import Page, PageDep
+
+router = APIRouter(tags=["matching"])
+AcceptLanguage = Annotated[str | None, Header(description="vi, en or ja for the reasons; vi by default.")]
+Limit = Annotated[int, Query(ge=1, le=100, description="How many matches.")]
+MinScore = Annotated[float, Query(ge=0, le=1, description="Leave out weaker matches.")]
+READ_ERRORS = problem_responses(401, 404, 422)
+WRITE_ERRORS = problem_responses(401, 403, 404, 422)
+
+
+def _reasons(found: RankedMatch, language: str) -> list[ReasonRead]:
+    return [
+        ReasonRead(feature=r.feature, contribution=r.contribution, text=sentence(r, language))
+        for r in found.match.reasons
+    ]
+
+
+def _response(listing_id: uuid.UUID, found: list[RankedMatch], language: str) -> MatchesResponse:
+    items = []
+    for position, match in enumerate(found, start=1):
+        listing, owner = match.listing, match.owner
+        shown = listing.visibility != "anonymous"
+        candidate = CandidateSummary(
+            id=listing.id,
+            kind=listing.kind,
+            reference=listing.reference,
+            title=listing.title,
+            field=listing.field,
+            trl=listing.trl,
+            min_trl=listing.min_trl,
+            organization_id=owner.id if shown else None,
+            organization_name=owner.name if shown else None,
+        )
+        items.append(
+            MatchRead(
+                rank=position,
+                score=match.match.score,
+                candidate=candidate,
+                reasons=_reasons(match, language),
+                bookmarked=match.bookmarked,
+            )
+        )
+    return MatchesResponse(listing_id=listing_id, language=language, items=items)
+
+
+@router.get(
+    "/demands/{demand_id}/matches",
+    summary="Matching offers for a demand",
+    response_model=MatchesResponse,
+    responses=READ_ERRORS,
+)
+async def matches_for_demand(
+    demand_id: uuid.UUID,
+    session: SessionDep,
+    backend: SearchDep,
+    principal: OptionalPrincipal,
+    accept_language: AcceptLanguage = None,
+    limit: Limit = 20,
+    min_score: MinScore = 0.0,
+) -> MatchesResponse:
+    """Published offers ranked for this demand, each with its score and the reasons behind it."""
+    found = await matching_service.for_listing(
+        session, backend, principal, ListingKind.DEMAND, demand_id, limit=limit, min_score=min_score
+    )
+    return _response(demand_id, found, language_of(accept_language))
+
+
+@router.get(
+    "/offers/{offer_id}/matches",
+    summary="Matching demands for an offer",
+    response_model=MatchesResponse,
+    responses=READ_ERRORS,
+)
+async def matches_for_offer(
+    offer_id: uuid.UUID,
+    session: SessionDep,
+    backend: SearchDep,
+    principal: OptionalPrincipal,
+    accept_language: AcceptLanguage = None,
+    limit: Limit = 20,
+    min_score: MinScore = 0.0,
+) -> MatchesResponse:
+    """Published demands ranked for this offer, each with its score and the reasons behind it."""
+    found = await matching_service.for_listing(
+        session, backend, principal, ListingKind.OFFER, offer_id, limit=limit, min_score=min_score
+    )
+    return _response(offer_id, found, language_of(accept_language))
+
+
+@router.put(
+    "/demands/{demand_id}/matches/{candidate_id}",
+    summary="Dismiss or bookmark an offer proposed for a demand",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=WRITE_ERRORS,
+)
+async def set_demand_match_feedback(
+    demand_id: uuid.UUID,
+    candidate_id: uuid.UUID,
+    payload: FeedbackUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> None:
+    """The demand's owner side dismisses a candidate (it never comes back) or bookmarks it."""
+    await matching_service.set_feedback(session, principal, ListingKind.DEMAND, demand_id, candidate_id, payload.action)
+
+
+@router.put(
+    "/offers/{offer_id}/matches/{candidate_id}",
+    summary="Dismiss or bookmark a demand proposed for an offer",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=WRITE_ERRORS,
+)
+async def set_offer_match_feedback(
+    offer_id: uuid.UUID,
+    candidate_id: uuid.UUID,
+    payload: FeedbackUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> None:
+    """The offer's owner side dismisses a candidate (it never comes back) or bookmarks it."""
+    await matching_service.set_feedback(session, principal, ListingKind.OFFER, offer_id, candidate_id, payload.action)
+
+
+@router.get(
+    "/organizations/{organization_id}/matches",
+    summary="Counterpart organisations",
+    response_model=OrganizationMatchesResponse,
+    responses=problem_responses(404, 422),
+)
+async def matches_for_organization(
+    organization_id: uuid.UUID,
+    session: SessionDep,
+    backend: SearchDep,
+    accept_language: AcceptLanguage = None,
+    limit: Limit = 10,
+) -> OrganizationMatchesResponse:
+    """Organisations whose published listings fit this one's in both directions (harmonic mean of the two)."""
+    language = language_of(accept_language)
+    results = await matching_service.for_organization(session, backend, organization_id, limit=limit)
+    items = [
+        OrganizationMatchRead(
+            rank=position,
+            score=result.score,
+            score_for_you=result.score_for_us,
+            score_for_them=result.score_for_them,
+            organization=OrganizationSummary.model_validate(result.organization, from_attributes=True),
+            best_pair={"your_listing_id": result.our_listing_id, "their_listing_id": result.best.listing.id},
+            reasons=_reasons(result.best, language),
+        )
+        for position, result in enumerate(results, start=1)
+    ]
+    return OrganizationMatchesResponse(organization_id=organization_id, language=language, items=items)
+
+
+@router.post(
+    "/match-subscriptions",
+    summary="Subscribe to new matches",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubscriptionRead,
+    responses=WRITE_ERRORS,
+    tags=["notifications"],
+)
+async def create_subscription(
+    payload: SubscriptionCreate, principal: CurrentPrincipal, session: SessionDep
+) -> SubscriptionRead:
+    """Be notified when a newly published listing matches one of yours (above a threshold) or a saved search."""
+    return SubscriptionRead.model_validate(await matching_service.subscribe(session, principal, payload))
+
+
+@router.get(
+    "/match-subscriptions",
+    summary="List subscriptions",
+    response_model=list[SubscriptionRead],
+    responses=problem_responses(401),
+    tags=["notifications"],
+)
+async def list_subscriptions(principal: CurrentPrincipal, session: SessionDep) -> list[SubscriptionRead]:
+    """Your organisation's match alerts."""
+    return [SubscriptionRead.model_validate(s) for s in await matching_service.subscriptions(session, principal)]
+
+
+@router.delete(
+    "/match-subscriptions/{subscription_id}",
+    summary="Stop a subscription",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=WRITE_ERRORS,
+    tags=["notifications"],
+)
+async def delete_subscription(subscription_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> None:
+    """Stop an alert of your organisation."""
+    await matching_service.unsubscribe(session, principal, subscription_id)
+
+
+@router.get(
+    "/notifications",
+    summary="List notifications",
+    response_model=Page[NotificationRead],
+    responses=problem_responses(401, 422),
+    tags=["notifications"],
+)
+async def list_notifications(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    unread: Annotated[bool, Query(description="Only unread ones.")] = False,
+) -> Page[NotificationRead]:
+    """Your organisation's notifications, newest first (delivery channels come later; this is the record)."""
+    items, total = await matching_service.notifications(session, principal, unread, page)
+    return Page.of([NotificationRead.model_validate(n) for n in items], total, page)
+
+
+@router.post(
+    "/notifications/{notification_id}/read",
+    summary="Mark a notification read",
+    response_model=NotificationRead,
+    responses=WRITE_ERRORS,
+    tags=["notifications"],
+)
+async def read_notification(
+    notification_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> NotificationRead:
+    """Mark one of your organisation's notifications as read."""
+    return NotificationRead.model_validate(await matching_service.mark_read(session, principal, notification_id))

@@ -1,0 +1,36 @@
+"""From listings (mapped objects or rows) to the engine's profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.matching.engine import Profile
+
+
+def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
+    texts = [listing.title, listing.summary, listing.description or ""]
+    for translation in (listing.translations or {}).values():
+        texts += [translation.get("title") or "", translation.get("summary") or ""]
+    is_offer = listing.kind == "offer"
+    low = listing.price_min if is_offer else listing.budget_min
+    high = listing.price_max if is_offer else listing.budget_max
+    return Profile(
+        id=str(listing.id),
+        kind=listing.kind,
+        field=listing.field,
+        concepts=frozenset(listing.concepts or []),
+        inferred_concepts=frozenset(listing.inferred_concepts or []),
+        text="\n".join(t for t in texts if t),
+        trl=listing.trl,
+        min_trl=listing.min_trl,
+        price_min=float(low) if low is not None else None,
+        price_max=float(high) if high is not None else None,
+        transfer_types=frozenset(listing.transfer_types or []),
+        country=listing.country,
+        province=(listing.deployment_province if not is_offer else None) or listing.province,
+        target_countries=frozenset(listing.target_countries or []),
+        languages=frozenset([*(listing.languages or []), listing.language]),
+        updated_at=listing.updated_at,
+        owner_verified=bool(owner.verified),
+        search_relevance=relevance,
+    )

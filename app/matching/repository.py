@@ -1,0 +1,97 @@
+"""Queries of the matching service."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Listing, MatchFeedback, MatchSubscription, Notification, Organization
+from app.pagination import PageParams, paginate
+
+
+async def listings_with_owners(session: AsyncSession, ids: list[uuid.UUID]) -> list[tuple[Any, Any]]:
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(Listing, Organization)
+        .join(Organization, Organization.id == Listing.organization_id)
+        .where(Listing.id.in_(ids))
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def same_field(session: AsyncSession, kind: str, field: str, limit: int) -> list[tuple[Any, Any]]:
+    """Fallback candidates when search is down: published listings of the field, newest first."""
+    rows = await session.execute(
+        select(Listing, Organization)
+        .join(Organization, Organization.id == Listing.organization_id)
+        .where(Listing.kind == kind, Listing.status == "published", Listing.field == field)
+        .order_by(Listing.created_at.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def published_of(session: AsyncSession, organization_id: uuid.UUID) -> list[tuple[Any, Any]]:
+    rows = await session.execute(
+        select(Listing, Organization)
+        .join(Organization, Organization.id == Listing.organization_id)
+        .where(Listing.organization_id == organization_id, Listing.status == "published")
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def feedback(session: AsyncSession, listing_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    rows = await session.execute(
+        select(MatchFeedback.candidate_id, MatchFeedback.action).where(MatchFeedback.listing_id == listing_id)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def set_feedback(
+    session: AsyncSession, listing_id: uuid.UUID, candidate_id: uuid.UUID, action: str | None
+) -> None:
+    await session.execute(
+        delete(MatchFeedback).where(MatchFeedback.listing_id == listing_id, MatchFeedback.candidate_id == candidate_id)
+    )
+    if action is not None:
+        session.add(MatchFeedback(listing_id=listing_id, candidate_id=candidate_id, action=action))
+    await session.flush()
+
+
+async def active_subscriptions(session: AsyncSession, kind: str) -> list[MatchSubscription]:
+    statement = select(MatchSubscription).where(MatchSubscription.active.is_(True), MatchSubscription.kind == kind)
+    return list((await session.scalars(statement)).all())
+
+
+async def subscriptions_of(session: AsyncSession, organization_id: uuid.UUID) -> list[MatchSubscription]:
+    statement = (
+        select(MatchSubscription)
+        .where(MatchSubscription.organization_id == organization_id)
+        .order_by(MatchSubscription.created_at.desc())
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def get_subscription(session: AsyncSession, subscription_id: uuid.UUID) -> MatchSubscription | None:
+    return await session.get(MatchSubscription, subscription_id)
+
+
+async def notifications_of(
+    session: AsyncSession, organization_id: uuid.UUID, unread_only: bool, page: PageParams
+) -> tuple[list[Notification], int]:
+    statement = (
+        select(Notification)
+        .where(Notification.organization_id == organization_id)
+        .order_by(Notification.created_at.desc(), Notification.id)
+    )
+    if unread_only:
+        statement = statement.where(Notification.read_at.is_(None))
+    return await paginate(session, statement, page)
+
+
+async def get_notification(session: AsyncSession, notification_id: uuid.UUID) -> Notification | None:
+    return await session.get(Notification, notification_id)

@@ -1,0 +1,215 @@
+"""The matching API contract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.vocabulary import FieldCode
+
+
+class ReasonRead(BaseModel):
+    feature: str = Field(
+        description="text, concepts, field, trl, budget, transfer, geography, language, freshness, verified"
+    )
+    contribution: float = Field(description="This feature's share of the score.")
+    text: str = Field(description="The reason in the caller's language (Accept-Language: vi, en, ja).")
+
+
+class CandidateSummary(BaseModel):
+    id: uuid.UUID
+    kind: str
+    reference: str
+    title: str
+    field: str
+    trl: int | None
+    min_trl: int | None
+    organization_id: uuid.UUID | None = Field(description="Null for anonymous listings.")
+    organization_name: str | None
+
+
+class MatchRead(BaseModel):
+    rank: int
+    score: float = Field(description="0–1; the weighted sum of the features.")
+    candidate: CandidateSummary
+    reasons: list[ReasonRead]
+    bookmarked: bool
+
+
+class MatchesResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "listing_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                    "language": "vi",
+                    "items": [
+                        {
+                            "rank": 1,
+                            "score": 0.71,
+                            "candidate": {
+                                "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                                "kind": "offer",
+                                "reference": "TO-VN-20261122-0007",
+                                "title": "Hệ thống xử lý nước thải chế biến thủy sản bằng công nghệ MBBR",
+                                "field": "environment",
+                                "trl": 8,
+                                "min_trl": None,
+                                "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                                "organization_name": "Trung tâm Công nghệ Môi trường Hải Phòng",
+                            },
+                            "reasons": [
+                                {"feature": "concepts", "contribution": 0.3, "text": "Cùng chủ đề: xử lý nước thải"},
+                                {
+                                    "feature": "field",
+                                    "contribution": 0.1,
+                                    "text": "Cùng lĩnh vực: công nghệ môi trường",
+                                },
+                                {"feature": "trl", "contribution": 0.12, "text": "TRL 8 ≥ yêu cầu tối thiểu 6"},
+                            ],
+                            "bookmarked": False,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    listing_id: uuid.UUID
+    language: str
+    items: list[MatchRead]
+
+
+class OrganizationSummary(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: str
+    country: str
+    province: str | None
+    verified: bool
+
+
+class OrganizationMatchRead(BaseModel):
+    rank: int
+    score: float = Field(description="Harmonic mean of the two directions: both sides' listings must fit.")
+    score_for_you: float = Field(description="How well their listings answer yours.")
+    score_for_them: float = Field(description="How well your listings answer theirs.")
+    organization: OrganizationSummary
+    best_pair: dict[str, uuid.UUID] = Field(description="`your_listing_id` and `their_listing_id` of the best fit.")
+    reasons: list[ReasonRead]
+
+
+class OrganizationMatchesResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                    "language": "en",
+                    "items": [
+                        {
+                            "rank": 1,
+                            "score": 0.62,
+                            "score_for_you": 0.66,
+                            "score_for_them": 0.58,
+                            "organization": {
+                                "id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                                "name": "Công ty Cổ phần Thủy sản Cát Hải",
+                                "kind": "enterprise",
+                                "country": "VN",
+                                "province": "Hải Phòng",
+                                "verified": True,
+                            },
+                            "best_pair": {
+                                "your_listing_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                                "their_listing_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                            },
+                            "reasons": [
+                                {
+                                    "feature": "concepts",
+                                    "contribution": 0.3,
+                                    "text": "Shared topics: wastewater treatment",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    organization_id: uuid.UUID
+    language: str
+    items: list[OrganizationMatchRead]
+
+
+class FeedbackUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"action": "dismiss"}]})
+
+    action: Literal["dismiss", "bookmark"] | None = Field(
+        description="`dismiss` hides the candidate for good, `bookmark` keeps it marked, null clears."
+    )
+
+
+class SubscriptionCreate(BaseModel):
+    """Alert me about new listings matching one of my listings, or a saved search."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"listing_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60", "threshold": 0.5},
+                {"kind": "offer", "query": "xu ly nuoc thai", "field": "environment"},
+            ]
+        }
+    )
+
+    listing_id: uuid.UUID | None = None
+    kind: Literal["offer", "demand"] | None = Field(default=None, description="For a saved search: what it watches.")
+    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)] | None = None
+    field: FieldCode | None = None
+    threshold: float = Field(default=0.5, ge=0, le=1, description="Minimum match score (listing subscriptions).")
+
+
+class SubscriptionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    listing_id: uuid.UUID | None
+    kind: str
+    query: str | None
+    filters: dict[str, Any]
+    threshold: float
+    active: bool
+    created_at: datetime
+
+
+class NotificationRead(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b",
+                    "kind": "new_match",
+                    "payload": {
+                        "listing_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                        "reference": "TO-VN-20261123-0001",
+                        "title": "Bể lọc sinh học xử lý nước thải thủy sản",
+                        "score": 0.64,
+                    },
+                    "created_at": "2026-11-23T04:00:00Z",
+                    "read_at": None,
+                }
+            ]
+        },
+    )
+
+    id: uuid.UUID
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None

@@ -1,0 +1,190 @@
+"""Matching through HTTP: ranked, explained, across languages; feedback; alerts."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.helpers import create_listing, expect, make_staff, register
+
+JAPANESE_OFFER = {
+    "language": "ja",
+    "title": "高効率生物膜法による排水処理システム",
+    "summary": "食品工場や水産加工場の排水を省スペースで処理する生物膜システム。",
+    "translations": {
+        "en": {"title": "High-efficiency biofilm wastewater treatment", "summary": "Treats seafood effluent."}
+    },
+    "concepts": [],
+    "field": "environment",
+    "trl": 9,
+}
+
+
+@pytest.fixture
+async def moderator(client: AsyncClient, session: AsyncSession):
+    return await make_staff(client, session, "moderator")
+
+
+@pytest.fixture
+async def market(app: FastAPI, client: AsyncClient, moderator):
+    """A Vietnamese need, a Vietnamese and a Japanese offer that answer it, and an unrelated one."""
+    buyer = await register(client, organization="Công ty Thủy sản Cát Hải")
+    institute = await register(client, kind="institute", organization="Viện Công nghệ Môi trường")
+    japan = await register(client, organization="北九州エコウォーター", country="JP")
+    painter = await register(client, organization="Công ty Sơn")
+    demand = await create_listing(
+        client,
+        buyer,
+        "demand",
+        status="published",
+        moderator=moderator,
+        title="Cần công nghệ xử lý nước thải chế biến thủy sản",
+        concepts=["wastewater-treatment"],
+        min_trl=6,
+    )
+    local = await create_listing(
+        client,
+        institute,
+        status="published",
+        moderator=moderator,
+        title="Hệ thống xử lý nước thải thủy sản bằng MBBR",
+        concepts=["wastewater-treatment", "biological-treatment"],
+        trl=8,
+        transfer_types=["turnkey_equipment"],
+        price_min="1000000000",
+        price_max="3000000000",
+    )
+    japanese = await create_listing(client, japan, status="published", moderator=moderator, **JAPANESE_OFFER)
+    paint = await create_listing(
+        client,
+        painter,
+        status="published",
+        moderator=moderator,
+        title="Sơn mái độ bền cao",
+        field="new_materials",
+        concepts=["roofing-paint"],
+        trl=8,
+    )
+    await app.state.indexer.drain()
+    return {
+        "buyer": buyer,
+        "institute": institute,
+        "demand": demand,
+        "local": local,
+        "japanese": japanese,
+        "paint": paint,
+    }
+
+
+class TestMatches:
+    async def test_offers_for_a_demand_are_ranked_and_explained(self, client: AsyncClient, market) -> None:
+        result = expect(await client.get(f"/api/v1/demands/{market['demand']['id']}/matches"), 200)
+        ranked = [m["candidate"]["id"] for m in result["items"]]
+        assert set(ranked[:2]) == {market["local"]["id"], market["japanese"]["id"]}
+        assert market["paint"]["id"] not in ranked[:2]
+        top = result["items"][0]
+        assert top["rank"] == 1
+        assert 0 < top["score"] <= 1
+        texts = [r["text"] for r in top["reasons"]]
+        assert "Cùng lĩnh vực: công nghệ môi trường" in texts
+        assert any(
+            t.startswith("TRL 8 ≥ yêu cầu tối thiểu 6") or t.startswith("TRL 9 ≥ yêu cầu tối thiểu 6") for t in texts
+        )
+
+    async def test_a_japanese_offer_is_found_through_inferred_concepts(self, client: AsyncClient, market) -> None:
+        japanese = expect(await client.get(f"/api/v1/offers/{market['japanese']['id']}", headers={}), 200)
+        assert japanese["concepts"] == []
+        result = expect(
+            await client.get(f"/api/v1/demands/{market['demand']['id']}/matches", headers={"Accept-Language": "en"}),
+            200,
+        )
+        match = next(m for m in result["items"] if m["candidate"]["id"] == market["japanese"]["id"])
+        concepts = next(r for r in match["reasons"] if r["feature"] == "concepts")
+        assert concepts["text"] == "Shared topics: wastewater treatment (inferred from the text)"
+
+    async def test_reasons_in_japanese(self, client: AsyncClient, market) -> None:
+        result = expect(
+            await client.get(f"/api/v1/demands/{market['demand']['id']}/matches", headers={"Accept-Language": "ja"}),
+            200,
+        )
+        assert result["language"] == "ja"
+        assert "同じ分野: 環境技術" in [r["text"] for r in result["items"][0]["reasons"]]
+
+    async def test_demands_for_an_offer(self, client: AsyncClient, market) -> None:
+        result = expect(await client.get(f"/api/v1/offers/{market['local']['id']}/matches"), 200)
+        assert result["items"][0]["candidate"]["id"] == market["demand"]["id"]
+
+    async def test_dismissed_never_returns_and_bookmarks_are_marked(self, client: AsyncClient, market) -> None:
+        path = f"/api/v1/demands/{market['demand']['id']}/matches"
+        buyer = market["buyer"]
+        expect(
+            await client.put(f"{path}/{market['local']['id']}", json={"action": "dismiss"}, headers=buyer.headers), 204
+        )
+        expect(
+            await client.put(f"{path}/{market['japanese']['id']}", json={"action": "bookmark"}, headers=buyer.headers),
+            204,
+        )
+        result = expect(await client.get(path), 200)
+        ids = [m["candidate"]["id"] for m in result["items"]]
+        assert market["local"]["id"] not in ids
+        assert next(m for m in result["items"] if m["candidate"]["id"] == market["japanese"]["id"])["bookmarked"]
+        stranger = market["institute"]
+        refused = await client.put(
+            f"{path}/{market['paint']['id']}", json={"action": "dismiss"}, headers=stranger.headers
+        )
+        assert refused.status_code == 403
+
+    async def test_counterpart_organisations_are_reciprocal(self, client: AsyncClient, market) -> None:
+        result = expect(await client.get(f"/api/v1/organizations/{market['buyer'].organization_id}/matches"), 200)
+        assert result["items"]
+        top = result["items"][0]
+        assert top["organization"]["id"] in {market["institute"].organization_id}
+        a, b = top["score_for_you"], top["score_for_them"]
+        assert top["score"] == pytest.approx(2 * a * b / (a + b), abs=1e-3)
+
+
+class TestAlerts:
+    async def test_new_listings_raise_notifications(self, app: FastAPI, client: AsyncClient, market, moderator) -> None:
+        buyer = market["buyer"]
+        expect(
+            await client.post(
+                "/api/v1/match-subscriptions",
+                json={"listing_id": market["demand"]["id"], "threshold": 0.3},
+                headers=buyer.headers,
+            ),
+            201,
+        )
+        expect(
+            await client.post(
+                "/api/v1/match-subscriptions", json={"kind": "offer", "query": "loc asen"}, headers=buyer.headers
+            ),
+            201,
+        )
+        newcomer = await register(client, kind="institute")
+        await create_listing(
+            client,
+            newcomer,
+            status="published",
+            moderator=moderator,
+            title="Bể lọc sinh học xử lý nước thải thủy sản",
+            concepts=["wastewater-treatment"],
+            trl=7,
+        )
+        await create_listing(
+            client, newcomer, status="published", moderator=moderator, title="Cát lọc asen cho giếng khoan"
+        )
+        notes = expect(await client.get("/api/v1/notifications", headers=buyer.headers), 200)
+        titles = {n["payload"]["title"] for n in notes["items"]}
+        assert "Bể lọc sinh học xử lý nước thải thủy sản" in titles
+        assert "Cát lọc asen cho giếng khoan" in titles
+        first = notes["items"][0]
+        read = expect(await client.post(f"/api/v1/notifications/{first['id']}/read", headers=buyer.headers), 200)
+        assert read["read_at"] is not None
+        unread = expect(await client.get("/api/v1/notifications", params={"unread": True}, headers=buyer.headers), 200)
+        assert unread["total"] == notes["total"] - 1
+        other = market["institute"]
+        assert (
+            await client.post(f"/api/v1/notifications/{first['id']}/read", headers=other.headers)
+        ).status_code == 404
