@@ -21,16 +21,17 @@ from app.search.text import fold, words
 class Weights:
     """How much each feature counts; the score is the weighted sum divided by the sum of weights."""
 
-    text: float = 0.20  # lexical similarity of the texts (and the search engine's relevance)
-    concepts: float = 0.30  # shared taxonomy concepts (owner-given or inferred)
-    field: float = 0.10  # same field; half for the same sub-field only across fields
-    trl: float = 0.12  # the offer's TRL reaches the demand's minimum
-    budget: float = 0.08  # price range overlaps the budget
-    transfer: float = 0.08  # a transfer type both accept
-    geography: float = 0.05  # the offer targets the demand's country / province
-    language: float = 0.03  # a language in common
-    freshness: float = 0.02  # recently updated
-    verified: float = 0.02  # the owner is verified
+    text: float = 0.45  # lexical similarity (local cosine) and the search engine's relevance, half each
+    concepts: float = 0.30  # shared taxonomy concepts (owner-given or inferred): coverage of the need's topics
+    field: float = 0.05  # same field
+    trl: float = 0.06  # the offer's TRL reaches the demand's minimum
+    budget: float = 0.04  # price range overlaps the budget
+    transfer: float = 0.03  # a transfer type both accept
+    geography: float = 0.03  # the offer targets the demand's country / province
+    language: float = 0.02  # a language in common
+    freshness: float = 0.01  # recently updated
+    verified: float = 0.01  # the owner is verified
+    # Tuned on tests/data/matching_eval.yaml with scripts/eval_matching.py; see docs/BENCHMARKS.md.
 
     def total(self) -> float:
         return float(sum(getattr(self, name) for name in self.__dataclass_fields__))
@@ -112,11 +113,14 @@ def features(need: Profile, candidate: Profile, now: datetime) -> dict[str, tupl
     shared = sorted(need.all_concepts & candidate.all_concepts)
     union = need.all_concepts | candidate.all_concepts
     result: dict[str, tuple[float, dict[str, object]]] = {}
-    text = max(cosine(need.text, candidate.text), candidate.search_relevance)
+    text = 0.5 * cosine(need.text, candidate.text) + 0.5 * candidate.search_relevance
     result["text"] = (text, {"similarity": round(text, 2)})
     if shared:
         inferred = sorted(set(shared) - (need.concepts & candidate.concepts))
-        result["concepts"] = (len(shared) / len(union), {"shared": shared, "inferred": inferred})
+        # Coverage of the need's topics, discounted when the candidate spreads over many others.
+        coverage = len(shared) / max(1, len(need.all_concepts))
+        focus = len(shared) / len(union)
+        result["concepts"] = (0.7 * coverage + 0.3 * focus, {"shared": shared, "inferred": inferred})
     if need.field == candidate.field:
         result["field"] = (1.0, {"field": need.field})
     if offer.trl is not None and demand.min_trl is not None:

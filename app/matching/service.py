@@ -15,7 +15,7 @@ from app.errors import InvalidInputError, NotFoundError
 from app.listings.schemas import ListingKind
 from app.listings.service import effective_status, listing_service
 from app.matching import repository
-from app.matching.engine import Match, rank, score
+from app.matching.engine import DEFAULT_WEIGHTS, Match, Weights, rank, score
 from app.matching.profiles import profile
 from app.matching.schemas import SubscriptionCreate
 from app.models import MatchSubscription, Notification
@@ -84,14 +84,30 @@ class MatchingService:
         ]
 
     async def rank_for(
-        self, session: AsyncSession, backend: SearchBackend, need: Any, owner: Any, *, limit: int, min_score: float
+        self,
+        session: AsyncSession,
+        backend: SearchBackend,
+        need: Any,
+        owner: Any,
+        *,
+        limit: int,
+        min_score: float,
+        weights: Weights = DEFAULT_WEIGHTS,
     ) -> list[RankedMatch]:
         candidates = await self._candidates(session, backend, need)
         feedback = await repository.feedback(session, need.id)
         dismissed = frozenset(str(i) for i, action in feedback.items() if action == "dismiss")
         by_id = {str(listing.id): (listing, candidate_owner) for listing, candidate_owner, _ in candidates}
         profiles = [profile(listing, o, relevance) for listing, o, relevance in candidates]
-        ranked = rank(profile(need, owner), profiles, utcnow(), exclude=dismissed, limit=limit, min_score=min_score)
+        ranked = rank(
+            profile(need, owner),
+            profiles,
+            utcnow(),
+            weights=weights,
+            exclude=dismissed,
+            limit=limit,
+            min_score=min_score,
+        )
         return [
             RankedMatch(m, *by_id[m.candidate_id], bookmarked=feedback.get(uuid.UUID(m.candidate_id)) == "bookmark")
             for m in ranked

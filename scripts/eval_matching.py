@@ -1,0 +1,175 @@
+"""Measure the matching service on the project's labelled set (tests/data/matching_eval.yaml).
+
+    .venv/bin/python scripts/eval_matching.py
+
+Loads the demo catalogue into a fresh SQLite database and embedded index,
+adds each labelled need as a published demand, asks the matching service for
+its offers, and prints nDCG@10, Recall@20 and MRR for the full model and for
+two ablations (text only, concepts only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import sys
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.db import Database, unit_of_work  # noqa: E402
+from app.listings.service import inferred_concepts_of  # noqa: E402
+from app.matching.engine import DEFAULT_WEIGHTS, Weights  # noqa: E402
+from app.matching.service import matching_service  # noqa: E402
+from app.migrations import upgrade  # noqa: E402
+from app.models import Listing, Organization  # noqa: E402
+from app.models.base import utcnow  # noqa: E402
+from app.search.embedded import EmbeddedBackend  # noqa: E402
+from app.search.indexer import Indexer  # noqa: E402
+from app.seed import load_demo_data  # noqa: E402
+
+LABELS = ROOT / "tests" / "data" / "matching_eval.yaml"
+ZERO = {name: 0.0 for name in Weights.__dataclass_fields__}
+MODELS = {
+    "full": DEFAULT_WEIGHTS,
+    "text only": Weights(**{**ZERO, "text": 1.0}),
+    "concepts only": Weights(**{**ZERO, "concepts": 1.0}),
+}
+
+
+def ndcg(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
+    gain = sum((2 ** grades.get(t, 0) - 1) / math.log2(i + 2) for i, t in enumerate(ranked[:k]))
+    ideal = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(sorted(grades.values(), reverse=True)[:k]))
+    return gain / ideal if ideal else 0.0
+
+
+def recall(ranked: list[str], grades: dict[str, int], k: int = 20) -> float:
+    return len(set(ranked[:k]) & set(grades)) / len(grades)
+
+
+def reciprocal_rank(ranked: list[str], grades: dict[str, int]) -> float:
+    return next((1 / (i + 1) for i, t in enumerate(ranked) if t in grades), 0.0)
+
+
+async def evaluate() -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="techex-eval-"))
+    url = f"sqlite+aiosqlite:///{workdir / 'eval.db'}"
+    await asyncio.to_thread(upgrade, url)
+    database = Database.from_url(url)
+    backend = EmbeddedBackend(workdir / "index")
+    await backend.ensure_indexes()
+    await load_demo_data(database)
+    await Indexer(database, backend, batch_size=1000).drain()
+    cases = yaml.safe_load(LABELS.read_text(encoding="utf-8"))
+    now = utcnow()
+    results: dict[str, dict[str, list[float]]] = {name: {"ndcg@10": [], "recall@20": [], "mrr": []} for name in MODELS}
+    japanese_checks: list[bool] = []
+    async with unit_of_work(database.writer) as session:
+        buyer = Organization(
+            id=uuid.uuid4(),
+            name="Doanh nghiệp đánh giá",
+            name_i18n={},
+            kind="enterprise",
+            country="VN",
+            province="Hải Phòng",
+            description_i18n={},
+            sectors=[],
+            languages=["vi"],
+            services=[],
+            contact={},
+            verified=True,
+        )
+        session.add(buyer)
+        await session.flush()
+        titles = {title: listing_id for title, listing_id in (await session.execute(_offer_titles())).all()}
+        for case in cases:
+            grades = {}
+            for grade, title, _why in case["relevant"]:
+                if title not in titles:
+                    raise SystemExit(f"{case['id']}: no demo offer titled {title!r}")
+                grades[str(titles[title])] = int(grade)
+            japanese = {str(titles[t]) for _g, t, _w in case["relevant"] if _is_japanese_title(t)}
+            demand = Listing(
+                id=uuid.uuid4(),
+                kind="demand",
+                reference=f"TD-EVAL-{case['id']}",
+                organization_id=buyer.id,
+                status="published",
+                language=case["language"],
+                title=case["title"],
+                summary=case["summary"],
+                description="",
+                translations={},
+                field=case["field"],
+                concepts=[],
+                transfer_types=[],
+                target_countries=["VN"],
+                languages=[case["language"]],
+                contact={},
+                country="VN",
+                province="Hải Phòng",
+                visibility="public",
+                currency="VND",
+                expires_at=now + timedelta(days=300),
+                min_trl=case.get("min_trl"),
+                patent_numbers=[],
+                evidence=[],
+                co_development=False,
+                created_at=now,
+                updated_at=now,
+            )
+            demand.inferred_concepts = inferred_concepts_of(demand)
+            session.add(demand)
+            await session.flush()
+            for name, weights in MODELS.items():
+                found = await matching_service.rank_for(
+                    session, backend, demand, buyer, limit=20, min_score=0.0, weights=weights
+                )
+                ranked = [m.match.candidate_id for m in found]
+                results[name]["ndcg@10"].append(ndcg(ranked, grades))
+                results[name]["recall@20"].append(recall(ranked, grades))
+                results[name]["mrr"].append(reciprocal_rank(ranked, grades))
+                if name == "full" and japanese and case["language"] == "vi":
+                    japanese_checks.append(bool(set(ranked[:10]) & japanese))
+    await backend.close()
+    await database.dispose()
+    summary = {
+        name: {metric: round(sum(values) / len(values), 4) for metric, values in metrics.items()}
+        for name, metrics in results.items()
+    }
+    return {"cases": len(cases), "models": summary, "vi_needs_with_japanese_answer_in_top10": japanese_checks}
+
+
+def _offer_titles() -> Any:
+    from sqlalchemy import select
+
+    return select(Listing.title, Listing.id).where(Listing.kind == "offer")
+
+
+def _is_japanese_title(title: str) -> bool:
+    from app.search.text import is_cjk
+
+    return is_cjk(title)
+
+
+def main() -> None:
+    report = asyncio.run(evaluate())
+    print(f"{report['cases']} labelled needs")
+    print(f"{'model':<16} {'nDCG@10':>8} {'Recall@20':>10} {'MRR':>8}")
+    for name, metrics in report["models"].items():
+        print(f"{name:<16} {metrics['ndcg@10']:>8} {metrics['recall@20']:>10} {metrics['mrr']:>8}")
+    checks = report["vi_needs_with_japanese_answer_in_top10"]
+    print(f"Vietnamese needs whose Japanese answer is in the top 10: {sum(checks)}/{len(checks)}")
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
