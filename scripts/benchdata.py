@@ -116,7 +116,7 @@ def _texts(rng: random.Random, field: str, concepts: list[str], i: int) -> dict[
     }
 
 
-async def load(url: str, count: int, rng: random.Random, *, outbox: bool = False) -> float:
+async def load(url: str, count: int, rng: random.Random, *, outbox: bool = False, offer_share: float = 0.7) -> float:
     """Bulk-insert 1,000 organisations and `count` listings (with outbox events if asked); returns seconds."""
     concepts_by_field: dict[str, list[str]] = {}
     for concept in get_taxonomy().concepts.values():
@@ -151,7 +151,7 @@ async def load(url: str, count: int, rng: random.Random, *, outbox: bool = False
         for i in range(count):
             owner = organizations[rng.randrange(len(organizations))]
             field = rng.choice(FIELDS)
-            is_offer = rng.random() < 0.7
+            is_offer = rng.random() < offer_share
             created = now - timedelta(days=rng.uniform(0, 700))
             price = Decimal(rng.randint(1, 500)) * 1_000_000
             concepts = rng.sample(concepts_by_field[field], 2)

@@ -13,8 +13,9 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
-from app.search.text import fold, words
+from app.search.text import fold_word, words
 
 
 @dataclass(frozen=True)
@@ -83,16 +84,20 @@ class Match:
     reasons: tuple[Reason, ...]
 
 
-def _term_vector(text: str) -> Counter[str]:
-    return Counter(fold(w) for w in words(text) if len(w) > 1)
+@lru_cache(maxsize=8192)
+def _term_vector(text: str) -> tuple[dict[str, int], float]:
+    """Folded word counts and their norm; cached, since a need meets many candidates and vice versa."""
+    counts = Counter(fold_word(w) for w in words(text) if len(w) > 1)
+    return dict(counts), math.sqrt(sum(c * c for c in counts.values()))
 
 
 def cosine(a: str, b: str) -> float:
-    va, vb = _term_vector(a), _term_vector(b)
-    if not va or not vb:
+    (va, norm_a), (vb, norm_b) = _term_vector(a), _term_vector(b)
+    if not norm_a or not norm_b:
         return 0.0
-    dot = sum(count * vb[term] for term, count in va.items())
-    return dot / (math.sqrt(sum(c * c for c in va.values())) * math.sqrt(sum(c * c for c in vb.values())))
+    if len(vb) < len(va):
+        va, vb = vb, va
+    return sum(count * vb.get(term, 0) for term, count in va.items()) / (norm_a * norm_b)
 
 
 def _overlap(low_a: float | None, high_a: float | None, low_b: float | None, high_b: float | None) -> float | None:

@@ -25,7 +25,7 @@ from app.search.backend import RangeFilter, SearchBackend, SearchQuery, TermFilt
 from app.search.index_config import DEMANDS, OFFERS
 
 log = structlog.get_logger(__name__)
-CANDIDATES = 150
+CANDIDATES = 100
 ORGANIZATION_LISTINGS = 10
 
 

@@ -99,11 +99,12 @@ class QueryTerms:
 
     def matches(self, token: str) -> bool:
         """Does a word of a text match one of the query's words (exactly, by prefix or with typos)?"""
-        return _token_matches(_fold_word(token), self.folded_words, self.last_is_prefix)
+        return _token_matches(fold_word(token), self.folded_words, self.last_is_prefix)
 
 
 @lru_cache(maxsize=65_536)
-def _fold_word(token: str) -> str:
+def fold_word(token: str) -> str:
+    """`fold` for one word, cached: the same words recur across texts."""
     return fold(token)
 
 
