@@ -26,12 +26,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchdata import create_database, drop_database, free_port, load, percentile, serve, summary, time_floor  # noqa: E402
+from benchdata import create_database, drop_database, free_port, load, percentile, serve, summary, time_floor
 
-from app.db import Database  # noqa: E402
-from app.migrations import upgrade  # noqa: E402
-from app.search.embedded import EmbeddedBackend  # noqa: E402
-from app.search.indexer import Indexer  # noqa: E402
+from app.db import Database
+from app.migrations import upgrade
+from app.search.embedded import EmbeddedBackend
+from app.search.indexer import Indexer
 
 
 async def index(url: str, index_dir: Path) -> float:
