@@ -71,7 +71,7 @@ async def evaluate() -> dict[str, Any]:
     cases = yaml.safe_load(LABELS.read_text(encoding="utf-8"))
     now = utcnow()
     results: dict[str, dict[str, list[float]]] = {name: {"ndcg@10": [], "recall@20": [], "mrr": []} for name in MODELS}
-    japanese_checks: list[bool] = []
+    japanese_checks: dict[str, bool] = {}
     async with unit_of_work(database.writer) as session:
         buyer = Organization(
             id=uuid.uuid4(),
@@ -138,7 +138,7 @@ async def evaluate() -> dict[str, Any]:
                 results[name]["recall@20"].append(recall(ranked, grades))
                 results[name]["mrr"].append(reciprocal_rank(ranked, grades))
                 if name == "full" and japanese and case["language"] == "vi":
-                    japanese_checks.append(bool(set(ranked[:10]) & japanese))
+                    japanese_checks[case["id"]] = bool(set(ranked[:10]) & japanese)
     await backend.close()
     await database.dispose()
     summary = {
@@ -167,7 +167,7 @@ def main() -> None:
     for name, metrics in report["models"].items():
         print(f"{name:<16} {metrics['ndcg@10']:>8} {metrics['recall@20']:>10} {metrics['mrr']:>8}")
     checks = report["vi_needs_with_japanese_answer_in_top10"]
-    print(f"Vietnamese needs whose Japanese answer is in the top 10: {sum(checks)}/{len(checks)}")
+    print(f"Vietnamese needs whose Japanese answer is in the top 10: {sum(checks.values())}/{len(checks)} {checks}")
     print(json.dumps(report))
 
 

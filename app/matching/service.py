@@ -23,9 +23,57 @@ from app.models.base import utcnow
 from app.organizations.service import organization_service
 from app.search.backend import RangeFilter, SearchBackend, SearchQuery, TermFilter
 from app.search.index_config import DEMANDS, OFFERS
+from app.search.text import fold_word, words
 
 log = structlog.get_logger(__name__)
 CANDIDATES = 100
+# Words nearly every listing has: as "any of these words" they would match the whole catalogue.
+COMMON_WORDS = frozenset(
+    [
+        "cong",
+        "nghe",
+        "va",
+        "cho",
+        "cua",
+        "cac",
+        "voi",
+        "trong",
+        "tu",
+        "de",
+        "la",
+        "mot",
+        "nhung",
+        "duoc",
+        "co",
+        "khong",
+        "can",
+        "giai",
+        "phap",
+        "he",
+        "thong",
+        "san",
+        "xuat",
+        "quy",
+        "trinh",
+        "ung",
+        "dung",
+        "the",
+        "and",
+        "for",
+        "of",
+        "with",
+        "in",
+        "to",
+        "a",
+        "an",
+        "technology",
+        "system",
+        "solution",
+        "production",
+        "process",
+        "using",
+    ]
+)
 ORGANIZATION_LISTINGS = 10
 
 
@@ -56,9 +104,18 @@ class MatchingService:
         visible = RangeFilter("expires_at", gt=utcnow().timestamp())
         relevance: dict[str, float] = {}
         try:
-            text = f"{need.title} {need.summary}"[:200]
+            text = " ".join(w for w in words(f"{need.title} {need.summary}") if fold_word(w) not in COMMON_WORDS)[:200]
             by_words = await backend.search(
-                index, SearchQuery(q=text, filters=(visible,), limit=CANDIDATES, highlight=False, match_any=True)
+                index,
+                SearchQuery(
+                    q=text,
+                    filters=(visible,),
+                    limit=CANDIDATES,
+                    highlight=False,
+                    match_any=True,
+                    fuzzy=False,
+                    with_total=False,
+                ),
             )
             best = max((h.score or 0.0 for h in by_words.hits), default=0.0) or 1.0
             relevance = {h.id: (h.score or 0.0) / best for h in by_words.hits}
@@ -66,7 +123,12 @@ class MatchingService:
             if concepts:
                 by_concepts = await backend.search(
                     index,
-                    SearchQuery(filters=(visible, TermFilter("concepts", concepts)), limit=CANDIDATES, highlight=False),
+                    SearchQuery(
+                        filters=(visible, TermFilter("concepts", concepts)),
+                        limit=CANDIDATES,
+                        highlight=False,
+                        with_total=False,
+                    ),
                 )
                 for hit in by_concepts.hits:
                     relevance.setdefault(hit.id, 0.0)

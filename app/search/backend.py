@@ -43,6 +43,9 @@ class SearchQuery:
     # Any one word suffices (matching: a long text finds what shares part of it); ranking still
     # prefers documents with more of the words.
     match_any: bool = False
+    # Matching asks for candidates, not for a result page: no typo expansion and no total count.
+    fuzzy: bool = True
+    with_total: bool = True
 
 
 @dataclass

@@ -248,17 +248,22 @@ class EmbeddedBackend:
             live.ensure()
         searcher = live.searcher()
         terms = QueryTerms.parse(query.q)
-        text_query = _text_query(live.schema, live.config, terms, match_any=query.match_any)
+        text_query = _text_query(live.schema, live.config, terms, match_any=query.match_any, fuzzy=query.fuzzy)
         clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
         clauses += [(tantivy.Occur.Must, _filter_query(live.schema, f)) for f in query.filters]
         combined = tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.all_query()
         order_field, descending = _sort(query.sort)
         if order_field is None:
-            result = searcher.search(combined, query.limit, count=True, offset=query.offset)
+            result = searcher.search(combined, query.limit, count=query.with_total, offset=query.offset)
         else:
             order = tantivy.Order.Desc if descending else tantivy.Order.Asc
             result = searcher.search(
-                combined, query.limit, count=True, order_by_field=order_field, offset=query.offset, order=order
+                combined,
+                query.limit,
+                count=query.with_total,
+                order_by_field=order_field,
+                offset=query.offset,
+                order=order,
             )
         hits = []
         for score, address in result.hits:
@@ -276,10 +281,12 @@ def _sort(sort: str | None) -> tuple[str | None, bool]:
     return sort.lstrip("-"), sort.startswith("-")
 
 
-def _word_query(schema: tantivy.Schema, config: IndexConfig, raw: str, folded: str, prefix: bool) -> tantivy.Query:
+def _word_query(
+    schema: tantivy.Schema, config: IndexConfig, raw: str, folded: str, prefix: bool, fuzzy: bool = True
+) -> tantivy.Query:
     """One query word against every searchable field: exact, folded, typo-tolerant, prefix."""
     alternatives = []
-    distance = typo_distance(folded)
+    distance = typo_distance(folded) if fuzzy else 0
     for name, weight in config.searchable:
         alternatives.append(tantivy.Query.boost_query(tantivy.Query.term_query(schema, name + FOLDED, folded), weight))
         if raw != folded:
@@ -295,13 +302,13 @@ def _word_query(schema: tantivy.Schema, config: IndexConfig, raw: str, folded: s
 
 
 def _text_query(
-    schema: tantivy.Schema, config: IndexConfig, terms: QueryTerms, *, match_any: bool = False
+    schema: tantivy.Schema, config: IndexConfig, terms: QueryTerms, *, match_any: bool = False, fuzzy: bool = True
 ) -> tantivy.Query | None:
     groups: list[tantivy.Query] = []
     count = len(terms.folded_words)
     for position, (raw, folded) in enumerate(zip(terms.raw_words, terms.folded_words, strict=True)):
-        prefix = terms.last_is_prefix and position == count - 1
-        groups.append(_word_query(schema, config, raw, folded, prefix))
+        prefix = fuzzy and terms.last_is_prefix and position == count - 1
+        groups.append(_word_query(schema, config, raw, folded, prefix, fuzzy))
     if terms.bigrams:
         grams = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, Fields.CJK, g)) for g in terms.bigrams]
         required = max(1, math.ceil(len(grams) * 0.6))
