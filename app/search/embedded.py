@@ -293,8 +293,8 @@ def _word_query(
             exact = tantivy.Query.term_query(schema, name, raw)
             alternatives.append(tantivy.Query.boost_query(exact, weight * EXACT_BOOST))
         if distance:
-            fuzzy = tantivy.Query.fuzzy_term_query(schema, name + FOLDED, folded, distance=distance)
-            alternatives.append(tantivy.Query.boost_query(fuzzy, weight * TYPO_BOOST))
+            typo = tantivy.Query.fuzzy_term_query(schema, name + FOLDED, folded, distance=distance)
+            alternatives.append(tantivy.Query.boost_query(typo, weight * TYPO_BOOST))
         if prefix:
             starts = tantivy.Query.fuzzy_term_query(schema, name + FOLDED, folded, distance=0, prefix=True)
             alternatives.append(tantivy.Query.boost_query(starts, weight * PREFIX_BOOST))
