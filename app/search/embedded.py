@@ -248,6 +248,8 @@ class EmbeddedBackend:
             live.ensure()
         searcher = live.searcher()
         terms = QueryTerms.parse(query.q)
+        if query.match_any:
+            terms = _informative(searcher, live.config, terms)
         text_query = _text_query(live.schema, live.config, terms, match_any=query.match_any, fuzzy=query.fuzzy)
         clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
         clauses += [(tantivy.Occur.Must, _filter_query(live.schema, f)) for f in query.filters]
@@ -279,6 +281,24 @@ def _sort(sort: str | None) -> tuple[str | None, bool]:
     if not sort:
         return None, False
     return sort.lstrip("-"), sort.startswith("-")
+
+
+# In "any word" queries, words in more than this share of documents say little and cost much.
+COMMON_WORD_SHARE = 0.05
+
+
+def _informative(searcher: tantivy.Searcher, config: IndexConfig, terms: QueryTerms) -> QueryTerms:
+    """The query without its most common words (kept whole when every word is common)."""
+    limit = max(1, int(searcher.num_docs * COMMON_WORD_SHARE))
+    title_field = config.searchable[0][0] + FOLDED
+    kept = [
+        (raw, folded)
+        for raw, folded in zip(terms.raw_words, terms.folded_words, strict=True)
+        if searcher.doc_freq(title_field, folded) <= limit
+    ]
+    if not kept:
+        return terms
+    return QueryTerms(tuple(r for r, _ in kept), tuple(f for _, f in kept), terms.bigrams, False)
 
 
 def _word_query(
