@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -76,6 +77,10 @@ def create_app(
                     )
                 )
             )
+        # Everything built at start-up (modules, schemas, taxonomy, the app) lives as long as the
+        # process: keep it out of the collector's full passes, which otherwise stall requests.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -110,6 +110,7 @@ class _LiveIndex:
         self.index: tantivy.Index | None = None
         self.writer: Any = None
         self.refreshed_at = 0.0
+        self.meta_stamp = -1
         self.lock = threading.Lock()
 
     def _current(self) -> str | None:
@@ -145,13 +146,24 @@ class _LiveIndex:
     def searcher(self) -> tantivy.Searcher:
         now = time.monotonic()
         if now - self.refreshed_at > READER_REFRESH_SECONDS:
+            self.refreshed_at = now
             if self._current() != self.generation:
                 self.ensure()
-            assert self.index is not None
-            self.index.reload()
-            self.refreshed_at = now
+            # Reloading reopens segment readers (costly on a large index): only after a commit,
+            # which rewrites meta.json.
+            stamp = self._meta_stamp()
+            if stamp != self.meta_stamp:
+                assert self.index is not None
+                self.index.reload()
+                self.meta_stamp = stamp
         assert self.index is not None
         return self.index.searcher()
+
+    def _meta_stamp(self) -> int:
+        try:
+            return (self.root / self.generation / "meta.json").stat().st_mtime_ns
+        except OSError:
+            return 0
 
     def write(self, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
         self.ensure()
@@ -165,6 +177,7 @@ class _LiveIndex:
                 self.writer.add_document(_to_tantivy(self.config, document))
             self.writer.commit()
             self.index.reload()
+            self.meta_stamp = self._meta_stamp()
             self.refreshed_at = time.monotonic()
 
     def rebuild(self, documents: Iterable[dict[str, Any]]) -> int:
