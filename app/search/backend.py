@@ -80,6 +80,9 @@ class SearchBackend(Protocol):
     async def delete(self, index: str, ids: list[str]) -> None:
         """Remove documents by id (missing ids are fine); returns once applied."""
 
+    async def apply(self, index: str, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
+        """Deletes then upserts of one outbox batch; returns once the backend has applied them."""
+
     async def search(self, index: str, query: SearchQuery) -> SearchResult: ...
 
     async def rebuild(self, index: str, documents: Iterable[dict[str, Any]]) -> int:

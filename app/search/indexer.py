@@ -62,7 +62,7 @@ class Indexer:
 
     async def _apply_batch(self, events: list[OutboxEvent], changes: Changes) -> None:
         for index_name, (upserts, deletes) in changes.items():
-            await self._apply(index_name, upserts, deletes)
+            await self.backend.apply(index_name, upserts, deletes)
         async with unit_of_work(self.database.writer) as session:
             await repository.mark_processed(session, [e.id for e in events], utcnow())
 
@@ -92,16 +92,6 @@ class Indexer:
             deletes = [str(i) for i in ids if i not in found or not searchable(found[i][0])]
             changes[index_name] = (upserts, deletes)
         return changes
-
-    async def _apply(self, index_name: str, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
-        apply = getattr(self.backend, "apply", None)
-        if apply is not None:
-            await apply(index_name, upserts, deletes)
-            return
-        if deletes:
-            await self.backend.delete(index_name, deletes)
-        if upserts:
-            await self.backend.upsert(index_name, upserts)
 
     async def drain(self) -> int:
         """Drain until nothing is pending, reading the next batch while the previous one is applied.

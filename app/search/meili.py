@@ -124,6 +124,10 @@ class MeiliBackend:
         if ids:
             await self._run(lambda: self._wait(self.client.index(self.uid(index)).delete_documents(list(ids))))
 
+    async def apply(self, index: str, upserts: list[dict[str, Any]], deletes: list[str]) -> None:
+        await self.delete(index, deletes)
+        await self.upsert(index, upserts)
+
     def _search(self, index: str, query: SearchQuery) -> SearchResult:
         started = time.perf_counter()
         params: dict[str, Any] = {
