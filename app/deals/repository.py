@@ -64,6 +64,13 @@ async def revealed_listings(
     return set((await session.scalars(statement)).all())
 
 
+async def anonymous_listings(session: AsyncSession, listing_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    if not listing_ids:
+        return set()
+    statement = select(Listing.id).where(Listing.id.in_(listing_ids), Listing.visibility == "anonymous")
+    return set((await session.scalars(statement)).all())
+
+
 async def get_listing(session: AsyncSession, listing_id: uuid.UUID) -> Listing | None:
     return await session.get(Listing, listing_id)
 

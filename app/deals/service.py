@@ -214,10 +214,20 @@ class InterestService:
     async def present(
         self, session: AsyncSession, interest: Interest, principal: Principal, response_days: int
     ) -> InterestRead:
-        listing = await repository.get_listing(session, interest.listing_id)
+        [read] = await self.present_all(session, [interest], principal, response_days)
+        return read
+
+    async def present_all(
+        self, session: AsyncSession, interests: list[Interest], principal: Principal, response_days: int
+    ) -> list[InterestRead]:
+        """Reads of a page of interests; the owner of an anonymous listing stays hidden until accepted."""
+        anonymous = await repository.anonymous_listings(session, list({i.listing_id for i in interests}))
+        return [self._read(i, principal, response_days, i.listing_id in anonymous) for i in interests]
+
+    @staticmethod
+    def _read(interest: Interest, principal: Principal, response_days: int, anonymous: bool) -> InterestRead:
         hidden = (
-            listing is not None
-            and listing.visibility == "anonymous"
+            anonymous
             and interest.status != InterestStatus.ACCEPTED.value
             and principal.organization_id != interest.listing_owner_id
             and not principal.is_staff

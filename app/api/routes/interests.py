@@ -45,7 +45,7 @@ async def list_interests(
     items, total = await interest_service.list_page(
         session, principal, role, status_filter.value if status_filter else None, page
     )
-    reads = [await interest_service.present(session, i, principal, settings.interest_response_days) for i in items]
+    reads = await interest_service.present_all(session, items, principal, settings.interest_response_days)
     return Page.of(reads, total, page)
 
 
