@@ -33,8 +33,8 @@ RECORD_TYPE = "organization"
 
 
 def _column_values(payload: OrganizationCreate | OrganizationUpdate, *, partial: bool) -> dict[str, Any]:
-    values = payload.model_dump(mode="json", exclude_unset=partial)
-    return values
+    """Column values as JSON-safe types (URLs, enums); only the fields sent when `partial`."""
+    return payload.model_dump(mode="json", exclude_unset=partial)
 
 
 class OrganizationService:

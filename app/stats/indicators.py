@@ -99,7 +99,7 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _total_value(facts: list[DealFact]) -> Decimal:
+def total_value(facts: list[DealFact]) -> Decimal:
     return sum((f.value_vnd for f in facts if f.value_vnd is not None), Decimal(0))
 
 
@@ -113,7 +113,7 @@ def compute(
     """Every indicator for the period; `intermediaries`/`networks` are the active intermediary counts."""
     current = counted(facts, period)
     previous = counted(facts, period.previous())
-    value_now, value_before = _total_value(current), _total_value(previous)
+    value_now, value_before = total_value(current), total_value(previous)
     growth_note = None
     if value_before == 0:
         growth, growth_note = None, f"undefined: no transaction value recorded in {period.previous().label}"

@@ -11,7 +11,7 @@ from app.errors import PermissionDeniedError
 from app.models import Deal
 from app.models.base import utcnow
 from app.stats import repository
-from app.stats.indicators import Indicator, Period, _total_value, compute, counted, deals_by_field, median_hours
+from app.stats.indicators import Indicator, Period, compute, counted, deals_by_field, median_hours, total_value
 from app.stats.schemas import (
     DealsByFieldResponse,
     FunnelResponse,
@@ -107,7 +107,7 @@ class StatsService:
             period=period.label,
             rows=rows,
             total_deals=len(current),
-            total_value_vnd=float(_total_value(current)),
+            total_value_vnd=float(total_value(current)),
         )
 
     async def deals_detail(self, session: AsyncSession, principal: Principal, period: Period) -> list[Deal]:
