@@ -34,6 +34,11 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "notifications", "description": "Match alerts and the notifications they record."},
     {"name": "interests", "description": "Expressions of interest in listings and their message threads."},
     {"name": "deals", "description": "Technology transactions: parties, broker, value, stage, origin."},
+    {
+        "name": "events",
+        "description": "Connection sessions: events, participants, meeting requests, optimal schedules, agendas "
+        "(JSON, iCalendar, CSV), outcomes, analytics and proposed sessions.",
+    },
     {"name": "stats", "description": "Market indicators against the programme targets; CSV, JSON and XLSX."},
     {
         "name": "search",

@@ -9,6 +9,7 @@ from app.api.routes import (
     audit,
     auth,
     deals,
+    events,
     health,
     interests,
     listings,
@@ -41,3 +42,5 @@ api_router.include_router(interests.router)
 api_router.include_router(deals.router)
 api_router.include_router(stats.router)
 api_router.include_router(matching.router)
+api_router.include_router(events.router)
+api_router.include_router(events.proposals_router)

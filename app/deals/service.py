@@ -388,7 +388,7 @@ class DealService:
         self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID, payload: DealUpdate, if_match: str | None
     ) -> Deal:
         deal, actor = await self.get(session, principal, deal_id)
-        check_if_match(deal, if_match)  # type: ignore[arg-type]
+        check_if_match(deal, if_match)
         values: dict[str, Any] = payload.model_dump(exclude_unset=True)
         values = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
         before = {key: getattr(deal, key) for key in values}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -95,11 +95,17 @@ def effective_status(listing: Listing, now: datetime | None = None) -> ListingSt
     return status
 
 
-def etag(listing: Listing) -> str:
+class Versioned(Protocol):
+    """A record with an optimistic-locking version counter (listings, deals, events)."""
+
+    version: int
+
+
+def etag(listing: Versioned) -> str:
     return f'"{listing.version}"'
 
 
-def check_if_match(listing: Listing, if_match: str | None) -> None:
+def check_if_match(listing: Versioned, if_match: str | None) -> None:
     """`If-Match` is required on changes, so that no write silently overwrites another."""
     if if_match is None:
         raise PreconditionRequiredError("Send If-Match with the ETag of the version you read.")

@@ -180,3 +180,33 @@ def rank(
     scored = [m for m in scored if m.score >= min_score]
     scored.sort(key=lambda m: (-m.score, m.candidate_id))
     return scored[:limit]
+
+
+@dataclass(frozen=True)
+class Reciprocal:
+    """How well two organisations fit each other: both directions and their harmonic mean."""
+
+    score: float
+    for_us: float
+    for_them: float
+    best_for_us: Match | None
+
+
+def reciprocal(
+    ours: list[Profile], theirs: list[Profile], now: datetime, weights: Weights = DEFAULT_WEIGHTS
+) -> Reciprocal:
+    """The best fit of their listings to our needs/offers, and of ours to theirs (offer ↔ demand only).
+    A pair where either side finds nothing scores 0: both must want the meeting."""
+    best_for_us: Match | None = None
+    for_them = 0.0
+    for mine in ours:
+        for other in theirs:
+            if mine.kind == other.kind:
+                continue
+            match = score(mine, other, now, weights)
+            if best_for_us is None or match.score > best_for_us.score:
+                best_for_us = match
+            for_them = max(for_them, score(other, mine, now, weights).score)
+    for_us = best_for_us.score if best_for_us else 0.0
+    combined = 2 * for_us * for_them / (for_us + for_them) if for_us and for_them else 0.0
+    return Reciprocal(round(combined, 4), for_us, for_them, best_for_us)

@@ -4,6 +4,7 @@ from app.models.account import Account, ApiKey, Invitation, RefreshToken
 from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.deal import Deal, Interest, InterestMessage
+from app.models.event import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
 from app.models.matching import MatchFeedback, MatchSubscription, Notification
@@ -16,6 +17,9 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Deal",
+    "Event",
+    "EventParticipant",
+    "EventSession",
     "IdempotencyRecord",
     "Interest",
     "InterestMessage",
@@ -24,6 +28,8 @@ __all__ = [
     "Mandate",
     "MatchFeedback",
     "MatchSubscription",
+    "MeetingOutcome",
+    "MeetingRequest",
     "Notification",
     "Organization",
     "OutboxEvent",

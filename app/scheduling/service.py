@@ -1,0 +1,275 @@
+"""Scheduling wired to data: an event's accepted meetings become an engine instance, the solver runs in a
+worker thread (CP-SAT releases the interpreter while it searches), and the result is written back.
+
+The solve happens between two short transactions — read, solve, write — so no database lock is held
+while the solver thinks; if the meetings changed in between, the write is refused and the organiser
+runs it again."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.permissions import Principal
+from app.audit import service as audit
+from app.audit.service import AuditAction
+from app.db import Database, unit_of_work
+from app.errors import ConflictError, InvalidInputError
+from app.events import repository
+from app.events.schemas import EventStatus, MeetingUpdate, ObjectiveRead, RequestStatus, ScheduleReport, ScheduleRequest
+from app.events.service import EventContext, EventStateError, event_service, notify, request_status
+from app.models import Event, EventParticipant, MeetingRequest
+from app.scheduling.engine import (
+    Instance,
+    Meeting,
+    Objective,
+    Participant,
+    Schedule,
+    SchedulingError,
+    Slot,
+    solve,
+)
+
+PRIORITY_SCALE = 100  # reciprocal scores in [0, 1] become integer weights 1..101
+SCHEDULABLE = {EventStatus.REGISTRATION_OPEN, EventStatus.BOOKING_OPEN, EventStatus.SCHEDULED}
+
+
+class ScheduleChangedError(ConflictError):
+    code = "ScheduleChanged"
+    title = "The meetings changed while the schedule was computed; run it again"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    context: EventContext
+    participants: list[EventParticipant]
+    meetings: list[MeetingRequest]
+    fingerprint: str
+
+
+def _fingerprint(meetings: Sequence[MeetingRequest]) -> str:
+    text = "|".join(f"{m.id}:{m.status}:{m.locked}:{m.slot}" for m in sorted(meetings, key=lambda m: str(m.id)))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def build_instance(loaded: Loaded, *, keep_published: bool, fairness: int | None) -> Instance:
+    """Engine instance: slots with their session, day and tables; participants with availability, caps and
+    booths; meetings weighted by their reciprocal score; locked ones (and, if asked, published ones) fixed."""
+    slots = [Slot(session=s.session_number, day=s.day, tables=s.tables) for s in loaded.context.slots]
+    session_number = {s.session_id: s.session_number for s in loaded.context.slots}
+    participants = [
+        Participant(
+            id=p.id,
+            forbidden=frozenset(s for s in p.unavailable_slots if 0 <= s < len(slots)),
+            max_meetings=p.max_meetings,
+            booth=p.booth,
+        )
+        for p in loaded.participants
+    ]
+    meetings = []
+    previous: dict[Any, int] = {}
+    for m in loaded.meetings:
+        lock = m.locked or (keep_published and m.published_slot is not None)
+        locked_slot = (m.slot if m.locked else m.published_slot) if lock else None
+        if locked_slot is not None and locked_slot >= len(slots):
+            locked_slot = None
+        meetings.append(
+            Meeting(
+                id=m.id,
+                a=m.requester_id,
+                b=m.recipient_id,
+                priority=1 + round(m.score * PRIORITY_SCALE),
+                session=session_number.get(m.session_id) if m.session_id else None,
+                locked_slot=locked_slot,
+                locked_table=m.table_number if m.locked else None,
+            )
+        )
+        if m.published_slot is not None and m.published_slot < len(slots):
+            previous[m.id] = m.published_slot
+    return Instance(slots=slots, participants=participants, meetings=meetings, fairness=fairness, previous=previous)
+
+
+def _objective(objective: Objective | None) -> ObjectiveRead | None:
+    if objective is None:
+        return None
+    return ObjectiveRead(
+        value=objective.value, bound=objective.bound, gap=round(objective.gap, 4), optimal=objective.optimal
+    )
+
+
+def report_of(schedule: Schedule, meetings: int, status: str) -> ScheduleReport:
+    return ScheduleReport(
+        status=status,
+        meetings=meetings,
+        placed=len(schedule.placements),
+        priority=_objective(schedule.priority),
+        breaks=_objective(schedule.breaks),
+        moved=_objective(schedule.moved),
+        fairness_met=schedule.fairness_met,
+        table_changes=schedule.table_changes,
+        unplaced={str(k): v.value for k, v in schedule.unplaced.items()},
+        seconds=round(schedule.seconds, 3),
+    )
+
+
+class SchedulingService:
+    async def _load(self, session: AsyncSession, principal: Principal, event_id: uuid.UUID) -> Loaded:
+        event = await event_service.get(session, principal, event_id)
+        await event_service.organizer_actor(session, principal, event)
+        if EventStatus(event.status) not in SCHEDULABLE:
+            raise EventStateError("Schedules are made between registration and the event.")
+        context = await event_service.context(session, event)
+        if not context.slots:
+            raise EventStateError("The event has no meeting slots: add sessions first.")
+        participants = [p for p in await repository.participants_of(session, event.id) if p.status != "withdrawn"]
+        meetings = [
+            m
+            for m in await repository.requests_of(session, event.id, RequestStatus.ACCEPTED.value)
+            if request_status(m) is RequestStatus.ACCEPTED
+        ]
+        return Loaded(context, participants, meetings, _fingerprint(meetings))
+
+    async def run(
+        self, database: Database, principal: Principal, event_id: uuid.UUID, payload: ScheduleRequest
+    ) -> ScheduleReport:
+        async with unit_of_work(database.reader) as session:
+            loaded = await self._load(session, principal, event_id)
+        event = loaded.context.event
+        try:
+            instance = build_instance(loaded, keep_published=payload.keep_published, fairness=event.fairness)
+            # CP-SAT searches in C++ without the interpreter lock: the API keeps answering meanwhile.
+            schedule = await asyncio.to_thread(solve, instance, time_limit=payload.time_limit, seed=payload.seed)
+        except SchedulingError as error:
+            raise InvalidInputError(str(error)) from error
+        async with unit_of_work(database.writer) as session:
+            current = await self._load(session, principal, event_id)
+            if current.fingerprint != loaded.fingerprint:
+                raise ScheduleChangedError()
+            return await self._store(session, principal, current, schedule)
+
+    async def _store(
+        self, session: AsyncSession, principal: Principal, loaded: Loaded, schedule: Schedule
+    ) -> ScheduleReport:
+        event = await repository.get_event(session, loaded.context.event.id)
+        assert event is not None
+        placed = {p.meeting_id: p for p in schedule.placements}
+        for meeting in loaded.meetings:
+            placement = placed.get(meeting.id)
+            meeting.slot = placement.slot if placement else None
+            meeting.table_number = placement.table if placement else None
+            meeting.booth = placement.booth if placement else None
+            reason = schedule.unplaced.get(meeting.id)
+            meeting.unplaced_reason = reason.value if reason else None
+        status = "draft" if event.schedule_status in ("none", "draft") else event.schedule_status
+        report = report_of(schedule, len(loaded.meetings), status)
+        event.schedule_report = report.model_dump(mode="json")
+        if event.schedule_status == "none":
+            event.schedule_status = "draft"
+        await session.flush()
+        actor = await event_service.organizer_actor(session, principal, event)
+        audit.record(
+            session,
+            actor,
+            AuditAction.UPDATE,
+            "event_schedule",
+            event.id,
+            audit.snapshot({"placed": report.placed, "breaks": report.breaks.value if report.breaks else None}),
+        )
+        return report
+
+    async def report(self, session: AsyncSession, principal: Principal, event_id: uuid.UUID) -> ScheduleReport:
+        event = await event_service.get(session, principal, event_id)
+        await event_service.organizer_actor(session, principal, event)
+        if not event.schedule_report:
+            return ScheduleReport(status=event.schedule_status, meetings=0, placed=0)
+        return ScheduleReport.model_validate({**event.schedule_report, "status": event.schedule_status})
+
+    async def publish(self, session: AsyncSession, principal: Principal, event_id: uuid.UUID, stage: str) -> Event:
+        """Freeze the current schedule as the preliminary or final one and tell every participant."""
+        event = await event_service.get(session, principal, event_id)
+        actor = await event_service.organizer_actor(session, principal, event)
+        if event.schedule_status == "none":
+            raise EventStateError("Compute a schedule first.")
+        if event.schedule_status == "final" and stage == "preliminary":
+            raise EventStateError("The final schedule is out; publish a new final one instead.")
+        meetings = await repository.requests_of(session, event.id, RequestStatus.ACCEPTED.value)
+        changed = []
+        for meeting in meetings:
+            if meeting.published_slot != meeting.slot:
+                changed.append(meeting)
+            meeting.published_slot = meeting.slot
+        previous = event.schedule_status
+        event.schedule_status = stage
+        if stage == "final" and event.status == EventStatus.BOOKING_OPEN.value:
+            event.status = EventStatus.SCHEDULED.value
+        await session.flush()
+        audit.record(
+            session, actor, AuditAction.STATE, "event_schedule", event.id, {"schedule_status": [previous, stage]}
+        )
+        participants = await repository.participants_of(session, event.id)
+        for organization_id in sorted({p.organization_id for p in participants}, key=str):
+            notify(
+                session,
+                organization_id,
+                "schedule_published",
+                {"event_id": str(event.id), "stage": stage, "changed_meetings": len(changed)},
+            )
+        return event
+
+    async def update_meeting(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        event_id: uuid.UUID,
+        meeting_id: uuid.UUID,
+        payload: MeetingUpdate,
+    ) -> MeetingRequest:
+        """The organiser moves a meeting by hand and/or locks it; the next run keeps locked meetings put."""
+        event = await event_service.get(session, principal, event_id)
+        actor = await event_service.organizer_actor(session, principal, event)
+        meeting = await event_service.meeting(session, event, meeting_id)
+        if meeting.status != RequestStatus.ACCEPTED.value:
+            raise EventStateError("Only accepted meetings are scheduled.")
+        context = await event_service.context(session, event)
+        changes = payload.model_dump(exclude_unset=True)
+        slot = changes.get("slot", meeting.slot)
+        if slot is not None and slot >= len(context.slots):
+            raise InvalidInputError.for_field(["body", "slot"], f"the event has {len(context.slots)} slots", "range")
+        if changes.get("locked") and slot is None:
+            raise InvalidInputError.for_field(["body", "slot"], "a locked meeting needs a slot", "missing")
+        table = changes.get("table_number", meeting.table_number)
+        if slot is not None and table is not None and table > context.slots[slot].tables:
+            raise InvalidInputError.for_field(["body", "table_number"], "no such table in that slot", "range")
+        if slot is not None and "slot" in changes:
+            others = [
+                m
+                for m in await repository.requests_of(session, event.id, RequestStatus.ACCEPTED.value)
+                if m.id != meeting.id and m.slot == slot
+            ]
+            sides = {meeting.requester_id, meeting.recipient_id}
+            if any({m.requester_id, m.recipient_id} & sides for m in others):
+                raise InvalidInputError.for_field(
+                    ["body", "slot"], "a participant already meets someone then", "double_booked"
+                )
+            if table is not None and any(m.table_number == table for m in others):
+                raise InvalidInputError.for_field(["body", "table_number"], "the table is taken then", "table_taken")
+        before = {"slot": meeting.slot, "table_number": meeting.table_number, "locked": meeting.locked}
+        meeting.slot = slot
+        meeting.table_number = table
+        if "locked" in changes:
+            meeting.locked = bool(changes["locked"])
+        if meeting.slot is not None:
+            meeting.unplaced_reason = None
+        await session.flush()
+        after = {"slot": meeting.slot, "table_number": meeting.table_number, "locked": meeting.locked}
+        audit.record(session, actor, AuditAction.UPDATE, "meeting_request", meeting.id, audit.diff(before, after))
+        return meeting
+
+
+scheduling_service = SchedulingService()
