@@ -149,7 +149,9 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
     )
     await create_listing(client, buyer, status="published", moderator=moderator)  # its title says "asen"
     notes = expect(await client.get("/api/v1/notifications", headers=owner.headers), 200)
+    event_ids = await _build_event(client, owner, buyer, moderator)
     ids = {
+        **event_ids,
         "subscription": subscription["id"],
         "notification": notes["items"][0]["id"],
         **listings,
@@ -166,6 +168,71 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
         "other_broker_org": other_broker.organization_id,
     }
     return World(headers=headers, ids=ids)
+
+
+async def _build_event(
+    client: AsyncClient, owner: Registered, buyer: Registered, moderator: Registered
+) -> dict[str, str]:
+    """An event the owner organises, scheduled and published: a pending request to the owner, an accepted
+    meeting of the owner's, and a participant nobody has asked yet."""
+    third = await register(client, organization="Công ty Thứ Ba")
+    fourth = await register(client, organization="Công ty Thứ Tư")
+    session_body = {
+        "name": "Sáng",
+        "starts_at": "2026-12-10T09:00:00+07:00",
+        "ends_at": "2026-12-10T10:00:00+07:00",
+        "meeting_minutes": 20,
+        "tables": 2,
+    }
+    body = {
+        "name": "Phiên kết nối",
+        "organizer_organization_id": owner.organization_id,
+        "field": "environment",
+        "sessions": [session_body],
+    }
+    event = expect(await client.post("/api/v1/events", json=body, headers=owner.headers), 201)
+    path = f"/api/v1/events/{event['id']}"
+    expect(await client.post(f"{path}/status", json={"status": "registration_open"}, headers=owner.headers), 200)
+    participant = {}
+    for name, person, role in [
+        ("owner", owner, "supplier"),
+        ("buyer", buyer, "seeker"),
+        ("third", third, "seeker"),
+        ("fourth", fourth, "seeker"),
+    ]:
+        registration = {"organization_id": person.organization_id, "representative": name, "role": role}
+        created = await client.post(f"{path}/participants", json=registration, headers=person.headers)
+        participant[name] = expect(created, 201)["id"]
+    expect(await client.post(f"{path}/status", json={"status": "booking_open"}, headers=owner.headers), 200)
+    pending = expect(
+        await client.post(
+            f"{path}/requests",
+            json={"requester_id": participant["buyer"], "recipient_id": participant["owner"]},
+            headers=buyer.headers,
+        ),
+        201,
+    )
+    meeting = expect(
+        await client.post(
+            f"{path}/requests",
+            json={"requester_id": participant["owner"], "recipient_id": participant["third"]},
+            headers=owner.headers,
+        ),
+        201,
+    )
+    expect(await client.post(f"{path}/requests/{meeting['id']}/accept", headers=third.headers), 200)
+    expect(await client.post(f"{path}/schedule", json={"time_limit": 2}, headers=owner.headers), 200)
+    expect(await client.post(f"{path}/schedule/publish", json={"stage": "final"}, headers=owner.headers), 200)
+    current = await client.get(path, headers=owner.headers)
+    return {
+        "event": event["id"],
+        "event_etag": current.headers["etag"],
+        "event_session": event["sessions"][0]["id"],
+        "participant_owner": participant["owner"],
+        "participant_fourth": participant["fourth"],
+        "pending_request": pending["id"],
+        "meeting": meeting["id"],
+    }
 
 
 @dataclass(frozen=True)
@@ -501,6 +568,139 @@ MATRIX += [
         lambda i: f"/api/v1/notifications/{i['notification']}/read",
         _only(200, "owner_admin", "owner_member", "owner_key"),
         denied=404,
+    ),
+    # --- connection sessions ---
+    Row(
+        "POST",
+        "/api/v1/events",
+        lambda i: "/api/v1/events",
+        _only(201, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"name": "Phiên mới", "organizer_organization_id": i["owner_org"]},
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/events/{event_id}",
+        lambda i: f"/api/v1/events/{i['event']}",
+        _only(200, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"venue": "Hải Phòng"},
+        headers=lambda i: {"If-Match": i["event_etag"]},
+    ),
+    Row(
+        "POST",
+        "/api/v1/events/{event_id}/status",
+        lambda i: f"/api/v1/events/{i['event']}/status",
+        _only(200, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"status": "running"},
+    ),
+    Row(  # the schedule is published: sessions are frozen, but only organisers learn that
+        "POST",
+        "/api/v1/events/{event_id}/sessions",
+        lambda i: f"/api/v1/events/{i['event']}/sessions",
+        _only(409, *OWNER_SIDE, *STAFF),
+        body=lambda i: {
+            "name": "Chiều",
+            "starts_at": "2026-12-10T13:30:00+07:00",
+            "ends_at": "2026-12-10T14:30:00+07:00",
+        },
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/events/{event_id}/sessions/{session_id}",
+        lambda i: f"/api/v1/events/{i['event']}/sessions/{i['event_session']}",
+        _only(409, *OWNER_SIDE, *STAFF),
+    ),
+    Row(
+        "POST",
+        "/api/v1/events/{event_id}/participants",
+        lambda i: f"/api/v1/events/{i['event']}/participants",
+        _only(201, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"organization_id": i["owner_org"], "representative": "Người thứ hai", "role": "supplier"},
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/events/{event_id}/participants/{participant_id}",
+        lambda i: f"/api/v1/events/{i['event']}/participants/{i['participant_owner']}",
+        _only(200, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"max_meetings": 5},
+    ),
+    Row(
+        "GET",
+        "/api/v1/events/{event_id}/participants/{participant_id}/agenda",
+        lambda i: f"/api/v1/events/{i['event']}/participants/{i['participant_owner']}/agenda",
+        _only(200, *OWNER_SIDE, *STAFF),
+    ),
+    Row(
+        "POST",
+        "/api/v1/events/{event_id}/requests",
+        lambda i: f"/api/v1/events/{i['event']}/requests",
+        _only(201, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"requester_id": i["participant_owner"], "recipient_id": i["participant_fourth"]},
+    ),
+    Row(
+        "GET",
+        "/api/v1/events/{event_id}/requests/{request_id}",
+        lambda i: f"/api/v1/events/{i['event']}/requests/{i['pending_request']}",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+    ),
+    Row(
+        "POST",
+        "/api/v1/events/{event_id}/requests/{request_id}/accept",
+        lambda i: f"/api/v1/events/{i['event']}/requests/{i['pending_request']}/accept",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+    ),
+    Row(
+        "POST",
+        "/api/v1/events/{event_id}/requests/{request_id}/decline",
+        lambda i: f"/api/v1/events/{i['event']}/requests/{i['pending_request']}/decline",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+        body=lambda i: {"reason": "not_relevant"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/events/{event_id}/requests/{request_id}/cancel",
+        lambda i: f"/api/v1/events/{i['event']}/requests/{i['pending_request']}/cancel",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+    ),
+    Row(
+        "POST",
+        "/api/v1/events/{event_id}/schedule",
+        lambda i: f"/api/v1/events/{i['event']}/schedule",
+        _only(200, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"time_limit": 2},
+    ),
+    Row(
+        "POST",
+        "/api/v1/events/{event_id}/schedule/publish",
+        lambda i: f"/api/v1/events/{i['event']}/schedule/publish",
+        _only(200, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"stage": "final"},
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/events/{event_id}/meetings/{meeting_id}",
+        lambda i: f"/api/v1/events/{i['event']}/meetings/{i['meeting']}",
+        _only(200, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"locked": True},
+    ),
+    Row(
+        "PUT",
+        "/api/v1/events/{event_id}/meetings/{meeting_id}/outcome",
+        lambda i: f"/api/v1/events/{i['event']}/meetings/{i['meeting']}/outcome",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+        body=lambda i: {"participant_id": i["participant_owner"], "outcome": "negotiation"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/events/{event_id}/analytics",
+        lambda i: f"/api/v1/events/{i['event']}/analytics",
+        _only(200, *OWNER_SIDE, *STAFF),
+    ),
+    Row(
+        "POST",
+        "/api/v1/event-proposals",
+        lambda i: "/api/v1/event-proposals",
+        _only(200, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"field": "environment", "date": "2027-03-15", "organizer_organization_id": i["owner_org"]},
     ),
 ]
 

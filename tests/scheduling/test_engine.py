@@ -119,7 +119,8 @@ def test_the_kitakyushu_session_is_scheduled_optimally() -> None:
     instance = generate(KITAKYUSHU, seed=0)
     schedule = solve(instance, time_limit=20)
     assert len(schedule.placements) == len(instance.meetings) == 120
-    assert schedule.priority.optimal and schedule.breaks.optimal
+    assert schedule.priority.optimal
+    assert schedule.breaks.optimal
     assert check_schedule(instance, schedule.slot_of) == []
     # booth hosts stay at their booth; nobody else needs a table here
     assert all(p.booth is not None for p in schedule.placements)
@@ -175,7 +176,9 @@ def test_rescheduling_moves_as_few_meetings_as_possible() -> None:
         time_limit=10,
     )
     assert "late" in again.slot_of
-    assert again.moved is not None and again.moved.value == 0 and again.moved.optimal
+    assert again.moved is not None
+    assert again.moved.value == 0
+    assert again.moved.optimal
 
 
 def test_fairness_bounds_the_spread_of_breaks() -> None:
@@ -223,4 +226,5 @@ fixed = [0, 3, 0];
     assert len(schedule.placements) == 2  # 2–3 must be in the afternoon, where 2 is away in slot 4 and 3 holds 1–3
     write_dzn(instance, tmp_path / "again.dzn")
     again = read_dzn(tmp_path / "again.dzn")
-    assert again.meetings == instance.meetings and again.participants == instance.participants
+    assert again.meetings == instance.meetings
+    assert again.participants == instance.participants
