@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import threading
 import time
 from collections import defaultdict
@@ -522,11 +523,12 @@ class _RaceOutcome:
     objective: float = math.inf
 
 
-def _race(built: _Model, seconds: float, budget: _Budget) -> _RaceOutcome:
+def _race(built: _Model, seconds: float, budget: _Budget, local: _BreakSearch | None = None) -> _RaceOutcome:
     """Minimise the model's objective with two solvers side by side: a core-guided prover (one worker,
     raises the lower bound by refuting cheaper schedules, as MaxSAT solvers do) and a portfolio searcher
-    (finds good schedules quickly). Whichever proves optimality stops the other; so does the searcher
-    reaching the prover's bound. Neither gets a hint: a greedy start steers the search into poor regions."""
+    (finds good schedules quickly), and — when given — a local search on this thread. Whichever proves
+    optimality stops the others; so does any schedule reaching the prover's bound. The solvers get no hint:
+    a greedy start steers CP-SAT's breaks search into poor regions."""
     if budget.deterministic:
         return _race_in_turn(built, seconds, budget)
     prover = _solver(seconds, budget, 1)
@@ -534,10 +536,18 @@ def _race(built: _Model, seconds: float, budget: _Budget) -> _RaceOutcome:
     searcher = _solver(seconds, budget, max(1, budget.workers - 1))
     lock = threading.Lock()
     state = {"bound": 0.0, "best": float("inf")}
+    stop = threading.Event()
 
     def stop_both() -> None:
+        stop.set()
         prover.stop_search()
         searcher.stop_search()
+
+    def on_better(value: float) -> None:
+        with lock:
+            state["best"] = min(state["best"], value)
+            if state["best"] <= state["bound"]:
+                stop_both()
 
     def on_bound(bound: float) -> None:
         with lock:
@@ -547,10 +557,7 @@ def _race(built: _Model, seconds: float, budget: _Budget) -> _RaceOutcome:
 
     class OnSolution(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
-            with lock:
-                state["best"] = min(state["best"], self.objective_value)
-                if state["best"] <= state["bound"]:
-                    stop_both()
+            on_better(self.objective_value)
 
     prover.best_bound_callback = on_bound
     statuses: dict[str, Any] = {}
@@ -566,13 +573,9 @@ def _race(built: _Model, seconds: float, budget: _Budget) -> _RaceOutcome:
     ]
     for thread in threads:
         thread.start()
+    local_result = local.run(seconds, stop, on_better) if local is not None else None
     for thread in threads:
         thread.join()
-    candidates = [
-        (solver.objective_value, name, solver)
-        for name, solver in (("prover", prover), ("searcher", searcher))
-        if _status_ok(statuses[name])
-    ]
     bound = max(
         (
             math.ceil(solver.best_objective_bound - 1e-6)
@@ -581,11 +584,141 @@ def _race(built: _Model, seconds: float, budget: _Budget) -> _RaceOutcome:
         ),
         default=0,
     )
-    if not candidates:
-        infeasible = cp_model.INFEASIBLE in statuses.values()
-        return _RaceOutcome(None, 0, infeasible)
-    _value, _name, winner = min(candidates, key=lambda c: (c[0], c[1]))
-    return _RaceOutcome(_read(built, winner), bound, False)
+    candidates = [
+        (solver.objective_value, name, solver)
+        for name, solver in (("prover", prover), ("searcher", searcher))
+        if _status_ok(statuses[name])
+    ]
+    if cp_model.INFEASIBLE in statuses.values():
+        return _RaceOutcome(None, 0, True)
+    outcomes = [_RaceOutcome(_read(built, solver), bound, False, value) for value, _name, solver in candidates]
+    if local_result is not None:
+        outcomes.append(_RaceOutcome(local_result[1], bound, False, local_result[0]))
+    if not outcomes:
+        return _RaceOutcome(None, bound, False)
+    return min(outcomes, key=lambda o: o.objective)
+
+
+class _BreakSearch:
+    """Local search on complete schedules for fewer breaks: Kempe-chain interchanges — swap two slots for
+    a chain of meetings linked by shared participants, which never double-books anyone — accepted by
+    simulated annealing. Pure Python; it runs on the main thread while CP-SAT searches in its own."""
+
+    def __init__(self, prepared: _Prepared, start: dict[int, int], seed: int):
+        self.prepared = prepared
+        self.instance = prepared.instance
+        self.slot_of = dict(start)
+        self.occupant = {}
+        self.shared_count = [0] * len(self.instance.slots)
+        for index, slot in self.slot_of.items():
+            meeting = self.instance.meetings[index]
+            self.occupant[meeting.a, slot] = index
+            self.occupant[meeting.b, slot] = index
+            if prepared.shared[index]:
+                self.shared_count[slot] += 1
+        self.busy: dict[Hashable, set[int]] = defaultdict(set)
+        for participant, slot in self.occupant:
+            self.busy[participant].add(slot)
+        self.breaks = {p: self._breaks(p) for p in self.busy}
+        self.total = sum(self.breaks.values())
+        self.movable = [i for i in self.slot_of if self.instance.meetings[i].locked_slot is None]
+        self.allowed = [set(slots) for slots in prepared.allowed]
+        self.random = random.Random(seed)  # noqa: S311  (search moves, not security)
+
+    def _breaks(self, participant: Hashable) -> int:
+        slots = sorted(self.busy[participant])
+        days = self.instance.slots
+        return sum(1 for a, b in itertools.pairwise(slots) if b > a + 1 and days[a].day == days[b].day)
+
+    def _chain(self, index: int, target: int) -> list[int] | None:
+        """Meetings to swap between `index`'s slot and `target` so that nobody is double-booked."""
+        source = self.slot_of[index]
+        chain, queue, seen = [], [index], {index}
+        while queue:
+            current = queue.pop()
+            here = self.slot_of[current]
+            there = target if here == source else source
+            if self.instance.meetings[current].locked_slot is not None or there not in self.allowed[current]:
+                return None
+            chain.append(current)
+            if len(chain) > 16:
+                return None
+            meeting = self.instance.meetings[current]
+            for participant in (meeting.a, meeting.b):
+                other = self.occupant.get((participant, there))
+                if other is not None and other not in seen:
+                    seen.add(other)
+                    queue.append(other)
+        return chain
+
+    def _swap(self, chain: list[int], source: int, target: int) -> None:
+        for index in chain:
+            meeting = self.instance.meetings[index]
+            for participant in (meeting.a, meeting.b):
+                if self.occupant.get((participant, self.slot_of[index])) == index:
+                    del self.occupant[participant, self.slot_of[index]]
+                self.busy[participant].discard(self.slot_of[index])
+        for index in chain:
+            old = self.slot_of[index]
+            new = target if old == source else source
+            self.slot_of[index] = new
+            if self.prepared.shared[index]:
+                self.shared_count[old] -= 1
+                self.shared_count[new] += 1
+        for index in chain:
+            meeting = self.instance.meetings[index]
+            for participant in (meeting.a, meeting.b):
+                self.occupant[participant, self.slot_of[index]] = index
+                self.busy[participant].add(self.slot_of[index])
+
+    def step(self, temperature: float) -> bool:
+        """One attempted move; True when the total changed."""
+        if not self.movable:
+            return False
+        index = self.random.choice(self.movable)
+        source = self.slot_of[index]
+        options = self.prepared.allowed[index]
+        target = options[self.random.randrange(len(options))]
+        if target == source:
+            return False
+        chain = self._chain(index, target)
+        if chain is None:
+            return False
+        self._swap(chain, source, target)
+        if (
+            self.shared_count[source] > self.instance.slots[source].tables
+            or self.shared_count[target] > self.instance.slots[target].tables
+        ):
+            self._swap(chain, source, target)
+            return False
+        touched = {p for i in chain for p in (self.instance.meetings[i].a, self.instance.meetings[i].b)}
+        before = sum(self.breaks[p] for p in touched)
+        after_each = {p: self._breaks(p) for p in touched}
+        delta = sum(after_each.values()) - before
+        if delta <= 0 or self.random.random() < math.exp(-delta / temperature):
+            self.breaks.update(after_each)
+            self.total += delta
+            return delta != 0
+        self._swap(chain, source, target)
+        return False
+
+    def run(self, seconds: float, stop: threading.Event, on_better: Any) -> tuple[int, dict[int, int]]:
+        """Anneal until `seconds` pass or `stop` is set; report each new best through `on_better`."""
+        best, best_slots = self.total, dict(self.slot_of)
+        started = time.monotonic()
+        temperature, steps = 1.0, 0
+        while not stop.is_set() and best > 0:
+            steps += 1
+            if steps % 256 == 0:
+                elapsed = time.monotonic() - started
+                if elapsed >= seconds:
+                    break
+                temperature = max(0.05, 1.0 - elapsed / seconds)
+            self.step(temperature)
+            if self.total < best:
+                best, best_slots = self.total, dict(self.slot_of)
+                on_better(best)
+        return best, best_slots
 
 
 def _race_in_turn(built: _Model, seconds: float, budget: _Budget) -> _RaceOutcome:
@@ -755,7 +888,8 @@ def solve(
     if priority_optimal:
         bound = value
     large = len(meetings) > LARGE_INSTANCE
-    if large or len(best) == sum(1 for slots in prepared.allowed if slots):
+    fixed_set = large or len(best) == sum(1 for slots in prepared.allowed if slots)
+    if fixed_set:
         # Fix the placed set: exact when everything placeable is placed, and on large instances the price
         # of a model small enough to improve in time. Per-meeting constraints propagate far better than a sum.
         for i, slots in enumerate(prepared.allowed):
@@ -807,10 +941,19 @@ def solve(
     built.model.minimize(breaks_expr)
 
     def minimise_breaks() -> _RaceOutcome:
-        if large:  # no proof in reach: improve the best schedule by large-neighbourhood search from it
+        # the local search moves meetings within a fixed set and knows nothing of fairness
+        local = (
+            _BreakSearch(prepared, best, seed)
+            if fixed_set and instance.fairness is None and not deterministic
+            else None
+        )
+        if large:  # no proof in reach: improve the best schedule by local search, else CP-SAT's LNS from it
+            if local is not None:
+                value, found = local.run(remaining(1.0), threading.Event(), lambda _value: None)
+                return _RaceOutcome(found, 0, False, value)
             _hint(built, best)
             return _improve(built, remaining(1.0), budget)
-        return _race(built, remaining(0.5 if fairness_constraint is not None else 1.0), budget)
+        return _race(built, remaining(0.5 if fairness_constraint is not None else 1.0), budget, local)
 
     outcome = minimise_breaks()
     if outcome.infeasible and fairness_constraint is not None:

@@ -144,7 +144,13 @@ class SchedulingService:
         try:
             instance = build_instance(loaded, keep_published=payload.keep_published, fairness=event.fairness)
             # CP-SAT searches in C++ without the interpreter lock: the API keeps answering meanwhile.
-            schedule = await asyncio.to_thread(solve, instance, time_limit=payload.time_limit, seed=payload.seed)
+            schedule = await asyncio.to_thread(
+                solve,
+                instance,
+                time_limit=payload.time_limit,
+                seed=payload.seed,
+                deterministic=payload.deterministic,
+            )
         except SchedulingError as error:
             raise InvalidInputError(str(error)) from error
         async with unit_of_work(database.writer) as session:
