@@ -30,7 +30,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run(name: str, instance: Instance, time_limit: float, workers: int) -> dict[str, object]:
+def run(name: str, instance: Instance, time_limit: float, workers: int | None) -> dict[str, object]:
     baseline = greedy(instance, first_fit=True)
     schedule = solve(instance, time_limit=time_limit, workers=workers)
     problems = check_schedule(instance, schedule.slot_of)
@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--large-time-limit", type=float, default=30.0)
     parser.add_argument("--events", type=int, default=20, help="generated event-size instances")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=None, help="CP-SAT workers; default one per core")
     parser.add_argument("--no-large", action="store_true")
     parser.add_argument("--write-dzn", type=Path, help="write the generated event instances here and stop")
     args = parser.parse_args()

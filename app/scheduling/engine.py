@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import random
 import threading
 import time
@@ -533,7 +534,9 @@ def _race(built: _Model, seconds: float, budget: _Budget, local: _BreakSearch | 
         return _race_in_turn(built, seconds, budget)
     prover = _solver(seconds, budget, 1)
     prover.parameters.optimize_with_core = True
-    searcher = _solver(seconds, budget, max(1, budget.workers - 1))
+    # the local search takes a thread of its own; the portfolio gets what is left (possibly nothing)
+    searcher_workers = budget.workers - 1 - (1 if local is not None else 0)
+    searcher = _solver(seconds, budget, max(1, searcher_workers))
     lock = threading.Lock()
     state = {"bound": 0.0, "best": float("inf")}
     stop = threading.Event()
@@ -567,10 +570,10 @@ def _race(built: _Model, seconds: float, budget: _Budget, local: _BreakSearch | 
         if statuses[name] in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
             stop_both()
 
-    threads = [
-        threading.Thread(target=run, args=("prover", prover, OnSolution())),
-        threading.Thread(target=run, args=("searcher", searcher, OnSolution())),
-    ]
+    statuses["searcher"] = cp_model.UNKNOWN
+    threads = [threading.Thread(target=run, args=("prover", prover, OnSolution()))]
+    if searcher_workers > 0:
+        threads.append(threading.Thread(target=run, args=("searcher", searcher, OnSolution())))
     for thread in threads:
         thread.start()
     local_result = local.run(seconds, stop, on_better) if local is not None else None
@@ -584,6 +587,7 @@ def _race(built: _Model, seconds: float, budget: _Budget, local: _BreakSearch | 
         ),
         default=0,
     )
+    bound = max(bound, math.ceil(state["bound"] - 1e-6))  # a stopped prover may have found no schedule
     candidates = [
         (solver.objective_value, name, solver)
         for name, solver in (("prover", prover), ("searcher", searcher))
@@ -840,7 +844,7 @@ def solve(
     *,
     time_limit: float = 30.0,
     seed: int = 0,
-    workers: int = 4,
+    workers: int | None = None,
     deterministic: bool = False,
 ) -> Schedule:
     """Schedule the instance: lexicographically maximise placed priority, minimise moves (when
@@ -850,7 +854,8 @@ def solve(
     deadline = started + time_limit
     prepared = _prepare(instance)
     meetings = instance.meetings
-    budget = _Budget(seed, workers, deterministic)
+    # one worker per core: on two cores, the breaks stage is the prover and the local search
+    budget = _Budget(seed, workers or max(2, os.cpu_count() or 2), deterministic)
     spent = 0.0
 
     def remaining(share: float) -> float:
