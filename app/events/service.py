@@ -565,14 +565,20 @@ class EventService:
                 continue
         return False
 
-    async def get_request(
+    async def _visible_request(
         self, session: AsyncSession, principal: Principal, event_id: uuid.UUID, request_id: uuid.UUID
-    ) -> MeetingRequest:
+    ) -> tuple[Event, MeetingRequest]:
+        """The event and the request, if the principal acts for a side or organises; 404 otherwise."""
         event = await self.get(session, principal, event_id)
         request = await self.meeting(session, event, request_id)
         if not await self.can_see_request(session, principal, event, request):
             raise MeetingNotFoundError()
-        return request
+        return event, request
+
+    async def get_request(
+        self, session: AsyncSession, principal: Principal, event_id: uuid.UUID, request_id: uuid.UUID
+    ) -> MeetingRequest:
+        return (await self._visible_request(session, principal, event_id, request_id))[1]
 
     async def respond(
         self,
@@ -626,10 +632,7 @@ class EventService:
         self, session: AsyncSession, principal: Principal, event_id: uuid.UUID, request_id: uuid.UUID
     ) -> MeetingRequest:
         """Either side (or an organiser) cancels a pending or accepted request; its slot is freed."""
-        event = await self.get(session, principal, event_id)
-        request = await self.meeting(session, event, request_id)
-        if not await self.can_see_request(session, principal, event, request):
-            raise MeetingNotFoundError()
+        event, request = await self._visible_request(session, principal, event_id, request_id)
         status = request_status(request)
         if status not in (RequestStatus.PENDING, RequestStatus.ACCEPTED):
             raise RequestStateError(f"The request is {status.value}.")
