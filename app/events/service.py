@@ -111,14 +111,27 @@ def request_status(request: MeetingRequest, now: datetime | None = None) -> Requ
 
 
 def may_meet(event: Event, role_a: str, role_b: str) -> bool:
-    return any(
-        {role_a, role_b} == set(pair) or (role_a, role_b) in (tuple(pair), tuple(reversed(pair)))
-        for pair in event.meeting_rules
-    )
+    """The event's rules list pairs of roles that may meet, in either order."""
+    return sorted((role_a, role_b)) in (sorted(pair) for pair in event.meeting_rules)
 
 
 def notify(session: AsyncSession, organization_id: uuid.UUID, kind: str, payload: dict[str, Any]) -> None:
     session.add(Notification(organization_id=organization_id, kind=kind, payload=payload))
+
+
+async def _check_listings(session: AsyncSession, organization_id: uuid.UUID, listing_ids: list[uuid.UUID]) -> None:
+    """A participant brings published listings of its own organisation only."""
+    if not listing_ids:
+        return
+    found = await repository.published_listings(session, [], listing_ids)
+    own = {x.id for x in found if x.organization_id == organization_id}
+    foreign = [str(i) for i in listing_ids if i not in own]
+    if foreign:
+        raise InvalidInputError.for_field(
+            ["body", "listing_ids"],
+            f"not published listings of this organisation: {', '.join(foreign)}",
+            "foreign_listing",
+        )
 
 
 @dataclass(frozen=True)
@@ -317,19 +330,7 @@ class EventService:
         orgs = await repository.organizations(session, [payload.organization_id])
         if payload.organization_id not in orgs:
             raise InvalidInputError.for_field(["body", "organization_id"], "no such organisation", "not_found")
-        if payload.listing_ids:
-            found = await repository.published_listings(session, [], payload.listing_ids)
-            foreign = [
-                str(lid)
-                for lid in payload.listing_ids
-                if lid not in {x.id for x in found if x.organization_id == payload.organization_id}
-            ]
-            if foreign:
-                raise InvalidInputError.for_field(
-                    ["body", "listing_ids"],
-                    f"not published listings of this organisation: {', '.join(foreign)}",
-                    "foreign_listing",
-                )
+        await _check_listings(session, payload.organization_id, payload.listing_ids)
         participant = EventParticipant(
             event_id=event.id,
             organization_id=payload.organization_id,
@@ -375,13 +376,7 @@ class EventService:
         actor = await self.participant_actor(session, principal, event, participant)
         changes = payload.model_dump(exclude_unset=True, mode="json")
         if "listing_ids" in changes:
-            owned = await repository.published_listings(session, [], payload.listing_ids or [])
-            if any(x.organization_id != participant.organization_id for x in owned) or len(owned) != len(
-                set(payload.listing_ids or [])
-            ):
-                raise InvalidInputError.for_field(
-                    ["body", "listing_ids"], "only published listings of this organisation", "foreign_listing"
-                )
+            await _check_listings(session, participant.organization_id, payload.listing_ids or [])
         if "unavailable_slots" in changes:
             changes["unavailable_slots"] = sorted(set(changes["unavailable_slots"] or []))
         before = {key: getattr(participant, key) for key in changes}

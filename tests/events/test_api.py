@@ -462,3 +462,17 @@ async def test_a_proposal_becomes_an_event_in_one_call(client: AsyncClient, fair
     )
     assert {p["organization_id"] for p in participants} == invited
     assert {p["status"] for p in participants} == {"invited"}
+
+
+async def test_participants_bring_only_their_own_published_listings(
+    client: AsyncClient, fair: Fair, moderator: Registered
+) -> None:
+    seeker, supplier = fair.seekers[0], fair.suppliers[0]
+    theirs = await create_listing(client, supplier, status="published", moderator=moderator)
+    mine = await create_listing(client, seeker, "demand", status="published", moderator=moderator)
+    path = f"{fair.path}/participants/{pid(fair, seeker)}"
+    problem = expect(await client.patch(path, json={"listing_ids": [theirs["id"]]}, headers=seeker.headers), 422)
+    assert problem["errors"][0]["loc"] == ["body", "listing_ids"]
+    assert problem["errors"][0]["type"] == "foreign_listing"
+    updated = expect(await client.patch(path, json={"listing_ids": [mine["id"]]}, headers=seeker.headers), 200)
+    assert updated["listing_ids"] == [mine["id"]]
