@@ -472,6 +472,7 @@ class Agenda(BaseModel):
     owner: str
     schedule_status: str
     timezone: str
+    venue: str | None = None
     items: list[AgendaItem]
 
 

@@ -659,7 +659,7 @@ class EventService:
         event_id: uuid.UUID,
         participant_id: uuid.UUID | None,
         status: RequestStatus | None,
-    ) -> list[MeetingRequest]:
+    ) -> tuple[Event, list[MeetingRequest]]:
         """Organisers see every request; others those of participants they act for."""
         event = await self.get(session, principal, event_id)
         requests = await repository.requests_of(session, event.id)
@@ -677,7 +677,7 @@ class EventService:
             requests = [r for r in requests if participant_id in (r.requester_id, r.recipient_id)]
         if status is not None:
             requests = [r for r in requests if request_status(r) is status]
-        return requests
+        return event, requests
 
     # --- outcomes and analytics -----------------------------------------------------------
 

@@ -66,6 +66,7 @@ async def participant_agenda(
         owner=owner,
         schedule_status=event.schedule_status,
         timezone=event.timezone,
+        venue=event.venue,
         items=items,
     )
 
@@ -102,6 +103,7 @@ async def table_agenda(session: AsyncSession, principal: Principal, event_id: uu
         owner=label,
         schedule_status=event.schedule_status,
         timezone=event.timezone,
+        venue=event.venue,
         items=items,
     )
 
@@ -131,7 +133,7 @@ def _place(item: AgendaItem) -> str:
     return f"Booth {item.booth}" if item.booth else f"Table {item.table_number}" if item.table_number else ""
 
 
-def to_ical(agenda: Agenda, venue: str | None, now: datetime | None = None) -> bytes:
+def to_ical(agenda: Agenda, now: datetime | None = None) -> bytes:
     """One VEVENT per meeting with a stable UID, so calendar apps update rather than duplicate on re-import."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT_ID)
@@ -148,7 +150,7 @@ def to_ical(agenda: Agenda, venue: str | None, now: datetime | None = None) -> b
         entry.add("dtend", item.ends_at)
         title = item.counterpart or " / ".join(item.participants)
         entry.add("summary", f"{agenda.event}: {title}")
-        location = ", ".join(part for part in (_place(item), venue or "") if part)
+        location = ", ".join(part for part in (_place(item), agenda.venue or "") if part)
         if location:
             entry.add("location", location)
         entry.add("status", "CONFIRMED" if agenda.schedule_status == "final" else "TENTATIVE")

@@ -96,10 +96,10 @@ async def _meeting_read(meeting: MeetingRequest, event_id: uuid.UUID, session: S
     return _meeting(meeting, await event_service.context(session, event))
 
 
-def _agenda_response(agenda: Agenda, form: str, venue: str | None) -> Response | Agenda:
+def _agenda_response(agenda: Agenda, form: str) -> Response | Agenda:
     if form == "ics":
         return Response(
-            to_ical(agenda, venue),
+            to_ical(agenda),
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="agenda.ics"'},
         )
@@ -342,8 +342,7 @@ async def get_participant_agenda(
     """The published meetings in time order with table or booth and counterpart (organisers: the current
     schedule); `format=ics` for calendars, `format=csv` to print."""
     agenda = await participant_agenda(session, principal, event_id, participant_id)
-    event = await event_service.get(session, principal, event_id)
-    return _agenda_response(agenda, form, event.venue)
+    return _agenda_response(agenda, form)
 
 
 # --- meeting requests --------------------------------------------------------------------
@@ -376,8 +375,7 @@ async def list_requests(
     status_filter: Annotated[RequestStatus | None, Query(alias="status")] = None,
 ) -> list[MeetingRead]:
     """Organisers see all; participants the requests they sent or received."""
-    requests = await event_service.list_requests(session, principal, event_id, participant_id, status_filter)
-    event = await event_service.get(session, principal, event_id)
+    event, requests = await event_service.list_requests(session, principal, event_id, participant_id, status_filter)
     context = await event_service.context(session, event)
     return [_meeting(r, context) for r in requests]
 
@@ -544,8 +542,7 @@ async def get_table_agenda(
 ) -> Response | Agenda:
     """For the organisers' floor staff: who sits at table `7` (or booth `B3`) when."""
     agenda = await table_agenda(session, principal, event_id, table)
-    event = await event_service.get(session, principal, event_id)
-    return _agenda_response(agenda, form, event.venue)
+    return _agenda_response(agenda, form)
 
 
 @router.get(
