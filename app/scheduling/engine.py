@@ -39,6 +39,8 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from app.scheduling.maxsat import BreaksMaxSat
+
 # --------------------------------------------------------------------------- instance
 
 
@@ -423,6 +425,7 @@ def _added_breaks(instance: Instance, busy: set[int], slot: int) -> float:
 
 
 LARGE_INSTANCE = 1000  # meetings; above, the breaks stage improves the best schedule instead of racing a proof
+MAXSAT_MEETINGS = 40  # placed meetings; from here on, RC2 in its own process proves the fewest breaks
 
 
 @dataclass
@@ -524,24 +527,31 @@ class _RaceOutcome:
     objective: float = math.inf
 
 
-def _race(built: _Model, seconds: float, budget: _Budget, local: _BreakSearch | None = None) -> _RaceOutcome:
-    """Minimise the model's objective with two solvers side by side: a core-guided prover (one worker,
-    raises the lower bound by refuting cheaper schedules, as MaxSAT solvers do) and a portfolio searcher
-    (finds good schedules quickly), and — when given — a local search on this thread. Whichever proves
-    optimality stops the others; so does any schedule reaching the prover's bound. The solvers get no hint:
-    a greedy start steers CP-SAT's breaks search into poor regions."""
+def _race(
+    built: _Model,
+    seconds: float,
+    budget: _Budget,
+    local: _BreakSearch | None = None,
+    maxsat: BreaksMaxSat | None = None,
+) -> _RaceOutcome:
+    """Minimise the model's objective with solvers side by side: a prover that raises the lower bound
+    by refuting cheaper schedules — RC2 on the MaxSAT encoding when given, else CP-SAT's core-guided
+    search on one worker —, a CP-SAT portfolio searcher when cores are left, and — when given — a local
+    search on this thread. Whichever proves optimality stops the others; so does any schedule reaching
+    the prover's bound. The CP-SAT solvers get no hint: a greedy start steers their breaks search into
+    poor regions."""
     if budget.deterministic:
         return _race_in_turn(built, seconds, budget)
+    # the prover and the local search take a thread each; the portfolio gets what is left (maybe nothing)
+    searcher_workers = budget.workers - 1 - (1 if local is not None else 0)
     prover = _solver(seconds, budget, 1)
     prover.parameters.optimize_with_core = True
-    # the local search takes a thread of its own; the portfolio gets what is left (possibly nothing)
-    searcher_workers = budget.workers - 1 - (1 if local is not None else 0)
     searcher = _solver(seconds, budget, max(1, searcher_workers))
     lock = threading.Lock()
     state = {"bound": 0.0, "best": float("inf")}
     stop = threading.Event()
 
-    def stop_both() -> None:
+    def stop_all() -> None:
         stop.set()
         prover.stop_search()
         searcher.stop_search()
@@ -550,52 +560,52 @@ def _race(built: _Model, seconds: float, budget: _Budget, local: _BreakSearch | 
         with lock:
             state["best"] = min(state["best"], value)
             if state["best"] <= state["bound"]:
-                stop_both()
+                stop_all()
 
     def on_bound(bound: float) -> None:
         with lock:
             state["bound"] = max(state["bound"], bound)
             if state["best"] <= state["bound"]:
-                stop_both()
+                stop_all()
 
     class OnSolution(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
             on_better(self.objective_value)
 
     prover.best_bound_callback = on_bound
-    statuses: dict[str, Any] = {}
+    statuses: dict[str, Any] = {"prover": cp_model.UNKNOWN, "searcher": cp_model.UNKNOWN}
+    proven: list[_RaceOutcome] = []
 
-    def run(name: str, solver: cp_model.CpSolver, callback: cp_model.CpSolverSolutionCallback | None) -> None:
-        statuses[name] = solver.solve(built.model, callback)
+    def run(name: str, solver: cp_model.CpSolver) -> None:
+        statuses[name] = solver.solve(built.model, OnSolution())
         if statuses[name] in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
-            stop_both()
+            stop_all()
 
-    statuses["searcher"] = cp_model.UNKNOWN
-    threads = [threading.Thread(target=run, args=("prover", prover, OnSolution()))]
+    def run_maxsat(maxsat: BreaksMaxSat) -> None:
+        bound, solution = maxsat.run(seconds, stop, on_bound)
+        if solution is not None:
+            proven.append(_RaceOutcome(solution, bound, False, bound))
+            on_better(bound)
+
+    threads = [
+        threading.Thread(target=run_maxsat, args=(maxsat,))
+        if maxsat is not None
+        else threading.Thread(target=run, args=("prover", prover))
+    ]
     if searcher_workers > 0:
-        threads.append(threading.Thread(target=run, args=("searcher", searcher, OnSolution())))
+        threads.append(threading.Thread(target=run, args=("searcher", searcher)))
     for thread in threads:
         thread.start()
     local_result = local.run(seconds, stop, on_better) if local is not None else None
     for thread in threads:
         thread.join()
-    bound = max(
-        (
-            math.ceil(solver.best_objective_bound - 1e-6)
-            for name, solver in (("prover", prover), ("searcher", searcher))
-            if _status_ok(statuses[name])
-        ),
-        default=0,
-    )
-    bound = max(bound, math.ceil(state["bound"] - 1e-6))  # a stopped prover may have found no schedule
-    candidates = [
-        (solver.objective_value, name, solver)
-        for name, solver in (("prover", prover), ("searcher", searcher))
-        if _status_ok(statuses[name])
-    ]
     if cp_model.INFEASIBLE in statuses.values():
         return _RaceOutcome(None, 0, True)
-    outcomes = [_RaceOutcome(_read(built, solver), bound, False, value) for value, _name, solver in candidates]
+    solvers = [solver for name, solver in (("prover", prover), ("searcher", searcher)) if _status_ok(statuses[name])]
+    bound = max((math.ceil(solver.best_objective_bound - 1e-6) for solver in solvers), default=0)
+    bound = max(bound, math.ceil(state["bound"] - 1e-6))  # a stopped prover may have found no schedule
+    outcomes = [_RaceOutcome(_read(built, solver), bound, False, solver.objective_value) for solver in solvers]
+    outcomes += [_RaceOutcome(o.solution, bound, False, o.objective) for o in proven]
     if local_result is not None:
         outcomes.append(_RaceOutcome(local_result[1], bound, False, local_result[0]))
     if not outcomes:
@@ -958,7 +968,19 @@ def solve(
                 return _RaceOutcome(found, 0, False, value)
             _hint(built, best)
             return _improve(built, remaining(1.0), budget)
-        return _race(built, remaining(0.5 if fairness_constraint is not None else 1.0), budget, local)
+        # the MaxSAT prover knows nothing of fairness either and needs the placed set fixed; on small
+        # instances CP-SAT proves the optimum before a process could start
+        maxsat = (
+            BreaksMaxSat(
+                prepared,
+                set(best),
+                previous={index_of[mid]: slot for mid, slot in instance.previous.items() if mid in index_of},
+                moved_at_most=moved_objective.value if moved_objective is not None else None,
+            )
+            if local is not None and len(best) >= MAXSAT_MEETINGS
+            else None
+        )
+        return _race(built, remaining(0.5 if fairness_constraint is not None else 1.0), budget, local, maxsat)
 
     outcome = minimise_breaks()
     if outcome.infeasible and fairness_constraint is not None:
