@@ -1,11 +1,11 @@
 """Measure the matching service on the project's labelled set (tests/data/matching_eval.yaml).
 
-    .venv/bin/python scripts/eval_matching.py
+    .venv/bin/python scripts/eval_matching.py [--per-case]
 
 Loads the demo catalogue into a fresh SQLite database and embedded index,
 adds each labelled need as a published demand, asks the matching service for
 its offers, and prints nDCG@10, Recall@20 and MRR for the full model and for
-two ablations (text only, concepts only).
+two ablations (text only, concepts only); `--per-case` adds each need's nDCG@10.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import random
+import statistics
 import sys
 import tempfile
 import uuid
@@ -72,6 +74,8 @@ async def evaluate() -> dict[str, Any]:
     now = utcnow()
     results: dict[str, dict[str, list[float]]] = {name: {"ndcg@10": [], "recall@20": [], "mrr": []} for name in MODELS}
     japanese_checks: dict[str, bool] = {}
+    found_foreign = dict.fromkeys(MODELS, 0)
+    total_foreign = 0
     async with unit_of_work(database.writer) as session:
         buyer = Organization(
             id=uuid.uuid4(),
@@ -89,7 +93,11 @@ async def evaluate() -> dict[str, Any]:
         )
         session.add(buyer)
         await session.flush()
-        titles = {title: listing_id for title, listing_id in (await session.execute(_offer_titles())).all()}
+        offers = (await session.execute(_offer_titles())).all()
+        titles = {title: listing_id for title, listing_id, _language, _translations in offers}
+        text_languages = {
+            listing_id: {language, *(translations or {})} for _title, listing_id, language, translations in offers
+        }
         for case in cases:
             grades = {}
             for grade, title, _why in case["relevant"]:
@@ -97,6 +105,10 @@ async def evaluate() -> dict[str, Any]:
                     raise SystemExit(f"{case['id']}: no demo offer titled {title!r}")
                 grades[str(titles[title])] = int(grade)
             japanese = {str(titles[t]) for _g, t, _w in case["relevant"] if _is_japanese_title(t)}
+            # answers with no text in the need's language: only concepts (and the rest) can find them
+            foreign = {
+                str(titles[t]) for _g, t, _w in case["relevant"] if case["language"] not in text_languages[titles[t]]
+            }
             demand = Listing(
                 id=uuid.uuid4(),
                 kind="demand",
@@ -137,6 +149,10 @@ async def evaluate() -> dict[str, Any]:
                 results[name]["ndcg@10"].append(ndcg(ranked, grades))
                 results[name]["recall@20"].append(recall(ranked, grades))
                 results[name]["mrr"].append(reciprocal_rank(ranked, grades))
+                if foreign:
+                    found_foreign[name] += len(set(ranked[:10]) & foreign)
+                    if name == "full":
+                        total_foreign += len(foreign)
                 if name == "full" and japanese and case["language"] == "vi":
                     japanese_checks[case["id"]] = bool(set(ranked[:10]) & japanese)
     await backend.close()
@@ -145,13 +161,34 @@ async def evaluate() -> dict[str, Any]:
         name: {metric: round(sum(values) / len(values), 4) for metric, values in metrics.items()}
         for name, metrics in results.items()
     }
-    return {"cases": len(cases), "models": summary, "vi_needs_with_japanese_answer_in_top10": japanese_checks}
+    per_case = {
+        case["id"]: {name: round(results[name]["ndcg@10"][i], 3) for name in MODELS} for i, case in enumerate(cases)
+    }
+    for name in MODELS:
+        summary[name]["other_language_recall@10"] = round(found_foreign[name] / max(1, total_foreign), 4)
+    low, high = paired_bootstrap(results["full"]["ndcg@10"], results["text only"]["ndcg@10"])
+    return {
+        "cases": len(cases),
+        "models": summary,
+        "other_language_answers": total_foreign,
+        "full_minus_text_only_ndcg@10_95ci": [round(low, 4), round(high, 4)],
+        "vi_needs_with_japanese_answer_in_top10": japanese_checks,
+        "ndcg@10_per_case": per_case,
+    }
+
+
+def paired_bootstrap(a: list[float], b: list[float], resamples: int = 10_000) -> tuple[float, float]:
+    """95 % interval of the mean per-need difference a − b, resampling needs (seeded, so runs agree)."""
+    differences = [x - y for x, y in zip(a, b, strict=True)]
+    rng = random.Random(0)
+    means = sorted(statistics.fmean(rng.choices(differences, k=len(differences))) for _ in range(resamples))
+    return means[int(0.025 * resamples)], means[int(0.975 * resamples) - 1]
 
 
 def _offer_titles() -> Any:
     from sqlalchemy import select
 
-    return select(Listing.title, Listing.id).where(Listing.kind == "offer")
+    return select(Listing.title, Listing.id, Listing.language, Listing.translations).where(Listing.kind == "offer")
 
 
 def _is_japanese_title(title: str) -> bool:
@@ -162,10 +199,20 @@ def _is_japanese_title(title: str) -> bool:
 
 def main() -> None:
     report = asyncio.run(evaluate())
+    if "--per-case" in sys.argv:
+        print(f"{'need':<6}" + "".join(f"{name:>15}" for name in MODELS))
+        for case_id, scores in report["ndcg@10_per_case"].items():
+            print(f"{case_id:<6}" + "".join(f"{scores[name]:>15}" for name in MODELS))
     print(f"{report['cases']} labelled needs")
-    print(f"{'model':<16} {'nDCG@10':>8} {'Recall@20':>10} {'MRR':>8}")
+    print(f"{'model':<16} {'nDCG@10':>8} {'Recall@20':>10} {'MRR':>8} {'other-language Recall@10':>25}")
     for name, metrics in report["models"].items():
-        print(f"{name:<16} {metrics['ndcg@10']:>8} {metrics['recall@20']:>10} {metrics['mrr']:>8}")
+        print(
+            f"{name:<16} {metrics['ndcg@10']:>8} {metrics['recall@20']:>10} {metrics['mrr']:>8} "
+            f"{metrics['other_language_recall@10']:>25}"
+        )
+    low, high = report["full_minus_text_only_ndcg@10_95ci"]
+    print(f"full − text only, nDCG@10: 95 % interval [{low}, {high}] (paired bootstrap over needs)")
+    print(f"other-language answers (no text in the need's language): {report['other_language_answers']}")
     checks = report["vi_needs_with_japanese_answer_in_top10"]
     print(f"Vietnamese needs whose Japanese answer is in the top 10: {sum(checks.values())}/{len(checks)} {checks}")
     print(json.dumps(report))

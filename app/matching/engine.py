@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from app.search.text import fold_word, words
+from app.search.text import cjk_bigrams, fold_word, words
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Weights:
     text: float = 0.45  # lexical similarity (local cosine) and the search engine's relevance, half each
     concepts: float = 0.30  # shared taxonomy concepts (owner-given or inferred): coverage of the need's topics
     field: float = 0.05  # same field
+    subfield: float = 0.02  # sub-fields in common (those of the concepts); more lifts loosely related offers
     trl: float = 0.06  # the offer's TRL reaches the demand's minimum
     budget: float = 0.04  # price range overlaps the budget
     transfer: float = 0.03  # a transfer type both accept
@@ -51,6 +52,7 @@ class Profile:
     field: str
     concepts: frozenset[str]
     inferred_concepts: frozenset[str] = frozenset()
+    subfields: frozenset[str] = frozenset()  # taxonomy sub-fields of all its concepts
     text: str = ""
     trl: int | None = None  # offers
     min_trl: int | None = None  # demands
@@ -86,8 +88,10 @@ class Match:
 
 @lru_cache(maxsize=8192)
 def _term_vector(text: str) -> tuple[dict[str, int], float]:
-    """Folded word counts and their norm; cached, since a need meets many candidates and vice versa."""
+    """Folded word counts and Japanese character bigrams, and their norm; cached, since a need meets many
+    candidates and vice versa."""
     counts = Counter(fold_word(w) for w in words(text) if len(w) > 1)
+    counts.update(cjk_bigrams(text))
     return dict(counts), math.sqrt(sum(c * c for c in counts.values()))
 
 
@@ -128,6 +132,10 @@ def features(need: Profile, candidate: Profile, now: datetime) -> dict[str, tupl
         result["concepts"] = (0.7 * coverage + 0.3 * focus, {"shared": shared, "inferred": inferred})
     if need.field == candidate.field:
         result["field"] = (1.0, {"field": need.field})
+    shared_subfields = sorted(need.subfields & candidate.subfields)
+    if shared_subfields:
+        # coarser than concepts: two listings on neighbouring topics (MBBR and constructed wetlands) still agree
+        result["subfield"] = (len(shared_subfields) / len(need.subfields), {"subfields": shared_subfields})
     if offer.trl is not None and demand.min_trl is not None:
         fit = 1.0 if offer.trl >= demand.min_trl else max(0.0, 1.0 - (demand.min_trl - offer.trl) / 4)
         result["trl"] = (fit, {"trl": offer.trl, "min_trl": demand.min_trl})

@@ -11,6 +11,7 @@ _TEMPLATES: dict[str, dict[str, str]] = {
     "text": {"vi": "Nội dung tương đồng ({pct})", "en": "Similar description ({pct})", "ja": "内容の類似度 {pct}"},
     "concepts": {"vi": "Cùng chủ đề: {labels}", "en": "Shared topics: {labels}", "ja": "共通のテーマ: {labels}"},
     "field": {"vi": "Cùng lĩnh vực: {field}", "en": "Same field: {field}", "ja": "同じ分野: {field}"},
+    "subfield": {"vi": "Cùng chuyên ngành: {labels}", "en": "Same sub-field: {labels}", "ja": "同じ専門分野: {labels}"},
     "trl_ok": {
         "vi": "TRL {trl} ≥ yêu cầu tối thiểu {min_trl}",
         "en": "TRL {trl} ≥ required minimum {min_trl}",
@@ -78,6 +79,10 @@ def sentence(reason: Reason, language: str) -> str:
     if reason.feature == "concepts":
         labels = _concept_labels(_strings(p["shared"]), _strings(p["inferred"]), language)
         return _TEMPLATES["concepts"][language].format(labels=labels)
+    if reason.feature == "subfield":
+        subfields = get_taxonomy().subfields
+        labels = ", ".join(subfields[c].labels[language] for c in _strings(p["subfields"]) if c in subfields)
+        return _TEMPLATES["subfield"][language].format(labels=labels)
     if reason.feature == "field":
         return _TEMPLATES["field"][language].format(field=_field_label(str(p["field"]), language))
     if reason.feature == "trl":

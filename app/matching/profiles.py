@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.matching.engine import Profile
+from app.taxonomy.data import get_taxonomy
 
 
 def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
@@ -20,6 +21,7 @@ def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
         field=listing.field,
         concepts=frozenset(listing.concepts or []),
         inferred_concepts=frozenset(listing.inferred_concepts or []),
+        subfields=subfields_of([*(listing.concepts or []), *(listing.inferred_concepts or [])]),
         text="\n".join(t for t in texts if t),
         trl=listing.trl,
         min_trl=listing.min_trl,
@@ -34,3 +36,8 @@ def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
         owner_verified=bool(owner.verified),
         search_relevance=relevance,
     )
+
+
+def subfields_of(concept_ids: list[str]) -> frozenset[str]:
+    concepts = get_taxonomy().concepts
+    return frozenset(concepts[c].subfield for c in concept_ids if c in concepts)

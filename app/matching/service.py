@@ -23,7 +23,7 @@ from app.models.base import utcnow
 from app.organizations.service import organization_service
 from app.search.backend import RangeFilter, SearchBackend, SearchQuery, TermFilter
 from app.search.index_config import DEMANDS, OFFERS
-from app.search.text import fold_word, words
+from app.search.text import cjk_bigrams, fold_word, words
 
 log = structlog.get_logger(__name__)
 CANDIDATES = 100
@@ -104,7 +104,9 @@ class MatchingService:
         visible = RangeFilter("expires_at", gt=utcnow().timestamp())
         relevance: dict[str, float] = {}
         try:
-            text = " ".join(w for w in words(f"{need.title} {need.summary}") if fold_word(w) not in COMMON_WORDS)[:200]
+            need_text = f"{need.title} {need.summary}"
+            latin = [w for w in words(need_text) if fold_word(w) not in COMMON_WORDS]
+            text = " ".join([*latin, *dict.fromkeys(cjk_bigrams(need_text))])[:200]
             by_words = await backend.search(
                 index,
                 SearchQuery(

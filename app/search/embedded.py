@@ -344,7 +344,7 @@ def _text_query(
         groups.append(_word_query(schema, config, raw, folded, prefix, fuzzy))
     if terms.bigrams:
         grams = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, Fields.CJK, g)) for g in terms.bigrams]
-        required = max(1, math.ceil(len(grams) * 0.6))
+        required = 1 if match_any else max(1, math.ceil(len(grams) * 0.6))
         groups.append(tantivy.Query.boolean_query(grams, minimum_number_should_match=required))
     if not groups:
         return None

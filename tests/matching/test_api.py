@@ -104,6 +104,27 @@ class TestMatches:
         concepts = next(r for r in match["reasons"] if r["feature"] == "concepts")
         assert concepts["text"] == "Shared topics: wastewater treatment (inferred from the text)"
 
+    async def test_a_japanese_need_finds_offers_by_their_japanese_words(
+        self, app: FastAPI, client: AsyncClient, market, moderator
+    ) -> None:
+        seeker = await register(client, organization="株式会社北九州製作所", country="JP")
+        demand = await create_listing(
+            client,
+            seeker,
+            "demand",
+            status="published",
+            moderator=moderator,
+            language="ja",
+            title="高効率の生物膜システムを探しています",  # no taxonomy concept: only the words can find it
+            summary="省スペースで設置できるものが望ましい。",
+            concepts=[],
+        )
+        await app.state.indexer.drain()
+        result = expect(await client.get(f"/api/v1/demands/{demand['id']}/matches"), 200)
+        top = result["items"][0]
+        assert top["candidate"]["id"] == market["japanese"]["id"]
+        assert "text" in {r["feature"] for r in top["reasons"]}
+
     async def test_reasons_in_japanese(self, client: AsyncClient, market) -> None:
         result = expect(
             await client.get(f"/api/v1/demands/{market['demand']['id']}/matches", headers={"Accept-Language": "ja"}),

@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.matching.concepts import infer_concepts
-from app.matching.engine import Profile, rank, score
+from app.matching.engine import Profile, cosine, rank, score
 from app.matching.explain import language_of, sentence
+from app.matching.profiles import subfields_of
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -79,6 +80,15 @@ def test_concepts_carry_a_japanese_offer_to_a_vietnamese_need() -> None:
     assert concepts.params["inferred"] == ["wastewater-treatment"]
 
 
+def test_japanese_texts_are_compared_by_their_characters() -> None:
+    need = replace(JAPANESE, id="need-ja", kind="demand", text="高効率の生物膜システムを探しています", trl=None)
+    assert cosine(need.text, JAPANESE.text) > 0.3
+    assert cosine(need.text, UNRELATED.text) == 0.0
+    ranked = rank(need, [UNRELATED, JAPANESE], NOW)
+    assert ranked[0].candidate_id == "japanese"
+    assert any(r.feature == "text" for r in ranked[0].reasons)
+
+
 def test_every_reason_says_its_contribution_and_they_add_up() -> None:
     match = score(DEMAND, GOOD, NOW)
     assert {r.feature for r in match.reasons} >= {"concepts", "field", "trl", "budget", "transfer", "verified"}
@@ -105,6 +115,21 @@ def test_ranking_is_deterministic_and_excludes(order: list[str], excluded: list[
     second = rank(DEMAND, list(reversed(candidates)), NOW, exclude=frozenset(excluded))
     assert first == second
     assert not {m.candidate_id for m in first} & set(excluded)
+
+
+def test_a_shared_sub_field_counts_even_without_a_shared_concept() -> None:
+    # drinking water and biological treatment: different concepts, one sub-field (water and wastewater)
+    need = replace(DEMAND, concepts=frozenset({"drinking-water"}), subfields=subfields_of(["drinking-water"]))
+    neighbour = replace(
+        GOOD, concepts=frozenset({"biological-treatment"}), subfields=subfields_of(["biological-treatment"])
+    )
+    elsewhere = replace(neighbour, id="elsewhere", subfields=subfields_of(["roofing-paint"]))
+    match = score(need, neighbour, NOW)
+    assert match.score > score(need, elsewhere, NOW).score
+    reason = next(r for r in match.reasons if r.feature == "subfield")
+    assert sentence(reason, "vi") == "Cùng chuyên ngành: Xử lý nước và nước thải"
+    assert sentence(reason, "en") == "Same sub-field: Water and wastewater treatment"
+    assert sentence(reason, "ja") == "同じ専門分野: 水・排水処理"
 
 
 def test_explanations_in_three_languages() -> None:

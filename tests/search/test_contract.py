@@ -165,6 +165,16 @@ class TestLanguages:
         )
         assert await ids(backend, q="セラミック膜") == [ceramic]
 
+    async def test_any_word_query_finds_japanese_text_sharing_part_of_it(self, backend: SearchBackend) -> None:
+        # the matching service asks for "any word": a long Japanese need shares a few words with an offer
+        welding, _ = await load(
+            backend,
+            offer("造船向け溶接ロボット", language="ja"),
+            offer("Hệ thống lọc nước bằng màng RO"),
+        )
+        need = "造船所の溶接自動化 船体ブロックの溶接をロボットで自動化したい"
+        assert await ids(backend, q=need, match_any=True, fuzzy=False) == [welding]
+
     async def test_english_translation_is_searchable(self, backend: SearchBackend) -> None:
         [wastewater] = await load(
             backend,
