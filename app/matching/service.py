@@ -22,11 +22,14 @@ from app.models import MatchSubscription, Notification
 from app.models.base import utcnow
 from app.organizations.service import organization_service
 from app.search.backend import RangeFilter, SearchBackend, SearchQuery, TermFilter
+from app.search.documents import Fields
 from app.search.index_config import DEMANDS, OFFERS
 from app.search.text import cjk_bigrams, fold_word, words
 
 log = structlog.get_logger(__name__)
 CANDIDATES = 100
+# The words of a listing, not the concept labels the index adds: concepts are scored on their own.
+LISTING_TEXTS = (Fields.SEARCH_TITLE, Fields.SEARCH_SUMMARY, Fields.SEARCH_DESCRIPTION)
 # Words nearly every listing has: as "any of these words" they would match the whole catalogue.
 COMMON_WORDS = frozenset(
     [
@@ -117,6 +120,7 @@ class MatchingService:
                     match_any=True,
                     fuzzy=False,
                     with_total=False,
+                    fields=LISTING_TEXTS,
                 ),
             )
             best = max((h.score or 0.0 for h in by_words.hits), default=0.0) or 1.0

@@ -46,6 +46,9 @@ class SearchQuery:
     # Matching asks for candidates, not for a result page: no typo expansion and no total count.
     fuzzy: bool = True
     with_total: bool = True
+    # Search only these searchable fields (all when empty): matching compares the listings' own words,
+    # not the concept labels the keyword field adds in three languages.
+    fields: tuple[str, ...] = ()
 
 
 @dataclass

@@ -260,10 +260,11 @@ class EmbeddedBackend:
         if live.index is None:
             live.ensure()
         searcher = live.searcher()
+        config = live.config.searching_only(query.fields)
         terms = QueryTerms.parse(query.q)
         if query.match_any:
-            terms = _informative(searcher, live.config, terms)
-        text_query = _text_query(live.schema, live.config, terms, match_any=query.match_any, fuzzy=query.fuzzy)
+            terms = _informative(searcher, config, terms)
+        text_query = _text_query(live.schema, config, terms, match_any=query.match_any, fuzzy=query.fuzzy)
         clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
         clauses += [(tantivy.Occur.Must, _filter_query(live.schema, f)) for f in query.filters]
         combined = tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.all_query()

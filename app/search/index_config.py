@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.search.documents import Fields
 from app.search.text import MIN_WORD_SIZE_ONE_TYPO, MIN_WORD_SIZE_TWO_TYPOS
@@ -28,6 +28,15 @@ class IndexConfig:
     @property
     def facetable(self) -> tuple[str, ...]:
         return self.keyword_filters
+
+    def searching_only(self, fields: tuple[str, ...]) -> IndexConfig:
+        """The same index searched on some of its texts only (all of them when `fields` is empty)."""
+        if not fields:
+            return self
+        unknown = set(fields) - {name for name, _ in self.searchable}
+        if unknown:
+            raise ValueError(f"not searchable in {self.name}: {', '.join(sorted(unknown))}")
+        return replace(self, searchable=tuple(item for item in self.searchable if item[0] in fields))
 
 
 _LISTING_SEARCHABLE = (

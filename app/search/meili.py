@@ -141,6 +141,10 @@ class MeiliBackend:
             params["facets"] = list(query.facets)
         if query.match_any:
             params["matchingStrategy"] = "frequency"
+        if query.fields:
+            params["attributesToSearchOn"] = [
+                name for name, _ in CONFIGS[index].searching_only(query.fields).searchable
+            ]
         if query.sort:
             field = query.sort.lstrip("-")
             params["sort"] = [f"{field}:{'desc' if query.sort.startswith('-') else 'asc'}"]

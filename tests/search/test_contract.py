@@ -20,7 +20,7 @@ import pytest
 
 from app.models import Listing, Organization
 from app.search.backend import RangeFilter, SearchBackend, SearchQuery, TermFilter
-from app.search.documents import listing_document, organization_document
+from app.search.documents import Fields, listing_document, organization_document
 from app.search.embedded import EmbeddedBackend
 
 NOW = datetime.now(UTC)
@@ -174,6 +174,14 @@ class TestLanguages:
         )
         need = "造船所の溶接自動化 船体ブロックの溶接をロボットで自動化したい"
         assert await ids(backend, q=need, match_any=True, fuzzy=False) == [welding]
+
+    async def test_a_search_can_keep_to_the_listings_own_words(self, backend: SearchBackend) -> None:
+        # the keyword field adds the concept's labels in three languages; matching compares texts only
+        [mbbr] = await load(backend, offer("Hệ thống MBBR cho nhà máy thủy sản", concepts=["wastewater-treatment"]))
+        assert await ids(backend, q="wastewater treatment") == [mbbr]
+        own_words = (Fields.SEARCH_TITLE, Fields.SEARCH_SUMMARY, Fields.SEARCH_DESCRIPTION)
+        assert await ids(backend, q="wastewater treatment", fields=own_words) == []
+        assert await ids(backend, q="MBBR", fields=own_words) == [mbbr]
 
     async def test_english_translation_is_searchable(self, backend: SearchBackend) -> None:
         [wastewater] = await load(
