@@ -167,11 +167,14 @@ async def evaluate() -> dict[str, Any]:
     for name in MODELS:
         summary[name]["other_language_recall@10"] = round(found_foreign[name] / max(1, total_foreign), 4)
     low, high = paired_bootstrap(results["full"]["ndcg@10"], results["text only"]["ndcg@10"])
+    pairs = list(zip(results["full"]["ndcg@10"], results["text only"]["ndcg@10"], strict=True))
+    wins, losses = sum(1 for a, b in pairs if a > b), sum(1 for a, b in pairs if a < b)
     return {
         "cases": len(cases),
         "models": summary,
         "other_language_answers": total_foreign,
         "full_minus_text_only_ndcg@10_95ci": [round(low, 4), round(high, 4)],
+        "full_vs_text_only_needs_won_lost": [wins, losses],
         "vi_needs_with_japanese_answer_in_top10": japanese_checks,
         "ndcg@10_per_case": per_case,
     }
@@ -211,7 +214,9 @@ def main() -> None:
             f"{metrics['other_language_recall@10']:>25}"
         )
     low, high = report["full_minus_text_only_ndcg@10_95ci"]
+    won, lost = report["full_vs_text_only_needs_won_lost"]
     print(f"full − text only, nDCG@10: 95 % interval [{low}, {high}] (paired bootstrap over needs)")
+    print(f"needs where the full model ranks better / worse than text only: {won} / {lost}")
     print(f"other-language answers (no text in the need's language): {report['other_language_answers']}")
     checks = report["vi_needs_with_japanese_answer_in_top10"]
     print(f"Vietnamese needs whose Japanese answer is in the top 10: {sum(checks.values())}/{len(checks)} {checks}")
