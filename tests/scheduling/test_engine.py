@@ -7,7 +7,6 @@ import itertools
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from app.scheduling.engine import (
     Instance,
@@ -21,45 +20,7 @@ from app.scheduling.engine import (
     solve,
 )
 from app.scheduling.instances import KITAKYUSHU, generate, read_dzn, write_dzn
-
-
-@st.composite
-def instances(draw: st.DrawFn, max_meetings: int = 14, max_slots: int = 6) -> Instance:
-    n_slots = draw(st.integers(2, max_slots))
-    morning = draw(st.integers(1, n_slots))
-    tables = draw(st.integers(1, 3))
-    n_participants = draw(st.integers(2, 7))
-    participants = []
-    for p in range(n_participants):
-        forbidden = draw(st.frozensets(st.integers(0, n_slots - 1), max_size=n_slots // 2))
-        cap = draw(st.none() | st.integers(1, n_slots))
-        booth = f"B{p}" if draw(st.integers(0, 5)) == 0 else None
-        participants.append(Participant(id=p, forbidden=forbidden, max_meetings=cap, booth=booth))
-    pairs = [(a, b) for a in range(n_participants) for b in range(a + 1, n_participants)]
-    chosen = draw(st.lists(st.sampled_from(pairs), max_size=max_meetings)) if pairs else []
-    meetings = []
-    for number, (a, b) in enumerate(chosen):
-        meetings.append(
-            Meeting(
-                id=number,
-                a=a,
-                b=b,
-                priority=draw(st.integers(1, 5)),
-                session=draw(st.sampled_from([None, None, 1, 2])),
-            )
-        )
-    slots = [Slot(session=1 if s < morning else 2, tables=tables) for s in range(n_slots)]
-    instance = Instance(slots=slots, participants=participants, meetings=meetings)
-    # lock a few meetings where a first schedule put them, so the locks are consistent
-    first = greedy(instance, first_fit=True)
-    locked = [
-        Meeting(m.id, m.a, m.b, m.priority, m.session, first[m.id])
-        if m.id in first and draw(st.integers(0, 4)) == 0
-        else m
-        for m in meetings
-    ]
-    fairness = draw(st.none() | st.integers(0, 2))
-    return Instance(slots=slots, participants=participants, meetings=locked, fairness=fairness)
+from tests.scheduling.strategies import instances, without_fairness
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -67,7 +28,7 @@ def instances(draw: st.DrawFn, max_meetings: int = 14, max_slots: int = 6) -> In
 def test_schedules_respect_every_rule(instance: Instance) -> None:
     schedule = solve(instance, time_limit=3, workers=2)
     slot_of = schedule.slot_of
-    problems = check_schedule(instance if schedule.fairness_met else _without_fairness(instance), slot_of)
+    problems = check_schedule(instance if schedule.fairness_met else without_fairness(instance), slot_of)
     assert problems == []
     for meeting in instance.meetings:
         if meeting.locked_slot is not None:
@@ -76,10 +37,6 @@ def test_schedules_respect_every_rule(instance: Instance) -> None:
     assert set(slot_of) | set(schedule.unplaced) == {m.id for m in instance.meetings}
     assert schedule.priority.bound >= schedule.priority.value
     assert schedule.breaks.bound <= schedule.breaks.value == sum(count_breaks(instance, slot_of).values())
-
-
-def _without_fairness(instance: Instance) -> Instance:
-    return Instance(instance.slots, instance.participants, instance.meetings)
 
 
 def brute_force(instance: Instance) -> tuple[int, int, bool]:
@@ -92,7 +49,7 @@ def brute_force(instance: Instance) -> tuple[int, int, bool]:
             options.append([meeting.locked_slot])
         else:
             options.append([None, *range(len(instance.slots))])
-    unbound = _without_fairness(instance)
+    unbound = without_fairness(instance)
     found: list[tuple[int, int, bool]] = []
     for choice in itertools.product(*options):
         slot_of = {m.id: s for m, s in zip(instance.meetings, choice, strict=True) if s is not None}

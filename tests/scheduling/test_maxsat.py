@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from app.scheduling.engine import Instance, _prepare, check_schedule, count_breaks, greedy, solve
 from app.scheduling.instances import read_dzn
 from app.scheduling.maxsat import BreaksMaxSat
-from tests.scheduling.test_engine import instances
+from tests.scheduling.strategies import instances, without_fairness
 
 EVENT_WITH_BREAKS = Path(__file__).parent.parent / "data" / "scheduling" / "event-09.dzn"
 
@@ -40,7 +40,7 @@ def fewest_breaks(instance: Instance, placed: dict[int, int], moved_at_most: int
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(max_meetings=6, max_slots=4), st.integers(0, 6))
 def test_the_maxsat_optimum_equals_brute_force(instance: Instance, moved_at_most: int) -> None:
-    instance = Instance(instance.slots, instance.participants, instance.meetings)
+    instance = without_fairness(instance)
     placed = greedy(instance)
     index_of = {m.id: i for i, m in enumerate(instance.meetings)}
     prover = BreaksMaxSat(
