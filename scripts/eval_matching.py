@@ -1,11 +1,14 @@
 """Measure the matching service on the project's labelled set (tests/data/matching_eval.yaml).
 
-    .venv/bin/python scripts/eval_matching.py [--per-case]
+    .venv/bin/python scripts/eval_matching.py [--per-case] [--explain=E11 ...]
 
 Loads the demo catalogue into a fresh SQLite database and embedded index,
 adds each labelled need as a published demand, asks the matching service for
 its offers, and prints nDCG@10, Recall@20 and MRR for the full model and for
-two ablations (text only, concepts only); `--per-case` adds each need's nDCG@10.
+two ablations (text only, concepts only), for all needs and for each split
+(the development needs the model was tuned on, the held-out ones);
+`--per-case` adds each need's nDCG@10 and `--explain=E11` (repeatable) a
+need's top 10 under each model with its reasons.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,9 +40,12 @@ from app.models import Listing, Organization  # noqa: E402
 from app.models.base import utcnow  # noqa: E402
 from app.search.embedded import EmbeddedBackend  # noqa: E402
 from app.search.indexer import Indexer  # noqa: E402
+from app.search.text import is_cjk  # noqa: E402
 from app.seed import load_demo_data  # noqa: E402
 
+EXPLAIN = {a.split("=", 1)[1] for a in sys.argv if a.startswith("--explain=")}
 LABELS = ROOT / "tests" / "data" / "matching_eval.yaml"
+DEVELOPMENT = "development"  # needs the model was tuned on; the others carry `split: holdout`
 ZERO = {name: 0.0 for name in Weights.__dataclass_fields__}
 MODELS = {
     "full": DEFAULT_WEIGHTS,
@@ -61,7 +68,19 @@ def reciprocal_rank(ranked: list[str], grades: dict[str, int]) -> float:
     return next((1 / (i + 1) for i, t in enumerate(ranked) if t in grades), 0.0)
 
 
-async def evaluate() -> dict[str, Any]:
+@dataclass
+class CaseResult:
+    """One labelled need's figures under every model."""
+
+    id: str
+    split: str
+    metrics: dict[str, dict[str, float]]  # model → metric → value
+    foreign: int = 0  # answers with no text in the need's language
+    foreign_found: dict[str, int] = field(default_factory=dict)  # model → how many of those in its top 10
+    japanese_in_top10: bool | None = None  # Vietnamese needs with a Japanese answer: is one in the top 10?
+
+
+async def evaluate() -> list[CaseResult]:
     workdir = Path(tempfile.mkdtemp(prefix="techex-eval-"))
     url = f"sqlite+aiosqlite:///{workdir / 'eval.db'}"
     await asyncio.to_thread(upgrade, url)
@@ -72,10 +91,7 @@ async def evaluate() -> dict[str, Any]:
     await Indexer(database, backend, batch_size=1000).drain()
     cases = yaml.safe_load(LABELS.read_text(encoding="utf-8"))
     now = utcnow()
-    results: dict[str, dict[str, list[float]]] = {name: {"ndcg@10": [], "recall@20": [], "mrr": []} for name in MODELS}
-    japanese_checks: dict[str, bool] = {}
-    found_foreign = dict.fromkeys(MODELS, 0)
-    total_foreign = 0
+    results = []
     async with unit_of_work(database.writer) as session:
         buyer = Organization(
             id=uuid.uuid4(),
@@ -104,80 +120,108 @@ async def evaluate() -> dict[str, Any]:
                 if title not in titles:
                     raise SystemExit(f"{case['id']}: no demo offer titled {title!r}")
                 grades[str(titles[title])] = int(grade)
-            japanese = {str(titles[t]) for _g, t, _w in case["relevant"] if _is_japanese_title(t)}
+            japanese = {str(titles[t]) for _g, t, _w in case["relevant"] if is_cjk(t)}
             # answers with no text in the need's language: only concepts (and the rest) can find them
             foreign = {
                 str(titles[t]) for _g, t, _w in case["relevant"] if case["language"] not in text_languages[titles[t]]
             }
-            demand = Listing(
-                id=uuid.uuid4(),
-                kind="demand",
-                reference=f"TD-EVAL-{case['id']}",
-                organization_id=buyer.id,
-                status="published",
-                language=case["language"],
-                title=case["title"],
-                summary=case["summary"],
-                description="",
-                translations={},
-                field=case["field"],
-                concepts=[],
-                transfer_types=[],
-                target_countries=["VN"],
-                languages=[case["language"]],
-                contact={},
-                country="VN",
-                province="Hải Phòng",
-                visibility="public",
-                currency="VND",
-                expires_at=now + timedelta(days=300),
-                min_trl=case.get("min_trl"),
-                patent_numbers=[],
-                evidence=[],
-                co_development=False,
-                created_at=now,
-                updated_at=now,
-            )
-            demand.inferred_concepts = inferred_concepts_of(demand)
+            demand = _demand(case, buyer, now)
             session.add(demand)
             await session.flush()
+            result = CaseResult(case["id"], case.get("split", DEVELOPMENT), {}, foreign=len(foreign))
             for name, weights in MODELS.items():
                 found = await matching_service.rank_for(
                     session, backend, demand, buyer, limit=20, min_score=0.0, weights=weights
                 )
                 ranked = [m.match.candidate_id for m in found]
-                results[name]["ndcg@10"].append(ndcg(ranked, grades))
-                results[name]["recall@20"].append(recall(ranked, grades))
-                results[name]["mrr"].append(reciprocal_rank(ranked, grades))
-                if foreign:
-                    found_foreign[name] += len(set(ranked[:10]) & foreign)
-                    if name == "full":
-                        total_foreign += len(foreign)
+                if case["id"] in EXPLAIN:
+                    _explain(case, name, found, grades)
+                result.metrics[name] = {
+                    "ndcg@10": ndcg(ranked, grades),
+                    "recall@20": recall(ranked, grades),
+                    "mrr": reciprocal_rank(ranked, grades),
+                }
+                result.foreign_found[name] = len(set(ranked[:10]) & foreign)
                 if name == "full" and japanese and case["language"] == "vi":
-                    japanese_checks[case["id"]] = bool(set(ranked[:10]) & japanese)
+                    result.japanese_in_top10 = bool(set(ranked[:10]) & japanese)
+            results.append(result)
     await backend.close()
     await database.dispose()
-    summary = {
-        name: {metric: round(sum(values) / len(values), 4) for metric, values in metrics.items()}
-        for name, metrics in results.items()
+    return results
+
+
+def _demand(case: dict[str, Any], buyer: Organization, now: Any) -> Listing:
+    """A labelled need as a published demand of the evaluation's enterprise, its concepts inferred as on create."""
+    demand = Listing(
+        id=uuid.uuid4(),
+        kind="demand",
+        reference=f"TD-EVAL-{case['id']}",
+        organization_id=buyer.id,
+        status="published",
+        language=case["language"],
+        title=case["title"],
+        summary=case["summary"],
+        description="",
+        translations={},
+        field=case["field"],
+        concepts=[],
+        transfer_types=[],
+        target_countries=["VN"],
+        languages=[case["language"]],
+        contact={},
+        country="VN",
+        province="Hải Phòng",
+        visibility="public",
+        currency="VND",
+        expires_at=now + timedelta(days=300),
+        min_trl=case.get("min_trl"),
+        patent_numbers=[],
+        evidence=[],
+        co_development=False,
+        created_at=now,
+        updated_at=now,
+    )
+    demand.inferred_concepts = inferred_concepts_of(demand)
+    return demand
+
+
+def summarise(results: list[CaseResult]) -> dict[str, Any]:
+    """Mean metrics per model, other-language recall, and how clearly the full model leads text only."""
+    models = {
+        name: {
+            metric: round(statistics.fmean(r.metrics[name][metric] for r in results), 4)
+            for metric in ("ndcg@10", "recall@20", "mrr")
+        }
+        for name in MODELS
     }
-    per_case = {
-        case["id"]: {name: round(results[name]["ndcg@10"][i], 3) for name in MODELS} for i, case in enumerate(cases)
-    }
+    foreign = sum(r.foreign for r in results)
     for name in MODELS:
-        summary[name]["other_language_recall@10"] = round(found_foreign[name] / max(1, total_foreign), 4)
-    low, high = paired_bootstrap(results["full"]["ndcg@10"], results["text only"]["ndcg@10"])
-    pairs = list(zip(results["full"]["ndcg@10"], results["text only"]["ndcg@10"], strict=True))
-    wins, losses = sum(1 for a, b in pairs if a > b), sum(1 for a, b in pairs if a < b)
+        found = sum(r.foreign_found[name] for r in results)
+        models[name]["other_language_recall@10"] = round(found / max(1, foreign), 4)
+    full = [r.metrics["full"]["ndcg@10"] for r in results]
+    text = [r.metrics["text only"]["ndcg@10"] for r in results]
+    low, high = paired_bootstrap(full, text)
     return {
-        "cases": len(cases),
-        "models": summary,
-        "other_language_answers": total_foreign,
+        "cases": len(results),
+        "models": models,
+        "other_language_answers": foreign,
         "full_minus_text_only_ndcg@10_95ci": [round(low, 4), round(high, 4)],
-        "full_vs_text_only_needs_won_lost": [wins, losses],
-        "vi_needs_with_japanese_answer_in_top10": japanese_checks,
-        "ndcg@10_per_case": per_case,
+        "full_vs_text_only_needs_won_lost": [
+            sum(1 for a, b in zip(full, text, strict=True) if a > b),
+            sum(1 for a, b in zip(full, text, strict=True) if a < b),
+        ],
     }
+
+
+def _explain(case: dict[str, Any], model: str, found: list[Any], grades: dict[str, int]) -> None:
+    """A need's top 10 under one model: grade, score, title, the reasons' contributions and shared concepts."""
+    print(f"--- {case['id']} {model}: {case['title']}")
+    for position, ranked in enumerate(found[:10], 1):
+        match = ranked.match
+        reasons = " ".join(f"{r.feature}={r.contribution:.3f}" for r in match.reasons[:5])
+        shared = next((r.params.get("shared") for r in match.reasons if r.feature == "concepts"), [])
+        grade = grades.get(match.candidate_id, "-")
+        print(f"{position:>2} [{grade}] {match.score:.3f} {ranked.listing.title[:60]!r} {reasons} {shared}")
 
 
 def paired_bootstrap(a: list[float], b: list[float], resamples: int = 10_000) -> tuple[float, float]:
@@ -194,32 +238,32 @@ def _offer_titles() -> Any:
     return select(Listing.title, Listing.id, Listing.language, Listing.translations).where(Listing.kind == "offer")
 
 
-def _is_japanese_title(title: str) -> bool:
-    from app.search.text import is_cjk
-
-    return is_cjk(title)
-
-
 def main() -> None:
-    report = asyncio.run(evaluate())
+    results = asyncio.run(evaluate())
     if "--per-case" in sys.argv:
-        print(f"{'need':<6}" + "".join(f"{name:>15}" for name in MODELS))
-        for case_id, scores in report["ndcg@10_per_case"].items():
-            print(f"{case_id:<6}" + "".join(f"{scores[name]:>15}" for name in MODELS))
-    print(f"{report['cases']} labelled needs")
-    print(f"{'model':<16} {'nDCG@10':>8} {'Recall@20':>10} {'MRR':>8} {'other-language Recall@10':>25}")
-    for name, metrics in report["models"].items():
-        print(
-            f"{name:<16} {metrics['ndcg@10']:>8} {metrics['recall@20']:>10} {metrics['mrr']:>8} "
-            f"{metrics['other_language_recall@10']:>25}"
-        )
-    low, high = report["full_minus_text_only_ndcg@10_95ci"]
-    won, lost = report["full_vs_text_only_needs_won_lost"]
-    print(f"full − text only, nDCG@10: 95 % interval [{low}, {high}] (paired bootstrap over needs)")
-    print(f"needs where the full model ranks better / worse than text only: {won} / {lost}")
-    print(f"other-language answers (no text in the need's language): {report['other_language_answers']}")
-    checks = report["vi_needs_with_japanese_answer_in_top10"]
-    print(f"Vietnamese needs whose Japanese answer is in the top 10: {sum(checks.values())}/{len(checks)} {checks}")
+        print(f"{'need':<6} {'split':<12}" + "".join(f"{name:>15}" for name in MODELS))
+        for r in results:
+            print(f"{r.id:<6} {r.split:<12}" + "".join(f"{r.metrics[name]['ndcg@10']:>15.3f}" for name in MODELS))
+    report: dict[str, Any] = {"all": summarise(results)}
+    for split in dict.fromkeys(r.split for r in results):
+        report[split] = summarise([r for r in results if r.split == split])
+    for title, summary in report.items():
+        print(f"\n{title}: {summary['cases']} labelled needs")
+        print(f"{'model':<16} {'nDCG@10':>8} {'Recall@20':>10} {'MRR':>8} {'other-language Recall@10':>25}")
+        for name, metrics in summary["models"].items():
+            print(
+                f"{name:<16} {metrics['ndcg@10']:>8} {metrics['recall@20']:>10} {metrics['mrr']:>8} "
+                f"{metrics['other_language_recall@10']:>25}"
+            )
+        low, high = summary["full_minus_text_only_ndcg@10_95ci"]
+        won, lost = summary["full_vs_text_only_needs_won_lost"]
+        print(f"full − text only, nDCG@10: 95 % interval [{low}, {high}] (paired bootstrap over needs)")
+        print(f"needs where the full model ranks better / worse than text only: {won} / {lost}")
+        print(f"other-language answers (no text in the need's language): {summary['other_language_answers']}")
+    checks = {r.id: r.japanese_in_top10 for r in results if r.japanese_in_top10 is not None}
+    print(f"\nVietnamese needs whose Japanese answer is in the top 10: {sum(checks.values())}/{len(checks)} {checks}")
+    report["vi_needs_with_japanese_answer_in_top10"] = checks
+    report["ndcg@10_per_case"] = {r.id: {n: round(r.metrics[n]["ndcg@10"], 3) for n in MODELS} for r in results}
     print(json.dumps(report))
 
 
