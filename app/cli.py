@@ -1,4 +1,5 @@
-"""`techex`: the command-line entry point (serve, migrate, seed, export-openapi)."""
+"""`techex`: the command-line entry point (serve, worker, migrate, seed, reindex, retag, create-account,
+export-openapi)."""
 
 from __future__ import annotations
 
@@ -150,6 +151,30 @@ def reindex(
             await database.dispose()
 
     asyncio.run(run())
+
+
+@cli.command()
+def retag(batch_size: Annotated[int, typer.Option(help="Listings per transaction.")] = 500) -> None:
+    """Infer every listing's concepts again after the taxonomy changed; the search index catches up by itself."""
+    from app.db import Database, unit_of_work
+    from app.listings.service import listing_service
+
+    async def run() -> tuple[int, int]:
+        database = Database.from_url(get_settings().database_url)
+        seen = changed = 0
+        after = None
+        try:
+            while True:
+                async with unit_of_work(database.writer) as session:
+                    after, page_seen, page_changed = await listing_service.retag_page(session, after, batch_size)
+                seen, changed = seen + page_seen, changed + page_changed
+                if page_seen < batch_size:
+                    return seen, changed
+        finally:
+            await database.dispose()
+
+    seen, changed = asyncio.run(run())
+    typer.echo(f"{seen} listings read, {changed} with new inferred concepts")
 
 
 @cli.command("create-account")

@@ -163,7 +163,7 @@ class DemoLoader:
             contact={"person": "Phòng Hợp tác và Chuyển giao công nghệ"},
             **values,
         )
-        listing.inferred_concepts = inferred_concepts_of(listing)
+        listing.inferred_concepts = inferred_concepts_of(listing, owner)
         self.session.add(listing)
         self.existing_titles.add((owner.id, values["title"]))
         self.created["offers" if kind is ListingKind.OFFER else "demands"] += 1

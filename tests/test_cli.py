@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import delete, select
 
-from app.db import Database
+from app.db import Database, unit_of_work
 from app.main import create_app
+from app.models import Listing
+from app.models.outbox import OutboxEvent
 from tests.conftest import BASE_URL, make_settings
 
 ADMIN_PASSWORD = "quan-tri-he-thong-2026"
@@ -109,3 +112,27 @@ async def test_bootstrapped_admin_signs_in_and_administers(cli_env: dict[str, st
         audit = await http.get("/api/v1/audit", headers={"Authorization": f"Bearer {tokens['access_token']}"})
         assert audit.status_code == 200
         await app.state.database.dispose()
+
+
+async def test_retag_infers_concepts_again_after_a_taxonomy_change(cli_env: dict[str, str]) -> None:
+    for args in (("migrate",), ("seed", "--demo")):
+        assert techex(*args, env=cli_env).returncode == 0
+    database = Database.from_url(cli_env["DATABASE_URL"])
+    title = "Hệ thống xử lý nước thải chế biến thủy sản bằng công nghệ MBBR"
+    async with unit_of_work(database.writer) as session:
+        listing = (await session.execute(select(Listing).where(Listing.title == title))).scalar_one()
+        current = list(listing.inferred_concepts)
+        listing.inferred_concepts = ["roofing-paint"]  # what an older taxonomy could have left
+        await session.execute(delete(OutboxEvent))
+
+    first = techex("retag", "--batch-size", "50", env=cli_env)
+    assert first.returncode == 0, first.stderr
+    assert "293 listings read, 1 with new inferred concepts" in first.stdout
+    async with unit_of_work(database.writer) as session:
+        listing = (await session.execute(select(Listing).where(Listing.title == title))).scalar_one()
+        assert listing.inferred_concepts == current
+        queued = (await session.execute(select(OutboxEvent.record_id))).scalars().all()
+        assert queued == [listing.id]  # the index learns of the change
+    again = techex("retag", env=cli_env)
+    assert "293 listings read, 0 with new inferred concepts" in again.stdout
+    await database.dispose()

@@ -166,6 +166,17 @@ async def due_for_expiry(session: AsyncSession, now: datetime, limit: int = 500)
     return list((await session.scalars(statement)).all())
 
 
+async def page_with_owners(
+    session: AsyncSession, after: uuid.UUID | None, limit: int
+) -> list[tuple[Listing, Organization]]:
+    """Every listing in id order, `limit` at a time after the id `after`, with its owner."""
+    query = select(Listing, Organization).join(Organization, Listing.organization_id == Organization.id)
+    if after is not None:
+        query = query.where(Listing.id > after)
+    rows = await session.execute(query.order_by(Listing.id).limit(limit))
+    return [(listing, owner) for listing, owner in rows.tuples()]
+
+
 async def count(session: AsyncSession, kind: ListingKind | None = None) -> int:
     statement = select(func.count()).select_from(Listing)
     if kind is not None:

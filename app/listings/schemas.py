@@ -370,6 +370,10 @@ class ListingReadBase(BaseModel):
     translations: dict[str, ListingText]
     field: FieldCode
     concepts: list[str]
+    inferred_concepts: list[str] = Field(
+        description="Concepts the texts mention, in any of their languages, beyond those the owner gave "
+        "(the owner's own name does not count); matching and search use both."
+    )
     transfer_types: list[TransferType]
     target_countries: list[str]
     languages: list[str]
@@ -394,6 +398,7 @@ class OfferRead(ListingReadBase):
                     **_OFFERCREATE_EXAMPLE,
                     **_READ_COMMON,
                     "kind": "offer",
+                    "inferred_concepts": ["drinking-water", "adsorbent-materials"],
                     "trl_label": TRL_LABELS[7],
                 }
             ]
@@ -425,6 +430,7 @@ class DemandRead(ListingReadBase):
                     **_READ_COMMON,
                     "reference": "TD-VN-20261122-0003",
                     "kind": "demand",
+                    "inferred_concepts": [],
                 }
             ]
         }

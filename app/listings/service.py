@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -142,8 +143,13 @@ def _validate_expiry(expires_at: datetime | None, now: datetime) -> datetime:
     return expires_at
 
 
-def inferred_concepts_of(listing: Listing) -> list[str]:
-    """Concepts the texts mention (in any language) that the owner did not give."""
+def inferred_concepts_of(listing: Listing, owner: Organization) -> list[str]:
+    """Concepts the texts mention (in any language) that the owner did not give.
+
+    The owner's name is left out: it says who offers, not what — a livestock
+    institute's vaccine or a marine centre's solar lights are not about
+    livestock or the sea.
+    """
     texts = [listing.title, listing.summary, listing.description or ""]
     for translation in (listing.translations or {}).values():
         texts += [
@@ -151,6 +157,10 @@ def inferred_concepts_of(listing: Listing) -> list[str]:
             translation.get("summary") or "",
             translation.get("description") or "",
         ]
+    names = [name for name in {owner.name, *(owner.name_i18n or {}).values()} if name]
+    if names:
+        pattern = re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)), re.IGNORECASE)
+        texts = [pattern.sub(" ", text) for text in texts]
     own = set(listing.concepts or [])
     return [c for c in infer_concepts(*texts) if c not in own]
 
@@ -205,7 +215,7 @@ class ListingService:
             country=organization.country,
             **values,
         )
-        listing.inferred_concepts = inferred_concepts_of(listing)
+        listing.inferred_concepts = inferred_concepts_of(listing, organization)
         session.add(listing)
         await session.flush()
         audit.record(session, actor, AuditAction.CREATE, RECORD_TYPE[kind], listing.id, audit.snapshot(values))
@@ -288,14 +298,15 @@ class ListingService:
         for key, value in values.items():
             setattr(listing, key, value)
         _check_ranges(listing)
-        listing.inferred_concepts = inferred_concepts_of(listing)
+        owner = await organization_service.get(session, listing.organization_id)
+        listing.inferred_concepts = inferred_concepts_of(listing, owner)
         changes = audit.diff(before, values)
         if changes:
             listing.updated_at = utcnow()
             audit.record(session, actor, AuditAction.UPDATE, RECORD_TYPE[kind], listing.id, changes)
             outbox.listing_changed(session, kind.value, listing.id)
             await self._flush(session)
-        return listing, await organization_service.get(session, listing.organization_id)
+        return listing, owner
 
     async def delete(
         self,
@@ -390,6 +401,22 @@ class ListingService:
             )
         await session.flush()
         return len(due)
+
+    async def retag_page(
+        self, session: AsyncSession, after: uuid.UUID | None, limit: int
+    ) -> tuple[uuid.UUID | None, int, int]:
+        """Infer the concepts of up to `limit` listings after the id `after` again — the taxonomy changed — and
+        reindex those whose inferred concepts changed. Returns the last id seen, how many were seen and changed."""
+        rows = await repository.page_with_owners(session, after, limit)
+        changed = 0
+        for listing, owner in rows:
+            inferred = inferred_concepts_of(listing, owner)
+            if inferred != list(listing.inferred_concepts or []):
+                listing.inferred_concepts = inferred
+                outbox.listing_changed(session, listing.kind, listing.id)
+                changed += 1
+        await session.flush()
+        return (rows[-1][0].id if rows else None), len(rows), changed
 
     async def revealed_to(
         self, session: AsyncSession, principal: Principal | None, listing_ids: list[uuid.UUID]

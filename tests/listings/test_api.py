@@ -420,3 +420,33 @@ class TestTaxonomy:
         concept = expect(await client.get("/api/v1/taxonomy/concepts/mushroom-cultivation"), 200)
         assert concept["labels"]["ja"] == "きのこ栽培"
         assert expect(await client.get("/api/v1/taxonomy/concepts/nope"), 404)["code"] == "ConceptNotFound"
+
+
+class TestInferredConcepts:
+    async def test_topics_are_inferred_from_any_language_but_not_from_the_owners_name(
+        self, client: AsyncClient
+    ) -> None:
+        institute = await register(client, kind="institute", organization="Viện Chăn nuôi Quốc gia")
+        created = await create_listing(
+            client,
+            institute,
+            title="Vắc xin phòng tụ huyết trùng lợn",
+            summary="Viện Chăn nuôi Quốc gia chuyển giao quy trình sản xuất vắc xin.",
+            description="",
+            translations={"ja": {"title": "豚パスツレラ症ワクチン", "summary": "製造工程を技術移転します。"}},
+            field="biotech",
+            concepts=[],
+        )
+        # "chăn nuôi" (livestock farming) is only in the owner's name
+        assert created["inferred_concepts"] == ["vaccine-veterinary"]
+        assert created["concepts"] == []
+
+        changed = expect(
+            await client.patch(
+                f"/api/v1/offers/{created['id']}",
+                json={"summary": "Vắc xin cho lợn; kèm bộ kit chẩn đoán nhanh tại trại chăn nuôi."},
+                headers={**institute.headers, "If-Match": f'"{created["version"]}"'},
+            ),
+            200,
+        )
+        assert changed["inferred_concepts"] == ["vaccine-veterinary", "livestock-farming", "diagnostics"]

@@ -115,8 +115,8 @@ class TestMatches:
             status="published",
             moderator=moderator,
             language="ja",
-            title="高効率の生物膜システムを探しています",  # no taxonomy concept: only the words can find it
-            summary="省スペースで設置できるものが望ましい。",
+            title="高効率で省スペースな装置を探しています",  # no taxonomy concept: only the words can find it
+            summary="設置面積の小さいものが望ましい。",
             concepts=[],
         )
         await app.state.indexer.drain()
