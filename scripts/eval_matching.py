@@ -181,7 +181,7 @@ def _demand(case: dict[str, Any], buyer: Organization, now: Any) -> Listing:
         created_at=now,
         updated_at=now,
     )
-    demand.inferred_concepts = inferred_concepts_of(demand)
+    demand.inferred_concepts = inferred_concepts_of(demand, buyer)
     return demand
 
 
@@ -201,15 +201,15 @@ def summarise(results: list[CaseResult]) -> dict[str, Any]:
     full = [r.metrics["full"]["ndcg@10"] for r in results]
     text = [r.metrics["text only"]["ndcg@10"] for r in results]
     low, high = paired_bootstrap(full, text)
+    won = sum(1 for a, b in zip(full, text, strict=True) if a > b)
+    lost = sum(1 for a, b in zip(full, text, strict=True) if a < b)
     return {
         "cases": len(results),
         "models": models,
         "other_language_answers": foreign,
         "full_minus_text_only_ndcg@10_95ci": [round(low, 4), round(high, 4)],
-        "full_vs_text_only_needs_won_lost": [
-            sum(1 for a, b in zip(full, text, strict=True) if a > b),
-            sum(1 for a, b in zip(full, text, strict=True) if a < b),
-        ],
+        "full_vs_text_only_needs_won_lost": [won, lost],
+        "sign_test_p": round(sign_test(won, lost), 4),
     }
 
 
@@ -222,6 +222,12 @@ def _explain(case: dict[str, Any], model: str, found: list[Any], grades: dict[st
         shared = next((r.params.get("shared") for r in match.reasons if r.feature == "concepts"), [])
         grade = grades.get(match.candidate_id, "-")
         print(f"{position:>2} [{grade}] {match.score:.3f} {ranked.listing.title[:60]!r} {reasons} {shared}")
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided p-value of so uneven a split of wins and losses if either model were as likely to win (ties out)."""
+    n, k = wins + losses, min(wins, losses)
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n) if n else 1.0
 
 
 def paired_bootstrap(a: list[float], b: list[float], resamples: int = 10_000) -> tuple[float, float]:
@@ -258,7 +264,10 @@ def main() -> None:
         low, high = summary["full_minus_text_only_ndcg@10_95ci"]
         won, lost = summary["full_vs_text_only_needs_won_lost"]
         print(f"full − text only, nDCG@10: 95 % interval [{low}, {high}] (paired bootstrap over needs)")
-        print(f"needs where the full model ranks better / worse than text only: {won} / {lost}")
+        print(
+            f"needs where the full model ranks better / worse than text only: {won} / {lost} "
+            f"(sign test p = {summary['sign_test_p']})"
+        )
         print(f"other-language answers (no text in the need's language): {summary['other_language_answers']}")
     checks = {r.id: r.japanese_in_top10 for r in results if r.japanese_in_top10 is not None}
     print(f"\nVietnamese needs whose Japanese answer is in the top 10: {sum(checks.values())}/{len(checks)} {checks}")

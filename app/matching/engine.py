@@ -33,12 +33,17 @@ class Weights:
     language: float = 0.02  # a language in common
     freshness: float = 0.01  # recently updated
     verified: float = 0.01  # the owner is verified
+    # Share of the text weight that shared concepts carry when the two listings have no text in a common
+    # language: their words cannot be compared, so the topics they share are the evidence there is. Not a
+    # feature of its own (it does not count in the total).
+    concepts_across_languages: float = 0.5
     # Tuned on tests/data/matching_eval.yaml with scripts/eval_matching.py; see docs/BENCHMARKS.md.
 
     def total(self) -> float:
-        return float(sum(getattr(self, name) for name in self.__dataclass_fields__))
+        return float(sum(getattr(self, name) for name in FEATURE_WEIGHTS))
 
 
+FEATURE_WEIGHTS = tuple(name for name in Weights.__dataclass_fields__ if name != "concepts_across_languages")
 DEFAULT_WEIGHTS = Weights()
 FRESH_DAYS = 365
 
@@ -62,7 +67,8 @@ class Profile:
     country: str = "VN"
     province: str | None = None
     target_countries: frozenset[str] = frozenset()
-    languages: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()  # working languages the owner declared
+    text_languages: frozenset[str] = frozenset()  # languages its texts are written in (original and translations)
     updated_at: datetime | None = None
     owner_verified: bool = False
     search_relevance: float = 0.0  # the backend's score for this candidate, normalised to [0, 1]
@@ -160,12 +166,21 @@ def features(need: Profile, candidate: Profile, now: datetime) -> dict[str, tupl
     return result
 
 
+def comparable_texts(a: Profile, b: Profile) -> bool:
+    """Whether the two listings have text in a common language (unknown languages count as comparable)."""
+    return not a.text_languages or not b.text_languages or bool(a.text_languages & b.text_languages)
+
+
 def score(need: Profile, candidate: Profile, now: datetime, weights: Weights = DEFAULT_WEIGHTS) -> Match:
     total_weight = weights.total()
     reasons = []
     total = 0.0
+    concepts_weight = weights.concepts
+    if not comparable_texts(need, candidate):
+        concepts_weight += weights.text * weights.concepts_across_languages
     for name, (value, params) in features(need, candidate, now).items():
-        contribution = getattr(weights, name) * value / total_weight
+        weight = concepts_weight if name == "concepts" else getattr(weights, name)
+        contribution = weight * value / total_weight
         if contribution > 0:
             total += contribution
             reasons.append(Reason(name, round(contribution, 4), params))

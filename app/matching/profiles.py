@@ -32,6 +32,7 @@ def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
         province=(listing.deployment_province if not is_offer else None) or listing.province,
         target_countries=frozenset(listing.target_countries or []),
         languages=frozenset([*(listing.languages or []), listing.language]),
+        text_languages=frozenset([listing.language, *(listing.translations or {})]),
         updated_at=listing.updated_at,
         owner_verified=bool(owner.verified),
         search_relevance=relevance,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from app.matching.concepts import infer_concepts
-from app.matching.engine import Profile, cosine, rank, score
+from app.matching.engine import Match, Profile, Weights, cosine, rank, score
 from app.matching.explain import language_of, sentence
 from app.matching.profiles import subfields_of
 
@@ -78,6 +79,35 @@ def test_concepts_carry_a_japanese_offer_to_a_vietnamese_need() -> None:
     assert ranked[0].candidate_id == "japanese"
     concepts = next(r for r in ranked[0].reasons if r.feature == "concepts")
     assert concepts.params["inferred"] == ["wastewater-treatment"]
+
+
+def test_japanese_texts_are_tagged_by_the_words_they_use() -> None:
+    # short forms as written, not only the taxonomy's compound labels (溶接技術, 排熱回収)
+    assert "welding" in infer_concepts("造船所の溶接自動化")
+    assert "heat-recovery" in infer_concepts("工場の排熱を活用したい")
+    # an ambiguous short form is not a synonym: 機械 (machine) is in 機械学習 (machine learning)
+    assert set(infer_concepts("機械学習による画像認識")) == {"artificial-intelligence", "computer-vision"}
+
+
+def test_shared_topics_stand_in_for_words_that_cannot_be_compared() -> None:
+    need = replace(DEMAND, text_languages=frozenset({"vi"}))
+    foreign = replace(JAPANESE, text_languages=frozenset({"ja", "en"}))
+    comparable = replace(foreign, text_languages=frozenset({"vi", "ja"}))  # same words, one language in common
+    across, within = score(need, foreign, NOW), score(need, comparable, NOW)
+
+    def concepts(match: Match) -> float:
+        return next(r.contribution for r in match.reasons if r.feature == "concepts")
+
+    assert concepts(across) == pytest.approx(concepts(within) * (0.30 + 0.45 * 0.5) / 0.30, abs=1e-3)
+    assert across.score > within.score
+    assert abs(sum(r.contribution for r in across.reasons) - across.score) < 1e-3
+    # no shared topic, no credit; and the share can be turned off
+    unrelated = replace(UNRELATED, text_languages=frozenset({"ja"}))
+    assert score(need, unrelated, NOW) == score(need, replace(unrelated, text_languages=frozenset({"vi"})), NOW)
+    assert score(need, foreign, NOW, Weights(concepts_across_languages=0.0)).score == pytest.approx(within.score)
+    # the text-only ablation stays text only
+    text_only = Weights(**{name: 0.0 for name in Weights.__dataclass_fields__} | {"text": 1.0})
+    assert score(need, foreign, NOW, text_only).score == 0.0
 
 
 def test_japanese_texts_are_compared_by_their_characters() -> None:
