@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Deal, Interest, Listing, Mandate, Organization
+from app.models import Deal, Event, Interest, Listing, Mandate, MeetingRequest, Notification, Organization
 from app.stats.indicators import DealFact, Period
 
 
@@ -78,6 +78,36 @@ async def active_intermediaries(session: AsyncSession, period: Period) -> tuple[
 async def interests_in(session: AsyncSession, period: Period) -> list[Interest]:
     statement = select(Interest).where(Interest.created_at >= _start(period), Interest.created_at < _end(period))
     return list((await session.scalars(statement)).all())
+
+
+async def match_alerts_in(session: AsyncSession, period: Period) -> int:
+    """Matches the exchange sent to owners (alert notifications) in the period."""
+    statement = (
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.kind == "new_match",
+            Notification.created_at >= _start(period),
+            Notification.created_at < _end(period),
+        )
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def meetings_in(session: AsyncSession, period: Period) -> int:
+    """Accepted meetings placed in a published schedule of an event that starts in the period."""
+    statement = (
+        select(func.count())
+        .select_from(MeetingRequest)
+        .join(Event, MeetingRequest.event_id == Event.id)
+        .where(
+            MeetingRequest.status == "accepted",
+            MeetingRequest.published_slot.is_not(None),
+            Event.starts_at >= _start(period),
+            Event.starts_at < _end(period),
+        )
+    )
+    return int(await session.scalar(statement) or 0)
 
 
 async def deals_from_interests(session: AsyncSession, interest_ids: list) -> int:

@@ -98,32 +98,33 @@ class FunnelResponse(BaseModel):
             "examples": [
                 {
                     "period": "2025",
-                    "matches": None,
+                    "matches": 310,
                     "interests": 120,
                     "interests_accepted": 70,
-                    "meetings": None,
+                    "meetings": 96,
                     "deals_from_interests": 30,
                     "deals_signed": 45,
                     "conversion": {"interest_to_accepted": 0.5833, "accepted_to_deal": 0.4286},
                     "median_response_hours": 30.5,
                     "unanswered_interests": 4,
-                    "note": "matches and meetings are counted once the matching and event services record them",
                 }
             ]
         }
     )
 
     period: str
-    matches: int | None
+    matches: int = Field(
+        description="Matches the exchange sent to owners in the period (alert notifications); matches looked up "
+        "on request are not recorded."
+    )
     interests: int
     interests_accepted: int
-    meetings: int | None
+    meetings: int = Field(description="Accepted meetings in the published schedules of events starting in the period.")
     deals_from_interests: int
     deals_signed: int
     conversion: dict[str, float | None]
     median_response_hours: float | None
     unanswered_interests: int
-    note: str | None
 
 
 class DealsByFieldRow(BaseModel):

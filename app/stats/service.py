@@ -84,10 +84,10 @@ class StatsService:
         signed = counted(await repository.deal_facts(session, period), period)
         return FunnelResponse(
             period=period.label,
-            matches=None,
+            matches=await repository.match_alerts_in(session, period),
             interests=len(interests),
             interests_accepted=len(accepted),
-            meetings=None,
+            meetings=await repository.meetings_in(session, period),
             deals_from_interests=from_interests,
             deals_signed=len(signed),
             conversion={
@@ -96,7 +96,6 @@ class StatsService:
             },
             median_response_hours=median_hours(answered),
             unanswered_interests=len(unanswered),
-            note="matches and meetings are counted once the matching and event services record them",
         )
 
     async def deals_by_field(self, session: AsyncSession, period: Period) -> DealsByFieldResponse:

@@ -435,6 +435,10 @@ async def test_outcomes_and_analytics(client: AsyncClient, fair: Fair) -> None:
     per = {p["participant_id"]: p for p in stats["participants"]}
     assert per[pid(fair, fair.suppliers[0])]["meetings"] == 2
     expect(await client.get(f"{fair.path}/analytics", headers=requester.headers), 403)
+    # the city's funnel counts the published meetings in the year the event takes place
+    assert expect(await client.get("/api/v1/stats/funnel", params={"year": DAY[:4]}), 200)["meetings"] == 4
+    next_year = str(int(DAY[:4]) + 1)
+    assert expect(await client.get("/api/v1/stats/funnel", params={"year": next_year}), 200)["meetings"] == 0
 
 
 async def test_a_proposal_becomes_an_event_in_one_call(client: AsyncClient, fair: Fair) -> None:

@@ -200,6 +200,8 @@ class TestAlerts:
         titles = {n["payload"]["title"] for n in notes["items"]}
         assert "Bể lọc sinh học xử lý nước thải thủy sản" in titles
         assert "Cát lọc asen cho giếng khoan" in titles
+        funnel = expect(await client.get("/api/v1/stats/funnel"), 200)  # this year
+        assert funnel["matches"] == notes["total"] >= 2
         first = notes["items"][0]
         read = expect(await client.post(f"/api/v1/notifications/{first['id']}/read", headers=buyer.headers), 200)
         assert read["read_at"] is not None
