@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
 from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.seed import load_demo_data
+from app.vocabulary import FieldCode
 from tests.helpers import expect
 
 SURVEY = {  # field: (units, technologies, proposed for transfer in the city)
@@ -60,3 +64,19 @@ async def test_demo_catalogue_matches_the_survey(app: FastAPI, client: AsyncClie
     again = await load_demo_data(app.state.database)
     assert "0 organisations, 0 offers and 0 demands loaded" in again
     assert await _total(client, "/api/v1/offers") == 209
+
+    # the matching evaluation's labelled answers are demo offers (tests/data/matching_eval.yaml)
+    titles = set()
+    for page in (1, 2, 3):
+        offers = expect(await client.get("/api/v1/offers", params={"limit": 100, "page": page}), 200)["items"]
+        titles |= {o["title"] for o in offers}
+    cases = yaml.safe_load((Path(__file__).parent / "data" / "matching_eval.yaml").read_text(encoding="utf-8"))
+    assert len(cases) >= 40
+    assert len({c["id"] for c in cases}) == len(cases)
+    assert {c["language"] for c in cases} == {"vi", "en", "ja"}
+    for case in cases:
+        assert case["field"] in {f.value for f in FieldCode}, case["id"]
+        for grade, title, reason in case["relevant"]:
+            assert grade in (1, 2, 3), case["id"]
+            assert reason, case["id"]
+            assert title in titles, (case["id"], title)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -10,6 +11,73 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Listing, MatchFeedback, MatchSubscription, Notification, Organization
 from app.pagination import PageParams, paginate
+
+
+@dataclass(frozen=True)
+class CandidateOwner:
+    """What a match shows of a candidate's owner."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    country: str
+    province: str | None
+    verified: bool
+
+
+# What matching scores and shows of a candidate: a search brings a hundred of them, and reading whole
+# listings and owners (a dozen JSON columns each) cost more than scoring them.
+CANDIDATE_COLUMNS = (
+    Listing.id,
+    Listing.kind,
+    Listing.reference,
+    Listing.status,
+    Listing.expires_at,
+    Listing.visibility,
+    Listing.organization_id,
+    Listing.language,
+    Listing.title,
+    Listing.summary,
+    Listing.description,
+    Listing.translations,
+    Listing.languages,
+    Listing.field,
+    Listing.concepts,
+    Listing.inferred_concepts,
+    Listing.trl,
+    Listing.min_trl,
+    Listing.price_min,
+    Listing.price_max,
+    Listing.budget_min,
+    Listing.budget_max,
+    Listing.transfer_types,
+    Listing.country,
+    Listing.province,
+    Listing.deployment_province,
+    Listing.target_countries,
+    Listing.updated_at,
+)
+
+
+async def candidates_with_owners(session: AsyncSession, ids: list[uuid.UUID]) -> list[tuple[Any, CandidateOwner]]:
+    """Candidate listings as plain rows of `CANDIDATE_COLUMNS`, each with its owner."""
+    if not ids:
+        return []
+    owner_columns = (Organization.name, Organization.kind, Organization.country, Organization.province)
+    rows = await session.execute(
+        select(*CANDIDATE_COLUMNS, *(c.label(f"owner_{c.key}") for c in owner_columns), Organization.verified)
+        .join(Organization, Organization.id == Listing.organization_id)
+        .where(Listing.id.in_(ids))
+    )
+    return [
+        (
+            row,
+            CandidateOwner(
+                row.organization_id, row.owner_name, row.owner_kind, row.owner_country, row.owner_province, row.verified
+            ),
+        )
+        for row in rows
+    ]
 
 
 async def listings_with_owners(session: AsyncSession, ids: list[uuid.UUID]) -> list[tuple[Any, Any]]:

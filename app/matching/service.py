@@ -144,7 +144,7 @@ class MatchingService:
                 session, "demand" if index == DEMANDS else "offer", need.field, CANDIDATES
             )
             return [(listing, owner, 0.0) for listing, owner in rows if listing.organization_id != need.organization_id]
-        rows = await repository.listings_with_owners(session, [uuid.UUID(i) for i in relevance])
+        rows = await repository.candidates_with_owners(session, [uuid.UUID(i) for i in relevance])
         return [
             (listing, owner, relevance[str(listing.id)])
             for listing, owner in rows

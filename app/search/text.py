@@ -34,13 +34,19 @@ def is_cjk(text: str) -> bool:
 
 def words(text: str) -> list[str]:
     """Lower-cased words of Latin-script text (CJK runs are left to `cjk_bigrams`)."""
-    return [w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if not is_cjk(w)]
+    found = _WORD.findall(text.lower())
+    if not _CJK.search(text):  # most texts: no word to leave out, no per-word check
+        return found
+    return [w for w in found if not _CJK.search(w)]
+
+
+_CJK_RUN = re.compile(f"(?:{_CJK.pattern})+")
 
 
 def cjk_bigrams(text: str) -> list[str]:
     """Overlapping character pairs of each CJK run; a lone character stands for itself."""
     grams: list[str] = []
-    for run in re.findall(f"(?:{_CJK.pattern})+", text):
+    for run in _CJK_RUN.findall(text):
         grams.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
     return grams
 

@@ -139,8 +139,9 @@ class TestDemoCatalogue:
         media = await search(client, q="mangan oxyt", limit=3)
         assert "mangan oxit" in media["hits"][0]["document"]["title"]
         japanese = await search(client, q="浄水", limit=5)
-        assert japanese["hits"]
-        assert all(h["document"]["language"] == "ja" for h in japanese["hits"])
+        assert japanese["hits"][0]["document"]["title"] == "浄水用セラミック膜ろ過装置"
+        # and, through the concept it names (drinking water), Vietnamese offers on the same topic
+        assert any(h["document"]["language"] == "vi" for h in japanese["hits"])
         demands = await search(client, "demands", q="nuoc thai thuy san")
         assert demands["total"] >= 3
 
