@@ -33,9 +33,9 @@ class Weights:
     language: float = 0.02  # a language in common
     freshness: float = 0.01  # recently updated
     verified: float = 0.01  # the owner is verified
-    # Share of the text weight that shared concepts carry when the two listings have no text in a common
-    # language: their words cannot be compared, so the topics they share are the evidence there is. Not a
-    # feature of its own (it does not count in the total).
+    # Share of the text weight that moves to shared concepts when the two listings have no text in a common
+    # language: their words cannot be compared (only names and acronyms may meet), so the topics they share
+    # are the evidence there is. Not a feature of its own: the total weight stays the same.
     concepts_across_languages: float = 0.5
     # Tuned on tests/data/matching_eval.yaml with scripts/eval_matching.py; see docs/BENCHMARKS.md.
 
@@ -175,12 +175,13 @@ def score(need: Profile, candidate: Profile, now: datetime, weights: Weights = D
     total_weight = weights.total()
     reasons = []
     total = 0.0
-    concepts_weight = weights.concepts
+    weight_of = {name: getattr(weights, name) for name in FEATURE_WEIGHTS}
     if not comparable_texts(need, candidate):
-        concepts_weight += weights.text * weights.concepts_across_languages
+        moved = weights.text * weights.concepts_across_languages
+        weight_of["text"] -= moved
+        weight_of["concepts"] += moved
     for name, (value, params) in features(need, candidate, now).items():
-        weight = concepts_weight if name == "concepts" else getattr(weights, name)
-        contribution = weight * value / total_weight
+        contribution = weight_of[name] * value / total_weight
         if contribution > 0:
             total += contribution
             reasons.append(Reason(name, round(contribution, 4), params))
