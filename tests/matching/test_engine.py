@@ -110,6 +110,20 @@ def test_shared_topics_stand_in_for_words_that_cannot_be_compared() -> None:
     assert score(need, foreign, NOW, text_only).score == 0.0
 
 
+@given(
+    st.sets(st.sampled_from(["vi", "en", "ja"])),
+    st.sets(st.sampled_from(["vi", "en", "ja"])),
+    st.integers(min_value=1, max_value=9),
+)
+def test_scores_stay_between_0_and_1(need_languages: set[str], offer_languages: set[str], trl: int) -> None:
+    # everything agrees, down to the words (shared names count even across languages)
+    need = replace(DEMAND, text=GOOD.text, text_languages=frozenset(need_languages), country="VN")
+    offer = replace(
+        GOOD, concepts=DEMAND.concepts, trl=trl, search_relevance=1.0, text_languages=frozenset(offer_languages)
+    )
+    assert 0 < score(need, offer, NOW).score <= 1
+
+
 def test_japanese_texts_are_compared_by_their_characters() -> None:
     need = replace(JAPANESE, id="need-ja", kind="demand", text="高効率の生物膜システムを探しています", trl=None)
     assert cosine(need.text, JAPANESE.text) > 0.3
