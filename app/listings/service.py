@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,6 +47,7 @@ from app.organizations.schemas import OrganizationKind
 from app.organizations.service import organization_service
 from app.pagination import PageParams
 from app.search import outbox
+from app.search.text import without_names
 from app.taxonomy.data import get_taxonomy
 
 VALIDITY = timedelta(days=365)
@@ -144,12 +144,8 @@ def _validate_expiry(expires_at: datetime | None, now: datetime) -> datetime:
 
 
 def inferred_concepts_of(listing: Listing, owner: Organization) -> list[str]:
-    """Concepts the texts mention (in any language) that the owner did not give.
-
-    The owner's name is left out: it says who offers, not what — a livestock
-    institute's vaccine or a marine centre's solar lights are not about
-    livestock or the sea.
-    """
+    """Concepts the texts mention (in any language) that the owner did not give; the owner's own name
+    does not count (see `without_names`)."""
     texts = [listing.title, listing.summary, listing.description or ""]
     for translation in (listing.translations or {}).values():
         texts += [
@@ -157,10 +153,8 @@ def inferred_concepts_of(listing: Listing, owner: Organization) -> list[str]:
             translation.get("summary") or "",
             translation.get("description") or "",
         ]
-    names = [name for name in {owner.name, *(owner.name_i18n or {}).values()} if name]
-    if names:
-        pattern = re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)), re.IGNORECASE)
-        texts = [pattern.sub(" ", text) for text in texts]
+    names = [owner.name, *(owner.name_i18n or {}).values()]
+    texts = [without_names(text, names) for text in texts]
     own = set(listing.concepts or [])
     return [c for c in infer_concepts(*texts) if c not in own]
 

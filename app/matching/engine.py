@@ -45,6 +45,55 @@ class Weights:
 
 FEATURE_WEIGHTS = tuple(name for name in Weights.__dataclass_fields__ if name != "concepts_across_languages")
 DEFAULT_WEIGHTS = Weights()
+
+# Words nearly every listing has (folded): they say nothing of a topic — as "any of these words" a search
+# would match the whole catalogue, and in the similarity they make every pair of texts a little alike.
+COMMON_WORDS = frozenset(
+    [
+        "cong",
+        "nghe",
+        "va",
+        "cho",
+        "cua",
+        "cac",
+        "voi",
+        "trong",
+        "tu",
+        "de",
+        "la",
+        "mot",
+        "nhung",
+        "duoc",
+        "co",
+        "khong",
+        "can",
+        "giai",
+        "phap",
+        "he",
+        "thong",
+        "san",
+        "xuat",
+        "quy",
+        "trinh",
+        "ung",
+        "dung",
+        "the",
+        "and",
+        "for",
+        "of",
+        "with",
+        "in",
+        "to",
+        "a",
+        "an",
+        "technology",
+        "system",
+        "solution",
+        "production",
+        "process",
+        "using",
+    ]
+)
 FRESH_DAYS = 365
 
 
@@ -96,7 +145,7 @@ class Match:
 def _term_vector(text: str) -> tuple[dict[str, int], float]:
     """Folded word counts and Japanese character bigrams, and their norm; cached, since a need meets many
     candidates and vice versa."""
-    counts = Counter(fold_word(w) for w in words(text) if len(w) > 1)
+    counts = Counter(folded for w in words(text) if len(w) > 1 and (folded := fold_word(w)) not in COMMON_WORDS)
     counts.update(cjk_bigrams(text))
     return dict(counts), math.sqrt(sum(c * c for c in counts.values()))
 

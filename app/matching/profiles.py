@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.matching.engine import Profile
+from app.search.text import without_names
 from app.taxonomy.data import get_taxonomy
 
 
@@ -22,7 +23,7 @@ def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
         concepts=frozenset(listing.concepts or []),
         inferred_concepts=frozenset(listing.inferred_concepts or []),
         subfields=subfields_of([*(listing.concepts or []), *(listing.inferred_concepts or [])]),
-        text="\n".join(t for t in texts if t),
+        text=without_names("\n".join(t for t in texts if t), [owner.name]),
         trl=listing.trl,
         min_trl=listing.min_trl,
         price_min=float(low) if low is not None else None,

@@ -15,7 +15,7 @@ from app.errors import InvalidInputError, NotFoundError
 from app.listings.schemas import ListingKind
 from app.listings.service import effective_status, listing_service
 from app.matching import repository
-from app.matching.engine import DEFAULT_WEIGHTS, Match, Weights, rank, score
+from app.matching.engine import COMMON_WORDS, DEFAULT_WEIGHTS, Match, Weights, rank, score
 from app.matching.profiles import profile
 from app.matching.schemas import SubscriptionCreate
 from app.models import MatchSubscription, Notification
@@ -24,59 +24,12 @@ from app.organizations.service import organization_service
 from app.search.backend import RangeFilter, SearchBackend, SearchQuery, TermFilter
 from app.search.documents import Fields
 from app.search.index_config import DEMANDS, OFFERS
-from app.search.text import cjk_bigrams, fold_word, words
+from app.search.text import cjk_bigrams, fold_word, without_names, words
 
 log = structlog.get_logger(__name__)
 CANDIDATES = 100
 # The words of a listing, not the concept labels the index adds: concepts are scored on their own.
 LISTING_TEXTS = (Fields.SEARCH_TITLE, Fields.SEARCH_SUMMARY, Fields.SEARCH_DESCRIPTION)
-# Words nearly every listing has: as "any of these words" they would match the whole catalogue.
-COMMON_WORDS = frozenset(
-    [
-        "cong",
-        "nghe",
-        "va",
-        "cho",
-        "cua",
-        "cac",
-        "voi",
-        "trong",
-        "tu",
-        "de",
-        "la",
-        "mot",
-        "nhung",
-        "duoc",
-        "co",
-        "khong",
-        "can",
-        "giai",
-        "phap",
-        "he",
-        "thong",
-        "san",
-        "xuat",
-        "quy",
-        "trinh",
-        "ung",
-        "dung",
-        "the",
-        "and",
-        "for",
-        "of",
-        "with",
-        "in",
-        "to",
-        "a",
-        "an",
-        "technology",
-        "system",
-        "solution",
-        "production",
-        "process",
-        "using",
-    ]
-)
 ORGANIZATION_LISTINGS = 10
 
 
@@ -100,14 +53,15 @@ class OrganizationMatch:
 
 class MatchingService:
     async def _candidates(
-        self, session: AsyncSession, backend: SearchBackend, need: Any
+        self, session: AsyncSession, backend: SearchBackend, need: Any, owner: Any
     ) -> list[tuple[Any, Any, float]]:
-        """Published counterparts: by words (any of them) and by shared concepts, from the search index."""
+        """Published counterparts: by words (any of them, the owner's name left out) and by shared concepts,
+        from the search index."""
         index = DEMANDS if need.kind == ListingKind.OFFER.value else OFFERS
         visible = RangeFilter("expires_at", gt=utcnow().timestamp())
         relevance: dict[str, float] = {}
         try:
-            need_text = f"{need.title} {need.summary}"
+            need_text = without_names(f"{need.title} {need.summary}", [owner.name])
             latin = [w for w in words(need_text) if fold_word(w) not in COMMON_WORDS]
             text = " ".join([*latin, *dict.fromkeys(cjk_bigrams(need_text))])[:200]
             by_words = await backend.search(
@@ -162,7 +116,7 @@ class MatchingService:
         min_score: float,
         weights: Weights = DEFAULT_WEIGHTS,
     ) -> list[RankedMatch]:
-        candidates = await self._candidates(session, backend, need)
+        candidates = await self._candidates(session, backend, need, owner)
         feedback = await repository.feedback(session, need.id)
         dismissed = frozenset(str(i) for i, action in feedback.items() if action == "dismiss")
         by_id = {str(listing.id): (listing, candidate_owner) for listing, candidate_owner, _ in candidates}

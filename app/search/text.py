@@ -40,6 +40,16 @@ def words(text: str) -> list[str]:
     return [w for w in found if not _CJK.search(w)]
 
 
+def without_names(text: str, names: list[str]) -> str:
+    """The text with every occurrence of the names (any case) blanked out: an owner's name says who
+    speaks, not what about — an institute of animal husbandry offering a vaccine is not about husbandry."""
+    names = [name for name in names if name]
+    if not names or not text:
+        return text
+    pattern = "|".join(re.escape(name) for name in sorted(set(names), key=len, reverse=True))
+    return re.sub(pattern, " ", text, flags=re.IGNORECASE)
+
+
 _CJK_RUN = re.compile(f"(?:{_CJK.pattern})+")
 
 

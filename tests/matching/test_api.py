@@ -125,6 +125,39 @@ class TestMatches:
         assert top["candidate"]["id"] == market["japanese"]["id"]
         assert "text" in {r["feature"] for r in top["reasons"]}
 
+    async def test_owners_names_do_not_make_listings_alike(
+        self, app: FastAPI, client: AsyncClient, market, moderator
+    ) -> None:
+        # both owners are named after the same district, and say so in their summaries
+        buyer = await register(client, organization="Công ty Cổ phần Phân bón Tiên Lãng")
+        demand = await create_listing(
+            client,
+            buyer,
+            "demand",
+            status="published",
+            moderator=moderator,
+            title="Cần túi đựng phân hủy sinh học",
+            summary="Công ty Cổ phần Phân bón Tiên Lãng cần túi tự hủy để đóng gói sản phẩm.",
+            field="new_materials",
+            concepts=["bioplastics"],
+        )
+        station = await register(client, kind="institute", organization="Trạm Nghiên cứu Rừng ngập mặn Tiên Lãng")
+        purifier = await create_listing(
+            client,
+            station,
+            status="published",
+            moderator=moderator,
+            title="Thiết bị lọc nước lợ cho hộ gia đình",
+            summary="Trạm Nghiên cứu Rừng ngập mặn Tiên Lãng chuyển giao thiết bị lọc nước lợ.",
+            description="",
+            translations={},
+            concepts=["desalination"],
+        )
+        await app.state.indexer.drain()
+        result = expect(await client.get(f"/api/v1/demands/{demand['id']}/matches"), 200)
+        found = next((m for m in result["items"] if m["candidate"]["id"] == purifier["id"]), None)
+        assert found is None or "text" not in {r["feature"] for r in found["reasons"]}
+
     async def test_reasons_in_japanese(self, client: AsyncClient, market) -> None:
         result = expect(
             await client.get(f"/api/v1/demands/{market['demand']['id']}/matches", headers={"Accept-Language": "ja"}),

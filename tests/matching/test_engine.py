@@ -124,6 +124,11 @@ def test_scores_stay_between_0_and_1(need_languages: set[str], offer_languages: 
     assert 0 < score(need, offer, NOW).score <= 1
 
 
+def test_common_words_make_no_two_texts_alike() -> None:
+    assert cosine("Công nghệ sản xuất phân bón cho nông dân", "Hệ thống lọc nước cho gia đình") == 0.0
+    assert cosine("Công nghệ sản xuất phân bón vi sinh", "Phân bón vi sinh cho lúa") > 0.5
+
+
 def test_japanese_texts_are_compared_by_their_characters() -> None:
     need = replace(JAPANESE, id="need-ja", kind="demand", text="高効率の生物膜システムを探しています", trl=None)
     assert cosine(need.text, JAPANESE.text) > 0.3
