@@ -43,11 +43,18 @@ def words(text: str) -> list[str]:
 def without_names(text: str, names: list[str]) -> str:
     """The text with every occurrence of the names (any case) blanked out: an owner's name says who
     speaks, not what about — an institute of animal husbandry offering a vaccine is not about husbandry."""
-    names = [name for name in names if name]
-    if not names or not text:
-        return text
-    pattern = "|".join(re.escape(name) for name in sorted(set(names), key=len, reverse=True))
-    return re.sub(pattern, " ", text, flags=re.IGNORECASE)
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a rare letter changed length when lower-cased: let `re` do it
+        pattern = "|".join(re.escape(name) for name in sorted(filter(None, names), key=len, reverse=True))
+        return re.sub(pattern, " ", text, flags=re.IGNORECASE) if pattern else text
+    for name in sorted({name.lower() for name in names if name}, key=len, reverse=True):
+        start = lowered.find(name)
+        while start >= 0:  # literal search, no pattern to compile: matching does this for every candidate
+            end = start + len(name)
+            text = text[:start] + " " * len(name) + text[end:]
+            lowered = lowered[:start] + " " * len(name) + lowered[end:]
+            start = lowered.find(name, end)
+    return text
 
 
 _CJK_RUN = re.compile(f"(?:{_CJK.pattern})+")
