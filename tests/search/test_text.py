@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.search.text import QueryTerms, cjk_bigrams, edit_distance, fold, highlight, typo_distance, words
+from app.search.text import (
+    QueryTerms,
+    cjk_bigrams,
+    edit_distance,
+    fold,
+    highlight,
+    typo_distance,
+    without_names,
+    words,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,3 +79,12 @@ def test_highlight_escapes_markup() -> None:
 def test_last_word_is_a_prefix_only_while_typing() -> None:
     assert QueryTerms.parse("nuoc tha").last_is_prefix
     assert not QueryTerms.parse("nuoc tha ").last_is_prefix
+
+
+def test_owner_names_are_blanked_in_any_case_wherever_they_occur() -> None:
+    text = "Viện Chăn nuôi chuyển giao vắc xin; liên hệ VIỆN CHĂN NUÔI."
+    blanked = without_names(text, ["Viện Chăn nuôi", ""])
+    assert "chăn" not in blanked.lower()
+    assert "vắc xin" in blanked
+    assert len(blanked) == len(text)  # blanked, not cut: nothing else moves
+    assert without_names(text, []) == text
