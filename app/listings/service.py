@@ -41,6 +41,7 @@ from app.listings.schemas import (
 )
 from app.matching import alerts
 from app.matching.concepts import infer_concepts
+from app.matching.profiles import owner_names
 from app.models import Listing, Organization
 from app.models.base import utcnow
 from app.organizations.schemas import OrganizationKind
@@ -153,8 +154,7 @@ def inferred_concepts_of(listing: Listing, owner: Organization) -> list[str]:
             translation.get("summary") or "",
             translation.get("description") or "",
         ]
-    names = [owner.name, *(owner.name_i18n or {}).values()]
-    texts = [without_names(text, names) for text in texts]
+    texts = [without_names(text, owner_names(owner)) for text in texts]
     own = set(listing.concepts or [])
     return [c for c in infer_concepts(*texts) if c not in own]
 

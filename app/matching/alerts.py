@@ -13,6 +13,8 @@ from app.models import Listing, Notification
 from app.models.base import utcnow
 from app.search.text import QueryTerms, fold, words
 
+NEW_MATCH = "new_match"  # the notification kind of an alert; the statistics count them as matches sent
+
 
 def _matches_query(listing: Listing, query: str, filters: dict[str, Any]) -> bool:
     """A saved search is satisfied when every word of it (typos tolerated) is in the titles or summary."""
@@ -47,7 +49,7 @@ async def notify_new_listing(session: AsyncSession, listing: Listing, owner: Any
         session.add(
             Notification(
                 organization_id=subscription.organization_id,
-                kind="new_match",
+                kind=NEW_MATCH,
                 payload={
                     "subscription_id": str(subscription.id),
                     "listing_id": str(listing.id),

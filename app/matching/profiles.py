@@ -23,7 +23,7 @@ def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
         concepts=frozenset(listing.concepts or []),
         inferred_concepts=frozenset(listing.inferred_concepts or []),
         subfields=subfields_of([*(listing.concepts or []), *(listing.inferred_concepts or [])]),
-        text=without_names("\n".join(t for t in texts if t), [owner.name]),
+        text=without_names("\n".join(t for t in texts if t), owner_names(owner)),
         trl=listing.trl,
         min_trl=listing.min_trl,
         price_min=float(low) if low is not None else None,
@@ -38,6 +38,11 @@ def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
         owner_verified=bool(owner.verified),
         search_relevance=relevance,
     )
+
+
+def owner_names(owner: Any) -> list[str]:
+    """An organisation's name in every language it gave: left out of what its listings are about."""
+    return [owner.name, *(owner.name_i18n or {}).values()]
 
 
 def subfields_of(concept_ids: list[str]) -> frozenset[str]:

@@ -19,6 +19,7 @@ class CandidateOwner:
 
     id: uuid.UUID
     name: str
+    name_i18n: dict[str, str]
     kind: str
     country: str
     province: str | None
@@ -63,7 +64,13 @@ async def candidates_with_owners(session: AsyncSession, ids: list[uuid.UUID]) ->
     """Candidate listings as plain rows of `CANDIDATE_COLUMNS`, each with its owner."""
     if not ids:
         return []
-    owner_columns = (Organization.name, Organization.kind, Organization.country, Organization.province)
+    owner_columns = (
+        Organization.name,
+        Organization.name_i18n,
+        Organization.kind,
+        Organization.country,
+        Organization.province,
+    )
     rows = await session.execute(
         select(*CANDIDATE_COLUMNS, *(c.label(f"owner_{c.key}") for c in owner_columns), Organization.verified)
         .join(Organization, Organization.id == Listing.organization_id)
@@ -73,7 +80,13 @@ async def candidates_with_owners(session: AsyncSession, ids: list[uuid.UUID]) ->
         (
             row,
             CandidateOwner(
-                row.organization_id, row.owner_name, row.owner_kind, row.owner_country, row.owner_province, row.verified
+                row.organization_id,
+                row.owner_name,
+                row.owner_name_i18n,
+                row.owner_kind,
+                row.owner_country,
+                row.owner_province,
+                row.verified,
             ),
         )
         for row in rows

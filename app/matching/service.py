@@ -16,7 +16,7 @@ from app.listings.schemas import ListingKind
 from app.listings.service import effective_status, listing_service
 from app.matching import repository
 from app.matching.engine import COMMON_WORDS, DEFAULT_WEIGHTS, Match, Weights, rank, score
-from app.matching.profiles import profile
+from app.matching.profiles import owner_names, profile
 from app.matching.schemas import SubscriptionCreate
 from app.models import MatchSubscription, Notification
 from app.models.base import utcnow
@@ -61,7 +61,7 @@ class MatchingService:
         visible = RangeFilter("expires_at", gt=utcnow().timestamp())
         relevance: dict[str, float] = {}
         try:
-            need_text = without_names(f"{need.title} {need.summary}", [owner.name])
+            need_text = without_names(f"{need.title} {need.summary}", owner_names(owner))
             latin = [w for w in words(need_text) if fold_word(w) not in COMMON_WORDS]
             text = " ".join([*latin, *dict.fromkeys(cjk_bigrams(need_text))])[:200]
             by_words = await backend.search(

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.events.schemas import RequestStatus
+from app.matching.alerts import NEW_MATCH
 from app.models import Deal, Event, Interest, Listing, Mandate, MeetingRequest, Notification, Organization
 from app.stats.indicators import DealFact, Period
 
@@ -86,7 +88,7 @@ async def match_alerts_in(session: AsyncSession, period: Period) -> int:
         select(func.count())
         .select_from(Notification)
         .where(
-            Notification.kind == "new_match",
+            Notification.kind == NEW_MATCH,
             Notification.created_at >= _start(period),
             Notification.created_at < _end(period),
         )
@@ -101,7 +103,7 @@ async def meetings_in(session: AsyncSession, period: Period) -> int:
         .select_from(MeetingRequest)
         .join(Event, MeetingRequest.event_id == Event.id)
         .where(
-            MeetingRequest.status == "accepted",
+            MeetingRequest.status == RequestStatus.ACCEPTED.value,
             MeetingRequest.published_slot.is_not(None),
             Event.starts_at >= _start(period),
             Event.starts_at < _end(period),
