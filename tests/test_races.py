@@ -14,8 +14,9 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
 
+from tests.events.test_api import SESSIONS
 from tests.fixtures.concurrent import concurrent_app, concurrent_client, make_staff_committed  # noqa: F401
-from tests.helpers import Registered, create_listing, expect, register
+from tests.helpers import Registered, create_listing, expect, offer_payload, register
 
 ROUNDS = 12
 
@@ -187,9 +188,70 @@ class TestDealRaces:
             assert stored["stage"] == winner["stage"]
 
 
-def _offer(round_: int) -> dict[str, Any]:
-    from tests.helpers import offer_payload
+class TestEventRaces:
+    async def test_two_identical_status_moves_give_one_success_and_one_409(
+        self,
+        concurrent_client: AsyncClient,  # noqa: F811
+    ) -> None:
+        client = concurrent_client
+        organizer = await register(client, kind="intermediary")
+        for round_ in range(ROUNDS):
+            event = expect(
+                await client.post("/api/v1/events", json=_event(organizer, round_), headers=organizer.headers), 201
+            )
+            path = f"/api/v1/events/{event['id']}/status"
+            move = {"status": "registration_open"}
+            responses = await race(
+                client.post(path, json=move, headers=organizer.headers),
+                client.post(path, json=move, headers=organizer.headers),
+            )
+            assert outcome(responses) == [200, 409]
+            assert loser(responses)["code"] == "EventState"
 
+    async def test_accept_against_decline_of_a_meeting_request_leaves_the_status_the_winner_reported(
+        self,
+        concurrent_client: AsyncClient,  # noqa: F811
+    ) -> None:
+        client = concurrent_client
+        organizer = await register(client, kind="intermediary")
+        supplier, seeker = await register(client, kind="institute"), await register(client)
+        event = expect(await client.post("/api/v1/events", json=_event(organizer, 0), headers=organizer.headers), 201)
+        base = f"/api/v1/events/{event['id']}"
+        expect(
+            await client.post(f"{base}/status", json={"status": "registration_open"}, headers=organizer.headers), 200
+        )
+        ids = {}
+        for person, role in ((supplier, "supplier"), (seeker, "seeker")):
+            body = {"organization_id": person.organization_id, "representative": "Đại diện", "role": role}
+            ids[role] = expect(await client.post(f"{base}/participants", json=body, headers=person.headers), 201)["id"]
+        expect(await client.post(f"{base}/status", json={"status": "booking_open"}, headers=organizer.headers), 200)
+        for _ in range(ROUNDS):
+            asked = {"requester_id": ids["seeker"], "recipient_id": ids["supplier"]}
+            request = expect(await client.post(f"{base}/requests", json=asked, headers=seeker.headers), 201)
+            path = f"{base}/requests/{request['id']}"
+            responses = await race(
+                client.post(f"{path}/accept", headers=supplier.headers),
+                client.post(f"{path}/decline", json={"reason": "no_time"}, headers=supplier.headers),
+            )
+            assert outcome(responses) == [200, 409]
+            assert loser(responses)["code"] == "RequestState"
+            winner = next(r for r in responses if r.status_code == 200).json()
+            stored = expect(await client.get(path, headers=seeker.headers), 200)
+            assert stored["status"] == winner["status"]
+            if stored["status"] == "accepted":  # frees the pair for the next round
+                expect(await client.post(f"{path}/cancel", headers=seeker.headers), 200)
+
+
+def _event(organizer: Registered, round_: int) -> dict[str, Any]:
+    return {
+        "name": f"Kết nối cung cầu {round_}",
+        "organizer_organization_id": organizer.organization_id,
+        "venue": "Hải Phòng",
+        "sessions": SESSIONS,
+    }
+
+
+def _offer(round_: int) -> dict[str, Any]:
     return offer_payload(title=f"Vật liệu lọc nano mangan oxit {round_}")
 
 

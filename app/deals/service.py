@@ -443,7 +443,8 @@ class DealService:
                 }
             ),
         )
-        _notify_parties(session, deal, DEAL_TO_CONFIRM, unconfirmed_only=True)
+        if deal.confirmation == DealConfirmation.UNCONFIRMED.value:
+            _notify_parties(session, deal, DEAL_TO_CONFIRM, unconfirmed_only=True)
         return deal
 
     @staticmethod
@@ -521,7 +522,7 @@ class DealService:
         if changes:
             audit.record(session, actor or Actor(principal), AuditAction.UPDATE, "deal", deal.id, changes)
             await self._flush(session)
-        if reconfirm:
+        if reconfirm and deal.confirmation == DealConfirmation.UNCONFIRMED.value:
             _notify_parties(session, deal, DEAL_TO_CONFIRM, unconfirmed_only=True)
         return deal
 

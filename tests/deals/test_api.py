@@ -440,3 +440,6 @@ class TestDealConfirmation:
         deal = expect(await client.post("/api/v1/deals", json=_deal(supplier, buyer), headers=moderator.headers), 201)
         assert deal["confirmation"] == "confirmed"
         assert deal["moderator_confirmed_at"] is not None
+        for party in (supplier, buyer):
+            notes = expect(await client.get("/api/v1/notifications", headers=party.headers), 200)["items"]
+            assert "deal_to_confirm" not in [n["kind"] for n in notes]
