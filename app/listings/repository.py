@@ -159,11 +159,14 @@ async def browse(
 
 
 async def due_for_expiry(session: AsyncSession, now: datetime, limit: int = 500) -> list[Listing]:
+    """Claims the batch: rows a request is changing right now are skipped (the next sweep takes them)
+    rather than overwritten (PostgreSQL; SQLite writers run one at a time)."""
     statement = (
         select(Listing)
         .where(Listing.status == ListingStatus.PUBLISHED.value, Listing.expires_at <= now)
         .order_by(Listing.expires_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return list((await session.scalars(statement)).all())
 
