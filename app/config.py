@@ -6,6 +6,7 @@ the code base reads `os.environ`.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -61,6 +62,8 @@ class Settings(BaseSettings):
     expiry_sweep_seconds: float = Field(default=60, ge=0)
     # An interest still unanswered after this many days is flagged.
     interest_response_days: int = Field(default=7, ge=1)
+    # Deals worth more than this (in VND) count in the statistics only once a moderator confirmed them.
+    deal_value_review_vnd: Decimal = Field(default=Decimal(50_000_000_000), gt=0)
 
     @model_validator(mode="before")
     @classmethod

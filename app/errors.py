@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
@@ -270,11 +271,25 @@ async def _handle_integrity_error(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+async def _handle_stale_data(request: Request, exc: Exception) -> JSONResponse:
+    # Services lock the rows they change and map conflicts to their own codes; this is the net
+    # for a versioned row that changed between read and write anyway: a conflict, never a 500.
+    log.warning("stale_data", error=str(exc))
+    return problem_response(
+        status=409,
+        code="ConcurrentChange",
+        title="Another request changed the record at the same time",
+        detail="Read the record again and retry.",
+        instance=request.url.path,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(IntegrityError, _handle_integrity_error)
+    app.add_exception_handler(StaleDataError, _handle_stale_data)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -425,6 +425,10 @@ class DemoLoader:
                         origin_country=listing.origin_country or supplier.country,
                         developed_economy=imported and (listing.origin_country or "") in developed_economies(),
                         confidential=rng.random() < 0.1,
+                        # Both parties confirmed on signing, so the demo statistics count them.
+                        confirmation="confirmed",
+                        supplier_confirmed_at=datetime.combine(signed_on, time(9), tzinfo=UTC),
+                        buyer_confirmed_at=datetime.combine(signed_on, time(10), tzinfo=UTC),
                     )
                 )
                 self.created["deals"] += 1

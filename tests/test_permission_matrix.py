@@ -526,6 +526,12 @@ MATRIX += [
         body=lambda i: {"stage": "signed"},
     ),
     Row(
+        "POST",
+        "/api/v1/deals/{deal_id}/confirm",
+        lambda i: f"/api/v1/deals/{i['deal']}/confirm",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+    ),
+    Row(
         "GET",
         "/api/v1/deals/{deal_id}",
         lambda i: f"/api/v1/deals/{i['deal']}",

@@ -11,8 +11,9 @@ from app.models import Deal, Interest, InterestMessage, Listing
 from app.pagination import PageParams, paginate
 
 
-async def get_interest(session: AsyncSession, interest_id: uuid.UUID) -> Interest | None:
-    return await session.get(Interest, interest_id)
+async def get_interest(session: AsyncSession, interest_id: uuid.UUID, *, lock: bool = False) -> Interest | None:
+    """`lock` holds the row (`FOR UPDATE`) until commit: concurrent answers are decided one after the other."""
+    return await session.get(Interest, interest_id, with_for_update=lock or None, populate_existing=lock)
 
 
 async def open_interest(session: AsyncSession, listing_id: uuid.UUID, organization_id: uuid.UUID) -> Interest | None:
@@ -75,12 +76,16 @@ async def get_listing(session: AsyncSession, listing_id: uuid.UUID) -> Listing |
     return await session.get(Listing, listing_id)
 
 
-async def get_deal(session: AsyncSession, deal_id: uuid.UUID) -> Deal | None:
-    return await session.get(Deal, deal_id)
+async def get_deal(session: AsyncSession, deal_id: uuid.UUID, *, lock: bool = False) -> Deal | None:
+    return await session.get(Deal, deal_id, with_for_update=lock or None, populate_existing=lock)
 
 
 async def list_deals(
-    session: AsyncSession, organization_id: uuid.UUID | None, stage: str | None, page: PageParams
+    session: AsyncSession,
+    organization_id: uuid.UUID | None,
+    stage: str | None,
+    page: PageParams,
+    confirmation: str | None = None,
 ) -> tuple[list[Deal], int]:
     """Deals the organisation is a party or broker to; all of them when `organization_id` is None."""
     statement = select(Deal).order_by(Deal.created_at.desc(), Deal.id)
@@ -94,4 +99,6 @@ async def list_deals(
         )
     if stage is not None:
         statement = statement.where(Deal.stage == stage)
+    if confirmation is not None:
+        statement = statement.where(Deal.confirmation == confirmation)
     return await paginate(session, statement, page)

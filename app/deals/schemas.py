@@ -151,6 +151,14 @@ class DealStage(StrEnum):
     CANCELLED = "cancelled"
 
 
+class DealConfirmation(StrEnum):
+    """Whether a deal counts in the statistics: only `confirmed` ones do."""
+
+    UNCONFIRMED = "unconfirmed"  # a party (itself or through its mandated broker) has yet to confirm
+    AWAITING_MODERATOR = "awaiting_moderator"  # both parties confirmed a value above the plausibility bound
+    CONFIRMED = "confirmed"
+
+
 class DealOrigin(StrEnum):
     DOMESTIC_INSTITUTE_UNIVERSITY = "domestic_institute_university"
     DOMESTIC_ENTERPRISE = "domestic_enterprise"
@@ -255,6 +263,10 @@ class DealRead(BaseModel):
                     "completed_on": None,
                     "cancelled_on": None,
                     "developed_economy": False,
+                    "confirmation": "confirmed",
+                    "supplier_confirmed_at": "2026-10-01T02:00:00Z",
+                    "buyer_confirmed_at": "2026-10-02T09:30:00Z",
+                    "moderator_confirmed_at": None,
                     "version": 2,
                     "notes": None,
                     "created_at": "2026-10-01T02:00:00Z",
@@ -291,6 +303,14 @@ class DealRead(BaseModel):
     origin_country: str
     developed_economy: bool = Field(description="The origin country is an advanced economy (IMF list).")
     confidential: bool
+    confirmation: DealConfirmation = Field(
+        description="Only confirmed deals count in the statistics: confirmed by both parties (each itself or "
+        "through its mandated broker) or by a moderator, and by a moderator when the value is above the "
+        "plausibility bound."
+    )
+    supplier_confirmed_at: datetime | None
+    buyer_confirmed_at: datetime | None
+    moderator_confirmed_at: datetime | None
     version: int
     notes: str | None
     created_at: datetime

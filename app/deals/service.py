@@ -17,6 +17,7 @@ from app.audit.service import Actor, AuditAction
 from app.deals import repository
 from app.deals.reference import developed_economies, vnd_rate
 from app.deals.schemas import (
+    DealConfirmation,
     DealCreate,
     DealOrigin,
     DealStage,
@@ -31,7 +32,7 @@ from app.listings.exceptions import InvalidTransitionError, ListingNotFoundError
 from app.listings.schemas import ListingStatus, OriginKind
 from app.listings.service import check_if_match, effective_status
 from app.mandates import repository as mandate_repository
-from app.models import Deal, Interest, InterestMessage, Listing
+from app.models import Deal, Interest, InterestMessage, Listing, Notification
 from app.models.base import utcnow
 from app.organizations.schemas import OrganizationKind
 from app.organizations.service import organization_service
@@ -52,6 +53,19 @@ class InterestExistsError(ConflictError):
 class DealNotFoundError(NotFoundError):
     code = "DealNotFound"
     title = "Deal not found"
+
+
+class NotADealPartyError(PermissionDeniedError):
+    code = "NotADealParty"
+    title = "Only the parties, their mandated brokers and moderators confirm a deal"
+
+
+# Terms the statistics are computed from: changing one asks the other side to confirm again.
+MATERIAL_TERMS = frozenset(
+    {"deal_type", "field", "value", "currency", "vnd_rate", "ip_transferred", "origin", "origin_country"}
+)
+DEAL_TO_CONFIRM = "deal_to_confirm"  # notification: the other side recorded or changed a deal naming you
+DEAL_CONFIRMED = "deal_confirmed"  # notification: the deal now counts in the statistics
 
 
 STAGE_MOVES: dict[DealStage, set[DealStage]] = {
@@ -117,9 +131,12 @@ class InterestService:
         )
         return interest
 
-    async def get(self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID) -> Interest:
-        """The two parties, their mandated brokers and moderators see an interest and its thread; others get 404."""
-        interest = await repository.get_interest(session, interest_id)
+    async def get(
+        self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID, *, lock: bool = False
+    ) -> Interest:
+        """The two parties, their mandated brokers and moderators see an interest and its thread; others get 404.
+        `lock` holds it until commit, so that concurrent answers see each other's result."""
+        interest = await repository.get_interest(session, interest_id, lock=lock)
         if interest is None:
             raise InterestNotFoundError()
         parties = [interest.from_organization_id, interest.listing_owner_id]
@@ -141,7 +158,7 @@ class InterestService:
         status: InterestStatus,
         reason: str | None = None,
     ) -> Interest:
-        interest = await self.get(session, principal, interest_id)
+        interest = await self.get(session, principal, interest_id, lock=True)
         actor = await actor_for_organization(session, principal, interest.listing_owner_id)
         if interest.status != InterestStatus.PENDING.value:
             raise InvalidTransitionError(f"The interest is {interest.status}; only pending interests are answered.")
@@ -173,7 +190,7 @@ class InterestService:
         return interest
 
     async def withdraw(self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID) -> Interest:
-        interest = await self.get(session, principal, interest_id)
+        interest = await self.get(session, principal, interest_id, lock=True)
         actor = await actor_for_organization(session, principal, interest.from_organization_id)
         if interest.status != InterestStatus.PENDING.value:
             raise InvalidTransitionError(f"The interest is {interest.status}; only pending interests are withdrawn.")
@@ -263,8 +280,73 @@ def _convert(
     return rate, (value * rate).quantize(Decimal("0.01")) if value is not None else None
 
 
+async def _confirming_sides(session: AsyncSession, principal: Principal, deal: Deal) -> tuple[bool, list[str]]:
+    """Whether the principal confirms as a moderator, else the sides (supplier, buyer) it acts for —
+    as a member of the party or as its mandated broker."""
+    if principal.has(Permission.MODERATE_RECORDS):
+        return True, []
+    sides = []
+    for side, organization_id in (("supplier", deal.supplier_organization_id), ("buyer", deal.buyer_organization_id)):
+        try:
+            await actor_for_organization(session, principal, organization_id)
+        except PermissionDeniedError:
+            continue
+        sides.append(side)
+    return False, sides
+
+
+def _confirm(deal: Deal, by_moderator: bool, sides: list[str]) -> list[str]:
+    """Record the confirmations not yet given; returns their names."""
+    now = utcnow()
+    added = []
+    for name in ["moderator"] if by_moderator else sides:
+        column = f"{name}_confirmed_at"
+        if getattr(deal, column) is None:
+            setattr(deal, column, now)
+            added.append(name)
+    return added
+
+
+def _settle(deal: Deal, review_above: Decimal) -> None:
+    """A moderator's word settles a deal; both parties' settles it unless the value is implausibly high."""
+    if deal.moderator_confirmed_at is not None:
+        state = DealConfirmation.CONFIRMED
+    elif deal.supplier_confirmed_at is not None and deal.buyer_confirmed_at is not None:
+        implausible = deal.value_vnd is not None and deal.value_vnd > review_above
+        state = DealConfirmation.AWAITING_MODERATOR if implausible else DealConfirmation.CONFIRMED
+    else:
+        state = DealConfirmation.UNCONFIRMED
+    deal.confirmation = state.value
+
+
+def _notify_parties(session: AsyncSession, deal: Deal, kind: str, *, unconfirmed_only: bool) -> None:
+    """Tell the parties (those yet to confirm, when `unconfirmed_only`) about the deal."""
+    for side, organization_id in (("supplier", deal.supplier_organization_id), ("buyer", deal.buyer_organization_id)):
+        if unconfirmed_only and getattr(deal, f"{side}_confirmed_at") is not None:
+            continue
+        session.add(
+            Notification(
+                organization_id=organization_id,
+                kind=kind,
+                payload={
+                    "deal_id": str(deal.id),
+                    "reference": deal.reference,
+                    "title": deal.title,
+                    "value_vnd": str(deal.value_vnd) if deal.value_vnd is not None else None,
+                    "confirmation": deal.confirmation,
+                    "recorded_by_organization_id": (
+                        str(deal.created_by_organization_id) if deal.created_by_organization_id else None
+                    ),
+                },
+            )
+        )
+
+
 class DealService:
-    async def create(self, session: AsyncSession, principal: Principal, payload: DealCreate) -> Deal:
+    async def create(
+        self, session: AsyncSession, principal: Principal, payload: DealCreate, review_above: Decimal
+    ) -> Deal:
+        """A deal recorded by one side is unconfirmed until the other confirms (see `confirm`)."""
         offer = await self._listing(session, payload.offer_id, "offer", "offer_id")
         demand = await self._listing(session, payload.demand_id, "demand", "demand_id")
         interest = await repository.get_interest(session, payload.interest_id) if payload.interest_id else None
@@ -343,6 +425,9 @@ class DealService:
             confidential=payload.confidential,
             notes=payload.notes,
         )
+        by_moderator, sides = await _confirming_sides(session, principal, deal)
+        _confirm(deal, by_moderator, sides)
+        _settle(deal, review_above)
         session.add(deal)
         await session.flush()
         audit.record(
@@ -352,9 +437,14 @@ class DealService:
             "deal",
             deal.id,
             audit.snapshot(
-                {k: getattr(deal, k) for k in ("reference", "stage", "value", "currency", "value_vnd", "origin")}
+                {
+                    k: getattr(deal, k)
+                    for k in ("reference", "stage", "value", "currency", "value_vnd", "origin", "confirmation")
+                }
             ),
         )
+        if deal.confirmation == DealConfirmation.UNCONFIRMED.value:
+            _notify_parties(session, deal, DEAL_TO_CONFIRM, unconfirmed_only=True)
         return deal
 
     @staticmethod
@@ -366,9 +456,12 @@ class DealService:
             raise InvalidInputError.for_field(["body", loc], f"no such {kind}", "not_found")
         return listing
 
-    async def get(self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID) -> tuple[Deal, Actor | None]:
-        """Parties, their mandated brokers, the deal's broker and moderators see a deal; others get 404."""
-        deal = await repository.get_deal(session, deal_id)
+    async def get(
+        self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID, *, lock: bool = False
+    ) -> tuple[Deal, Actor | None]:
+        """Parties, their mandated brokers, the deal's broker and moderators see a deal; others get 404.
+        `lock` holds it until commit: a concurrent change then checks `If-Match` and the stage against this one."""
+        deal = await repository.get_deal(session, deal_id, lock=lock)
         if deal is None:
             raise DealNotFoundError()
         actor = await _may_act_for_any(
@@ -379,16 +472,29 @@ class DealService:
         return deal, actor
 
     async def list_page(
-        self, session: AsyncSession, principal: Principal, stage: str | None, page: PageParams
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        stage: str | None,
+        page: PageParams,
+        confirmation: str | None = None,
     ) -> tuple[list[Deal], int]:
         scope = None if principal.has(Permission.MODERATE_RECORDS) else principal.organization_id
-        return await repository.list_deals(session, scope, stage, page)
+        return await repository.list_deals(session, scope, stage, page, confirmation)
 
     async def update(
-        self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID, payload: DealUpdate, if_match: str | None
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        deal_id: uuid.UUID,
+        payload: DealUpdate,
+        if_match: str | None,
+        review_above: Decimal,
     ) -> Deal:
-        deal, actor = await self.get(session, principal, deal_id)
+        """A change of the terms the statistics use takes back the other side's confirmation."""
+        deal, actor = await self.get(session, principal, deal_id, lock=True)
         check_if_match(deal, if_match)
+        by_moderator, sides = await _confirming_sides(session, principal, deal)  # queries before any change
         values: dict[str, Any] = payload.model_dump(exclude_unset=True)
         values = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
         before = {key: getattr(deal, key) for key in values}
@@ -405,15 +511,46 @@ class DealService:
             deal.origin == DealOrigin.IMPORTED.value and deal.origin_country in developed_economies()
         )
         changes = audit.diff(before, values)
+        reconfirm = bool(MATERIAL_TERMS & set(changes))
+        if reconfirm:
+            previous = deal.confirmation
+            deal.supplier_confirmed_at = deal.buyer_confirmed_at = deal.moderator_confirmed_at = None
+            _confirm(deal, by_moderator, sides)
+            _settle(deal, review_above)
+            if deal.confirmation != previous:
+                changes["confirmation"] = [previous, deal.confirmation]
         if changes:
             audit.record(session, actor or Actor(principal), AuditAction.UPDATE, "deal", deal.id, changes)
             await self._flush(session)
+        if reconfirm and deal.confirmation == DealConfirmation.UNCONFIRMED.value:
+            _notify_parties(session, deal, DEAL_TO_CONFIRM, unconfirmed_only=True)
+        return deal
+
+    async def confirm(
+        self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID, review_above: Decimal
+    ) -> Deal:
+        """The caller confirms the deal for each side it acts for, or as a moderator; idempotent."""
+        deal, actor = await self.get(session, principal, deal_id, lock=True)
+        by_moderator, sides = await _confirming_sides(session, principal, deal)
+        if not by_moderator and not sides:
+            raise NotADealPartyError()
+        previous = deal.confirmation
+        added = _confirm(deal, by_moderator, sides)
+        _settle(deal, review_above)
+        if added or deal.confirmation != previous:
+            changes: dict[str, Any] = {f"{name}_confirmed": [False, True] for name in added}
+            if deal.confirmation != previous:
+                changes["confirmation"] = [previous, deal.confirmation]
+            audit.record(session, actor or Actor(principal), AuditAction.STATE, "deal", deal.id, changes)
+            await self._flush(session)
+            if deal.confirmation == DealConfirmation.CONFIRMED.value and previous != deal.confirmation:
+                _notify_parties(session, deal, DEAL_CONFIRMED, unconfirmed_only=False)
         return deal
 
     async def change_stage(
         self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID, stage: DealStage, on: date | None
     ) -> Deal:
-        deal, actor = await self.get(session, principal, deal_id)
+        deal, actor = await self.get(session, principal, deal_id, lock=True)
         current = DealStage(deal.stage)
         if stage not in STAGE_MOVES[current]:
             allowed = ", ".join(sorted(s.value for s in STAGE_MOVES[current])) or "none"

@@ -21,8 +21,9 @@ from app.models import (
 from app.pagination import PageParams, paginate
 
 
-async def get_event(session: AsyncSession, event_id: uuid.UUID) -> Event | None:
-    return await session.get(Event, event_id)
+async def get_event(session: AsyncSession, event_id: uuid.UUID, *, lock: bool = False) -> Event | None:
+    """`lock` holds the row (`FOR UPDATE`) until commit, so concurrent status changes run one after the other."""
+    return await session.get(Event, event_id, with_for_update=lock or None, populate_existing=lock)
 
 
 async def list_events(
@@ -72,8 +73,10 @@ async def requests_of(session: AsyncSession, event_id: uuid.UUID, status: str | 
     return list((await session.scalars(statement.order_by(MeetingRequest.created_at, MeetingRequest.id))).all())
 
 
-async def get_request(session: AsyncSession, event_id: uuid.UUID, request_id: uuid.UUID) -> MeetingRequest | None:
-    found = await session.get(MeetingRequest, request_id)
+async def get_request(
+    session: AsyncSession, event_id: uuid.UUID, request_id: uuid.UUID, *, lock: bool = False
+) -> MeetingRequest | None:
+    found = await session.get(MeetingRequest, request_id, with_for_update=lock or None, populate_existing=lock)
     return found if found is not None and found.event_id == event_id else None
 
 

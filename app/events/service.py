@@ -186,9 +186,12 @@ class EventService:
         audit.record(session, actor, AuditAction.CREATE, "event", event.id, audit.snapshot({"name": event.name}))
         return event
 
-    async def get(self, session: AsyncSession, principal: Principal | None, event_id: uuid.UUID) -> Event:
-        """Drafts are visible to their organisers and moderators only (others get 404)."""
-        event = await repository.get_event(session, event_id)
+    async def get(
+        self, session: AsyncSession, principal: Principal | None, event_id: uuid.UUID, *, lock: bool = False
+    ) -> Event:
+        """Drafts are visible to their organisers and moderators only (others get 404); `lock` holds the
+        event until commit, for changes whose checks must see the latest status and version."""
+        event = await repository.get_event(session, event_id, lock=lock)
         if event is None:
             raise EventNotFoundError()
         if event.status == EventStatus.DRAFT.value and not await self.is_organizer(session, principal, event):
@@ -221,7 +224,7 @@ class EventService:
         payload: EventUpdate,
         if_match: str | None,
     ) -> Event:
-        event = await self.get(session, principal, event_id)
+        event = await self.get(session, principal, event_id, lock=True)
         actor = await self.organizer_actor(session, principal, event)
         check_if_match(event, if_match)
         changes = payload.model_dump(exclude_unset=True, mode="json")
@@ -240,7 +243,7 @@ class EventService:
     async def change_status(
         self, session: AsyncSession, principal: Principal, event_id: uuid.UUID, target: EventStatus
     ) -> Event:
-        event = await self.get(session, principal, event_id)
+        event = await self.get(session, principal, event_id, lock=True)
         actor = await self.organizer_actor(session, principal, event)
         current = EventStatus(event.status)
         if target not in STATUS_MOVES[current]:
@@ -535,8 +538,10 @@ class EventService:
                 if orgs == {requester.organization_id, recipient.organization_id}:
                     raise DuplicateRequestError()
 
-    async def meeting(self, session: AsyncSession, event: Event, request_id: uuid.UUID) -> MeetingRequest:
-        found = await repository.get_request(session, event.id, request_id)
+    async def meeting(
+        self, session: AsyncSession, event: Event, request_id: uuid.UUID, *, lock: bool = False
+    ) -> MeetingRequest:
+        found = await repository.get_request(session, event.id, request_id, lock=lock)
         if found is None:
             raise MeetingNotFoundError()
         return found
@@ -561,11 +566,17 @@ class EventService:
         return False
 
     async def _visible_request(
-        self, session: AsyncSession, principal: Principal, event_id: uuid.UUID, request_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        event_id: uuid.UUID,
+        request_id: uuid.UUID,
+        *,
+        lock: bool = False,
     ) -> tuple[Event, MeetingRequest]:
         """The event and the request, if the principal acts for a side or organises; 404 otherwise."""
         event = await self.get(session, principal, event_id)
-        request = await self.meeting(session, event, request_id)
+        request = await self.meeting(session, event, request_id, lock=lock)
         if not await self.can_see_request(session, principal, event, request):
             raise MeetingNotFoundError()
         return event, request
@@ -585,7 +596,7 @@ class EventService:
         reason: MeetingDeclineReason | None = None,
     ) -> MeetingRequest:
         event = await self.get(session, principal, event_id)
-        request = await self.meeting(session, event, request_id)
+        request = await self.meeting(session, event, request_id, lock=True)
         requester, recipient = await self._sides(session, event, request)
         try:
             actor = await actor_for_organization(session, principal, recipient.organization_id)
@@ -627,7 +638,7 @@ class EventService:
         self, session: AsyncSession, principal: Principal, event_id: uuid.UUID, request_id: uuid.UUID
     ) -> MeetingRequest:
         """Either side (or an organiser) cancels a pending or accepted request; its slot is freed."""
-        event, request = await self._visible_request(session, principal, event_id, request_id)
+        event, request = await self._visible_request(session, principal, event_id, request_id, lock=True)
         status = request_status(request)
         if status not in (RequestStatus.PENDING, RequestStatus.ACCEPTED):
             raise RequestStateError(f"The request is {status.value}.")

@@ -15,8 +15,10 @@ from app.pagination import PageParams
 from app.sql import json_array_contains, next_counter_value
 
 
-async def get(session: AsyncSession, kind: ListingKind, listing_id: uuid.UUID) -> Listing | None:
-    listing = await session.get(Listing, listing_id)
+async def get(session: AsyncSession, kind: ListingKind, listing_id: uuid.UUID, *, lock: bool = False) -> Listing | None:
+    """`lock` reads the committed row and holds it (`FOR UPDATE`) until the change commits, so that a
+    concurrent change checks its precondition against this one's result instead of the same old row."""
+    listing = await session.get(Listing, listing_id, with_for_update=lock or None, populate_existing=lock)
     return listing if listing is not None and listing.kind == kind.value else None
 
 
@@ -157,11 +159,14 @@ async def browse(
 
 
 async def due_for_expiry(session: AsyncSession, now: datetime, limit: int = 500) -> list[Listing]:
+    """Claims the batch: rows a request is changing right now are skipped (the next sweep takes them)
+    rather than overwritten (PostgreSQL; SQLite writers run one at a time)."""
     statement = (
         select(Listing)
         .where(Listing.status == ListingStatus.PUBLISHED.value, Listing.expires_at <= now)
         .order_by(Listing.expires_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return list((await session.scalars(statement)).all())
 

@@ -235,7 +235,8 @@ class ListingService:
     async def _for_change(
         self, session: AsyncSession, principal: Principal, kind: ListingKind, listing_id: uuid.UUID
     ) -> tuple[Listing, Actor]:
-        listing = await repository.get(session, kind, listing_id)
+        """The listing, locked until commit (its `If-Match` and status checks see the latest change), and the actor."""
+        listing = await repository.get(session, kind, listing_id, lock=True)
         if listing is None:
             raise ListingNotFoundError()
         try:
@@ -275,6 +276,9 @@ class ListingService:
     ) -> tuple[Listing, Organization]:
         listing, actor = await self._for_change(session, principal, kind, listing_id)
         check_if_match(listing, if_match)
+        # Read before changing anything: a query after the first change would flush it on its own
+        # (a second version step, and a conflict raised outside the 412 mapping).
+        owner = await organization_service.get(session, listing.organization_id)
         if listing.status == ListingStatus.ARCHIVED.value:
             raise InvalidTransitionError("Archived listings are read-only; create a new one.")
         values = _column_values(payload, partial=True)
@@ -292,7 +296,6 @@ class ListingService:
         for key, value in values.items():
             setattr(listing, key, value)
         _check_ranges(listing)
-        owner = await organization_service.get(session, listing.organization_id)
         listing.inferred_concepts = inferred_concepts_of(listing, owner)
         changes = audit.diff(before, values)
         if changes:
@@ -340,7 +343,7 @@ class ListingService:
         if step.by_moderator:
             if not principal.has(Permission.MODERATE_RECORDS):
                 raise PermissionDeniedError(f"Only moderators {action} listings.")
-            listing = await repository.get(session, kind, listing_id)
+            listing = await repository.get(session, kind, listing_id, lock=True)
             if listing is None:
                 raise ListingNotFoundError()
             actor = Actor(principal)
@@ -348,6 +351,7 @@ class ListingService:
             listing, actor = await self._for_change(session, principal, kind, listing_id)
         if if_match is not None:
             check_if_match(listing, if_match)
+        owner = await organization_service.get(session, listing.organization_id)
         now = utcnow()
         current = effective_status(listing, now)
         target = step.moves.get(current)
@@ -359,8 +363,6 @@ class ListingService:
             if listing.expires_at <= now:
                 raise InvalidTransitionError("The listing's validity has passed; set a new expires_at first.")
             listing.published_at = now
-            owner = await organization_service.get(session, listing.organization_id)
-            await alerts.notify_new_listing(session, listing, owner)
         elif action == "submit":
             listing.submitted_at = now
             listing.rejection_reason = None
@@ -376,7 +378,9 @@ class ListingService:
         audit.record(session, actor, AuditAction.STATE, RECORD_TYPE[kind], listing.id, changes)
         outbox.listing_changed(session, kind.value, listing.id)
         await self._flush(session)
-        return listing, await organization_service.get(session, listing.organization_id)
+        if action == "publish":
+            await alerts.notify_new_listing(session, listing, owner)  # its queries must follow the one flush
+        return listing, owner
 
     async def expire_due(self, session: AsyncSession) -> int:
         """Record the expiry of published listings past their validity (the sweeper calls this)."""

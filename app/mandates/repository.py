@@ -12,8 +12,8 @@ from app.models import Mandate
 from app.pagination import PageParams, paginate
 
 
-async def get(session: AsyncSession, mandate_id: uuid.UUID) -> Mandate | None:
-    return await session.get(Mandate, mandate_id)
+async def get(session: AsyncSession, mandate_id: uuid.UUID, *, lock: bool = False) -> Mandate | None:
+    return await session.get(Mandate, mandate_id, with_for_update=lock or None, populate_existing=lock)
 
 
 async def find_active(

@@ -98,8 +98,10 @@ class MandateService:
             session, None if principal.is_staff else principal.organization_id, page
         )
 
-    async def get(self, session: AsyncSession, principal: Principal, mandate_id: uuid.UUID) -> Mandate:
-        mandate = await repository.get(session, mandate_id)
+    async def get(
+        self, session: AsyncSession, principal: Principal, mandate_id: uuid.UUID, *, lock: bool = False
+    ) -> Mandate:
+        mandate = await repository.get(session, mandate_id, lock=lock)
         parties = (mandate.client_organization_id, mandate.broker_organization_id) if mandate else ()
         if mandate is None or (principal.organization_id not in parties and not principal.is_staff):
             raise MandateNotFoundError()  # a stranger learns nothing, not even that it exists
@@ -108,7 +110,7 @@ class MandateService:
     async def revoke(self, session: AsyncSession, principal: Principal, mandate_id: uuid.UUID) -> Mandate:
         """Either party (or staff) ends a mandate; it cannot be revived, only granted anew."""
         require_person(principal)
-        mandate = await self.get(session, principal, mandate_id)
+        mandate = await self.get(session, principal, mandate_id, lock=True)
         if mandate.revoked_at is None:
             mandate.revoked_at = utcnow()
             audit.record(

@@ -84,4 +84,11 @@ class Deal(IdMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     notes: Mapped[str | None] = mapped_column(Text)
 
+    # A deal counts in the statistics only once confirmed: by both parties (each itself or through
+    # its mandated broker), or by a moderator; above the plausibility bound, by a moderator as well.
+    confirmation: Mapped[str] = mapped_column(String(24), default="unconfirmed")
+    supplier_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    buyer_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderator_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

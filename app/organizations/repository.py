@@ -13,8 +13,9 @@ from app.pagination import PageParams, paginate
 from app.sql import json_array_contains
 
 
-async def get(session: AsyncSession, organization_id: uuid.UUID) -> Organization | None:
-    return await session.get(Organization, organization_id)
+async def get(session: AsyncSession, organization_id: uuid.UUID, *, lock: bool = False) -> Organization | None:
+    """`lock` holds the row (`FOR UPDATE`) until commit: a rename and a verification never interleave."""
+    return await session.get(Organization, organization_id, with_for_update=lock or None, populate_existing=lock)
 
 
 async def get_by_name(session: AsyncSession, name: str, country: str) -> Organization | None:

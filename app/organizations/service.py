@@ -30,6 +30,9 @@ from app.pagination import PageParams
 from app.search import outbox
 
 RECORD_TYPE = "organization"
+# What a moderator checked when verifying: changing any of it, other than by a moderator,
+# sends the organisation back to verification (a verified badge must not pass to a new identity).
+IDENTITY_FIELDS = ("name", "name_i18n", "kind", "country", "registration_code")
 
 
 def _column_values(payload: OrganizationCreate | OrganizationUpdate, *, partial: bool) -> dict[str, Any]:
@@ -38,8 +41,8 @@ def _column_values(payload: OrganizationCreate | OrganizationUpdate, *, partial:
 
 
 class OrganizationService:
-    async def get(self, session: AsyncSession, organization_id: uuid.UUID) -> Organization:
-        organization = await repository.get(session, organization_id)
+    async def get(self, session: AsyncSession, organization_id: uuid.UUID, *, lock: bool = False) -> Organization:
+        organization = await repository.get(session, organization_id, lock=lock)
         if organization is None:
             raise OrganizationNotFoundError()
         return organization
@@ -72,7 +75,7 @@ class OrganizationService:
         organization_id: uuid.UUID,
         payload: OrganizationUpdate,
     ) -> Organization:
-        organization = await self.get(session, organization_id)
+        organization = await self.get(session, organization_id, lock=True)
         actor = await actor_for_organization(session, principal, organization_id)
         values = _column_values(payload, partial=True)
         kind = values.get("kind", organization.kind)
@@ -88,6 +91,13 @@ class OrganizationService:
         for key, value in values.items():
             setattr(organization, key, value)
         changes = audit.diff(before, values)
+        if (
+            organization.verified
+            and set(changes) & set(IDENTITY_FIELDS)
+            and not principal.has(Permission.VERIFY_ORGANIZATIONS)
+        ):
+            changes |= audit.diff({"verified": True}, {"verified": False})
+            organization.verified, organization.verified_at = False, None
         if changes:
             organization.updated_at = utcnow()
             audit.record(session, actor, AuditAction.UPDATE, RECORD_TYPE, organization.id, changes)
@@ -104,7 +114,7 @@ class OrganizationService:
     ) -> Organization:
         if not principal.has(Permission.VERIFY_ORGANIZATIONS):
             raise PermissionDeniedError("Only moderators verify organisations.")
-        organization = await self.get(session, organization_id)
+        organization = await self.get(session, organization_id, lock=True)
         if organization.verified != verified:
             changes = audit.diff({"verified": organization.verified}, {"verified": verified})
             organization.verified = verified

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.deals.schemas import DealConfirmation
 from app.events.schemas import RequestStatus
 from app.matching.alerts import NEW_MATCH
 from app.models import Deal, Event, Interest, Listing, Mandate, MeetingRequest, Notification, Organization
@@ -21,8 +22,12 @@ def _end(period: Period) -> datetime:
     return datetime(period.end.year, period.end.month, period.end.day, tzinfo=UTC)
 
 
+# Only deals both sides (or a moderator) confirmed count: one side's word is not a transaction.
+COUNTED = Deal.confirmation == DealConfirmation.CONFIRMED.value
+
+
 async def deal_facts(session: AsyncSession, since: Period) -> list[DealFact]:
-    """Facts of every deal signed from the start of `since` on (the indicators pick their periods)."""
+    """Facts of every confirmed deal signed from the start of `since` on (the indicators pick their periods)."""
     rows = await session.execute(
         select(
             Deal.signed_on,
@@ -34,7 +39,7 @@ async def deal_facts(session: AsyncSession, since: Period) -> list[DealFact]:
             Deal.broker_organization_id,
             Deal.field,
             Deal.confidential,
-        ).where(Deal.signed_on >= since.start)
+        ).where(Deal.signed_on >= since.start, COUNTED)
     )
     return [
         DealFact(
@@ -57,6 +62,7 @@ async def active_intermediaries(session: AsyncSession, period: Period) -> tuple[
     brokered = select(Deal.broker_organization_id).where(
         Deal.broker_organization_id.is_not(None),
         Deal.stage != "cancelled",
+        COUNTED,
         Deal.signed_on >= period.start,
         Deal.signed_on < period.end,
     )
@@ -116,7 +122,9 @@ async def deals_from_interests(session: AsyncSession, interest_ids: list) -> int
     if not interest_ids:
         return 0
     statement = (
-        select(func.count()).select_from(Deal).where(Deal.interest_id.in_(interest_ids), Deal.stage != "cancelled")
+        select(func.count())
+        .select_from(Deal)
+        .where(Deal.interest_id.in_(interest_ids), Deal.stage != "cancelled", COUNTED)
     )
     return int(await session.scalar(statement) or 0)
 
@@ -150,7 +158,7 @@ async def owners_by_field(session: AsyncSession, kind: str) -> dict[str, int]:
 async def deals_detail(session: AsyncSession, period: Period) -> list[Deal]:
     statement = (
         select(Deal)
-        .where(Deal.signed_on >= period.start, Deal.signed_on < period.end)
+        .where(Deal.signed_on >= period.start, Deal.signed_on < period.end, COUNTED)
         .order_by(Deal.signed_on, Deal.reference)
     )
     return list((await session.scalars(statement)).all())

@@ -335,3 +335,111 @@ class TestStatistics:
             await client.get("/api/v1/stats/indicators", params={"from": "2025-06-01", "to": "2025-01-01"}), 422
         )
         assert body["errors"][0]["loc"] == ["query", "to"]
+
+
+async def _value_2025(client: AsyncClient) -> float:
+    report = expect(await client.get("/api/v1/stats/indicators", params={"year": 2025}), 200)
+    return next(i for i in report["indicators"] if i["code"] == "transaction_value")["value"]
+
+
+class TestDealConfirmation:
+    async def test_a_deal_one_side_records_counts_only_once_the_other_confirms(self, client: AsyncClient) -> None:
+        supplier, buyer = await register(client, kind="institute"), await register(client)
+        body = _deal(supplier, buyer, stage="signed", signed_on="2025-05-01")
+        deal = expect(await client.post("/api/v1/deals", json=body, headers=supplier.headers), 201)
+        assert deal["confirmation"] == "unconfirmed"
+        assert deal["supplier_confirmed_at"] is not None
+        assert deal["buyer_confirmed_at"] is None
+        assert await _value_2025(client) == 0
+        notes = expect(await client.get("/api/v1/notifications", headers=buyer.headers), 200)["items"]
+        assert [(n["kind"], n["payload"]["deal_id"]) for n in notes] == [("deal_to_confirm", deal["id"])]
+
+        again = expect(await client.post(f"/api/v1/deals/{deal['id']}/confirm", headers=supplier.headers), 200)
+        assert again["confirmation"] == "unconfirmed", "the recorder cannot confirm for the other side"
+        confirmed = expect(await client.post(f"/api/v1/deals/{deal['id']}/confirm", headers=buyer.headers), 200)
+        assert confirmed["confirmation"] == "confirmed"
+        assert confirmed["buyer_confirmed_at"] is not None
+        assert await _value_2025(client) == 500_000_000
+        recorder_notes = expect(await client.get("/api/v1/notifications", headers=supplier.headers), 200)["items"]
+        assert [n["kind"] for n in recorder_notes] == ["deal_confirmed"]
+
+    async def test_a_fabricated_deal_naming_another_organisation_moves_no_indicator(
+        self, client: AsyncClient, moderator
+    ) -> None:
+        forger, victim = await register(client), await register(client, kind="institute")
+        for signed_on, value in (("2024-03-01", "1000000000"), ("2025-03-01", "418900000000")):
+            expect(
+                await client.post(
+                    "/api/v1/deals",
+                    json=_deal(victim, forger, stage="signed", signed_on=signed_on, value=value),
+                    headers=forger.headers,
+                ),
+                201,
+            )
+        report = expect(await client.get("/api/v1/stats/indicators", params={"year": 2025}), 200)
+        indicators = {i["code"]: i for i in report["indicators"]}
+        assert indicators["transaction_value"]["value"] == 0
+        assert indicators["value_growth"]["value"] is None
+        assert not any(t["met"] for t in indicators["value_growth"]["targets"])
+        detail = expect(await client.get("/api/v1/stats/deals", params={"year": 2025}, headers=moderator.headers), 200)
+        assert detail == []
+
+    async def test_a_value_above_the_plausibility_bound_needs_a_moderator(self, client: AsyncClient, moderator) -> None:
+        supplier, buyer = await register(client), await register(client)
+        body = _deal(supplier, buyer, stage="signed", signed_on="2025-05-01", value="60000000000")  # 60 billion VND
+        deal = expect(await client.post("/api/v1/deals", json=body, headers=supplier.headers), 201)
+        path = f"/api/v1/deals/{deal['id']}/confirm"
+        both = expect(await client.post(path, headers=buyer.headers), 200)
+        assert both["confirmation"] == "awaiting_moderator"
+        assert await _value_2025(client) == 0
+        waiting = expect(
+            await client.get("/api/v1/deals", params={"confirmation": "awaiting_moderator"}, headers=moderator.headers),
+            200,
+        )
+        assert [d["id"] for d in waiting["items"]] == [deal["id"]]
+        confirmed = expect(await client.post(path, headers=moderator.headers), 200)
+        assert confirmed["confirmation"] == "confirmed"
+        assert confirmed["moderator_confirmed_at"] is not None
+        assert await _value_2025(client) == 60_000_000_000
+
+    async def test_a_mandated_broker_confirms_for_its_client_and_strangers_cannot(self, client: AsyncClient) -> None:
+        supplier, buyer, stranger = await register(client), await register(client), await register(client)
+        broker = await register(client, kind="intermediary")
+        await grant_mandate(client, buyer, broker)
+        deal = expect(await client.post("/api/v1/deals", json=_deal(supplier, buyer), headers=supplier.headers), 201)
+        path = f"/api/v1/deals/{deal['id']}/confirm"
+        assert (await client.post(path, headers=stranger.headers)).status_code == 404
+        confirmed = expect(await client.post(path, headers=broker.headers), 200)
+        assert confirmed["confirmation"] == "confirmed"
+
+    async def test_changing_a_term_asks_the_other_side_again(self, client: AsyncClient) -> None:
+        supplier, buyer = await register(client), await register(client)
+        body = _deal(supplier, buyer, stage="signed", signed_on="2025-05-01")
+        created = await client.post("/api/v1/deals", json=body, headers=supplier.headers)
+        deal = expect(created, 201)
+        confirmed = await client.post(f"/api/v1/deals/{deal['id']}/confirm", headers=buyer.headers)
+        assert expect(confirmed, 200)["confirmation"] == "confirmed"
+        path = f"/api/v1/deals/{deal['id']}"
+        noted = await client.patch(
+            path,
+            json={"notes": "Hợp đồng số 12/HĐ"},
+            headers={**supplier.headers, "If-Match": confirmed.headers["etag"]},
+        )
+        assert expect(noted, 200)["confirmation"] == "confirmed", "a note is not a term"
+        inflated = await client.patch(
+            path, json={"value": "5000000000"}, headers={**supplier.headers, "If-Match": noted.headers["etag"]}
+        )
+        assert expect(inflated, 200)["confirmation"] == "unconfirmed"
+        assert inflated.json()["buyer_confirmed_at"] is None
+        assert await _value_2025(client) == 0
+        notes = expect(await client.get("/api/v1/notifications", headers=buyer.headers), 200)["items"]
+        assert [n["kind"] for n in notes].count("deal_to_confirm") == 2
+
+    async def test_a_moderator_records_a_confirmed_deal(self, client: AsyncClient, moderator) -> None:
+        supplier, buyer = await register(client), await register(client)
+        deal = expect(await client.post("/api/v1/deals", json=_deal(supplier, buyer), headers=moderator.headers), 201)
+        assert deal["confirmation"] == "confirmed"
+        assert deal["moderator_confirmed_at"] is not None
+        for party in (supplier, buyer):
+            notes = expect(await client.get("/api/v1/notifications", headers=party.headers), 200)["items"]
+            assert "deal_to_confirm" not in [n["kind"] for n in notes]

@@ -169,6 +169,20 @@ class TestConcurrency:
         assert current.json()["trl"] == 8
         assert current.headers["etag"] == first.headers["etag"]
 
+    async def test_each_change_raises_the_version_by_one(self, client: AsyncClient, session: AsyncSession) -> None:
+        owner = await register(client)
+        moderator = await make_staff(client, session, "moderator")
+        offer = await create_listing(client, owner)
+        path = f"/api/v1/offers/{offer['id']}"
+        versions = [offer["version"]]
+        for body in ({"trl": 8}, {"title": "Vật liệu lọc asen thế hệ hai", "concepts": ["arsenic-removal"]}):
+            patched = await client.patch(path, json=body, headers={**owner.headers, "If-Match": f'"{versions[-1]}"'})
+            versions.append(expect(patched, 200)["version"])
+            assert patched.headers["etag"] == f'"{versions[-1]}"'
+        versions.append(expect(await client.post(f"{path}/submit", headers=owner.headers), 200)["version"])
+        versions.append(expect(await client.post(f"{path}/publish", headers=moderator.headers), 200)["version"])
+        assert versions == list(range(versions[0], versions[0] + 5))
+
     async def test_delete_requires_current_etag(self, client: AsyncClient) -> None:
         owner = await register(client)
         offer = await create_listing(client, owner)

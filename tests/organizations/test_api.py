@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,6 +110,49 @@ class TestVerification:
         assert verified["verified_at"] is not None
         listed = expect(await client.get("/api/v1/organizations", params={"verified": True}), 200)
         assert owner.organization_id in {o["id"] for o in listed["items"]}
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"name": "Bộ Khoa học và Công nghệ"},
+            {"kind": "government"},
+            {"name_i18n": {"en": "Ministry of Science and Technology"}},
+        ],
+    )
+    async def test_changing_a_verified_identity_sends_it_back_to_verification(
+        self, client: AsyncClient, session: AsyncSession, change: dict
+    ) -> None:
+        owner = await register(client, organization="Công ty Nước sạch Tiên Lãng")
+        moderator = await make_staff(client, session, "moderator")
+        path = f"/api/v1/organizations/{owner.organization_id}"
+        expect(await client.put(f"{path}/verification", json={"verified": True}, headers=moderator.headers), 200)
+        renamed = expect(await client.patch(path, json=change, headers=owner.headers), 200)
+        assert (renamed["verified"], renamed["verified_at"]) == (False, None)
+        listed = expect(await client.get("/api/v1/organizations", params={"verified": True}), 200)
+        assert owner.organization_id not in {o["id"] for o in listed["items"]}
+        audit = expect(
+            await client.get(
+                "/api/v1/audit",
+                params={"record_type": "organization", "record_id": owner.organization_id},
+                headers=moderator.headers,
+            ),
+            200,
+        )
+        assert any(e["changes"].get("verified") == [True, False] for e in audit["items"])
+
+    async def test_other_changes_and_a_moderator_keep_the_verification(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        owner = await register(client, organization="Viện Cơ khí Hải Phòng", kind="institute")
+        moderator = await make_staff(client, session, "moderator")
+        path = f"/api/v1/organizations/{owner.organization_id}"
+        expect(await client.put(f"{path}/verification", json={"verified": True}, headers=moderator.headers), 200)
+        described = expect(await client.patch(path, json={"description": "Đúc kim loại"}, headers=owner.headers), 200)
+        assert described["verified"] is True
+        corrected = expect(
+            await client.patch(path, json={"name": "Viện Cơ khí Hải Phòng (VCK)"}, headers=moderator.headers), 200
+        )
+        assert (corrected["name"], corrected["verified"]) == ("Viện Cơ khí Hải Phòng (VCK)", True)
 
     async def test_owner_cannot_verify_itself(self, client: AsyncClient) -> None:
         owner = await register(client)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from app.api.deps import CurrentPrincipal, SessionDep
-from app.deals.schemas import DealCreate, DealRead, DealStage, DealUpdate, StageChange
+from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.deals.schemas import DealConfirmation, DealCreate, DealRead, DealStage, DealUpdate, StageChange
 from app.deals.service import deal_service
 from app.errors import problem_responses
 from app.pagination import Page, PageDep
@@ -26,10 +26,11 @@ def _with_etag(deal: DealRead, response: Response) -> DealRead:
     "", summary="Record a deal", status_code=status.HTTP_201_CREATED, response_model=DealRead, responses=WRITE_ERRORS
 )
 async def create_deal(
-    payload: DealCreate, response: Response, principal: CurrentPrincipal, session: SessionDep
+    payload: DealCreate, response: Response, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> DealRead:
-    """A party (or its mandated broker, or a moderator) records a deal: from an interest, match, meeting or directly."""
-    return _with_etag(DealRead.model_validate(await deal_service.create(session, principal, payload)), response)
+    """A party (or its mandated broker, or a moderator) records a deal; it counts once the other side confirms it."""
+    deal = await deal_service.create(session, principal, payload, settings.deal_value_review_vnd)
+    return _with_etag(DealRead.model_validate(deal), response)
 
 
 @router.get("", summary="List deals", response_model=Page[DealRead], responses=problem_responses(401, 422))
@@ -38,9 +39,12 @@ async def list_deals(
     session: SessionDep,
     page: PageDep,
     stage: Annotated[DealStage | None, Query()] = None,
+    confirmation: Annotated[DealConfirmation | None, Query()] = None,
 ) -> Page[DealRead]:
-    """Deals your organisation is a party or broker to (moderators: all)."""
-    items, total = await deal_service.list_page(session, principal, stage.value if stage else None, page)
+    """Deals your organisation is a party or broker to (moderators: all), by stage and confirmation."""
+    items, total = await deal_service.list_page(
+        session, principal, stage.value if stage else None, page, confirmation.value if confirmation else None
+    )
     return Page.of([DealRead.model_validate(d) for d in items], total, page)
 
 
@@ -60,10 +64,21 @@ async def update_deal(
     response: Response,
     principal: CurrentPrincipal,
     session: SessionDep,
+    settings: SettingsDep,
     if_match: Annotated[str | None, Header(description="The `ETag` you read.")] = None,
 ) -> DealRead:
-    """Change terms (value, currency, origin, confidentiality …); `If-Match` required."""
-    deal = await deal_service.update(session, principal, deal_id, payload, if_match)
+    """Change terms (value, currency, origin, confidentiality …); `If-Match` required; changing a term the
+    statistics use asks the other side to confirm again."""
+    deal = await deal_service.update(session, principal, deal_id, payload, if_match, settings.deal_value_review_vnd)
+    return _with_etag(DealRead.model_validate(deal), response)
+
+
+@router.post("/{deal_id}/confirm", summary="Confirm a deal", response_model=DealRead, responses=WRITE_ERRORS)
+async def confirm_deal(
+    deal_id: uuid.UUID, response: Response, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+) -> DealRead:
+    """Confirm the deal for the side you act for (or as a moderator); it counts in the statistics once confirmed."""
+    deal = await deal_service.confirm(session, principal, deal_id, settings.deal_value_review_vnd)
     return _with_etag(DealRead.model_validate(deal), response)
 
 

@@ -115,7 +115,7 @@ async def get_deals_by_field(session: SessionDep, period: PeriodDep, output: For
 async def get_deal_detail(
     session: SessionDep, principal: CurrentPrincipal, period: PeriodDep, output: Format = "json"
 ) -> Any:
-    """Every deal signed in the period with its value, confidential ones included."""
+    """Every confirmed deal signed in the period with its value, confidential ones included."""
     deals = [DealRead.model_validate(d) for d in await stats_service.deals_detail(session, principal, period)]
     if output == "csv":
         header = list(DealRead.model_fields)
