@@ -206,7 +206,10 @@ class SchedulingService:
                     accept={
                         "method": "POST",
                         "href": f"/api/v1/events/{event_id}/schedule/publish",
-                        "body": {"stage": "preliminary", "accept_unfair": True},
+                        "body": {
+                            "stage": "final" if report.status == "final" else "preliminary",
+                            "accept_unfair": True,
+                        },
                     },
                 )
             return report
@@ -259,6 +262,7 @@ class SchedulingService:
     ) -> Event:
         """Freeze the current schedule as the preliminary or final one and tell every participant. A schedule
         that exceeds the event's fairness bound is published only with `accept_unfair`."""
+        await repository.lock_event(session, event_id)  # not while a computation stores its schedule
         event = await event_service.get(session, principal, event_id)
         actor = await event_service.organizer_actor(session, principal, event)
         if event.schedule_status == "none":
