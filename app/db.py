@@ -8,7 +8,22 @@ SQLite notes: the `sqlite3` driver's legacy transaction handling is switched
 off so that SQLAlchemy emits `BEGIN` itself. Write units of work start with
 `BEGIN IMMEDIATE`, which takes the write lock up front: a deferred transaction
 that reads and then writes can fail at once with "database is locked" instead
-of waiting `busy_timeout`.
+of waiting `busy_timeout` (SQLite does not wait to upgrade a read transaction).
+
+SQLite has one write lock for the whole database, so a write unit of work must
+be short and must hold the lock only for the request's own reads-then-writes:
+
+- a session begins its transaction at its first statement, not when it is
+  created, so the lock is taken when the route first touches the database;
+- the caller's credentials are checked in a separate short read transaction
+  (`app.api.deps.get_optional_principal`), never as a write unit of work's
+  first statement;
+- routes that answer a POST without writing use `get_read_session`;
+- long work (computing a schedule) runs between its own short transactions
+  (read, compute with no transaction open, write), never inside the request's.
+
+`tests/fixtures/live.py` runs the app this way on a file database with
+separate connections, so breaking one of these rules fails a test.
 """
 
 from __future__ import annotations
@@ -128,8 +143,16 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's unit of work: reads use a plain transaction, writes take the write lock."""
+    """The request's unit of work: reads use a plain transaction, writes take the write lock at their
+    first statement."""
     database: Database = request.app.state.database
     factory = database.reader if request.method in READ_METHODS else database.writer
     async with unit_of_work(factory) as session:
+        yield session
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A reading unit of work whatever the method: for POSTs that compute over the data and write nothing."""
+    database: Database = request.app.state.database
+    async with unit_of_work(database.reader) as session:
         yield session

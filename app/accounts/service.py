@@ -282,7 +282,11 @@ class AccountService:
             raise InvalidTokenError()
         return self._principal(account)
 
-    async def principal_from_api_key(self, session: AsyncSession, plaintext: str) -> Principal:
+    async def principal_from_api_key(self, session: AsyncSession, plaintext: str) -> tuple[Principal, bool]:
+        """The key's principal, and whether its use is due to be recorded (`record_api_key_use`).
+
+        Only reads: the use is recorded at most once a minute, in a write of its own, so that
+        requests with a key that only read stay reads."""
         parts = split_api_key(plaintext)
         if parts is None:
             raise InvalidApiKeyError()
@@ -290,10 +294,14 @@ class AccountService:
         key = await repository.get_api_key_by_prefix(session, prefix)
         if key is None or key.revoked_at is not None or not secrets_match(full_key, key.key_hash):
             raise InvalidApiKeyError()
-        now = utcnow()
-        if key.last_used_at is None or now - key.last_used_at > API_KEY_TOUCH_INTERVAL:
-            key.last_used_at = now
-        return Principal(organization_id=key.organization_id, role=Role.MEMBER, api_key_id=key.id)
+        use_due = key.last_used_at is None or utcnow() - key.last_used_at > API_KEY_TOUCH_INTERVAL
+        return Principal(organization_id=key.organization_id, role=Role.MEMBER, api_key_id=key.id), use_due
+
+    async def record_api_key_use(self, session: AsyncSession, principal: Principal) -> None:
+        assert principal.api_key_id is not None
+        key = await repository.get_api_key(session, principal.api_key_id)
+        if key is not None:
+            key.last_used_at = utcnow()
 
     async def me(self, session: AsyncSession, principal: Principal) -> Account:
         require_person(principal)

@@ -12,12 +12,14 @@ from app.accounts.permissions import Principal
 from app.accounts.service import account_service
 from app.accounts.throttle import LoginThrottle
 from app.config import Settings
-from app.db import get_session
+from app.db import Database, get_read_session, get_session, unit_of_work
 from app.errors import AuthenticationError
 
 # scope="function": the commit happens before the response is sent, so a client
 # never sees 201 for a write that failed to commit.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# For routes that answer a POST without writing (computations over the data): no write lock on SQLite.
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An organisation's API key for integrations.")
@@ -40,7 +42,7 @@ ThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 
 async def get_optional_principal(
-    session: SessionDep,
+    request: Request,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
@@ -48,12 +50,23 @@ async def get_optional_principal(
     """The caller, from `Authorization: Bearer <jwt>` or `X-API-Key`; None when anonymous.
 
     Credentials that are present but invalid are refused (401), never treated as anonymous.
+    They are checked in a short read transaction of their own, not in the request's unit of work:
+    on SQLite a write request's unit of work holds the write lock from its first statement to its
+    commit, so authenticating there would take the lock before the route has decided to write
+    (and hold it through work done outside that unit of work, such as computing a schedule).
     """
+    database: Database = request.app.state.database
     if token is not None:
-        return await account_service.principal_from_access_token(session, settings, token)
-    if api_key is not None:
-        return await account_service.principal_from_api_key(session, api_key)
-    return None
+        async with unit_of_work(database.reader) as session:
+            return await account_service.principal_from_access_token(session, settings, token)
+    if api_key is None:
+        return None
+    async with unit_of_work(database.reader) as session:
+        principal, use_due = await account_service.principal_from_api_key(session, api_key)
+    if use_due:
+        async with unit_of_work(database.writer) as session:
+            await account_service.record_api_key_use(session, principal)
+    return principal
 
 
 async def get_principal(

@@ -26,6 +26,15 @@ async def get_event(session: AsyncSession, event_id: uuid.UUID, *, lock: bool = 
     return await session.get(Event, event_id, with_for_update=lock or None, populate_existing=lock)
 
 
+async def lock_event(session: AsyncSession, event_id: uuid.UUID) -> Event | None:
+    """The event, row-locked until the transaction ends: writers of its schedule go one at a time.
+
+    PostgreSQL: `SELECT … FOR UPDATE`. SQLite has no row locks (the clause is left out); its write
+    transactions (`BEGIN IMMEDIATE`) are exclusive already."""
+    statement = select(Event).where(Event.id == event_id).with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(statement)
+
+
 async def list_events(
     session: AsyncSession, visible_to: uuid.UUID | None, status: str | None, field: str | None, page: PageParams
 ) -> tuple[list[Event], int]:

@@ -443,6 +443,16 @@ class ScheduleReport(BaseModel):
     breaks: ObjectiveRead | None = None
     moved: ObjectiveRead | None = None
     fairness_met: bool = True
+    fairness_bound: int | None = Field(
+        default=None, description="The event's fairness bound when computed: most breaks minus fewest, at most."
+    )
+    fairness_spread: int | None = Field(
+        default=None, description="Most breaks minus fewest over the participants in this schedule."
+    )
+    unfair_accepted: bool = Field(
+        default=False,
+        description="The organiser published this schedule although it exceeds the fairness bound (`accept_unfair`).",
+    )
     table_changes: int = 0
     unplaced: dict[str, str] = Field(default_factory=dict, description="Meeting id → why it could not be placed.")
     seconds: float = 0.0
@@ -452,6 +462,11 @@ class PublishRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"stage": "final"}]})
 
     stage: SchedulePublication
+    accept_unfair: bool = Field(
+        default=False,
+        description="Publish a schedule that exceeds the event's fairness bound (refused with 409 "
+        "`UnfairScheduleNotAccepted` otherwise).",
+    )
 
 
 class AgendaItem(BaseModel):

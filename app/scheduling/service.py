@@ -2,8 +2,14 @@
 worker thread (CP-SAT releases the interpreter while it searches), and the result is written back.
 
 The solve happens between two short transactions — read, solve, write — so no database lock is held
-while the solver thinks; if the meetings changed in between, the write is refused and the organiser
-runs it again."""
+while the solver thinks (on SQLite every other write would wait for it). The write locks the event
+(`FOR UPDATE`; on SQLite the write transaction itself is exclusive) and is refused if the meetings or
+the event changed since the read, among others by another computation stored meanwhile: of two
+computations at once, one is stored and the other is told to run again (409 ScheduleChanged).
+
+When the event sets a fairness bound and no schedule within it is found, the best one is kept only
+as a draft marked unfair and the answer is a 409 FairScheduleNotFound; publishing it needs the
+organiser's explicit `accept_unfair`."""
 
 from __future__ import annotations
 
@@ -42,7 +48,20 @@ SCHEDULABLE = {EventStatus.REGISTRATION_OPEN, EventStatus.BOOKING_OPEN, EventSta
 
 class ScheduleChangedError(ConflictError):
     code = "ScheduleChanged"
-    title = "The meetings changed while the schedule was computed; run it again"
+    title = "The meetings or the schedule changed while the schedule was computed; run it again"
+
+
+class FairScheduleNotFoundError(ConflictError):
+    """The schedule is stored as an unfair draft: the refusal is the answer, the draft the change to keep."""
+
+    code = "FairScheduleNotFound"
+    title = "No schedule within the event's fairness bound was found"
+    keeps_changes = True
+
+
+class UnfairScheduleNotAcceptedError(ConflictError):
+    code = "UnfairScheduleNotAccepted"
+    title = "The schedule exceeds the event's fairness bound; accept it explicitly to publish it"
 
 
 @dataclass(frozen=True)
@@ -103,8 +122,18 @@ def _objective(objective: Objective | None) -> ObjectiveRead | None:
     )
 
 
-def report_of(schedule: Schedule, meetings: int, status: str) -> ScheduleReport:
+def fairness_spread(instance: Instance, schedule: Schedule) -> int:
+    """Max − min breaks over the participants with meetings to place: what the fairness bound limits."""
+    ids = {m.a for m in instance.meetings} | {m.b for m in instance.meetings}
+    counted = [schedule.breaks_per_participant.get(i, 0) for i in ids]
+    return max(counted) - min(counted) if counted else 0
+
+
+def report_of(schedule: Schedule, meetings: int, status: str, instance: Instance | None = None) -> ScheduleReport:
+    fairness = instance.fairness if instance is not None else None
     return ScheduleReport(
+        fairness_bound=fairness,
+        fairness_spread=fairness_spread(instance, schedule) if instance is not None and fairness is not None else None,
         status=status,
         meetings=meetings,
         placed=len(schedule.placements),
@@ -154,13 +183,39 @@ class SchedulingService:
         except SchedulingError as error:
             raise InvalidInputError(str(error)) from error
         async with unit_of_work(database.writer) as session:
+            # Concurrent computations store one at a time, each seeing what the one before stored.
+            await repository.lock_event(session, event_id)
             current = await self._load(session, principal, event_id)
+            if current.context.event.version != event.version:
+                raise ScheduleChangedError(
+                    "The event or its schedule changed while this schedule was computed (another computation "
+                    "may have been stored meanwhile); run it again."
+                )
             if current.fingerprint != loaded.fingerprint:
-                raise ScheduleChangedError()
-            return await self._store(session, principal, current, schedule)
+                raise ScheduleChangedError("Meetings were accepted, cancelled or moved meanwhile; run it again.")
+            report = await self._store(session, principal, current, schedule, instance)
+            if not report.fairness_met:
+                raise FairScheduleNotFoundError(
+                    f"The best schedule found has a spread of {report.fairness_spread} breaks between participants; "
+                    f"the event's fairness bound is {report.fairness_bound}. It is kept as a draft marked unfair: "
+                    f"publish it with accept_unfair=true to accept it, or change the meetings, the availability, "
+                    f"the bound or the time limit and compute again.",
+                    fairness_bound=report.fairness_bound,
+                    fairness_spread=report.fairness_spread,
+                    schedule=report.model_dump(mode="json"),
+                    accept={
+                        "method": "POST",
+                        "href": f"/api/v1/events/{event_id}/schedule/publish",
+                        "body": {
+                            "stage": "final" if report.status == "final" else "preliminary",
+                            "accept_unfair": True,
+                        },
+                    },
+                )
+            return report
 
     async def _store(
-        self, session: AsyncSession, principal: Principal, loaded: Loaded, schedule: Schedule
+        self, session: AsyncSession, principal: Principal, loaded: Loaded, schedule: Schedule, instance: Instance
     ) -> ScheduleReport:
         event = await repository.get_event(session, loaded.context.event.id)
         assert event is not None
@@ -173,7 +228,7 @@ class SchedulingService:
             reason = schedule.unplaced.get(meeting.id)
             meeting.unplaced_reason = reason.value if reason else None
         status = "draft" if event.schedule_status in ("none", "draft") else event.schedule_status
-        report = report_of(schedule, len(loaded.meetings), status)
+        report = report_of(schedule, len(loaded.meetings), status, instance)
         event.schedule_report = report.model_dump(mode="json")
         if event.schedule_status == "none":
             event.schedule_status = "draft"
@@ -185,7 +240,13 @@ class SchedulingService:
             AuditAction.UPDATE,
             "event_schedule",
             event.id,
-            audit.snapshot({"placed": report.placed, "breaks": report.breaks.value if report.breaks else None}),
+            audit.snapshot(
+                {
+                    "placed": report.placed,
+                    "breaks": report.breaks.value if report.breaks else None,
+                    "fairness_met": report.fairness_met,
+                }
+            ),
         )
         return report
 
@@ -196,14 +257,29 @@ class SchedulingService:
             return ScheduleReport(status=event.schedule_status, meetings=0, placed=0)
         return ScheduleReport.model_validate({**event.schedule_report, "status": event.schedule_status})
 
-    async def publish(self, session: AsyncSession, principal: Principal, event_id: uuid.UUID, stage: str) -> Event:
-        """Freeze the current schedule as the preliminary or final one and tell every participant."""
+    async def publish(
+        self, session: AsyncSession, principal: Principal, event_id: uuid.UUID, stage: str, *, accept_unfair: bool
+    ) -> Event:
+        """Freeze the current schedule as the preliminary or final one and tell every participant. A schedule
+        that exceeds the event's fairness bound is published only with `accept_unfair`."""
+        await repository.lock_event(session, event_id)  # not while a computation stores its schedule
         event = await event_service.get(session, principal, event_id)
         actor = await event_service.organizer_actor(session, principal, event)
         if event.schedule_status == "none":
             raise EventStateError("Compute a schedule first.")
         if event.schedule_status == "final" and stage == "preliminary":
             raise EventStateError("The final schedule is out; publish a new final one instead.")
+        report = event.schedule_report or {}
+        if report.get("fairness_met") is False and not report.get("unfair_accepted"):
+            if not accept_unfair:
+                raise UnfairScheduleNotAcceptedError(
+                    f"The schedule has a spread of {report.get('fairness_spread')} breaks between participants; the "
+                    f"event's fairness bound is {report.get('fairness_bound')}. Publish with accept_unfair=true to "
+                    f"accept it, or compute it again.",
+                    fairness_bound=report.get("fairness_bound"),
+                    fairness_spread=report.get("fairness_spread"),
+                )
+            event.schedule_report = {**report, "unfair_accepted": True}
         meetings = await repository.requests_of(session, event.id, RequestStatus.ACCEPTED.value)
         changed = []
         for meeting in meetings:
@@ -215,9 +291,10 @@ class SchedulingService:
         if stage == "final" and event.status == EventStatus.BOOKING_OPEN.value:
             event.status = EventStatus.SCHEDULED.value
         await session.flush()
-        audit.record(
-            session, actor, AuditAction.STATE, "event_schedule", event.id, {"schedule_status": [previous, stage]}
-        )
+        changes: dict[str, Any] = {"schedule_status": [previous, stage]}
+        if report.get("fairness_met") is False and not report.get("unfair_accepted"):
+            changes["unfair_accepted"] = [False, True]
+        audit.record(session, actor, AuditAction.STATE, "event_schedule", event.id, changes)
         participants = await repository.participants_of(session, event.id)
         for organization_id in sorted({p.organization_id for p in participants}, key=str):
             notify(

@@ -78,6 +78,10 @@ async def open_event(client: AsyncClient, organizer: Registered, **extra: Any) -
 
 @pytest.fixture
 async def fair(client: AsyncClient, moderator: Registered) -> Fair:
+    return await make_fair(client, moderator)
+
+
+async def make_fair(client: AsyncClient, moderator: Registered, **event_fields: Any) -> Fair:
     """Two suppliers with water-treatment offers, two seekers with needs, registered, booking open."""
     organizer = await register(client, kind="intermediary", organization="Trung tâm Ứng dụng Tiến bộ KH&CN")
     suppliers = [
@@ -99,7 +103,7 @@ async def fair(client: AsyncClient, moderator: Registered) -> Fair:
         )
     for seeker in seekers:
         await create_listing(client, seeker, "demand", status="published", moderator=moderator)
-    event = await open_event(client, organizer)
+    event = await open_event(client, organizer, **event_fields)
     participants = {}
     for person, role in [*((s, "supplier") for s in suppliers), *((s, "seeker") for s in seekers)]:
         body = {
@@ -339,6 +343,64 @@ async def test_schedule_publish_and_agendas(client: AsyncClient, fair: Fair) -> 
     notes = expect(await client.get("/api/v1/notifications", headers=fair.suppliers[1].headers), 200)
     assert "schedule_published" in {n["kind"] for n in notes["items"]}
     assert len(meetings) == 4
+
+
+async def test_an_unfair_schedule_is_only_a_draft_until_accepted(client: AsyncClient, moderator: Registered) -> None:
+    fair = await make_fair(client, moderator, fairness=0)
+    seeker = fair.seekers[0]
+    # free only in slots 0 and 2, the seeker's two meetings leave it one break; the other seeker has one
+    # meeting and so no break: no schedule of all three keeps the spread at 0
+    expect(
+        await client.patch(
+            f"{fair.path}/participants/{pid(fair, seeker)}",
+            json={"unavailable_slots": [1, 3, 4, 5, 6]},
+            headers=seeker.headers,
+        ),
+        200,
+    )
+    for sender, recipient in [
+        (seeker, fair.suppliers[0]),
+        (seeker, fair.suppliers[1]),
+        (fair.seekers[1], fair.suppliers[0]),
+    ]:
+        request = await ask(client, fair, sender, recipient)
+        expect(await client.post(f"{fair.path}/requests/{request['id']}/accept", headers=recipient.headers), 200)
+    organizer = fair.organizer.headers
+    problem = expect(await client.post(f"{fair.path}/schedule", json={"time_limit": 5}, headers=organizer), 409)
+    assert problem["code"] == "FairScheduleNotFound"
+    assert (problem["fairness_bound"], problem["fairness_spread"]) == (0, 1)
+    assert problem["schedule"]["placed"] == 3
+    assert problem["accept"]["body"]["accept_unfair"] is True
+    assert "accept_unfair" in problem["detail"]
+    # kept as a draft marked unfair; nobody sees it yet
+    report = expect(await client.get(f"{fair.path}/schedule", headers=organizer), 200)
+    assert report["status"] == "draft"
+    assert (report["fairness_met"], report["fairness_spread"], report["unfair_accepted"]) == (False, 1, False)
+    agenda_path = f"{fair.path}/participants/{pid(fair, seeker)}/agenda"
+    assert expect(await client.get(agenda_path, headers=seeker.headers), 200)["items"] == []
+    # publishing it needs the organiser's explicit acceptance
+    refused = expect(
+        await client.post(f"{fair.path}/schedule/publish", json={"stage": "final"}, headers=organizer), 409
+    )
+    assert refused["code"] == "UnfairScheduleNotAccepted"
+    assert (refused["fairness_bound"], refused["fairness_spread"]) == (0, 1)
+    assert expect(await client.get(agenda_path, headers=seeker.headers), 200)["items"] == []
+    published = expect(
+        await client.post(
+            f"{fair.path}/schedule/publish",
+            json={"stage": "preliminary", "accept_unfair": True},
+            headers=organizer,
+        ),
+        200,
+    )
+    assert published["schedule_status"] == "preliminary"
+    assert expect(await client.get(f"{fair.path}/schedule", headers=organizer), 200)["unfair_accepted"] is True
+    assert [i["slot"] for i in expect(await client.get(agenda_path, headers=seeker.headers), 200)["items"]] == [0, 2]
+    # with a bound the schedule can keep, computing succeeds and says so
+    etag = (await client.get(fair.path, headers=organizer)).headers["etag"]
+    expect(await client.patch(fair.path, json={"fairness": 1}, headers={**organizer, "If-Match": etag}), 200)
+    report = expect(await client.post(f"{fair.path}/schedule", json={"time_limit": 5}, headers=organizer), 200)
+    assert (report["fairness_met"], report["fairness_bound"], report["fairness_spread"]) == (True, 1, 1)
 
 
 async def test_locked_meetings_stay_and_republishing_moves_little(client: AsyncClient, fair: Fair) -> None:

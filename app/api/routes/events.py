@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
+from app.api.deps import CurrentPrincipal, OptionalPrincipal, ReadSessionDep, SessionDep
 from app.db import Database
 from app.errors import problem_responses
 from app.events import repository
@@ -451,7 +451,10 @@ async def compute_schedule(
 ) -> ScheduleReport:
     """Place the accepted meetings in slots and at tables: most (priority-weighted) meetings first, then fewest
     moves of published meetings, then fewest breaks. Returns each objective with its proven bound and gap, and
-    why any meeting could not be placed. Locked meetings stay put."""
+    why any meeting could not be placed. Locked meetings stay put. The solver runs outside any transaction;
+    `409 ScheduleChanged` when the meetings or the schedule changed meanwhile (e.g. two computations at
+    once), `409 FairScheduleNotFound` when no schedule within the event's fairness bound was found: the
+    best one is then kept as a draft marked unfair, published only with `accept_unfair`."""
     database: Database = request.app.state.database
     return await scheduling_service.run(database, principal, event_id, payload)
 
@@ -475,7 +478,9 @@ async def publish_schedule(
 ) -> EventDetail:
     """Publish the current schedule as preliminary or final; every participant is notified. Final moves a
     booking-open event to scheduled."""
-    event = await scheduling_service.publish(session, principal, event_id, payload.stage.value)
+    event = await scheduling_service.publish(
+        session, principal, event_id, payload.stage.value, accept_unfair=payload.accept_unfair
+    )
     return await _detail(event, session)
 
 
@@ -561,7 +566,7 @@ async def analytics(event_id: uuid.UUID, principal: CurrentPrincipal, session: S
 
 
 @proposals_router.post("", summary="Propose a connection session", response_model=Proposal, responses=WRITE_ERRORS)
-async def propose_session(payload: ProposalCreate, principal: CurrentPrincipal, session: SessionDep) -> Proposal:
+async def propose_session(payload: ProposalCreate, principal: CurrentPrincipal, session: ReadSessionDep) -> Proposal:
     """From the published listings of a field (and theme): the organisations worth inviting, the candidate
     meetings that would fill the day, the expected number of strong matches, and a ready event to create."""
     return await propose(session, principal, payload)
