@@ -62,6 +62,11 @@ async def _build(app: FastAPI, client: AsyncClient, session: AsyncSession, owner
         world.label(name, person.organization_id)
         world.label(f"{name}-account", person.account_id)
     owner = world.people[owner_name]
+    # X differs from Y in what its listings could betray: its kind and its verification
+    verified = await client.put(
+        f"/api/v1/organizations/{x.organization_id}/verification", json={"verified": True}, headers=moderator.headers
+    )
+    expect(verified, 200)
 
     # listing attributes that would otherwise follow the owner are given, so the two worlds differ in the owner only
     same = {"province": "Hải Phòng", "visibility": "anonymous"}
