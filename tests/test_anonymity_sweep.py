@@ -51,22 +51,29 @@ class World:
         return str(value)
 
 
-async def _build(app: FastAPI, client: AsyncClient, session: AsyncSession, owner_name: str) -> World:
+async def _people(client: AsyncClient, session: AsyncSession) -> dict[str, Registered]:
+    """The organisations of both worlds, registered once."""
     moderator = await make_staff(client, session, "moderator")
     x = await register(client, "x@vien-x.vn", kind="institute", organization="Viện Nghiên cứu X")
     y = await register(client, "y@cong-ty-y.vn", kind="enterprise", organization="Công ty Y")
     s = await register(client, "s@thuysan.vn", organization="Công ty Thủy sản S")
     organizer = await register(client, "e@ket-noi.vn", kind="intermediary", organization="Trung tâm Kết nối E")
-    world = World(people={"X": x, "Y": y, "S": s, "E": organizer, "M": moderator})
-    for name, person in world.people.items():
-        world.label(name, person.organization_id)
-        world.label(f"{name}-account", person.account_id)
-    owner = world.people[owner_name]
     # X differs from Y in what its listings could betray: its kind and its verification
     verified = await client.put(
         f"/api/v1/organizations/{x.organization_id}/verification", json={"verified": True}, headers=moderator.headers
     )
     expect(verified, 200)
+    return {"X": x, "Y": y, "S": s, "E": organizer, "M": moderator}
+
+
+async def _build(app: FastAPI, client: AsyncClient, people: dict[str, Registered], owner_name: str) -> World:
+    """One world: `owner_name` owns the anonymous listings."""
+    world = World(people=people)
+    for name, person in people.items():
+        world.label(name, person.organization_id)
+        world.label(f"{name}-account", person.account_id)
+    x, s, organizer, moderator = people["X"], people["S"], people["E"], people["M"]
+    owner = people[owner_name]
 
     # listing attributes that would otherwise follow the owner are given, so the two worlds differ in the owner only
     same = {"province": "Hải Phòng", "visibility": "anonymous"}
@@ -224,11 +231,12 @@ async def test_no_read_operation_tells_who_owns_an_anonymous_listing(
     app: FastAPI, client: AsyncClient, session: AsyncSession, db_connection: AsyncConnection
 ) -> None:
     openapi = app.openapi()
+    people = await _people(client, session)
     answers = []
     for owner in ("X", "Y"):
         savepoint = await db_connection.begin_nested()
         try:
-            world = await _build(app, client, session, owner)
+            world = await _build(app, client, people, owner)
             answers.append(await _answers(client, openapi, world))
         finally:
             await savepoint.rollback()
