@@ -6,8 +6,10 @@ Everything else is the same: a buyer S that expressed interest in the offer and 
 with its owner, an event where X, Y and S are registered (the owner bringing its anonymous offer),
 public listings of S that match the anonymous ones. Every GET operation of the OpenAPI document is
 called in both worlds — its path filled with the world's ids, and once more with each query parameter
-that can name an owner set to X — by a caller without an account and by S; once ids and timestamps
-are normalised, every answer must be the same in both worlds.
+that can name an owner set to X — by a caller without an account and by S; so is every write whose
+body can name a listing or an organisation, with its schema's example pointed at the anonymous
+listings and at X, by S and by the organiser of another event (each rolled back). Once ids and timestamps are
+normalised, every answer must be the same in both worlds.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.search.index_config import INDEXES
@@ -30,6 +32,17 @@ from tests.test_anonymity import SESSIONS, WATER_DEMAND, WATER_OFFER
 
 NOWHERE = str(uuid.UUID(int=1))
 # The query parameters through which a caller can name an organisation or single out its listings.
+# Body fields through which a write can name a listing or an organisation.
+NAMING_FIELDS = {
+    "listing_id",
+    "listing_ids",
+    "offer_id",
+    "demand_id",
+    "organization_id",
+    "buyer_organization_id",
+    "supplier_organization_id",
+    "organizer_organization_id",
+}
 OWNER_PARAMETERS = ("organization_id", "owner_kind", "q", "kind", "facets", "record_id", "actor_organization_id")
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -58,12 +71,14 @@ async def _people(client: AsyncClient, session: AsyncSession) -> dict[str, Regis
     y = await register(client, "y@cong-ty-y.vn", kind="enterprise", organization="Công ty Y")
     s = await register(client, "s@thuysan.vn", organization="Công ty Thủy sản S")
     organizer = await register(client, "e@ket-noi.vn", kind="intermediary", organization="Trung tâm Kết nối E")
+    # F organises an event of its own, where nobody brought anything: it may not know X's anonymous listings
+    other_organizer = await register(client, "f@xuc-tien.vn", kind="intermediary", organization="Trung tâm Xúc tiến F")
     # X differs from Y in what its listings could betray: its kind and its verification
     verified = await client.put(
         f"/api/v1/organizations/{x.organization_id}/verification", json={"verified": True}, headers=moderator.headers
     )
     expect(verified, 200)
-    return {"X": x, "Y": y, "S": s, "E": organizer, "M": moderator}
+    return {"X": x, "Y": y, "S": s, "E": organizer, "F": other_organizer, "M": moderator}
 
 
 async def _build(app: FastAPI, client: AsyncClient, people: dict[str, Registered], owner_name: str) -> World:
@@ -123,6 +138,30 @@ async def _build(app: FastAPI, client: AsyncClient, people: dict[str, Registered
         201,
     )
     world.label("event", event["id"])
+    other_event = expect(
+        await client.post(
+            "/api/v1/events",
+            json={
+                "name": "Kết nối công nghệ xanh",
+                "organizer_organization_id": people["F"].organization_id,
+                "field": "environment",
+                "sessions": SESSIONS,
+            },
+            headers=people["F"].headers,
+        ),
+        201,
+    )
+    world.label("other-event", other_event["id"])
+    for number, block in enumerate(other_event["sessions"]):
+        world.label(f"other-session-{number}", block["id"])
+    expect(
+        await client.post(
+            f"/api/v1/events/{other_event['id']}/status",
+            json={"status": "registration_open"},
+            headers=people["F"].headers,
+        ),
+        200,
+    )
     for number, block in enumerate(event["sessions"]):
         world.label(f"session-{number}", block["id"])
     path = f"/api/v1/events/{event['id']}"
@@ -152,6 +191,8 @@ async def _build(app: FastAPI, client: AsyncClient, people: dict[str, Registered
         "interest_id": [interest["id"]],
         "event_id": [event["id"]],
         "participant_id": [participants["X"], participants["S"]],
+        # writes go to F's event, whose organiser may not know who owns the anonymous listings
+        "write:event_id": [other_event["id"]],
         # query parameters naming X
         "query:organization_id": [x.organization_id],
         "query:actor_organization_id": [x.organization_id],
@@ -212,18 +253,84 @@ def _normalised(text: str, world: World) -> str:
     return DURATION.sub(r'"\1": 0', text)
 
 
+def _answer(response: Response, world: World) -> str:
+    content_type = response.headers.get("content-type", "")
+    body = _normalised(response.text if "spreadsheet" not in content_type else "<binary>", world)
+    if content_type.startswith(("application/json", "application/problem+json")):
+        body = json.dumps(_canonical(json.loads(body)), ensure_ascii=False, sort_keys=True)
+    return f"{response.status_code} {body}"
+
+
 async def _answers(client: AsyncClient, openapi: dict[str, Any], world: World) -> dict[tuple[str, ...], str]:
     callers = {"nobody": {}, "S": world.people["S"].headers}
     answers = {}
     for operation, url, query in _calls(openapi, world):
         for caller, headers in callers.items():
             response = await client.get(url, params=query, headers=headers)
-            body = response.text if "spreadsheet" not in response.headers.get("content-type", "") else "<binary>"
             key = (operation, _normalised(url, world), _normalised(str(sorted(query.items())), world), caller)
-            body = _normalised(body, world)
-            if response.headers.get("content-type", "").startswith("application/json"):
-                body = json.dumps(_canonical(json.loads(body)), ensure_ascii=False, sort_keys=True)
-            answers[key] = f"{response.status_code} {body}"
+            answers[key] = _answer(response, world)
+    return answers
+
+
+def _schema(openapi: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    reference = content.get("schema", {}).get("$ref", "")
+    return openapi["components"]["schemas"].get(reference.rsplit("/", 1)[-1], {}) if reference else {}
+
+
+def _body(value: Any, world: World, caller: Registered) -> Any:
+    """The schema's example with every field that names a listing or an organisation pointing at the
+    anonymous listings, at X (the suspected owner) or at the caller; other references are left out, and
+    so is the supplier, which the server takes from the offer's owner."""
+    if isinstance(value, list):
+        return [_body(item, world, caller) for item in value]
+    if not isinstance(value, dict):
+        return value
+    named = {
+        "listing_id": world.values["offer_id"][0],
+        "offer_id": world.values["offer_id"][0],
+        "demand_id": world.values["demand_id"][0],
+        "listing_ids": [world.values["offer_id"][0]],
+        "organization_id": world.values["organization_id"][0],
+        "buyer_organization_id": caller.organization_id,
+        "organizer_organization_id": caller.organization_id,
+    }
+    body = {}
+    for key, item in value.items():
+        if key in named:
+            body[key] = named[key]
+        elif not key.endswith(("_id", "_ids")):
+            body[key] = _body(item, world, caller)
+    return body
+
+
+async def _write_answers(
+    client: AsyncClient, connection: AsyncConnection, openapi: dict[str, Any], world: World
+) -> dict[tuple[str, ...], str]:
+    """Each write whose body can name a listing or an organisation, with the schema's example pointed at
+    the anonymous listings and at X, by S and by F (an organiser who may not know the owner); each in a
+    savepoint rolled back."""
+    answers = {}
+    for route, item in openapi["paths"].items():
+        for method in ("post", "put", "patch"):
+            schema = _schema(openapi, item.get(method, {}))
+            if not set(schema.get("properties", {})) & NAMING_FIELDS or not schema.get("examples"):
+                continue
+            names = [p["name"] for p in _parameters(item[method], "path")]
+            choices = [world.values.get(f"write:{name}", world.values.get(name, [NOWHERE])) for name in names]
+            for values, caller in itertools.product(itertools.product(*choices), ("S", "F")):
+                url = route
+                for name, value in zip(names, values, strict=True):
+                    url = url.replace(f"{{{name}}}", value)
+                person = world.people[caller]
+                body = _body(schema["examples"][0], world, person)
+                savepoint = await connection.begin_nested()
+                try:
+                    response = await client.request(method.upper(), url, json=body, headers=person.headers)
+                finally:
+                    await savepoint.rollback()
+                key = (f"{method.upper()} {route}", _normalised(url, world), caller)
+                answers[key] = _answer(response, world)
     return answers
 
 
@@ -237,7 +344,9 @@ async def test_no_read_operation_tells_who_owns_an_anonymous_listing(
         savepoint = await db_connection.begin_nested()
         try:
             world = await _build(app, client, people, owner)
-            answers.append(await _answers(client, openapi, world))
+            answers.append(
+                await _answers(client, openapi, world) | await _write_answers(client, db_connection, openapi, world)
+            )
         finally:
             await savepoint.rollback()
     owned_by_x, owned_by_y = answers
@@ -263,4 +372,12 @@ async def test_no_read_operation_tells_who_owns_an_anonymous_listing(
     ):
         assert operation in succeeded, operation
     every_read = {f"GET {route}" for route, item in openapi["paths"].items() if "get" in item}
-    assert {key[0] for key in owned_by_x} == every_read
+    assert {key[0] for key in owned_by_x if key[0].startswith("GET ")} == every_read
+    writes = {key[0] for key in owned_by_x if not key[0].startswith("GET ")}
+    assert {
+        "POST /api/v1/deals",
+        "POST /api/v1/interests",
+        "POST /api/v1/event-proposals",
+        "POST /api/v1/events/{event_id}/participants",
+        "PATCH /api/v1/events/{event_id}/participants/{participant_id}",
+    } <= writes
