@@ -3,8 +3,9 @@
 An anonymous listing shows its owner to the owner's organisation, to moderators, and to an
 organisation whose expression of interest the owner accepted — to nobody else, by no route.
 Read models ask `owner_visible` when a listing becomes a payload; queries that filter, join or
-count listings by owner add `owner_disclosed_to` (for one caller) or `names_owner` (for results
-that stand for an organisation, such as organisation matches, event proposals and statistics);
+count listings by owner add `owner_disclosed_to` (for one caller), `names_owner` (for results that
+stand for an organisation: organisation matches, event proposals and suggestions) or count
+`owner_unit` (statistics);
 inputs that tie a listing to an owner (deals, event registrations) ask `owner_known_to`, and refuse
 every listing whose owner the caller may not know with one answer, whoever the owner is.
 """
