@@ -51,20 +51,6 @@ async def messages(session: AsyncSession, interest_id: uuid.UUID) -> list[Intere
     return list((await session.scalars(statement)).all())
 
 
-async def revealed_listings(
-    session: AsyncSession, organization_id: uuid.UUID, listing_ids: list[uuid.UUID]
-) -> set[uuid.UUID]:
-    """Listings whose owner accepted this organisation's interest: their owner is shown to it."""
-    if not listing_ids:
-        return set()
-    statement = select(Interest.listing_id).where(
-        Interest.from_organization_id == organization_id,
-        Interest.status == "accepted",
-        Interest.listing_id.in_(listing_ids),
-    )
-    return set((await session.scalars(statement)).all())
-
-
 async def anonymous_listings(session: AsyncSession, listing_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     if not listing_ids:
         return set()

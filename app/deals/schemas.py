@@ -82,7 +82,9 @@ class MessageRead(BaseModel):
 
     id: uuid.UUID
     interest_id: uuid.UUID
-    author_organization_id: uuid.UUID
+    author_organization_id: uuid.UUID | None = Field(
+        description="Hidden (null) for the owner of an anonymous listing until it accepts the interest."
+    )
     author_account_id: uuid.UUID | None
     body: str
     created_at: datetime

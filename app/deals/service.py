@@ -26,11 +26,13 @@ from app.deals.schemas import (
     InterestDecline,
     InterestRead,
     InterestStatus,
+    MessageRead,
 )
 from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from app.listings.exceptions import InvalidTransitionError, ListingNotFoundError, PreconditionFailedError
 from app.listings.schemas import ListingStatus, OriginKind
 from app.listings.service import check_if_match, effective_status
+from app.listings.visibility import owner_known_to
 from app.mandates import repository as mandate_repository
 from app.models import Deal, Interest, InterestMessage, Listing, Notification
 from app.models.base import utcnow
@@ -201,13 +203,13 @@ class InterestService:
 
     async def thread(
         self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID
-    ) -> list[InterestMessage]:
-        await self.get(session, principal, interest_id)
-        return await repository.messages(session, interest_id)
+    ) -> tuple[Interest, list[InterestMessage]]:
+        interest = await self.get(session, principal, interest_id)
+        return interest, await repository.messages(session, interest_id)
 
     async def post_message(
         self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID, body: str
-    ) -> InterestMessage:
+    ) -> tuple[Interest, InterestMessage]:
         interest = await self.get(session, principal, interest_id)
         if principal.organization_id not in (interest.from_organization_id, interest.listing_owner_id):
             raise PermissionDeniedError("Only the two parties write in the thread.")
@@ -215,7 +217,7 @@ class InterestService:
             raise InvalidTransitionError(f"The interest is {interest.status}; its thread is closed.")
         message = self._add_message(session, interest, principal, body)
         await session.flush()
-        return message
+        return interest, message
 
     @staticmethod
     def _add_message(session: AsyncSession, interest: Interest, principal: Principal, body: str) -> InterestMessage:
@@ -241,14 +243,33 @@ class InterestService:
         anonymous = await repository.anonymous_listings(session, list({i.listing_id for i in interests}))
         return [self._read(i, principal, response_days, i.listing_id in anonymous) for i in interests]
 
+    async def present_messages(
+        self, session: AsyncSession, interest: Interest, principal: Principal, messages: list[InterestMessage]
+    ) -> list[MessageRead]:
+        """The thread; while the owner of an anonymous listing is hidden, so is the author of its messages."""
+        anonymous = bool(await repository.anonymous_listings(session, [interest.listing_id]))
+        hidden = self._owner_hidden(interest, principal, anonymous)
+        reads = []
+        for message in messages:
+            read = MessageRead.model_validate(message)
+            if hidden and message.author_organization_id == interest.listing_owner_id:
+                read.author_organization_id = read.author_account_id = None
+            reads.append(read)
+        return reads
+
     @staticmethod
-    def _read(interest: Interest, principal: Principal, response_days: int, anonymous: bool) -> InterestRead:
-        hidden = (
+    def _owner_hidden(interest: Interest, principal: Principal, anonymous: bool) -> bool:
+        """The owner of an anonymous listing shows itself to the interested party by accepting."""
+        return (
             anonymous
             and interest.status != InterestStatus.ACCEPTED.value
             and principal.organization_id != interest.listing_owner_id
             and not principal.is_staff
         )
+
+    @classmethod
+    def _read(cls, interest: Interest, principal: Principal, response_days: int, anonymous: bool) -> InterestRead:
+        hidden = cls._owner_hidden(interest, principal, anonymous)
         answered = interest.decided_at
         return InterestRead(
             id=interest.id,
@@ -347,8 +368,8 @@ class DealService:
         self, session: AsyncSession, principal: Principal, payload: DealCreate, review_above: Decimal
     ) -> Deal:
         """A deal recorded by one side is unconfirmed until the other confirms (see `confirm`)."""
-        offer = await self._listing(session, payload.offer_id, "offer", "offer_id")
-        demand = await self._listing(session, payload.demand_id, "demand", "demand_id")
+        offer = await self._listing(session, principal, payload.offer_id, "offer", "offer_id")
+        demand = await self._listing(session, principal, payload.demand_id, "demand", "demand_id")
         interest = await repository.get_interest(session, payload.interest_id) if payload.interest_id else None
         if payload.interest_id and interest is None:
             raise InvalidInputError.for_field(["body", "interest_id"], "no such interest", "not_found")
@@ -448,12 +469,22 @@ class DealService:
         return deal
 
     @staticmethod
-    async def _listing(session: AsyncSession, listing_id: uuid.UUID | None, kind: str, loc: str) -> Listing | None:
+    async def _listing(
+        session: AsyncSession, principal: Principal, listing_id: uuid.UUID | None, kind: str, loc: str
+    ) -> Listing | None:
+        """The deal's offer or demand. Its owner becomes a party of the deal, so an anonymous listing is
+        named only by those who may know its owner; the refusal is the same whoever owns it."""
         if listing_id is None:
             return None
         listing = await repository.get_listing(session, listing_id)
         if listing is None or listing.kind != kind:
             raise InvalidInputError.for_field(["body", loc], f"no such {kind}", "not_found")
+        if not await owner_known_to(session, principal, listing):
+            raise InvalidInputError.for_field(
+                ["body", loc],
+                f"the {kind}'s owner is not disclosed to you; record the deal once the owner accepts your interest",
+                "owner_not_disclosed",
+            )
         return listing
 
     async def get(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.listings.visibility import names_owner
 from app.models import (
     Event,
     EventParticipant,
@@ -116,9 +117,10 @@ async def published_listings(
 
 
 async def published_in_field(session: AsyncSession, field: str, limit: int) -> list[Listing]:
+    """Published listings of a field that name their owner: a proposal names the organisations it invites."""
     statement = (
         select(Listing)
-        .where(Listing.status == "published", Listing.field == field)
+        .where(Listing.status == "published", Listing.field == field, names_owner())
         .order_by(Listing.updated_at.desc(), Listing.id)
         .limit(limit)
     )

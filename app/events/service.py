@@ -28,6 +28,7 @@ from app.events.schemas import (
     OutcomeCreate,
     ParticipantCount,
     ParticipantCreate,
+    ParticipantRead,
     ParticipantUpdate,
     RequestMode,
     RequestStatus,
@@ -35,6 +36,7 @@ from app.events.schemas import (
 )
 from app.events.slots import EventSlot, event_slots
 from app.listings.service import check_if_match
+from app.listings.visibility import owner_known_to, owner_visible
 from app.matching.engine import Profile, Reciprocal, reciprocal
 from app.matching.profiles import profile
 from app.models import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest, Notification
@@ -119,17 +121,21 @@ def notify(session: AsyncSession, organization_id: uuid.UUID, kind: str, payload
     session.add(Notification(organization_id=organization_id, kind=kind, payload=payload))
 
 
-async def _check_listings(session: AsyncSession, organization_id: uuid.UUID, listing_ids: list[uuid.UUID]) -> None:
-    """A participant brings published listings of its own organisation only."""
+async def _check_listings(
+    session: AsyncSession, principal: Principal, organization_id: uuid.UUID, listing_ids: list[uuid.UUID]
+) -> None:
+    """A participant brings published listings of its own organisation only. An anonymous listing counts
+    only when the caller may know its owner: otherwise the answer would tell who owns it, so every other
+    listing gets the same refusal."""
     if not listing_ids:
         return
     found = await repository.published_listings(session, [], listing_ids)
-    own = {x.id for x in found if x.organization_id == organization_id}
+    own = {x.id for x in found if x.organization_id == organization_id and await owner_known_to(session, principal, x)}
     foreign = [str(i) for i in listing_ids if i not in own]
     if foreign:
         raise InvalidInputError.for_field(
             ["body", "listing_ids"],
-            f"not published listings of this organisation: {', '.join(foreign)}",
+            f"not published listings of this organisation that you may name: {', '.join(foreign)}",
             "foreign_listing",
         )
 
@@ -181,7 +187,7 @@ class EventService:
         for session_payload in payload.sessions:
             await self.add_session(session, principal, event.id, session_payload, check=False)
         for participant_payload in payload.participants:
-            await self._register(session, event, participant_payload, status="invited")
+            await self._register(session, principal, event, participant_payload, status="invited")
         await self._refresh_start(session, event)
         audit.record(session, actor, AuditAction.CREATE, "event", event.id, audit.snapshot({"name": event.name}))
         return event
@@ -325,15 +331,15 @@ class EventService:
                 raise EventStateError("Registration is not open.")
         elif EventStatus(event.status) in (EventStatus.FINISHED, EventStatus.CANCELLED, EventStatus.RUNNING):
             raise EventStateError("The event is over or running.")
-        return await self._register(session, event, payload, status="registered")
+        return await self._register(session, principal, event, payload, status="registered")
 
     async def _register(
-        self, session: AsyncSession, event: Event, payload: ParticipantCreate, *, status: str
+        self, session: AsyncSession, principal: Principal, event: Event, payload: ParticipantCreate, *, status: str
     ) -> EventParticipant:
         orgs = await repository.organizations(session, [payload.organization_id])
         if payload.organization_id not in orgs:
             raise InvalidInputError.for_field(["body", "organization_id"], "no such organisation", "not_found")
-        await _check_listings(session, payload.organization_id, payload.listing_ids)
+        await _check_listings(session, principal, payload.organization_id, payload.listing_ids)
         participant = EventParticipant(
             event_id=event.id,
             organization_id=payload.organization_id,
@@ -360,6 +366,27 @@ class EventService:
         except PermissionDeniedError:
             return await self.organizer_actor(session, principal, event)
 
+    async def present_participants(
+        self, session: AsyncSession, principal: Principal, event: Event, participants: list[EventParticipant]
+    ) -> list[ParticipantRead]:
+        """What a registration shows: the listings it brings and the representative's e-mail only to the
+        participant's side, the organisers and moderators; others see the listings that name their owner."""
+        organizer = await self.is_organizer(session, principal, event)
+        brought = {uuid.UUID(i) for p in participants for i in p.listing_ids or []}
+        found = await repository.published_listings(session, [], list(brought)) if brought else []
+        public = {x.id for x in found if owner_visible(x, None)}
+        reads = []
+        for participant in participants:
+            read = ParticipantRead.model_validate(participant)
+            if not organizer:
+                try:
+                    await actor_for_organization(session, principal, participant.organization_id)
+                except PermissionDeniedError:
+                    read.representative_email = None
+                    read.listing_ids = [i for i in read.listing_ids if uuid.UUID(i) in public]
+            reads.append(read)
+        return reads
+
     async def participant(self, session: AsyncSession, event: Event, participant_id: uuid.UUID) -> EventParticipant:
         found = await repository.get_participant(session, event.id, participant_id)
         if found is None:
@@ -379,7 +406,7 @@ class EventService:
         actor = await self.participant_actor(session, principal, event, participant)
         changes = payload.model_dump(exclude_unset=True, mode="json")
         if "listing_ids" in changes:
-            await _check_listings(session, participant.organization_id, payload.listing_ids or [])
+            await _check_listings(session, principal, participant.organization_id, payload.listing_ids or [])
         if "unavailable_slots" in changes:
             changes["unavailable_slots"] = sorted(set(changes["unavailable_slots"] or []))
         before = {key: getattr(participant, key) for key in changes}
@@ -413,7 +440,9 @@ class EventService:
             by_org.setdefault(listing.organization_id, []).append(listing)
         result = {}
         for participant in participants:
-            own = by_org.get(participant.organization_id, [])
+            # A participant is named to everyone it is suggested to: its anonymous listings, even those it
+            # brings, never make its score (the organisers still see them in its registration).
+            own = [x for x in by_org.get(participant.organization_id, []) if owner_visible(x, None)]
             chosen = [x for x in own if str(x.id) in set(participant.listing_ids)] if participant.listing_ids else own
             owner = owners[participant.organization_id]
             result[participant.id] = [profile(x, owner) for x in chosen[:LISTINGS_PER_PARTICIPANT]]

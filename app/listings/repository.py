@@ -113,8 +113,10 @@ async def browse(
     sees_everything: bool,
     now: datetime,
     page: PageParams,
+    owner_scope: ColumnElement[bool] | None = None,
 ) -> tuple[list[tuple[Listing, Organization]], int]:
-    """One page of listings with their owners, and the total; `sees_everything` is for staff."""
+    """One page of listings with their owners, and the total; `sees_everything` is for staff;
+    `owner_scope` limits owner filters to listings whose owner the caller may see."""
     if sees_everything:
         visible: ColumnElement[bool] = Listing.id.is_not(None)
     elif viewer_organization_id is not None:
@@ -126,6 +128,8 @@ async def browse(
     def scoped(columns: Select) -> Select:
         if owner_join:
             columns = columns.join(Organization, Organization.id == Listing.organization_id)
+        if owner_scope is not None:
+            columns = columns.where(owner_scope)
         return _filtered(columns, session, kind, filters, visible, now)
 
     if filters.sort in (ListingSort.PRICE_LOW, ListingSort.PRICE_HIGH):

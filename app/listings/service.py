@@ -14,9 +14,8 @@ from app.accounts.authorization import actor_for_organization
 from app.accounts.permissions import Permission, Principal
 from app.audit import service as audit
 from app.audit.service import Actor, AuditAction
-from app.deals import repository as interest_repository
 from app.errors import FieldError, InvalidInputError, PermissionDeniedError
-from app.listings import repository
+from app.listings import repository, visibility
 from app.listings.exceptions import (
     InvalidTransitionError,
     ListingNotFoundError,
@@ -39,6 +38,7 @@ from app.listings.schemas import (
     OriginKind,
     OwnerSummary,
 )
+from app.listings.visibility import owner_visible
 from app.matching import alerts
 from app.matching.concepts import infer_concepts
 from app.matching.profiles import owner_names
@@ -255,6 +255,7 @@ class ListingService:
         filters: ListingFilters,
         page: PageParams,
     ) -> tuple[list[tuple[Listing, Organization]], int]:
+        by_owner = filters.organization_id is not None or filters.owner_kind is not None
         return await repository.browse(
             session,
             kind,
@@ -263,6 +264,8 @@ class ListingService:
             sees_everything=bool(principal and principal.has(Permission.MODERATE_RECORDS)),
             now=utcnow(),
             page=page,
+            # Filtering by owner must not find the anonymous listings of an owner the caller may not know.
+            owner_scope=visibility.owner_disclosed_to(principal) if by_owner else None,
         )
 
     async def update(
@@ -420,9 +423,7 @@ class ListingService:
         self, session: AsyncSession, principal: Principal | None, listing_ids: list[uuid.UUID]
     ) -> set[uuid.UUID]:
         """Anonymous listings whose owner accepted the caller's interest."""
-        if principal is None:
-            return set()
-        return await interest_repository.revealed_listings(session, principal.organization_id, listing_ids)
+        return await visibility.revealed_to(session, principal, listing_ids)
 
     @staticmethod
     async def _flush(session: AsyncSession) -> None:
@@ -433,16 +434,6 @@ class ListingService:
 
 
 listing_service = ListingService()
-
-
-def owner_visible(listing: Listing, principal: Principal | None, revealed: bool = False) -> bool:
-    """Anonymous listings show their owner to the owner itself, to staff, and to a party whose
-    interest the owner accepted (`revealed`)."""
-    if listing.visibility != "anonymous" or revealed:
-        return True
-    return principal is not None and (
-        principal.organization_id == listing.organization_id or principal.has(Permission.MODERATE_RECORDS)
-    )
 
 
 def present(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.listings.visibility import owner_visible
 from app.matching.engine import Profile
 from app.search.text import without_names
 from app.taxonomy.data import get_taxonomy
@@ -35,7 +36,8 @@ def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
         languages=frozenset([*(listing.languages or []), listing.language]),
         text_languages=frozenset([listing.language, *(listing.translations or {})]),
         updated_at=listing.updated_at,
-        owner_verified=bool(owner.verified),
+        # a verified owner vouches for its listing only where it is named
+        owner_verified=bool(owner.verified) and owner_visible(listing, None),
         search_relevance=relevance,
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.listings.visibility import names_owner
 from app.models import Listing, MatchFeedback, MatchSubscription, Notification, Organization
 from app.pagination import PageParams, paginate
 
@@ -117,10 +118,11 @@ async def same_field(session: AsyncSession, kind: str, field: str, limit: int) -
 
 
 async def published_of(session: AsyncSession, organization_id: uuid.UUID) -> list[tuple[Any, Any]]:
+    """The organisation's published listings that name it: an anonymous one never stands for its owner."""
     rows = await session.execute(
         select(Listing, Organization)
         .join(Organization, Organization.id == Listing.organization_id)
-        .where(Listing.organization_id == organization_id, Listing.status == "published")
+        .where(Listing.organization_id == organization_id, Listing.status == "published", names_owner())
     )
     return [(row[0], row[1]) for row in rows]
 

@@ -14,6 +14,7 @@ from app.accounts.permissions import Principal
 from app.errors import InvalidInputError, NotFoundError
 from app.listings.schemas import ListingKind
 from app.listings.service import effective_status, listing_service
+from app.listings.visibility import owner_visible
 from app.matching import repository
 from app.matching.engine import COMMON_WORDS, DEFAULT_WEIGHTS, Match, Weights, rank, score
 from app.matching.profiles import owner_names, profile
@@ -166,12 +167,15 @@ class MatchingService:
     async def for_organization(
         self, session: AsyncSession, backend: SearchBackend, organization_id: uuid.UUID, *, limit: int
     ) -> list[OrganizationMatch]:
-        """Counterpart organisations: both sides' listings must fit (harmonic mean of the two directions)."""
+        """Counterpart organisations: both sides' listings must fit (harmonic mean of the two directions).
+        Only listings that name their owner take part: the result names organisations."""
         await organization_service.get(session, organization_id)
         own = (await repository.published_of(session, organization_id))[:ORGANIZATION_LISTINGS]
         best_for_us: dict[uuid.UUID, tuple[uuid.UUID, RankedMatch]] = {}
         for listing, owner in own:
             for found in await self.rank_for(session, backend, listing, owner, limit=50, min_score=0.0):
+                if not owner_visible(found.listing, None):
+                    continue  # an anonymous counterpart must not name its owner as a counterpart organisation
                 other = found.owner.id
                 if other not in best_for_us or found.match.score > best_for_us[other][1].match.score:
                     best_for_us[other] = (listing.id, found)

@@ -1,7 +1,7 @@
 """Search documents: pure functions from records to the flat dicts every backend indexes.
 
 A document carries what a search hit shows (never a contact, never the owner
-of an anonymous listing) and the `search_*` texts the engines match against.
+of an anonymous listing, nor its kind) and the `search_*` texts the engines match against.
 """
 
 from __future__ import annotations
@@ -116,7 +116,6 @@ def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[
         Fields.MIN_TRL: listing.min_trl,
         Fields.IP_STATUS: listing.ip_status,
         Fields.TRANSFER_TYPES: list(listing.transfer_types or []),
-        Fields.OWNER_KIND: owner.kind,
         Fields.COUNTRY: listing.country,
         Fields.PROVINCE: listing.province,
         Fields.ORIGIN_KIND: listing.origin_kind,
@@ -134,6 +133,8 @@ def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[
             Fields.OWNER_ID: str(owner.id),
             Fields.OWNER_NAME: owner.name,
             Fields.OWNER_VERIFIED: owner.verified,
+            # Only here: a filter or facet on the owner's kind must not find anonymous listings either.
+            Fields.OWNER_KIND: owner.kind,
         }
     return document
 

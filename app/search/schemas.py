@@ -46,7 +46,7 @@ class ListingHitDocument(BaseModel):
     organization_id: uuid.UUID | None = None
     organization_name: str | None = None
     owner_verified: bool | None = None
-    owner_kind: OrganizationKind
+    owner_kind: OrganizationKind | None = Field(default=None, description="Null for anonymous listings.")
     country: str
     province: str | None = None
     origin_kind: OriginKind | None = None

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deals.schemas import DealConfirmation
 from app.events.schemas import RequestStatus
+from app.listings.visibility import owner_unit
 from app.matching.alerts import NEW_MATCH
 from app.models import Deal, Event, Interest, Listing, Mandate, MeetingRequest, Notification, Organization
 from app.stats.indicators import DealFact, Period
@@ -136,7 +137,7 @@ async def listing_table(session: AsyncSession, kind: str) -> list[tuple[str, str
             Listing.field,
             Listing.status,
             func.count(),
-            func.count(func.distinct(Listing.organization_id)),
+            func.count(func.distinct(owner_unit())),
             func.count().filter(and_(Listing.proposed_for_city.is_(True))),
         )
         .where(Listing.kind == kind)
@@ -147,8 +148,9 @@ async def listing_table(session: AsyncSession, kind: str) -> list[tuple[str, str
 
 
 async def owners_by_field(session: AsyncSession, kind: str) -> dict[str, int]:
+    """Distinct owners per field, as `owner_unit` counts them."""
     rows = await session.execute(
-        select(Listing.field, func.count(func.distinct(Listing.organization_id)))
+        select(Listing.field, func.count(func.distinct(owner_unit())))
         .where(Listing.kind == kind)
         .group_by(Listing.field)
     )

@@ -251,9 +251,11 @@ async def register_participant(
 async def list_participants(
     event_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
 ) -> list[ParticipantRead]:
-    """Everyone registered, for signed-in users who can see the event (to choose whom to ask)."""
+    """Everyone registered, for signed-in users who can see the event (to choose whom to ask); the
+    representative's e-mail and anonymous listings only for the participant's side and the organisers."""
     event = await event_service.get(session, principal, event_id)
-    return [ParticipantRead.model_validate(p) for p in await repository.participants_of(session, event.id)]
+    participants = await repository.participants_of(session, event.id)
+    return await event_service.present_participants(session, principal, event, participants)
 
 
 @router.get(
@@ -265,9 +267,11 @@ async def list_participants(
 async def get_participant(
     event_id: uuid.UUID, participant_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
 ) -> ParticipantRead:
-    """One registration."""
+    """One registration (shown as in the list of participants)."""
     event = await event_service.get(session, principal, event_id)
-    return ParticipantRead.model_validate(await event_service.participant(session, event, participant_id))
+    participant = await event_service.participant(session, event, participant_id)
+    [read] = await event_service.present_participants(session, principal, event, [participant])
+    return read
 
 
 @router.patch(

@@ -103,7 +103,8 @@ async def withdraw_interest(
 )
 async def list_messages(interest_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> list[MessageRead]:
     """The messages between the two parties, oldest first."""
-    return [MessageRead.model_validate(m) for m in await interest_service.thread(session, principal, interest_id)]
+    interest, messages = await interest_service.thread(session, principal, interest_id)
+    return await interest_service.present_messages(session, interest, principal, messages)
 
 
 @router.post(
@@ -117,6 +118,6 @@ async def post_message(
     interest_id: uuid.UUID, payload: MessageCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> MessageRead:
     """Either party writes to the other while the interest is pending or accepted."""
-    return MessageRead.model_validate(
-        await interest_service.post_message(session, principal, interest_id, payload.body)
-    )
+    interest, message = await interest_service.post_message(session, principal, interest_id, payload.body)
+    [read] = await interest_service.present_messages(session, interest, principal, [message])
+    return read

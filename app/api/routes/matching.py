@@ -7,10 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, status
 
+from app.accounts.permissions import Principal
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
 from app.api.routes.search import SearchDep
 from app.errors import problem_responses
 from app.listings.schemas import ListingKind
+from app.listings.visibility import owner_visible, revealed_to
 from app.matching.explain import language_of, sentence
 from app.matching.schemas import (
     CandidateSummary,
@@ -43,11 +45,17 @@ def _reasons(found: RankedMatch, language: str) -> list[ReasonRead]:
     ]
 
 
-def _response(listing_id: uuid.UUID, found: list[RankedMatch], language: str) -> MatchesResponse:
+def _response(
+    listing_id: uuid.UUID,
+    found: list[RankedMatch],
+    language: str,
+    principal: Principal | None,
+    revealed: set[uuid.UUID],
+) -> MatchesResponse:
     items = []
     for position, match in enumerate(found, start=1):
         listing, owner = match.listing, match.owner
-        shown = listing.visibility != "anonymous"
+        shown = owner_visible(listing, principal, listing.id in revealed)
         candidate = CandidateSummary(
             id=listing.id,
             kind=listing.kind,
@@ -90,7 +98,8 @@ async def matches_for_demand(
     found = await matching_service.for_listing(
         session, backend, principal, ListingKind.DEMAND, demand_id, limit=limit, min_score=min_score
     )
-    return _response(demand_id, found, language_of(accept_language))
+    revealed = await revealed_to(session, principal, [m.listing.id for m in found])
+    return _response(demand_id, found, language_of(accept_language), principal, revealed)
 
 
 @router.get(
@@ -112,7 +121,8 @@ async def matches_for_offer(
     found = await matching_service.for_listing(
         session, backend, principal, ListingKind.OFFER, offer_id, limit=limit, min_score=min_score
     )
-    return _response(offer_id, found, language_of(accept_language))
+    revealed = await revealed_to(session, principal, [m.listing.id for m in found])
+    return _response(offer_id, found, language_of(accept_language), principal, revealed)
 
 
 @router.put(
