@@ -1,4 +1,4 @@
-"""ASGI middleware: request id + access log + last-resort 500, and the body size limit.
+"""ASGI middleware: request id + access log + last-resort 500, load shedding, and the body size limit.
 
 Both are plain ASGI (not `BaseHTTPMiddleware`) so they stream bodies and keep
 context variables intact.
@@ -15,7 +15,14 @@ from fastapi import HTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLargeError, problem_response
+from app.errors import (
+    DeadlineExceededError,
+    FieldError,
+    PayloadTooLargeError,
+    ServerBusyError,
+    ServiceUnavailableError,
+    problem_response,
+)
 from app.request_context import reset_request_id, set_request_id
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -76,10 +83,12 @@ class RequestContextMiddleware:
                 )
                 await response(scope, receive, send_with_id)
         finally:
+            client = scope.get("client")
             access_log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
+                client=client[0] if client else None,
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
@@ -144,3 +153,91 @@ class BodySizeLimitMiddleware:
             instance=scope["path"],
         )
         await response(scope, receive, send)
+
+
+REQUEST_TIMEOUT_HEADER = b"request-timeout"
+MAX_REQUEST_TIMEOUT_SECONDS = 3600.0
+
+
+def request_deadline(scope: Scope) -> float | None:
+    """The `time.monotonic()` past which this request's changes must not be committed, if the client set one."""
+    state = scope.get("state") or {}
+    deadline: float | None = state.get("deadline")
+    return deadline
+
+
+def _parse_request_timeout(scope: Scope) -> float | None:
+    """`Request-Timeout: <seconds>`: how long the client waits, counted from when the server reads the request."""
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_TIMEOUT_HEADER:
+            try:
+                seconds = float(value.decode("latin-1"))
+            except ValueError:
+                raise ValueError("must be a number of seconds") from None
+            if not 0 < seconds <= MAX_REQUEST_TIMEOUT_SECONDS:
+                raise ValueError(f"must be more than 0 and at most {MAX_REQUEST_TIMEOUT_SECONDS:g} seconds")
+            return seconds
+    return None
+
+
+class LoadSheddingMiddleware:
+    """Answer 503 with Retry-After at once when this worker already handles `limit` requests.
+
+    Queueing past that point only makes every client wait longer and then give up
+    while the server still works for them. Probes pass without counting, so that
+    a busy worker is not mistaken for a dead one. The client's `Request-Timeout`
+    becomes the request's deadline, read by the unit of work before it commits.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, exempt_paths: frozenset[str] = frozenset()) -> None:
+        self.app = app
+        self.limit = limit
+        self.exempt_paths = exempt_paths
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+            await self.app(scope, receive, send)
+            return
+        try:
+            timeout = _parse_request_timeout(scope)
+        except ValueError as error:
+            message = str(error)
+            response = problem_response(
+                status=422,
+                code="RequestValidationFailed",
+                title="Request validation failed",
+                detail=f"Request-Timeout {message}",
+                instance=scope["path"],
+                errors=[FieldError(loc=["header", "Request-Timeout"], msg=message, type="value_error")],
+            )
+            await response(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            await self._shed(scope, receive, send, ServerBusyError("The server is at capacity; retry shortly."))
+            return
+        if timeout is not None:
+            scope.setdefault("state", {})["deadline"] = time.monotonic() + timeout
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    @staticmethod
+    async def _shed(scope: Scope, receive: Receive, send: Send, error: ServiceUnavailableError) -> None:
+        response = problem_response(
+            status=error.status,
+            code=error.code,
+            title=error.title,
+            detail=error.detail,
+            instance=scope["path"],
+            headers=error.headers,
+        )
+        await response(scope, receive, send)
+
+
+def refuse_past_deadline(deadline: float | None) -> None:
+    """Raise once the client's deadline has passed: it no longer waits for the answer."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise DeadlineExceededError("The Request-Timeout the client gave has passed; nothing was changed.")
