@@ -18,6 +18,7 @@ from app import __version__
 from app.accounts.throttle import LoginThrottle, create_storage
 from app.api.openapi import OPENAPI_TAGS, install_openapi
 from app.api.router import api_router, probes_router
+from app.api.routes import health
 from app.background import run_periodically
 from app.config import Settings, get_settings
 from app.db import Database
@@ -122,7 +123,7 @@ def create_app(
     # Outermost last: request id and log, then the client address, then shedding.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
-        LoadSheddingMiddleware, limit=settings.concurrency_limit, exempt_paths=_paths(probes_router.routes)
+        LoadSheddingMiddleware, limit=settings.concurrency_limit, exempt_paths=_paths(health.router.routes)
     )
     if settings.forwarded_allow_ips:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
