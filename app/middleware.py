@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import datetime
 
 import structlog
 from fastapi import HTTPException
@@ -156,6 +157,7 @@ class BodySizeLimitMiddleware:
 
 
 REQUEST_TIMEOUT_HEADER = b"request-timeout"
+REQUEST_DEADLINE_HEADER = b"request-deadline"
 MAX_REQUEST_TIMEOUT_SECONDS = 3600.0
 
 
@@ -166,18 +168,47 @@ def request_deadline(scope: Scope) -> float | None:
     return deadline
 
 
-def _parse_request_timeout(scope: Scope) -> float | None:
-    """`Request-Timeout: <seconds>`: how long the client waits, counted from when the server reads the request."""
-    for name, value in scope.get("headers", ()):
-        if name == REQUEST_TIMEOUT_HEADER:
-            try:
-                seconds = float(value.decode("latin-1"))
-            except ValueError:
-                raise ValueError("must be a number of seconds") from None
-            if not 0 < seconds <= MAX_REQUEST_TIMEOUT_SECONDS:
-                raise ValueError(f"must be more than 0 and at most {MAX_REQUEST_TIMEOUT_SECONDS:g} seconds")
-            return seconds
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
     return None
+
+
+def parse_deadline(scope: Scope) -> float | None:
+    """The request's deadline as a `time.monotonic()` value, from either header (the earlier wins).
+
+    `Request-Timeout: <seconds>` counts from when the server reads the request, so it
+    ignores time spent reaching the server; `Request-Deadline: <RFC 3339 time>` is exact
+    when the client's clock is right. Raises ValueError naming the header at fault.
+    """
+    now_monotonic, now_wall = time.monotonic(), time.time()
+    deadlines = []
+    timeout = _header(scope, REQUEST_TIMEOUT_HEADER)
+    if timeout is not None:
+        try:
+            seconds = float(timeout)
+        except ValueError:
+            raise ValueError("Request-Timeout", "must be a number of seconds") from None
+        if not 0 < seconds <= MAX_REQUEST_TIMEOUT_SECONDS:
+            raise ValueError(
+                "Request-Timeout", f"must be more than 0 and at most {MAX_REQUEST_TIMEOUT_SECONDS:g} seconds"
+            )
+        deadlines.append(now_monotonic + seconds)
+    deadline = _header(scope, REQUEST_DEADLINE_HEADER)
+    if deadline is not None:
+        try:
+            moment = datetime.fromisoformat(deadline.strip())
+        except ValueError:
+            raise ValueError("Request-Deadline", "must be an RFC 3339 date-time with a time zone") from None
+        if moment.tzinfo is None:
+            raise ValueError("Request-Deadline", "must be an RFC 3339 date-time with a time zone")
+        remaining = moment.timestamp() - now_wall
+        if remaining > MAX_REQUEST_TIMEOUT_SECONDS:
+            raise ValueError("Request-Deadline", f"must be at most {MAX_REQUEST_TIMEOUT_SECONDS:g} seconds ahead")
+        deadlines.append(now_monotonic + remaining)
+    return min(deadlines) if deadlines else None
 
 
 class LoadSheddingMiddleware:
@@ -186,7 +217,8 @@ class LoadSheddingMiddleware:
     Queueing past that point only makes every client wait longer and then give up
     while the server still works for them. Probes pass without counting, so that
     a busy worker is not mistaken for a dead one. The client's `Request-Timeout`
-    becomes the request's deadline, read by the unit of work before it commits.
+    or `Request-Deadline` becomes the request's deadline, read by the unit of
+    work before it starts and before it commits.
     """
 
     def __init__(self, app: ASGIApp, limit: int, exempt_paths: frozenset[str] = frozenset()) -> None:
@@ -200,24 +232,24 @@ class LoadSheddingMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            timeout = _parse_request_timeout(scope)
+            deadline = parse_deadline(scope)
         except ValueError as error:
-            message = str(error)
+            header, message = error.args
             response = problem_response(
                 status=422,
                 code="RequestValidationFailed",
                 title="Request validation failed",
-                detail=f"Request-Timeout {message}",
+                detail=f"{header} {message}",
                 instance=scope["path"],
-                errors=[FieldError(loc=["header", "Request-Timeout"], msg=message, type="value_error")],
+                errors=[FieldError(loc=["header", header], msg=message, type="value_error")],
             )
             await response(scope, receive, send)
             return
         if self.in_flight >= self.limit:
             await self._shed(scope, receive, send, ServerBusyError("The server is at capacity; retry shortly."))
             return
-        if timeout is not None:
-            scope.setdefault("state", {})["deadline"] = time.monotonic() + timeout
+        if deadline is not None:
+            scope.setdefault("state", {})["deadline"] = deadline
         self.in_flight += 1
         try:
             await self.app(scope, receive, send)
@@ -240,4 +272,4 @@ class LoadSheddingMiddleware:
 def refuse_past_deadline(deadline: float | None) -> None:
     """Raise once the client's deadline has passed: it no longer waits for the answer."""
     if deadline is not None and time.monotonic() > deadline:
-        raise DeadlineExceededError("The Request-Timeout the client gave has passed; nothing was changed.")
+        raise DeadlineExceededError("The deadline the client gave has passed; nothing was changed.")

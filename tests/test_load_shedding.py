@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -158,8 +159,39 @@ class TestRequestTimeout:
         assert again["replayed"] is True
         assert await self.count(client, "retried") == 1
 
-    @pytest.mark.parametrize("value", ["soon", "0", "-1", "86400"])
-    async def test_a_malformed_timeout_is_422(self, client: AsyncClient, value: str) -> None:
-        response = await client.get("/api/v1/offers", headers={"Request-Timeout": value})
+    async def test_an_absolute_deadline_is_kept(self, probe: FastAPI, client: AsyncClient) -> None:
+        soon = (datetime.now(UTC) + timedelta(seconds=0.1)).isoformat()
+        late = await client.post(
+            "/_probe/write", params={"note": "dated", "delay": 0.3}, headers={"Request-Deadline": soon}
+        )
+        assert_shed(late, "DeadlineExceeded")
+        past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+        unstarted = await client.post(
+            "/_probe/write", params={"note": "dated", "delay": 0}, headers={"Request-Deadline": past}
+        )
+        assert_shed(unstarted, "DeadlineExceeded")
+        assert await self.count(client, "dated") == 0
+        later = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()
+        expect(
+            await client.post(
+                "/_probe/write", params={"note": "dated", "delay": 0}, headers={"Request-Deadline": later}
+            ),
+            200,
+        )
+        assert await self.count(client, "dated") == 1
+
+    @pytest.mark.parametrize(
+        ("header", "value"),
+        [
+            ("Request-Timeout", "soon"),
+            ("Request-Timeout", "0"),
+            ("Request-Timeout", "-1"),
+            ("Request-Timeout", "86400"),
+            ("Request-Deadline", "tomorrow"),
+            ("Request-Deadline", "2026-11-30T12:00:00"),
+        ],
+    )
+    async def test_a_malformed_deadline_is_422(self, client: AsyncClient, header: str, value: str) -> None:
+        response = await client.get("/api/v1/offers", headers={header: value})
         body = expect(response, 422)
-        assert body["errors"][0]["loc"] == ["header", "Request-Timeout"]
+        assert body["errors"][0]["loc"] == ["header", header]
