@@ -134,7 +134,8 @@ async def one_request(
         status = type(error).__name__
     elapsed = (time.perf_counter() - scheduled) * 1000
     result.statuses[status] += 1
-    result.latencies.append(elapsed)
+    if status[0].isdigit():  # answered; the client's timeouts and connection errors are counted apart
+        result.latencies.append(elapsed)
     if status.startswith("2"):
         result.ok_latencies.append(elapsed)
     if create is not None:
@@ -146,7 +147,8 @@ async def offer_rate(
 ) -> RateResult:
     rng = random.Random(seed)
     result = RateResult(offered=rate)
-    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends, so no request races its close.
+    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight, keepalive_expiry=2)
     async with httpx.AsyncClient(
         base_url=base, timeout=CLIENT_TIMEOUT, limits=limits, headers={"Authorization": f"Bearer {token}"}
     ) as http:
@@ -205,12 +207,20 @@ async def prepare(base: str) -> tuple[str, list[str]]:
     return token, [item["id"] for item in page["items"]]
 
 
+async def warm_up(base: str, ids: list[str]) -> None:
+    """A few sequential requests, so that both workers have started and loaded what they load lazily."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for i in range(20):
+            (await http.get(f"/api/v1/offers/{ids[i % len(ids)]}")).raise_for_status()
+
+
 def report(result: RateResult) -> str:
     lat = result.latencies or [0.0]
+    ok = result.ok_latencies or [0.0]
     statuses = ", ".join(f"{s}: {n}" for s, n in sorted(result.statuses.items()))
     return (
         f"| {result.offered} | {result.sent} | {result.achieved():.1f} | {percentile(lat, 0.5):.0f} | "
-        f"{percentile(lat, 0.95):.0f} | {percentile(lat, 0.99):.0f} | {statuses} |"
+        f"{percentile(lat, 0.95):.0f} | {percentile(lat, 0.99):.0f} | {percentile(ok, 0.99):.0f} | {statuses} |"
     )
 
 
@@ -233,6 +243,8 @@ async def main() -> None:
             "INDEX_DIR": f"{tmp}/index",
             "LOG_LEVEL": "WARNING",
             "EXPIRY_SWEEP_SECONDS": "0",
+            # As in production (docker-compose.yml): search indexing is a `techex worker`'s job, not measured here.
+            "INDEXER_IN_PROCESS": "false",
         }
         server = None
         try:
@@ -241,12 +253,13 @@ async def main() -> None:
             server = start_server(env, args.port, args.workers)
             base = f"http://127.0.0.1:{args.port}"
             token, ids = await prepare(base)
+            await warm_up(base, ids)
             print(
                 f"database: {args.database}; {args.workers} workers; {args.seconds:g} s per rate; "
                 f"client timeout {CLIENT_TIMEOUT:g} s; Request-Deadline {DEADLINE_MARGIN:g} s before it"
             )
-            print("| offered rps | sent | achieved 2xx/s | p50 ms | p95 ms | p99 ms | statuses |")
-            print("|---|---|---|---|---|---|---|")
+            print("| offered rps | sent | achieved 2xx/s | answered p50 ms | p95 ms | p99 ms | 2xx p99 ms | statuses |")
+            print("|---|---|---|---|---|---|---|---|")
             creates: list[Create] = []
             for i, rate in enumerate(rates):
                 result = await offer_rate(base, token, rate, args.seconds, ids, args.max_in_flight, seed=i)
@@ -261,7 +274,11 @@ async def main() -> None:
         finally:
             if server is not None:
                 server.terminate()
-                server.wait(timeout=30)
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
             if args.database == "postgresql":
                 await drop_database(url)
 
