@@ -16,12 +16,19 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import structlog
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 
 from app.accounts.exceptions import TooManyLoginAttemptsError
+from app.errors import ServiceUnavailableError
+
+log = structlog.get_logger(__name__)
 
 NAMESPACE = "techex-login"
 
@@ -31,12 +38,34 @@ def create_storage(redis_url: str | None) -> Storage:
     if redis_url is None:
         return MemoryStorage()
     # redis-py rather than limits' default coredis: one well-known client for every Redis use.
-    return RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=NAMESPACE)
+    return RedisStorage(
+        f"async+{redis_url}",
+        implementation="redispy",
+        key_prefix=NAMESPACE,
+        wrap_exceptions=True,
+        socket_connect_timeout=2,
+        socket_timeout=2,
+    )
 
 
 def _key(*parts: str) -> str:
     """Hash the email so that Redis holds no addresses of accounts in clear."""
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+class SignInUnavailableError(ServiceUnavailableError):
+    code = "SignInUnavailable"
+    title = "Sign-in is unavailable for a moment"
+
+
+@asynccontextmanager
+async def _counting() -> AsyncIterator[None]:
+    """Without its counts the throttle cannot tell guessing from signing in: refuse (503), never wave through."""
+    try:
+        yield
+    except StorageError as error:
+        log.error("login_throttle_storage_failed", error=str(error.storage_error))
+        raise SignInUnavailableError("The sign-in counters cannot be reached; retry shortly.") from error
 
 
 class LoginThrottle:
@@ -54,17 +83,21 @@ class LoginThrottle:
     async def check(self, email: str, address: str) -> None:
         """Refuse before checking the password when either budget of failures is spent."""
         for limit, key in self._budgets(email, address):
-            if not await self._limiter.test(limit, key):
-                stats = await self._limiter.get_window_stats(limit, key)
+            async with _counting():
+                allowed = await self._limiter.test(limit, key)
+                stats = None if allowed else await self._limiter.get_window_stats(limit, key)
+            if stats is not None:
                 raise TooManyLoginAttemptsError(
                     "Too many failed sign-in attempts; try again later.",
                     retry_after=max(1, math.ceil(stats.reset_time - time.time())),
                 )
 
     async def record_failure(self, email: str, address: str) -> None:
-        for limit, key in self._budgets(email, address):
-            await self._limiter.hit(limit, key)
+        async with _counting():
+            for limit, key in self._budgets(email, address):
+                await self._limiter.hit(limit, key)
 
     async def record_success(self, email: str, address: str) -> None:
         """Forget this address's failures; the account's stay, or a guesser could reset them by proxy."""
-        await self._limiter.clear(self._pair_limit, _key("pair", email, address))
+        async with _counting():
+            await self._limiter.clear(self._pair_limit, _key("pair", email, address))

@@ -109,6 +109,16 @@ class TestSharedCounters:
             assert expect(await sign_in(via_first, email, PASSWORD), 429)["code"] == "TooManyLoginAttempts"
             assert expect(await sign_in(via_second, email, PASSWORD), 429)["code"] == "TooManyLoginAttempts"
 
+    async def test_unreachable_counters_refuse_sign_in_rather_than_allow_it(
+        self, app: FastAPI, client: AsyncClient, database_url: str, search_backend: EmbeddedBackend
+    ) -> None:
+        person = await register(client)
+        settings = make_settings(database_url, redis_url="redis://127.0.0.1:8169/0")  # nothing listens there
+        async with another_app(app, settings, search_backend) as cut_off, client_from(cut_off, "198.51.100.40") as http:
+            answer = await sign_in(http, person.account["email"], PASSWORD)
+        assert expect(answer, 503)["code"] == "SignInUnavailable"
+        assert int(answer.headers["retry-after"]) >= 1
+
 
 class TestForwardedFor:
     @pytest.mark.parametrize(
