@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or networks,
     # comma-separated, "*" for any. Empty: none, the client is the TCP peer.
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # Requests one worker handles at once before answering 503 (probes excepted);
-    # twice the pool when unset, so that a burst waits briefly for connections, not long.
+    # Requests one worker handles at once before answering 503 (probes excepted); the
+    # pool size when unset, so that an admitted request does not queue for a connection.
     max_concurrent_requests: int | None = Field(default=None, ge=1)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -112,7 +112,7 @@ class Settings(BaseSettings):
 
     @property
     def concurrency_limit(self) -> int:
-        return self.max_concurrent_requests or 2 * self.pool_size
+        return self.max_concurrent_requests or self.pool_size
 
     @property
     def is_sqlite(self) -> bool:

@@ -55,7 +55,7 @@ def test_private_secret_accepted_off_loopback() -> None:
 def test_pool_is_each_workers_share_of_the_connections() -> None:
     shared = Settings(_env_file=None, web_concurrency=4, database_max_connections=40)  # type: ignore[call-arg]
     assert shared.pool_size == 10
-    assert shared.concurrency_limit == 20
+    assert shared.concurrency_limit == 10
     explicit = Settings(  # type: ignore[call-arg]
         _env_file=None, web_concurrency=4, database_pool_size=3, max_concurrent_requests=7
     )
