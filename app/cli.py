@@ -19,25 +19,45 @@ cli = typer.Typer(help="Technology exchange backend.", no_args_is_help=True)
 
 @cli.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    host: Annotated[str | None, typer.Option(help="Interface to bind [default: HOST, 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: PORT, 8000].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [default: WEB_CONCURRENCY, 1].", min=1)] = None,
     reload: Annotated[bool, typer.Option(help="Restart on code changes.")] = False,
 ) -> None:
     """Serve the API with uvicorn."""
+    import os
+
     import uvicorn
 
+    from app.config import refuse_development_secret_off_loopback
+
     settings = get_settings()
+    host = host or settings.host
+    workers = workers or settings.web_concurrency
+    try:
+        refuse_development_secret_off_loopback(settings.secret_key, host)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None
+    if workers > 1 and settings.redis_url is None:
+        typer.echo(
+            f"warning: {workers} workers count failed sign-ins separately; set REDIS_URL to share the counts",
+            err=True,
+        )
+    # Each worker sizes its database pool as its share of DATABASE_MAX_CONNECTIONS;
+    # the workers read their count from the environment they inherit.
+    os.environ["WEB_CONCURRENCY"] = str(workers)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host,
-        port=port,
+        port=port or settings.port,
         workers=workers,
         reload=reload,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # The app trusts X-Forwarded-* from FORWARDED_ALLOW_IPS only (uvicorn would trust 127.0.0.1).
+        proxy_headers=False,
         log_level=settings.log_level.lower(),
     )
 

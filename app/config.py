@@ -6,6 +6,7 @@ the code base reads `os.environ`.
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -35,7 +36,13 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite+aiosqlite:///./data/techex.db"
     database_echo: bool = False
-    database_pool_size: int = Field(default=10, ge=1)
+    # Connections all API workers together may hold; each worker's pool is its share
+    # (see `pool_size`). Keep it below the server's max_connections, less what workers need.
+    database_max_connections: int = Field(default=20, ge=1)
+    # Overrides the share when set.
+    database_pool_size: int | None = Field(default=None, ge=1)
+    # A request waits this long for a connection, then gets 503 with Retry-After.
+    database_pool_timeout: float = Field(default=1.0, gt=0)
 
     search_backend: SearchBackendName = SearchBackendName.EMBEDDED
     meili_url: str | None = None
@@ -49,10 +56,25 @@ class Settings(BaseSettings):
     secret_key: str = Field(default=DEVELOPMENT_SECRET_KEY, min_length=32)
     access_token_minutes: int = Field(default=15, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
-    login_max_failures_per_account: int = Field(default=5, ge=1)
-    login_max_failures_per_address: int = Field(default=20, ge=1)
+    # From all addresses together: stops guessing spread over many addresses.
+    login_max_failures_per_account: int = Field(default=20, ge=1)
+    # From one address for one account: stops guessing from one place.
+    login_max_failures_per_account_address: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
-    rate_limit_storage_url: str = "async+memory://"
+    # Shared sign-in counters (`redis://host:6379/0`); each process counts alone when unset.
+    redis_url: str | None = None
+
+    # Where `techex serve` binds; the development secret is refused off loopback.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # uvicorn worker processes (the name uvicorn and gunicorn read too).
+    web_concurrency: int = Field(default=1, ge=1)
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or networks,
+    # comma-separated, "*" for any. Empty: none, the client is the TCP peer.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Requests one worker handles at once before answering 503 (probes excepted); the
+    # pool size when unset, so that an admitted request does not queue for a connection.
+    max_concurrent_requests: int | None = Field(default=None, ge=1)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
@@ -67,12 +89,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _split_cors_origins(cls, data: object) -> object:
-        """Accept `CORS_ORIGINS=https://a.example,https://b.example` from the environment."""
+    def _split_lists(cls, data: object) -> object:
+        """Accept `CORS_ORIGINS=https://a.example,https://b.example` (and the same for proxies)."""
         if isinstance(data, dict):
-            value = data.get("cors_origins")
-            if isinstance(value, str):
-                data["cors_origins"] = [o.strip() for o in value.split(",") if o.strip()]
+            for name in ("cors_origins", "forwarded_allow_ips"):
+                value = data.get(name)
+                if isinstance(value, str):
+                    data[name] = [item.strip() for item in value.split(",") if item.strip()]
         return data
 
     @model_validator(mode="after")
@@ -80,11 +103,41 @@ class Settings(BaseSettings):
         """A known secret signs tokens anyone can forge: only development may use it."""
         if self.environment is Environment.PRODUCTION and self.secret_key == DEVELOPMENT_SECRET_KEY:
             raise ValueError("SECRET_KEY must be set to a private value outside development")
+        refuse_development_secret_off_loopback(self.secret_key, self.host)
         return self
+
+    @property
+    def pool_size(self) -> int:
+        """Each worker's share of DATABASE_MAX_CONNECTIONS, unless DATABASE_POOL_SIZE says otherwise."""
+        if self.database_pool_size is not None:
+            return self.database_pool_size
+        return max(2, self.database_max_connections // self.web_concurrency)
+
+    @property
+    def concurrency_limit(self) -> int:
+        return self.max_concurrent_requests or self.pool_size
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def refuse_development_secret_off_loopback(secret_key: str, host: str) -> None:
+    """Tokens signed with the published development secret can be forged: serve them to this machine only."""
+    if secret_key == DEVELOPMENT_SECRET_KEY and not is_loopback(host):
+        raise ValueError(
+            f"SECRET_KEY is the development secret, which only a server bound to loopback may use "
+            f"(asked to bind {host}); set SECRET_KEY to 32+ private characters"
+        )
 
 
 @lru_cache

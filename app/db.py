@@ -49,22 +49,29 @@ from app.errors import AppError
 SQLITE_WRITE_OPTION = "techex_sqlite_write"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+DEFAULT_POOL_TIMEOUT = 30.0
 
 
 def is_sqlite_url(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
-    """Create an async engine with the per-database settings this project relies on."""
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, pool_timeout: float = DEFAULT_POOL_TIMEOUT
+) -> AsyncEngine:
+    """Create an async engine with the per-database settings this project relies on.
+
+    The pool is bounded (no overflow) and waits briefly: past `pool_timeout` the
+    request is answered 503 instead of queueing behind requests whose clients left.
+    """
     kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not is_sqlite_url(url)}
+    database = make_url(url).database if is_sqlite_url(url) else None
     if is_sqlite_url(url):
-        database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-    else:
-        kwargs["pool_size"] = pool_size
+    if database != ":memory:":  # in-memory SQLite is one static connection, not a pool
+        kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite_url(url):
         _configure_sqlite(engine)
@@ -108,8 +115,10 @@ class Database:
             self.writer = async_sessionmaker(bind=writer_bind, **session_options)
 
     @classmethod
-    def from_url(cls, url: str, *, echo: bool = False, pool_size: int = 10) -> Database:
-        return cls(create_engine(url, echo=echo, pool_size=pool_size))
+    def from_url(
+        cls, url: str, *, echo: bool = False, pool_size: int = 10, pool_timeout: float = DEFAULT_POOL_TIMEOUT
+    ) -> Database:
+        return cls(create_engine(url, echo=echo, pool_size=pool_size, pool_timeout=pool_timeout))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -147,6 +148,34 @@ class TooManyRequestsError(AppError):
     def __init__(self, detail: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
         super().__init__(detail, retry_after=max(1, retry_after), **kwargs)
+
+
+class ServiceUnavailableError(AppError):
+    """Load shed on purpose: nothing was changed, and the same request may be sent again later."""
+
+    status = 503
+    code = "ServiceUnavailable"
+    title = "Service unavailable"
+    retry_after: ClassVar[int] = 1
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(self.retry_after)})
+        super().__init__(detail, **kwargs)
+
+
+class ServerBusyError(ServiceUnavailableError):
+    code = "ServerBusy"
+    title = "The server is handling as many requests as it can"
+
+
+class DatabaseBusyError(ServiceUnavailableError):
+    code = "DatabaseBusy"
+    title = "No database connection became free in time"
+
+
+class DeadlineExceededError(ServiceUnavailableError):
+    code = "DeadlineExceeded"
+    title = "The request's deadline passed before it could be completed"
 
 
 class PayloadTooLargeError(AppError):
@@ -284,12 +313,19 @@ async def _handle_stale_data(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _handle_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database_pool_timeout", path=request.url.path)
+    error = DatabaseBusyError("Every database connection is in use; retry shortly.")
+    return await _handle_app_error(request, error)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(IntegrityError, _handle_integrity_error)
     app.add_exception_handler(StaleDataError, _handle_stale_data)
+    app.add_exception_handler(PoolTimeoutError, _handle_pool_timeout)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

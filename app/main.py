@@ -11,18 +11,21 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
-from app.accounts.throttle import LoginThrottle
+from app.accounts.throttle import LoginThrottle, create_storage
 from app.api.openapi import OPENAPI_TAGS, install_openapi
 from app.api.router import api_router, probes_router
+from app.api.routes import health
 from app.background import run_periodically
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers
 from app.listings.service import listing_service
 from app.logging import configure_logging
-from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.middleware import BodySizeLimitMiddleware, LoadSheddingMiddleware, RequestContextMiddleware
 from app.search.backend import SearchBackend
 from app.search.indexer import Indexer
 from app.search.service import create_backend
@@ -42,6 +45,10 @@ Every error is an RFC 9457 `application/problem+json` document with a stable
 """
 
 
+def _paths(routes: list[BaseRoute]) -> frozenset[str]:
+    return frozenset(str(getattr(route, "path", "")) for route in routes)
+
+
 def create_app(
     settings: Settings | None = None, database: Database | None = None, search: SearchBackend | None = None
 ) -> FastAPI:
@@ -55,7 +62,8 @@ def create_app(
         app.state.database = database or Database.from_url(
             settings.database_url,
             echo=settings.database_echo,
-            pool_size=settings.database_pool_size,
+            pool_size=settings.pool_size,
+            pool_timeout=settings.database_pool_timeout,
         )
         app.state.search = search or create_backend(settings)
         try:
@@ -105,14 +113,20 @@ def create_app(
     )
     app.state.settings = settings
     app.state.login_throttle = LoginThrottle(
-        storage_url=settings.rate_limit_storage_url,
+        storage=create_storage(settings.redis_url),
         per_account=settings.login_max_failures_per_account,
-        per_address=settings.login_max_failures_per_address,
+        per_account_address=settings.login_max_failures_per_account_address,
         window_seconds=settings.login_failure_window_seconds,
     )
 
     install_error_handlers(app)
+    # Outermost last: request id and log, then the client address, then shedding.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        LoadSheddingMiddleware, limit=settings.concurrency_limit, exempt_paths=_paths(health.router.routes)
+    )
+    if settings.forwarded_allow_ips:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:
         app.add_middleware(

@@ -136,3 +136,10 @@ async def test_retag_infers_concepts_again_after_a_taxonomy_change(cli_env: dict
     again = techex("retag", env=cli_env)
     assert "293 listings read, 0 with new inferred concepts" in again.stdout
     await database.dispose()
+
+
+def test_serve_refuses_the_development_secret_off_loopback(cli_env: dict[str, str]) -> None:
+    env = {key: value for key, value in cli_env.items() if key not in ("SECRET_KEY", "ENVIRONMENT")}
+    refused = techex("serve", "--host", "0.0.0.0", "--port", "8169", env=env)  # noqa: S104
+    assert refused.returncode == 2
+    assert "development secret" in refused.stderr

@@ -182,7 +182,7 @@ class AccountService:
         if account is None or not valid or not account.is_active:
             await throttle.record_failure(email, address)
             raise InvalidCredentialsError()
-        await throttle.record_success(email)
+        await throttle.record_success(email, address)
         if password_needs_rehash(account.password_hash):
             account.password_hash = hash_password(password)
         account.last_login_at = utcnow()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.permissions import Principal
@@ -14,10 +17,31 @@ from app.accounts.throttle import LoginThrottle
 from app.config import Settings
 from app.db import Database, get_read_session, get_session, unit_of_work
 from app.errors import AuthenticationError
+from app.middleware import refuse_past_deadline, request_deadline
+
+
+async def get_session_within_deadline(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work, which will not start or commit after the client's `Request-Timeout`.
+
+    A client that gave up retries; committing its first attempt anyway would make the
+    retry a duplicate (or, with an Idempotency-Key, a surprise). Past the deadline the
+    transaction is rolled back and the answer is 503 DeadlineExceeded.
+    """
+    deadline = request_deadline(request.scope)
+    refuse_past_deadline(deadline)
+    async with asynccontextmanager(get_session)(request) as session:
+        if deadline is not None:
+
+            def check(_session: Any) -> None:
+                refuse_past_deadline(deadline)
+
+            event.listen(session.sync_session, "before_commit", check)
+        yield session
+
 
 # scope="function": the commit happens before the response is sent, so a client
 # never sees 201 for a write that failed to commit.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[AsyncSession, Depends(get_session_within_deadline, scope="function")]
 # For routes that answer a POST without writing (computations over the data): no write lock on SQLite.
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
