@@ -455,11 +455,13 @@ LARGE_INSTANCE = 1000  # meetings; above, the breaks stage improves the best sch
 MAXSAT_MEETINGS = 40  # placed meetings; from here on, RC2 in its own process proves the fewest breaks
 FAIRNESS_WEIGHT = 3  # local search: one unit of spread over the bound costs as much as three breaks
 LOCAL_SHARE = 0.1  # of the breaks stage's budget, before the proof (all of it above LARGE_INSTANCE)
-STALE_STEPS = 50  # per movable meeting: the local search stops after that many moves without a better schedule
+STALE_STEPS = 50  # per movable meeting: the length of one round of cooling in the local search
 # Work per second of the time limit in deterministic runs, from CPU time measured on event-size instances
-# (local search ~19,000–21,000 moves, CaDiCaL under RC2 700–1,500 conflicts per CPU second), with a margin.
+# (local search ~19,000–21,000 moves per CPU second; RC2 with CaDiCaL 165–1,500 conflicts, its set-up
+# included; CP-SAT 0.1–0.5 units of deterministic time, one worker the slowest), at the low end.
 STEPS_PER_SECOND = 15_000  # local-search moves
-CONFLICTS_PER_SECOND = 1_000  # RC2's SAT conflicts
+CONFLICTS_PER_SECOND = 300  # RC2's SAT conflicts
+DETERMINISTIC_PER_SECOND = 0.1  # CP-SAT's deterministic time
 
 
 @dataclass
@@ -593,7 +595,7 @@ def _add_fairness(
 def _search_cp(built: _Model, units: float, budget: _Budget, workers: int | None = None) -> _CpResult:
     solver = _solver(units, budget, workers)
     status = solver.solve(built.model)
-    budget.spent += solver.response_proto.deterministic_time
+    budget.spent += solver.response_proto.deterministic_time / DETERMINISTIC_PER_SECOND
     if not _status_ok(status):
         return _CpResult(status, None, 0)
     return _CpResult(status, _read(built, solver), math.ceil(solver.best_objective_bound - 1e-6))
@@ -770,25 +772,38 @@ class _BreakSearch:
         self._swap(chain, source, target)
 
     def run(self, steps: int, deadline: float) -> tuple[tuple[int, int], dict[int, int], int]:
-        """Anneal for `steps` moves (or until the wall-clock `deadline`, a safety net only), until no
-        break is left or until a long run of moves found nothing better: ((excess, breaks) of the best
-        schedule, that schedule, steps taken)."""
+        """Anneal in rounds of cooling (hot to cold over STALE_STEPS moves per movable meeting, each round
+        from the best schedule so far) for at most `steps` moves — or until the wall-clock `deadline`, a
+        safety net only —, until no break is left or two rounds in a row found nothing better:
+        ((excess, breaks) of the best schedule, that schedule, moves taken)."""
         best = (self.excess(), self.total)
         best_slots = dict(self.slot_of)
-        taken = last_better = 0
         if not self.movable:
             return best, best_slots, 0
-        stale = max(2_000, STALE_STEPS * len(self.movable))
-        while taken < steps and best[1] > 0 and taken - last_better < stale:
-            taken += 1
-            if taken % 1024 == 0 and time.monotonic() >= deadline:
-                break
-            self.step(max(0.05, 1.0 - taken / steps))
-            if self.total < best[1] or self.excess() < best[0]:
-                current = (self.excess(), self.total)
-                if current < best:
-                    best, best_slots, last_better = current, dict(self.slot_of), taken
+        round_length = max(2_000, STALE_STEPS * len(self.movable))
+        taken = fruitless = 0
+        while taken < steps and best[1] > 0 and fruitless < 2:
+            improved = False
+            for step in range(min(round_length, steps - taken)):
+                taken += 1
+                if taken % 1024 == 0 and time.monotonic() >= deadline:
+                    return best, best_slots, taken
+                self.step(max(0.05, 1.0 - step / round_length))
+                if self.total < best[1] or self.excess() < best[0]:
+                    current = (self.excess(), self.total)
+                    if current < best:
+                        best, best_slots, improved = current, dict(self.slot_of), True
+                        if best[1] == 0:
+                            return best, best_slots, taken
+            fruitless = 0 if improved else fruitless + 1
+            self._restart(best_slots)
         return best, best_slots, taken
+
+    def _restart(self, slot_of: dict[int, int]) -> None:
+        """Continue from `slot_of` (moves are chains of swaps: undo them by reloading the state)."""
+        fresh = _BreakSearch(self.prepared, slot_of, 0)
+        for name in ("slot_of", "occupant", "shared_count", "busy", "breaks", "histogram", "total"):
+            setattr(self, name, getattr(fresh, name))
 
 
 def _status_ok(status: Any) -> bool:
@@ -825,7 +840,7 @@ def _solver(seconds: float, budget: _Budget, workers: int | None = None) -> cp_m
     solver.parameters.random_seed = budget.seed
     solver.parameters.num_workers = workers if workers is not None else budget.workers
     if budget.deterministic:
-        solver.parameters.max_deterministic_time = max(seconds, 0.05)
+        solver.parameters.max_deterministic_time = max(seconds * DETERMINISTIC_PER_SECOND, 0.01)
         solver.parameters.max_time_in_seconds = budget.wall_left()
         solver.parameters.interleave_search = solver.parameters.num_workers > 1
     else:
@@ -886,7 +901,7 @@ def _priority_bound(prepared: _Prepared, seconds: float, budget: _Budget) -> tup
     model.maximize(sum(instance.meetings[i].priority * var for i, var in y.items()))
     solver = _solver(seconds, budget)
     status = solver.solve(model)
-    budget.spent += solver.response_proto.deterministic_time
+    budget.spent += solver.response_proto.deterministic_time / DETERMINISTIC_PER_SECOND
     if not _status_ok(status):
         return sum(instance.meetings[i].priority for i in y), False
     return round(solver.best_objective_bound), status == cp_model.OPTIMAL
@@ -926,7 +941,7 @@ def solve(
         built.model.maximize(built.priority)
         solver = _solver(budget.share(0.35), budget)
         status = solver.solve(built.model)
-        budget.spent += solver.response_proto.deterministic_time
+        budget.spent += solver.response_proto.deterministic_time / DETERMINISTIC_PER_SECOND
         if _status_ok(status):
             found = _read(built, solver)
             if _value_by_index(prepared, found) >= value:
@@ -959,7 +974,7 @@ def solve(
         built.model.minimize(moved_expr)
         solver = _solver(budget.share(0.3), budget)
         status = solver.solve(built.model)
-        budget.spent += solver.response_proto.deterministic_time
+        budget.spent += solver.response_proto.deterministic_time / DETERMINISTIC_PER_SECOND
         moved_bound = 0
         if _status_ok(status):
             found = _read(built, solver)
@@ -1052,9 +1067,11 @@ class _BreaksStage:
         assert fair is not None
         fair.proto.clear_linear()
         unfair = min(found, key=lambda s: self.score(s, fair=False))
-        proven, bound, _ = self._prove(unfair, units / 2, fairness=False)
-        if proven is not None:
-            found.append(proven)
+        bound = 0
+        if self.budget.wall_left() > 0.1 * self.budget.total:
+            proven, bound, _ = self._prove(unfair, units / 2, fairness=False)
+            if proven is not None:
+                found.append(proven)
         return min(found, key=lambda s: self.score(s, fair=False)), bound, True
 
     def _prove(self, best: dict[int, int], units: float, *, fairness: bool) -> tuple[dict[int, int] | None, int, bool]:
