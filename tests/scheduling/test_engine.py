@@ -149,16 +149,18 @@ def test_fairness_bounds_the_spread_of_breaks() -> None:
     assert fair.fairness_met
     spread = [fair.breaks_per_participant[p.id] for p in instance.participants]
     assert max(spread) - min(spread) <= 1
-    # a bound that cannot hold is reported, and the schedule still has the fewest breaks possible
+    # a bound that cannot hold is reported as proven impossible, and the draft has the fewest breaks
     strict = solve(Instance(instance.slots, instance.participants, instance.meetings, fairness=0), time_limit=15)
     assert not strict.fairness_met
+    assert strict.fairness_impossible
+    assert strict.spread == 1
     assert strict.breaks.value == strict.breaks.bound == 1
 
 
-def test_same_seed_same_schedule_when_deterministic() -> None:
+def test_same_seed_same_schedule_by_default() -> None:
     instance = generate(KITAKYUSHU, seed=4)
-    one = solve(instance, time_limit=4, seed=11, deterministic=True)
-    two = solve(instance, time_limit=4, seed=11, deterministic=True)
+    one = solve(instance, time_limit=4, seed=11)
+    two = solve(instance, time_limit=4, seed=11)
     assert one.placements == two.placements
 
 

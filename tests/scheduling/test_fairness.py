@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import random
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+
 from app.scheduling.engine import Instance, Meeting, Participant, Slot, solve
-from app.scheduling.instances import FORUM, TECHNOLOGY_TRANSFER, Shape, generate, planted, real_shape
+from app.scheduling.instances import FORUM, Shape, generate, planted, real_shape
 from tests.scheduling.checks import assert_valid
+from tests.scheduling.strategies import instances
 
 SMALL = Shape(
     "planted-small",
@@ -27,23 +31,25 @@ SMALL = Shape(
 def test_a_planted_event_without_breaks_is_scheduled_without_breaks() -> None:
     made = planted(SMALL, seed=1)
     assert made.breaks == 0
-    schedule = solve(made.instance, time_limit=10)
-    assert_valid(made.instance, schedule)
+    schedule = solve(made.instance, time_limit=30)  # a second or two on an idle machine: it stops when proven
     assert len(schedule.placements) == len(made.instance.meetings)
     assert schedule.fairness_met
     assert schedule.breaks.value == 0
     assert schedule.breaks.optimal
+    # last: skipped (with its reason) only when the independent validator is missing
+    assert_valid(made.instance, schedule)
 
 
 def test_planted_forced_breaks_are_found_and_proven_optimal() -> None:
     made = planted(SMALL, seed=2, forced_breaks=3)
     assert made.breaks > 0  # participants away in the last morning slot, with a morning and an afternoon meeting
-    schedule = solve(made.instance, time_limit=15)
-    assert_valid(made.instance, schedule)
+    schedule = solve(made.instance, time_limit=30)
     assert len(schedule.placements) == len(made.instance.meetings)
     assert schedule.fairness_met
     assert schedule.breaks.value == made.breaks
     assert schedule.breaks.bound == made.breaks
+    # last: skipped (with its reason) only when the independent validator is missing
+    assert_valid(made.instance, schedule)
 
 
 def test_a_forum_shaped_event_gets_a_fair_schedule() -> None:
@@ -53,10 +59,11 @@ def test_a_forum_shaped_event_gets_a_fair_schedule() -> None:
     assert 50 <= len(instance.participants) <= 70
     assert 125 <= len(instance.meetings) <= 302
     schedule = solve(instance, time_limit=15)
-    assert_valid(instance, schedule)
     assert schedule.fairness_met
     assert schedule.spread <= 2
     assert schedule.priority.optimal
+    # last: skipped (with its reason) only when the independent validator is missing
+    assert_valid(instance, schedule)
 
 
 def test_a_bound_that_cannot_hold_gives_a_draft_marked_unfair() -> None:
@@ -67,19 +74,36 @@ def test_a_bound_that_cannot_hold_gives_a_draft_marked_unfair() -> None:
     meetings = [Meeting("xa", "x", "a", session=1), Meeting("xb", "x", "b", session=2), Meeting("yz", "y", "z")]
     instance = Instance(slots, participants, meetings, fairness=0)
     schedule = solve(instance, time_limit=5)
-    assert_valid(instance, schedule)
     assert not schedule.fairness_met
     assert schedule.fairness_impossible
     assert schedule.spread == 1
     # the draft still has every meeting, with the fewest breaks
     assert len(schedule.placements) == 3
     assert schedule.breaks.value == schedule.breaks.bound == 1
+    # last: skipped (with its reason) only when the independent validator is missing
+    assert_valid(instance, schedule)
 
 
 def test_the_same_instance_and_seed_give_the_same_schedule() -> None:
-    instance = generate(real_shape(TECHNOLOGY_TRANSFER, random.Random(5), 1), seed=5)
-    one = solve(instance, time_limit=6, seed=4)
-    two = solve(instance, time_limit=6, seed=4)
+    # small enough for CP-SAT to prove it alone; every step counts work, not seconds
+    shape = Shape("tiny", participants=16, meetings=0, morning_slots=4, afternoon_slots=4, tables=6, fairness=2)
+    made = planted(shape, seed=8, forced_breaks=2)
+    one = solve(made.instance, time_limit=30, seed=4)
+    two = solve(made.instance, time_limit=30, seed=4)
     assert one.placements == two.placements
     assert one.breaks == two.breaks
-    assert_valid(instance, one)
+    # last: skipped (with its reason) only when the independent validator is missing
+    assert_valid(made.instance, one)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_every_schedule_passes_the_independent_validator(instance: Instance) -> None:
+    validator = pytest.importorskip(
+        "tests.scheduling.validator",
+        reason="the independent validator tests/scheduling/validator.py is not in this checkout",
+    )
+    schedule = solve(instance, time_limit=3)
+    assert validator.violations(instance, schedule) == []
+    if instance.fairness is not None and not schedule.fairness_met:
+        assert schedule.spread > instance.fairness

@@ -1,6 +1,6 @@
 """The MaxSAT breaks prover: on small instances its optimum equals a brute force over the same placed
 meetings (within a bound on moved meetings when re-scheduling), and through the whole scheduler it
-proves the optimum of a generated event that needs breaks."""
+proves the optimum of an event built so that it needs breaks."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.scheduling.engine import Instance, _prepare, check_schedule, count_breaks, greedy, solve
-from app.scheduling.instances import read_dzn
+from app.scheduling.engine import MAXSAT_MEETINGS, Instance, _prepare, check_schedule, count_breaks, greedy, solve
+from app.scheduling.instances import Shape, planted, read_dzn
 from app.scheduling.maxsat import BreaksMaxSat
 from tests.scheduling.strategies import instances, without_fairness
 
 EVENT_WITH_BREAKS = Path(__file__).parent.parent / "data" / "scheduling" / "event-09.dzn"
+PLANTED = Shape(
+    "planted", participants=30, meetings=0, morning_slots=5, afternoon_slots=5, tables=10, hubs=2, fairness=2
+)
 
 
 def fewest_breaks(instance: Instance, placed: dict[int, int], moved_at_most: int) -> int | None:
@@ -109,11 +112,14 @@ def test_a_stopped_proof_returns_its_bound_and_no_schedule() -> None:
 
 
 def test_the_scheduler_proves_the_fewest_breaks_of_an_event_that_needs_some() -> None:
-    # a generated event (80 participants, 144 meetings, 8 slots, 21 tables) where breaks cannot be avoided
-    instance = read_dzn(EVENT_WITH_BREAKS)
-    schedule = solve(instance, time_limit=60)
+    # built around a schedule with breaks that no schedule placing every meeting can avoid (see `planted`)
+    made = planted(PLANTED, seed=6, forced_breaks=4)
+    instance = made.instance
+    assert len(instance.meetings) >= MAXSAT_MEETINGS  # the proof is RC2's
+    schedule = solve(instance, time_limit=20)
     assert len(schedule.placements) == len(instance.meetings)
     assert check_schedule(instance, schedule.slot_of) == []
+    assert schedule.fairness_met
     assert schedule.breaks.optimal
-    assert schedule.breaks.bound == schedule.breaks.value > 0
+    assert schedule.breaks.bound == schedule.breaks.value == made.breaks > 0
     assert schedule.breaks.value < sum(count_breaks(instance, greedy(instance, first_fit=True)).values())
