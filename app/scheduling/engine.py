@@ -914,15 +914,18 @@ def solve(
     seed: int = 0,
     workers: int | None = None,
     deterministic: bool = True,
+    wall_limit: float | None = None,
 ) -> Schedule:
     """Schedule the instance: lexicographically maximise placed priority, minimise moves (when
     re-scheduling), minimise breaks within the fairness bound. Each stage gets a share of `time_limit`
     seconds. By default a run is reproducible: the same instance and seed give the same schedule, work
-    being counted rather than timed (see `_Budget`); `deterministic=False` races on the clock instead."""
+    being counted rather than timed (see `_Budget`); `deterministic=False` races on the clock instead.
+    `wall_limit` (default `time_limit`) is when the wall clock stops a deterministic run regardless."""
     started = time.monotonic()
     prepared = _prepare(instance)
     meetings = instance.meetings
-    budget = _Budget(seed, workers or max(2, os.cpu_count() or 2), deterministic, time_limit, started + time_limit)
+    wall = time_limit if wall_limit is None or not deterministic else wall_limit
+    budget = _Budget(seed, workers or max(2, os.cpu_count() or 2), deterministic, time_limit, started + wall)
 
     # 1. bound and a first complete solution
     bound, bound_optimal = _priority_bound(prepared, budget.share(0.1), budget)
@@ -1068,7 +1071,7 @@ class _BreaksStage:
         fair.proto.clear_linear()
         unfair = min(found, key=lambda s: self.score(s, fair=False))
         bound = 0
-        if self.budget.wall_left() > 0.1 * self.budget.total:
+        if self.budget.deterministic or self.budget.wall_left() > 0.1 * self.budget.total:
             proven, bound, _ = self._prove(unfair, units / 2, fairness=False)
             if proven is not None:
                 found.append(proven)
