@@ -680,6 +680,8 @@ class _BreakSearch:
         self.movable = sorted(i for i in self.slot_of if self.instance.meetings[i].locked_slot is None)
         self.allowed = [set(slots) for slots in prepared.allowed]
         self.random = random.Random(seed)  # noqa: S311  (search moves, not security)
+        self.targets: list[int] = []
+        self._refresh_targets()
 
     def excess(self) -> int:
         """How far the spread of breaks is over the fairness bound (0 when it holds)."""
@@ -741,9 +743,22 @@ class _BreakSearch:
             self.total += value - self.breaks[participant]
             self.breaks[participant] = value
 
+    def _refresh_targets(self) -> None:
+        """The movable meetings of the participants with the most breaks, while the spread is over the bound."""
+        self.targets = []
+        if self.excess() > 0:
+            most = max(value for value, count in self.histogram.items() if count > 0)
+            worst = {p for p, value in self.breaks.items() if value == most}
+            self.targets = [
+                i for i in self.movable if {self.instance.meetings[i].a, self.instance.meetings[i].b} & worst
+            ]
+
     def step(self, temperature: float) -> None:
-        """One attempted move."""
-        index = self.movable[self.random.randrange(len(self.movable))]
+        """One attempted move: half of them on the participants with the most breaks while unfair."""
+        if self.targets and self.random.random() < 0.5:
+            index = self.targets[self.random.randrange(len(self.targets))]
+        else:
+            index = self.movable[self.random.randrange(len(self.movable))]
         source = self.slot_of[index]
         options = self.prepared.allowed[index]
         target = options[self.random.randrange(len(options))]
@@ -786,8 +801,10 @@ class _BreakSearch:
             improved = False
             for step in range(min(round_length, steps - taken)):
                 taken += 1
-                if taken % 1024 == 0 and time.monotonic() >= deadline:
-                    return best, best_slots, taken
+                if taken % 256 == 0:
+                    if time.monotonic() >= deadline:
+                        return best, best_slots, taken
+                    self._refresh_targets()
                 self.step(max(0.05, 1.0 - step / round_length))
                 if self.total < best[1] or self.excess() < best[0]:
                     current = (self.excess(), self.total)
