@@ -453,7 +453,7 @@ def _added_breaks(instance: Instance, busy: set[int], slot: int) -> float:
 
 LARGE_INSTANCE = 1000  # meetings; above, the breaks stage improves the best schedule instead of racing a proof
 MAXSAT_MEETINGS = 40  # placed meetings; from here on, RC2 in its own process proves the fewest breaks
-FAIRNESS_WEIGHT = 3  # local search: one unit of spread over the bound costs as much as three breaks
+FAIRNESS_WEIGHT = 3  # local search: a break over the fairness bound costs as much as three breaks
 LOCAL_SHARE = 0.1  # of the breaks stage's budget, before the proof (all of it above LARGE_INSTANCE)
 STALE_STEPS = 50  # per movable meeting: the length of one round of cooling in the local search
 # Work per second of the time limit in deterministic runs, from CPU time measured on event-size instances
@@ -652,7 +652,8 @@ def _race(built: _Model, maxsat: BreaksMaxSat, units: float, budget: _Budget) ->
 class _BreakSearch:
     """Local search on complete schedules for fewer breaks within the fairness bound: Kempe-chain
     interchanges — swap two slots for a chain of meetings linked by shared participants, which never
-    double-books anyone — accepted by simulated annealing on breaks + FAIRNESS_WEIGHT × (spread − d)⁺,
+    double-books anyone — accepted by simulated annealing on breaks + FAIRNESS_WEIGHT × excess (breaks
+    over the bound, summed over participants),
     the best kept in that order (fair first, then fewest breaks). Bounded by a number of steps, so a
     seed gives the same schedule whatever the machine's load."""
 
@@ -684,11 +685,13 @@ class _BreakSearch:
         self._refresh_targets()
 
     def excess(self) -> int:
-        """How far the spread of breaks is over the fairness bound (0 when it holds)."""
+        """Breaks over the fairness bound, summed over participants: each one's breaks above the fewest
+        anyone has + d (0 exactly when the bound holds). A sum, not the spread alone, so that helping any
+        of many participants at the maximum counts."""
         if self.fairness is None or not self.breaks:
             return 0
-        present = [value for value, count in self.histogram.items() if count > 0]
-        return max(0, max(present) - min(present) - self.fairness)
+        ceiling = min(value for value, count in self.histogram.items() if count > 0) + self.fairness
+        return sum(count * (value - ceiling) for value, count in self.histogram.items() if value > ceiling)
 
     def _breaks(self, participant: Hashable) -> int:
         slots = sorted(self.busy[participant])
