@@ -747,17 +747,18 @@ class _BreakSearch:
             self.breaks[participant] = value
 
     def _refresh_targets(self) -> None:
-        """The movable meetings of the participants with the most breaks, while the spread is over the bound."""
+        """The movable meetings of the participants over the fairness bound, while any is."""
         self.targets = []
         if self.excess() > 0:
-            most = max(value for value, count in self.histogram.items() if count > 0)
-            worst = {p for p, value in self.breaks.items() if value == most}
+            assert self.fairness is not None
+            ceiling = min(value for value, count in self.histogram.items() if count > 0) + self.fairness
+            over = {p for p, value in self.breaks.items() if value > ceiling}
             self.targets = [
-                i for i in self.movable if {self.instance.meetings[i].a, self.instance.meetings[i].b} & worst
+                i for i in self.movable if {self.instance.meetings[i].a, self.instance.meetings[i].b} & over
             ]
 
     def step(self, temperature: float) -> None:
-        """One attempted move: half of them on the participants with the most breaks while unfair."""
+        """One attempted move: half of them on the participants over the fairness bound, while any is."""
         if self.targets and self.random.random() < 0.5:
             index = self.targets[self.random.randrange(len(self.targets))]
         else:
