@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from app.scheduling.engine import Instance, Meeting, Participant, Slot, solve
 from app.scheduling.instances import FORUM, Shape, generate, planted, real_shape
-from tests.scheduling.checks import assert_valid
+from tests.scheduling.checks import LOADED, assert_valid
 from tests.scheduling.strategies import instances
 
 SMALL = Shape(
@@ -31,7 +31,7 @@ SMALL = Shape(
 def test_a_planted_event_without_breaks_is_scheduled_without_breaks() -> None:
     made = planted(SMALL, seed=1)
     assert made.breaks == 0
-    schedule = solve(made.instance, time_limit=30)  # a second or two on an idle machine: it stops when proven
+    schedule = solve(made.instance, time_limit=30, wall_limit=LOADED)  # ~2 s on an idle machine: stops when proven
     assert len(schedule.placements) == len(made.instance.meetings)
     assert schedule.fairness_met
     assert schedule.breaks.value == 0
@@ -43,7 +43,7 @@ def test_a_planted_event_without_breaks_is_scheduled_without_breaks() -> None:
 def test_planted_forced_breaks_are_found_and_proven_optimal() -> None:
     made = planted(SMALL, seed=2, forced_breaks=3)
     assert made.breaks > 0  # participants away in the last morning slot, with a morning and an afternoon meeting
-    schedule = solve(made.instance, time_limit=30)
+    schedule = solve(made.instance, time_limit=30, wall_limit=LOADED)
     assert len(schedule.placements) == len(made.instance.meetings)
     assert schedule.fairness_met
     assert schedule.breaks.value == made.breaks
@@ -88,8 +88,8 @@ def test_the_same_instance_and_seed_give_the_same_schedule() -> None:
     # small enough for CP-SAT to prove it alone; every step counts work, not seconds
     shape = Shape("tiny", participants=16, meetings=0, morning_slots=4, afternoon_slots=4, tables=6, fairness=2)
     made = planted(shape, seed=8, forced_breaks=2)
-    one = solve(made.instance, time_limit=30, seed=4)
-    two = solve(made.instance, time_limit=30, seed=4)
+    one = solve(made.instance, time_limit=30, seed=4, wall_limit=LOADED)
+    two = solve(made.instance, time_limit=30, seed=4, wall_limit=LOADED)
     assert one.placements == two.placements
     assert one.breaks == two.breaks
     # last: skipped (with its reason) only when the independent validator is missing

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from app.scheduling.engine import MAXSAT_MEETINGS, Instance, _prepare, check_schedule, count_breaks, greedy, solve
 from app.scheduling.instances import Shape, planted, read_dzn
 from app.scheduling.maxsat import BreaksMaxSat
+from tests.scheduling.checks import LOADED
 from tests.scheduling.strategies import instances, without_fairness
 
 EVENT_WITH_BREAKS = Path(__file__).parent.parent / "data" / "scheduling" / "event-09.dzn"
@@ -116,7 +117,7 @@ def test_the_scheduler_proves_the_fewest_breaks_of_an_event_that_needs_some() ->
     made = planted(PLANTED, seed=6, forced_breaks=4)
     instance = made.instance
     assert len(instance.meetings) >= MAXSAT_MEETINGS  # the proof is RC2's
-    schedule = solve(instance, time_limit=20)
+    schedule = solve(instance, time_limit=20, wall_limit=LOADED)
     assert len(schedule.placements) == len(instance.meetings)
     assert check_schedule(instance, schedule.slot_of) == []
     assert schedule.fairness_met
