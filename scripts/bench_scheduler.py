@@ -4,6 +4,7 @@ in the MiniZinc data format of the B2B scheduling literature.
     .venv/bin/python scripts/bench_scheduler.py                      # 20 event-size instances + Kitakyushu + large
     .venv/bin/python scripts/bench_scheduler.py --events 5 --no-large
     .venv/bin/python scripts/bench_scheduler.py --fair 10 --events 0 --no-large   # fairness families only
+    .venv/bin/python scripts/bench_scheduler.py --fair 4 --only planted --events 0 --no-large --wall-slack 10
     .venv/bin/python scripts/bench_scheduler.py --dzn a.dzn b.dzn --fairness 2 --time-limit 60
     .venv/bin/python scripts/bench_scheduler.py --write-dzn /tmp/instances   # export the generated events
 
@@ -15,7 +16,8 @@ instances and N planted ones (a schedule with 0 or k forced breaks built first, 
 it, so the optimum is known), each row with breaks, proven lower bound, planted optimum, spread and
 seconds. A schedule that misses the fairness bound, or breaks any other rule, is a FAILURE row, not a
 result. The bound (`--fairness D`, default 2; `--no-fairness` for none) is on the event-size, Kitakyushu
-and large instances too.
+and large instances too. Runs are deterministic (work, not seconds): on a loaded machine `--wall-slack K`
+lets each run finish the work of its time limit, and the CPU seconds column says what it cost.
 """
 
 from __future__ import annotations
