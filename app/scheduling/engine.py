@@ -13,15 +13,35 @@ Pipeline: allowed slots per meeting → an upper bound on the placed
 priority from a relaxation (caps, free slots and the table budget, with no
 timetable) → a greedy construction that favours slots next to a
 participant's other meetings → CP-SAT, warm-started from the best complete
-solution so far, for each objective in turn (each fixed before the next; the
-fewest breaks proven by RC2 in `maxsat.py` from 40 placed meetings) →
-tables after slots: booth hosts stay at their booth, others keep their
-table from one meeting to the next where they can. Breaks are counted as
-"runs of meetings − 1" per participant and day: a run starts at a busy
-slot whose predecessor is idle, which keeps the encoding small (one
-Boolean per participant and slot) and its linear relaxation useful, in
-the spirit of the paper's busy / break-end variables and implied
-constraints.
+solution so far, for each objective in turn (each fixed before the next) →
+breaks: a schedule without breaks is taken at once (it is fair); else a
+Kempe-chain local search, then RC2 (`maxsat.py`, from 40 placed meetings)
+beside CP-SAT, both warm-started from the best schedule so far → tables
+after slots: booth hosts stay at their booth, others keep their table from
+one meeting to the next where they can. Breaks are counted as "runs of
+meetings − 1" per participant and day: a run starts at a busy slot whose
+predecessor is idle, which keeps the encoding small (one Boolean per
+participant and slot) and its linear relaxation useful, in the spirit of
+the paper's busy / break-end variables and implied constraints.
+
+Fairness — max − min breaks over the participants with a placed meeting
+≤ d — is a hard constraint in every breaks step: the local search pays a
+penalty for each unit of spread over d and keeps the best fair schedule;
+CP-SAT and the MaxSAT encoding carry it as constraints (m ≤ breaks ≤ m + d).
+The returned schedule never breaks a hard rule silently: when no fair
+schedule is found, `Schedule.fairness_met` is False and the schedule is the
+fewest-breaks draft (`fairness_impossible` says when that is proven).
+
+Reproducible by default: the time limit is turned into amounts of work —
+CP-SAT's deterministic time (workers interleaved), a number of local-search
+moves (its own seeded random generator), a number of SAT conflicts for RC2
+— and solvers that run side by side never stop each other in a way that
+changes the answer (RC2's optimum wins when it comes; CP-SAT is stopped
+then). So the same instance and seed give the same schedule. The wall
+clock stays a safety net: on a machine too loaded to do that work within
+the limit, the run stops at the limit and may then differ, and a proof that
+needed more time is simply missing. `deterministic=False` races on the
+clock instead (stops as soon as a schedule meets a proven bound).
 """
 
 from __future__ import annotations
@@ -40,7 +60,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.scheduling.maxsat import BreaksMaxSat
+from app.scheduling.maxsat import BreaksMaxSat, Proof
 
 # --------------------------------------------------------------------------- instance
 
@@ -126,9 +146,13 @@ class Schedule:
     breaks: Objective  # minimised: bound ≤ value
     moved: Objective | None  # minimised; only when re-scheduling
     breaks_per_participant: dict[Hashable, int]
+    # True when the fairness bound holds (or none was asked for). False: no fair schedule was found, and
+    # this schedule is only a draft with the fewest breaks found — it breaks the bound (see `spread`).
     fairness_met: bool
     table_changes: int
     seconds: float
+    spread: int = 0  # max − min breaks over the participants with a placed meeting
+    fairness_impossible: bool = False  # proven: no schedule of these placed meetings meets the bound
 
     @property
     def slot_of(self) -> dict[Hashable, int]:
@@ -254,16 +278,18 @@ def check_schedule(instance: Instance, slot_of: dict[Hashable, int]) -> list[str
     for participant in instance.participants:
         if participant.max_meetings is not None and count[participant.id] > participant.max_meetings:
             problems.append(f"{participant.id!r} has more than {participant.max_meetings} meetings")
-    breaks = count_breaks(instance, slot_of)
     if instance.fairness is not None:
-        spread = _spread(instance, prepared, breaks)
+        spread = breaks_spread(instance, slot_of)
         if spread > instance.fairness:
             problems.append(f"breaks spread {spread} exceeds the fairness bound {instance.fairness}")
     return problems
 
 
-def _spread(instance: Instance, prepared: _Prepared, breaks: dict[Hashable, int]) -> int:
-    counted = [breaks[p.id] for p in instance.participants if prepared.meetings_of.get(p.id)]
+def breaks_spread(instance: Instance, slot_of: dict[Hashable, int]) -> int:
+    """Max − min breaks over the participants with at least one placed meeting (what fairness bounds)."""
+    breaks = count_breaks(instance, slot_of)
+    present = participants_of(m for m in instance.meetings if m.id in slot_of)
+    counted = [breaks[p.id] for p in instance.participants if p.id in present]
     return max(counted) - min(counted) if counted else 0
 
 
@@ -427,6 +453,15 @@ def _added_breaks(instance: Instance, busy: set[int], slot: int) -> float:
 
 LARGE_INSTANCE = 1000  # meetings; above, the breaks stage improves the best schedule instead of racing a proof
 MAXSAT_MEETINGS = 40  # placed meetings; from here on, RC2 in its own process proves the fewest breaks
+FAIRNESS_WEIGHT = 3  # local search: a break over the fairness bound costs as much as three breaks
+LOCAL_SHARE = 0.1  # of the breaks stage's budget, before the proof (all of it above LARGE_INSTANCE)
+STALE_STEPS = 50  # per movable meeting: the length of one round of cooling in the local search
+# Work per second of the time limit in deterministic runs, from CPU time measured on event-size instances
+# (local search ~19,000–21,000 moves per CPU second; RC2 with CaDiCaL 165–1,500 conflicts, its set-up
+# included; CP-SAT 0.1–0.5 units of deterministic time, one worker the slowest), at the low end.
+STEPS_PER_SECOND = 15_000  # local-search moves
+CONFLICTS_PER_SECOND = 300  # RC2's SAT conflicts
+DETERMINISTIC_PER_SECOND = 0.1  # CP-SAT's deterministic time
 
 
 @dataclass
@@ -521,111 +556,115 @@ def _add_breaks(
 
 
 @dataclass
-class _RaceOutcome:
+class _CpResult:
+    status: Any
     solution: dict[int, int] | None
     bound: int
-    infeasible: bool
-    objective: float = math.inf
 
 
-def _race(
+def _add_fairness(
+    prepared: _Prepared,
     built: _Model,
-    seconds: float,
-    budget: _Budget,
-    local: _BreakSearch | None = None,
-    maxsat: BreaksMaxSat | None = None,
-) -> _RaceOutcome:
-    """Minimise the model's objective with solvers side by side: a prover that raises the lower bound
-    by refuting cheaper schedules — RC2 on the MaxSAT encoding when given, else CP-SAT's core-guided
-    search on one worker —, a CP-SAT portfolio searcher when cores are left, and — when given — a local
-    search on this thread. Whichever proves optimality stops the others; so does any schedule reaching
-    the prover's bound. The CP-SAT solvers get no hint: a greedy start steers their breaks search into
-    poor regions."""
-    if budget.deterministic:
-        return _race_in_turn(built, seconds, budget)
-    # the prover and the local search take a thread each; the portfolio gets what is left (maybe nothing)
-    searcher_workers = budget.workers - 1 - (1 if local is not None else 0)
-    prover = _solver(seconds, budget, 1)
-    prover.parameters.optimize_with_core = True
-    searcher = _solver(seconds, budget, max(1, searcher_workers))
-    lock = threading.Lock()
-    state = {"bound": 0.0, "best": float("inf")}
+    per_participant: dict[Hashable, cp_model.LinearExprT],
+    placed: set[int] | None,
+) -> cp_model.Constraint:
+    """low ≤ breaks ≤ high for every participant with a placed meeting and high − low ≤ d, all enforced by
+    one literal; returns the constraint that switches it on (cleared when the bound is proven impossible).
+    With `placed` fixed, who has a meeting is known; otherwise a Boolean per participant says it."""
+    instance, model = prepared.instance, built.model
+    assert instance.fairness is not None
+    on = model.new_bool_var("fair")
+    n_slots = len(instance.slots)
+    high = model.new_int_var(0, n_slots, "max_breaks")
+    low = model.new_int_var(0, n_slots, "min_breaks")
+    for pid, indices in prepared.meetings_of.items():
+        breaks = per_participant.get(pid, 0)
+        model.add(high >= breaks).only_enforce_if(on)
+        if placed is not None:
+            if any(i in placed for i in indices):
+                model.add(low <= breaks).only_enforce_if(on)
+            continue
+        present = model.new_bool_var(f"present{pid}")
+        model.add(sum(built.placed[i] for i in indices) >= 1).only_enforce_if(present)
+        model.add(sum(built.placed[i] for i in indices) == 0).only_enforce_if(present.Not())
+        model.add(low <= breaks).only_enforce_if([on, present])
+    model.add(high - low <= instance.fairness).only_enforce_if(on)
+    return model.add(on == 1)
+
+
+def _search_cp(built: _Model, units: float, budget: _Budget, workers: int | None = None) -> _CpResult:
+    solver = _solver(units, budget, workers)
+    status = solver.solve(built.model)
+    budget.spent += solver.response_proto.deterministic_time / DETERMINISTIC_PER_SECOND
+    if not _status_ok(status):
+        return _CpResult(status, None, 0)
+    return _CpResult(status, _read(built, solver), math.ceil(solver.best_objective_bound - 1e-6))
+
+
+def _race(built: _Model, maxsat: BreaksMaxSat, units: float, budget: _Budget) -> tuple[Proof, _CpResult]:
+    """RC2 (in its own process) beside CP-SAT (the other cores, warm-started from the model's hint). RC2's
+    answer wins whenever it comes: it stops CP-SAT, and CP-SAT's schedule is kept only when RC2 found
+    none. In a deterministic run nothing else stops early, so which solver finishes first never changes
+    the schedule; otherwise a CP-SAT optimum (or a schedule at RC2's bound) also stops RC2."""
+    solver = _solver(units, budget, max(1, budget.workers - 1))
     stop = threading.Event()
+    lock = threading.Lock()
+    state = {"bound": 0.0, "best": math.inf}
+    result: dict[str, Any] = {"status": cp_model.UNKNOWN}
 
-    def stop_all() -> None:
-        stop.set()
-        prover.stop_search()
-        searcher.stop_search()
-
-    def on_better(value: float) -> None:
-        with lock:
-            state["best"] = min(state["best"], value)
-            if state["best"] <= state["bound"]:
-                stop_all()
+    def check() -> None:  # only in runs on the clock
+        if not budget.deterministic and state["best"] <= state["bound"]:
+            stop.set()
+            solver.stop_search()
 
     def on_bound(bound: float) -> None:
         with lock:
             state["bound"] = max(state["bound"], bound)
-            if state["best"] <= state["bound"]:
-                stop_all()
+            check()
 
     class OnSolution(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
-            on_better(self.objective_value)
+            with lock:
+                state["best"] = min(state["best"], self.objective_value)
+                check()
 
-    prover.best_bound_callback = on_bound
-    statuses: dict[str, Any] = {"prover": cp_model.UNKNOWN, "searcher": cp_model.UNKNOWN}
-    proven: list[_RaceOutcome] = []
+    def run_cp() -> None:
+        result["status"] = solver.solve(built.model, OnSolution())
+        if result["status"] == cp_model.INFEASIBLE or (
+            not budget.deterministic and result["status"] == cp_model.OPTIMAL
+        ):
+            stop.set()
 
-    def run(name: str, solver: cp_model.CpSolver) -> None:
-        statuses[name] = solver.solve(built.model, OnSolution())
-        if statuses[name] in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
-            stop_all()
-
-    def run_maxsat(maxsat: BreaksMaxSat) -> None:
-        bound, solution = maxsat.run(seconds, stop, on_bound)
-        if solution is not None:
-            proven.append(_RaceOutcome(solution, bound, False, bound))
-            on_better(bound)
-
-    threads = [
-        threading.Thread(target=run_maxsat, args=(maxsat,))
-        if maxsat is not None
-        else threading.Thread(target=run, args=("prover", prover))
-    ]
-    if searcher_workers > 0:
-        threads.append(threading.Thread(target=run, args=("searcher", searcher)))
-    for thread in threads:
-        thread.start()
-    local_result = local.run(seconds, stop, on_better) if local is not None else None
-    for thread in threads:
-        thread.join()
-    if cp_model.INFEASIBLE in statuses.values():
-        return _RaceOutcome(None, 0, True)
-    solvers = [solver for name, solver in (("prover", prover), ("searcher", searcher)) if _status_ok(statuses[name])]
-    bound = max((math.ceil(solver.best_objective_bound - 1e-6) for solver in solvers), default=0)
-    bound = max(bound, math.ceil(state["bound"] - 1e-6))  # a stopped prover may have found no schedule
-    outcomes = [_RaceOutcome(_read(built, solver), bound, False, solver.objective_value) for solver in solvers]
-    outcomes += [_RaceOutcome(o.solution, bound, False, o.objective) for o in proven]
-    if local_result is not None:
-        outcomes.append(_RaceOutcome(local_result[1], bound, False, local_result[0]))
-    if not outcomes:
-        return _RaceOutcome(None, bound, False)
-    return min(outcomes, key=lambda o: o.objective)
+    thread = threading.Thread(target=run_cp)
+    thread.start()
+    conflicts = int(units * CONFLICTS_PER_SECOND) if budget.deterministic else None
+    proof = maxsat.run(budget.wall_left(), stop, on_bound, conflicts)
+    if proof.solution is not None or proof.infeasible:
+        solver.stop_search()
+    thread.join()
+    status = result["status"]
+    if not _status_ok(status):
+        return proof, _CpResult(status, None, 0)
+    cp = _CpResult(status, _read(built, solver), math.ceil(solver.best_objective_bound - 1e-6))
+    return proof, cp
 
 
 class _BreakSearch:
-    """Local search on complete schedules for fewer breaks: Kempe-chain interchanges — swap two slots for
-    a chain of meetings linked by shared participants, which never double-books anyone — accepted by
-    simulated annealing. Pure Python; it runs on the main thread while CP-SAT searches in its own."""
+    """Local search on complete schedules for fewer breaks within the fairness bound: Kempe-chain
+    interchanges — swap two slots for a chain of meetings linked by shared participants, which never
+    double-books anyone — accepted by simulated annealing on breaks + FAIRNESS_WEIGHT × excess (breaks
+    over the bound, summed over participants),
+    the best kept in that order (fair first, then fewest breaks). Bounded by a number of steps, so a
+    seed gives the same schedule whatever the machine's load."""
 
     def __init__(self, prepared: _Prepared, start: dict[int, int], seed: int):
         self.prepared = prepared
         self.instance = prepared.instance
+        self.fairness = self.instance.fairness
         self.slot_of = dict(start)
         self.occupant = {}
         self.shared_count = [0] * len(self.instance.slots)
-        for index, slot in self.slot_of.items():
+        for index, slot in sorted(self.slot_of.items()):
             meeting = self.instance.meetings[index]
             self.occupant[meeting.a, slot] = index
             self.occupant[meeting.b, slot] = index
@@ -635,10 +674,24 @@ class _BreakSearch:
         for participant, slot in self.occupant:
             self.busy[participant].add(slot)
         self.breaks = {p: self._breaks(p) for p in self.busy}
+        self.histogram: dict[int, int] = defaultdict(int)  # breaks → participants with that many
+        for value in self.breaks.values():
+            self.histogram[value] += 1
         self.total = sum(self.breaks.values())
-        self.movable = [i for i in self.slot_of if self.instance.meetings[i].locked_slot is None]
+        self.movable = sorted(i for i in self.slot_of if self.instance.meetings[i].locked_slot is None)
         self.allowed = [set(slots) for slots in prepared.allowed]
         self.random = random.Random(seed)  # noqa: S311  (search moves, not security)
+        self.targets: list[int] = []
+        self._refresh_targets()
+
+    def excess(self) -> int:
+        """Breaks over the fairness bound, summed over participants: each one's breaks above the fewest
+        anyone has + d (0 exactly when the bound holds). A sum, not the spread alone, so that helping any
+        of many participants at the maximum counts."""
+        if self.fairness is None or not self.breaks:
+            return 0
+        ceiling = min(value for value, count in self.histogram.items() if count > 0) + self.fairness
+        return sum(count * (value - ceiling) for value, count in self.histogram.items() if value > ceiling)
 
     def _breaks(self, participant: Hashable) -> int:
         slots = sorted(self.busy[participant])
@@ -686,97 +739,119 @@ class _BreakSearch:
                 self.occupant[participant, self.slot_of[index]] = index
                 self.busy[participant].add(self.slot_of[index])
 
-    def step(self, temperature: float) -> bool:
-        """One attempted move; True when the total changed."""
-        if not self.movable:
-            return False
-        index = self.random.choice(self.movable)
+    def _set_breaks(self, values: dict[Hashable, int]) -> None:
+        for participant, value in values.items():
+            self.histogram[self.breaks[participant]] -= 1
+            self.histogram[value] += 1
+            self.total += value - self.breaks[participant]
+            self.breaks[participant] = value
+
+    def _refresh_targets(self) -> None:
+        """The movable meetings of the participants over the fairness bound, while any is."""
+        self.targets = []
+        if self.excess() > 0:
+            assert self.fairness is not None
+            ceiling = min(value for value, count in self.histogram.items() if count > 0) + self.fairness
+            over = {p for p, value in self.breaks.items() if value > ceiling}
+            self.targets = [
+                i for i in self.movable if {self.instance.meetings[i].a, self.instance.meetings[i].b} & over
+            ]
+
+    def step(self, temperature: float) -> None:
+        """One attempted move: half of them on the participants over the fairness bound, while any is."""
+        if self.targets and self.random.random() < 0.5:
+            index = self.targets[self.random.randrange(len(self.targets))]
+        else:
+            index = self.movable[self.random.randrange(len(self.movable))]
         source = self.slot_of[index]
         options = self.prepared.allowed[index]
         target = options[self.random.randrange(len(options))]
         if target == source:
-            return False
+            return
         chain = self._chain(index, target)
         if chain is None:
-            return False
+            return
         self._swap(chain, source, target)
         if (
             self.shared_count[source] > self.instance.slots[source].tables
             or self.shared_count[target] > self.instance.slots[target].tables
         ):
             self._swap(chain, source, target)
-            return False
-        touched = {p for i in chain for p in (self.instance.meetings[i].a, self.instance.meetings[i].b)}
-        before = sum(self.breaks[p] for p in touched)
-        after_each = {p: self._breaks(p) for p in touched}
-        delta = sum(after_each.values()) - before
+            return
+        touched = sorted(
+            {p for i in chain for p in (self.instance.meetings[i].a, self.instance.meetings[i].b)}, key=str
+        )
+        before_total, before_excess = self.total, self.excess()
+        old = {p: self.breaks[p] for p in touched}
+        self._set_breaks({p: self._breaks(p) for p in touched})
+        delta = self.total - before_total + FAIRNESS_WEIGHT * (self.excess() - before_excess)
         if delta <= 0 or self.random.random() < math.exp(-delta / temperature):
-            self.breaks.update(after_each)
-            self.total += delta
-            return delta != 0
+            return
+        self._set_breaks(old)
         self._swap(chain, source, target)
-        return False
 
-    def run(self, seconds: float, stop: threading.Event, on_better: Any) -> tuple[int, dict[int, int]]:
-        """Anneal until `seconds` pass or `stop` is set; report each new best through `on_better`."""
-        best, best_slots = self.total, dict(self.slot_of)
-        started = time.monotonic()
-        temperature, steps = 1.0, 0
-        while not stop.is_set() and best > 0:
-            steps += 1
-            if steps % 256 == 0:
-                elapsed = time.monotonic() - started
-                if elapsed >= seconds:
-                    break
-                temperature = max(0.05, 1.0 - elapsed / seconds)
-            self.step(temperature)
-            if self.total < best:
-                best, best_slots = self.total, dict(self.slot_of)
-                on_better(best)
-        return best, best_slots
+    def run(self, steps: int, deadline: float) -> tuple[tuple[int, int], dict[int, int], int]:
+        """Anneal in rounds of cooling (hot to cold over STALE_STEPS moves per movable meeting, each round
+        from the best schedule so far) for at most `steps` moves — or until the wall-clock `deadline`, a
+        safety net only —, until no break is left or two rounds in a row found nothing better:
+        ((excess, breaks) of the best schedule, that schedule, moves taken)."""
+        best = (self.excess(), self.total)
+        best_slots = dict(self.slot_of)
+        if not self.movable:
+            return best, best_slots, 0
+        round_length = max(2_000, STALE_STEPS * len(self.movable))
+        taken = fruitless = 0
+        while taken < steps and best[1] > 0 and fruitless < 2:
+            improved = False
+            for step in range(min(round_length, steps - taken)):
+                taken += 1
+                if taken % 256 == 0:
+                    if time.monotonic() >= deadline:
+                        return best, best_slots, taken
+                    self._refresh_targets()
+                self.step(max(0.05, 1.0 - step / round_length))
+                if self.total < best[1] or self.excess() < best[0]:
+                    current = (self.excess(), self.total)
+                    if current < best:
+                        best, best_slots, improved = current, dict(self.slot_of), True
+                        if best[1] == 0:
+                            return best, best_slots, taken
+            fruitless = 0 if improved else fruitless + 1
+            self._restart(best_slots)
+        return best, best_slots, taken
 
-
-def _race_in_turn(built: _Model, seconds: float, budget: _Budget) -> _RaceOutcome:
-    """The deterministic variant of the race: the prover, then (unless it proved optimality) the searcher."""
-    prover = _solver(seconds / 2, budget, 1)
-    prover.parameters.optimize_with_core = True
-    status = prover.solve(built.model)
-    if status == cp_model.INFEASIBLE:
-        return _RaceOutcome(None, 0, True)
-    bound = math.ceil(prover.best_objective_bound - 1e-6) if _status_ok(status) else 0
-    proved = _RaceOutcome(_read(built, prover), bound, False, prover.objective_value) if _status_ok(status) else None
-    if proved is not None and status == cp_model.OPTIMAL:
-        return proved
-    searched = _improve(built, seconds / 2, budget)
-    best = min(
-        (o for o in (proved, searched) if o is not None and o.solution is not None),
-        key=lambda o: o.objective,
-        default=None,
-    )
-    return _RaceOutcome(
-        best.solution if best else None, max(bound, searched.bound), False, best.objective if best else math.inf
-    )
-
-
-def _improve(built: _Model, seconds: float, budget: _Budget) -> _RaceOutcome:
-    solver = _solver(seconds, budget)
-    status = solver.solve(built.model)
-    if not _status_ok(status):
-        return _RaceOutcome(None, 0, status == cp_model.INFEASIBLE)
-    return _RaceOutcome(
-        _read(built, solver), math.ceil(solver.best_objective_bound - 1e-6), False, solver.objective_value
-    )
+    def _restart(self, slot_of: dict[int, int]) -> None:
+        """Continue from `slot_of` (moves are chains of swaps: undo them by reloading the state)."""
+        fresh = _BreakSearch(self.prepared, slot_of, 0)
+        for name in ("slot_of", "occupant", "shared_count", "busy", "breaks", "histogram", "total"):
+            setattr(self, name, getattr(fresh, name))
 
 
 def _status_ok(status: Any) -> bool:
     return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Budget:
+    """Who gets how much of the time limit. Deterministic runs count work, not seconds: CP-SAT's
+    deterministic time, local-search moves and SAT conflicts, each converted at a fixed rate; the wall
+    clock (`deadline`) is then only a safety net for a machine too loaded to do that work in time."""
+
     seed: int
     workers: int
     deterministic: bool
+    total: float  # the time limit
+    deadline: float  # time.monotonic() at which everything stops
+    spent: float = 0.0  # work already used, in seconds of the limit (deterministic runs)
+
+    def share(self, fraction: float) -> float:
+        """Seconds of work for the next stage: `fraction` of what is left."""
+        if self.deterministic:
+            return max(0.05, (self.total - self.spent) * fraction)
+        return max(0.05, (self.deadline - time.monotonic()) * fraction)
+
+    def wall_left(self) -> float:
+        return max(0.05, self.deadline - time.monotonic())
 
 
 def _solver(seconds: float, budget: _Budget, workers: int | None = None) -> cp_model.CpSolver:
@@ -786,10 +861,11 @@ def _solver(seconds: float, budget: _Budget, workers: int | None = None) -> cp_m
     solver.parameters.random_seed = budget.seed
     solver.parameters.num_workers = workers if workers is not None else budget.workers
     if budget.deterministic:
-        solver.parameters.max_deterministic_time = max(seconds, 0.05)
+        solver.parameters.max_deterministic_time = max(seconds * DETERMINISTIC_PER_SECOND, 0.01)
+        solver.parameters.max_time_in_seconds = budget.wall_left()
         solver.parameters.interleave_search = solver.parameters.num_workers > 1
     else:
-        solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+        solver.parameters.max_time_in_seconds = min(max(seconds, 0.05), budget.wall_left())
     return solver
 
 
@@ -810,7 +886,8 @@ def _read(built: _Model, solver: cp_model.CpSolver) -> dict[int, int]:
 def priority_bound(instance: Instance, *, seconds: float = 5.0, seed: int = 0, workers: int = 2) -> tuple[int, bool]:
     """An upper bound on the placed priority: caps and free slots per participant and the shared-table
     budget, with no timetable. Returns (bound, whether that relaxation was solved to optimality)."""
-    return _priority_bound(_prepare(instance), seconds, _Budget(seed, workers, deterministic=False))
+    deadline = time.monotonic() + seconds
+    return _priority_bound(_prepare(instance), seconds, _Budget(seed, workers, False, seconds, deadline))
 
 
 def _priority_bound(prepared: _Prepared, seconds: float, budget: _Budget) -> tuple[int, bool]:
@@ -845,6 +922,7 @@ def _priority_bound(prepared: _Prepared, seconds: float, budget: _Budget) -> tup
     model.maximize(sum(instance.meetings[i].priority * var for i, var in y.items()))
     solver = _solver(seconds, budget)
     status = solver.solve(model)
+    budget.spent += solver.response_proto.deterministic_time / DETERMINISTIC_PER_SECOND
     if not _status_ok(status):
         return sum(instance.meetings[i].priority for i in y), False
     return round(solver.best_objective_bound), status == cp_model.OPTIMAL
@@ -856,30 +934,22 @@ def solve(
     time_limit: float = 30.0,
     seed: int = 0,
     workers: int | None = None,
-    deterministic: bool = False,
+    deterministic: bool = True,
+    wall_limit: float | None = None,
 ) -> Schedule:
     """Schedule the instance: lexicographically maximise placed priority, minimise moves (when
-    re-scheduling), minimise breaks. Each stage gets a share of `time_limit` seconds; `deterministic`
-    counts CP-SAT's deterministic time instead, so a seed always gives the same schedule."""
+    re-scheduling), minimise breaks within the fairness bound. Each stage gets a share of `time_limit`
+    seconds. By default a run is reproducible: the same instance and seed give the same schedule, work
+    being counted rather than timed (see `_Budget`); `deterministic=False` races on the clock instead.
+    `wall_limit` (default `time_limit`) is when the wall clock stops a deterministic run regardless."""
     started = time.monotonic()
-    deadline = started + time_limit
     prepared = _prepare(instance)
     meetings = instance.meetings
-    # one worker per core: on two cores, the breaks stage is the prover and the local search
-    budget = _Budget(seed, workers or max(2, os.cpu_count() or 2), deterministic)
-    spent = 0.0
-
-    def remaining(share: float) -> float:
-        nonlocal spent
-        if deterministic:  # fixed shares of the limit, whatever the clock says
-            seconds = (time_limit - spent) * share
-            spent += seconds
-            return max(0.05, seconds)
-        # keep a margin for building models and reading solutions
-        return max(0.05, (deadline - time.monotonic() - 0.08 * time_limit) * share)
+    wall = time_limit if wall_limit is None or not deterministic else wall_limit
+    budget = _Budget(seed, workers or max(2, os.cpu_count() or 2), deterministic, time_limit, started + wall)
 
     # 1. bound and a first complete solution
-    bound, bound_optimal = _priority_bound(prepared, remaining(0.15), budget)
+    bound, bound_optimal = _priority_bound(prepared, budget.share(0.1), budget)
     index_of = {m.id: i for i, m in enumerate(meetings)}
     candidates = [_greedy(prepared, first_fit=False)]
     if instance.previous:
@@ -893,8 +963,9 @@ def solve(
     if value < bound:
         _hint(built, best)
         built.model.maximize(built.priority)
-        solver = _solver(remaining(0.4), budget)
+        solver = _solver(budget.share(0.35), budget)
         status = solver.solve(built.model)
+        budget.spent += solver.response_proto.deterministic_time / DETERMINISTIC_PER_SECOND
         if _status_ok(status):
             found = _read(built, solver)
             if _value_by_index(prepared, found) >= value:
@@ -925,8 +996,9 @@ def solve(
         moved_value = _moved(prepared, best, index_of)
         _hint(built, best)
         built.model.minimize(moved_expr)
-        solver = _solver(remaining(0.3), budget)
+        solver = _solver(budget.share(0.3), budget)
         status = solver.solve(built.model)
+        budget.spent += solver.response_proto.deterministic_time / DETERMINISTIC_PER_SECOND
         moved_bound = 0
         if _status_ok(status):
             found = _read(built, solver)
@@ -936,84 +1008,116 @@ def solve(
         moved_objective = Objective(moved_value, min(moved_bound, moved_value), moved_bound >= moved_value)
         built.model.add(moved_expr <= moved_value)
 
-    # 4. breaks
-    breaks_expr, per_participant = _add_breaks(prepared, built)
+    # 4. breaks, within the fairness bound
+    stage = _BreaksStage(prepared, built, budget, fixed_set=fixed_set, large=large)
+    if moved_objective is not None:
+        stage.previous = {index_of[mid]: slot for mid, slot in instance.previous.items() if mid in index_of}
+        stage.moved_at_most = moved_objective.value
+    best, breaks_bound, fairness_impossible = stage.run(best)
+
     slot_of = {meetings[i].id: s for i, s in best.items()}
-    breaks_value = sum(count_breaks(instance, slot_of).values())
-    fairness_met = instance.fairness is None or _spread(instance, prepared, count_breaks(instance, slot_of)) <= (
-        instance.fairness
-    )
-    breaks_bound = 0
-    fairness_constraint = None
-    if instance.fairness is not None:
-        counted = [per_participant.get(p.id, 0) for p in instance.participants if prepared.meetings_of.get(p.id)]
-        if counted:
-            high = built.model.new_int_var(0, len(instance.slots), "max_breaks")
-            low = built.model.new_int_var(0, len(instance.slots), "min_breaks")
-            built.model.add_max_equality(high, counted)
-            built.model.add_min_equality(low, counted)
-            fairness_constraint = built.model.add(high - low <= instance.fairness)
-    _clear_hints(built.model)
-    built.model.minimize(breaks_expr)
-
-    def minimise_breaks() -> _RaceOutcome:
-        # the local search moves meetings within a fixed set and knows nothing of fairness
-        local = (
-            _BreakSearch(prepared, best, seed)
-            if fixed_set and instance.fairness is None and not deterministic
-            else None
-        )
-        if large:  # no proof in reach: improve the best schedule by local search, else CP-SAT's LNS from it
-            if local is not None:
-                value, found = local.run(remaining(1.0), threading.Event(), lambda _value: None)
-                return _RaceOutcome(found, 0, False, value)
-            _hint(built, best)
-            return _improve(built, remaining(1.0), budget)
-        # the MaxSAT prover knows nothing of fairness either and needs the placed set fixed; on small
-        # instances CP-SAT proves the optimum before a process could start
-        maxsat = (
-            BreaksMaxSat(
-                prepared,
-                set(best),
-                previous={index_of[mid]: slot for mid, slot in instance.previous.items() if mid in index_of},
-                moved_at_most=moved_objective.value if moved_objective is not None else None,
-            )
-            if local is not None and len(best) >= MAXSAT_MEETINGS
-            else None
-        )
-        return _race(built, remaining(0.5 if fairness_constraint is not None else 1.0), budget, local, maxsat)
-
-    outcome = minimise_breaks()
-    if outcome.infeasible and fairness_constraint is not None:
-        # the bound cannot hold with this many meetings placed: say so, and give the fewest breaks without it
-        fairness_met = False
-        fairness_constraint.proto.clear_linear()
-        outcome = minimise_breaks()
-    if outcome.solution is not None:
-        found_slot_of = {meetings[i].id: s for i, s in outcome.solution.items()}
-        found_breaks = sum(count_breaks(instance, found_slot_of).values())
-        fair = instance.fairness is None or _spread(instance, prepared, count_breaks(instance, found_slot_of)) <= (
-            instance.fairness
-        )
-        if found_breaks <= breaks_value or (fair and not fairness_met):
-            best, slot_of, breaks_value = outcome.solution, found_slot_of, found_breaks
-            fairness_met = fair
-    breaks_bound = outcome.bound
-    breaks_optimal = breaks_value <= breaks_bound
-
-    placements, table_changes = assign_tables(instance, slot_of)
     breaks = count_breaks(instance, slot_of)
+    breaks_value = sum(breaks.values())
+    spread = breaks_spread(instance, slot_of)
+    fairness_met = instance.fairness is None or spread <= instance.fairness
+    placements, table_changes = assign_tables(instance, slot_of)
     return Schedule(
         placements=placements,
         unplaced=_unplaced_reasons(prepared, slot_of),
         priority=Objective(value, max(bound, value), priority_optimal),
-        breaks=Objective(breaks_value, min(breaks_bound, breaks_value), breaks_optimal),
+        breaks=Objective(breaks_value, min(breaks_bound, breaks_value), breaks_value <= breaks_bound),
         moved=moved_objective,
         breaks_per_participant=breaks,
         fairness_met=fairness_met,
         table_changes=table_changes,
         seconds=time.monotonic() - started,
+        spread=spread,
+        fairness_impossible=fairness_impossible,
     )
+
+
+class _BreaksStage:
+    """Fewest breaks for the placed meetings (a fixed set, or any set of at least the placed priority),
+    with the fairness bound hard in every step: stop at once at a schedule without breaks (it is fair)
+    → local search → RC2 beside CP-SAT, both warm-started from the best schedule so far (small or
+    re-scheduled instances: CP-SAT alone; large ones: the local search alone). When the bound is
+    proven impossible, the rest of the budget goes to the fewest breaks without it: a draft the
+    organiser may accept, with `fairness_met` False."""
+
+    def __init__(self, prepared: _Prepared, built: _Model, budget: _Budget, *, fixed_set: bool, large: bool):
+        self.prepared, self.built, self.budget = prepared, built, budget
+        self.instance = prepared.instance
+        self.fixed_set, self.large = fixed_set, large
+        self.previous: dict[int, int] = {}
+        self.moved_at_most: int | None = None
+
+    def score(self, solution: dict[int, int], fair: bool = True) -> tuple[int, int]:
+        """(how far over the fairness bound, breaks): smaller is better."""
+        slot_of = {self.instance.meetings[i].id: s for i, s in solution.items()}
+        over = 0
+        if fair and self.instance.fairness is not None:
+            over = max(0, breaks_spread(self.instance, slot_of) - self.instance.fairness)
+        return over, sum(count_breaks(self.instance, slot_of).values())
+
+    def run(self, start: dict[int, int]) -> tuple[dict[int, int], int, bool]:
+        """(the best schedule, a lower bound on breaks for schedules within the bound, bound impossible)."""
+        found = [start]
+        if self.score(start)[1] == 0:
+            return start, 0, False
+        if not self.instance.previous:  # the local search knows nothing of moved meetings
+            units = self.budget.share(1.0 if self.large else LOCAL_SHARE)
+            search = _BreakSearch(self.prepared, start, self.budget.seed)
+            (_, total), solution, taken = search.run(int(units * STEPS_PER_SECOND), self.budget.deadline)
+            self.budget.spent += taken / STEPS_PER_SECOND
+            found.append(solution)
+            if total == 0:
+                return solution, 0, False
+        if self.large:
+            return min(found, key=self.score), 0, False
+        best = min(found, key=self.score)
+        breaks_expr, per_participant = _add_breaks(self.prepared, self.built)
+        fair = None
+        if self.instance.fairness is not None:
+            placed = set(best) if self.fixed_set else None
+            fair = _add_fairness(self.prepared, self.built, per_participant, placed)
+        self.built.model.minimize(breaks_expr)
+        units = self.budget.share(1.0)
+        proven, bound, impossible = self._prove(best, units, fairness=True)
+        if proven is not None:
+            found.append(proven)
+        if not impossible:
+            return min(found, key=self.score), bound, False
+        # no fair schedule of these meetings: the fewest breaks without the bound, as a draft
+        assert fair is not None
+        fair.proto.clear_linear()
+        unfair = min(found, key=lambda s: self.score(s, fair=False))
+        bound = 0
+        if self.budget.deterministic or self.budget.wall_left() > 0.1 * self.budget.total:
+            proven, bound, _ = self._prove(unfair, units / 2, fairness=False)
+            if proven is not None:
+                found.append(proven)
+        return min(found, key=lambda s: self.score(s, fair=False)), bound, True
+
+    def _prove(self, best: dict[int, int], units: float, *, fairness: bool) -> tuple[dict[int, int] | None, int, bool]:
+        """(a schedule, a lower bound, whether no schedule meets the hard constraints) from RC2 beside
+        CP-SAT when the placed set is fixed and large enough, else from CP-SAT alone."""
+        _hint(self.built, best)
+        if self.fixed_set and len(best) >= MAXSAT_MEETINGS:
+            maxsat = BreaksMaxSat(
+                self.prepared,
+                set(best),
+                previous=self.previous,
+                moved_at_most=self.moved_at_most,
+                hint=best,
+                fairness=fairness,
+            )
+            proof, cp = _race(self.built, maxsat, units, self.budget)
+            if proof.solution is not None:
+                return proof.solution, proof.bound, False
+            impossible = proof.infeasible or cp.status == cp_model.INFEASIBLE
+            return cp.solution, max(proof.bound, cp.bound), impossible
+        cp = _search_cp(self.built, units, self.budget)
+        return cp.solution, cp.bound, cp.status == cp_model.INFEASIBLE
 
 
 def _value(prepared: _Prepared, slot_of: dict[Hashable, int]) -> int:

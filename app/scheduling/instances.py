@@ -1,5 +1,7 @@
-"""Scheduler instances from elsewhere: the MiniZinc data files of the B2B scheduling literature, and a
-seeded generator of realistic brokerage events (for the benchmark and the property tests)."""
+"""Scheduler instances from elsewhere: the MiniZinc data files of the B2B scheduling literature, and seeded
+generators (for the benchmark and the tests): realistic brokerage events; events shaped like real forums
+and technology-transfer days, with a fairness bound; and events built around a planted schedule, whose
+optimum is known."""
 
 from __future__ import annotations
 
@@ -106,6 +108,9 @@ class Shape:
     forbidden_share: float = 0.1  # participants arriving late or leaving early
     fixed_share: float = 0.03  # meetings fixed by the organiser
     session_share: float = 0.05  # other meetings asked for the morning or the afternoon only
+    hubs: int = 0  # suppliers everyone wants: 9–12 meetings each
+    forum: bool = False  # anyone may meet anyone (a forum), not only suppliers and seekers
+    fairness: int | None = None
 
 
 KITAKYUSHU = Shape(
@@ -180,23 +185,37 @@ def generate(shape: Shape, seed: int) -> Instance:
     free = {number: n_slots - len(p.forbidden) for number, p in enumerate(participants, start=1)}
     suppliers = list(range(1, n_suppliers + 1))
     seekers = list(range(n_suppliers + 1, shape.participants + 1))
+    if shape.forum:
+        suppliers = seekers = list(range(1, shape.participants + 1))
     popularity = {pid: rng.paretovariate(1.6) for pid in suppliers}
     degree = dict.fromkeys(free, 0)
     pairs: set[tuple[int, int]] = set()
+
+    def add(supplier: int, seeker: int, most: dict[int, int]) -> None:
+        pair = (min(supplier, seeker), max(supplier, seeker)) if shape.forum else (supplier, seeker)
+        apart = None not in (attends[supplier], attends[seeker]) and attends[supplier] != attends[seeker]
+        # already paired, or one only attends the other's absence, or someone is full
+        if supplier == seeker or pair in pairs or apart or degree[supplier] >= most[supplier]:
+            return
+        if degree[seeker] >= most[seeker]:
+            return
+        pairs.add(pair)
+        degree[supplier] += 1
+        degree[seeker] += 1
+
+    # the most wanted fill at most 80 % of their free slots; hubs 9–12 meetings
+    most = {pid: int(0.8 * free[pid]) for pid in free}
+    hubs = [pid for pid in suppliers if attends[pid] is None][: shape.hubs]
+    for hub in hubs:
+        most[hub] = min(free[hub], rng.randint(9, 12))
+        for _ in range(most[hub] * 20):
+            if degree[hub] >= most[hub]:
+                break
+            add(hub, rng.choice(seekers), most)
     attempts = 0
     while len(pairs) < shape.meetings and attempts < shape.meetings * 50:
         attempts += 1
-        supplier = rng.choices(suppliers, weights=[popularity[s] for s in suppliers])[0]
-        seeker = rng.choice(seekers)
-        apart = None not in (attends[supplier], attends[seeker]) and attends[supplier] != attends[seeker]
-        if (supplier, seeker) in pairs or apart:  # already paired, or one only attends the other's absence
-            continue
-        # the most wanted fill at most 80 % of their free slots
-        if degree[supplier] >= int(0.8 * free[supplier]) or degree[seeker] >= int(0.8 * free[seeker]):
-            continue
-        pairs.add((supplier, seeker))
-        degree[supplier] += 1
-        degree[seeker] += 1
+        add(rng.choices(suppliers, weights=[popularity[s] for s in suppliers])[0], rng.choice(seekers), most)
     meetings = []
     for number, (a, b) in enumerate(sorted(pairs), start=1):
         # the session follows from who attends which; a few pairs ask for one session themselves
@@ -211,7 +230,137 @@ def generate(shape: Shape, seed: int) -> Instance:
         if meeting.id in first and rng.random() < shape.fixed_share:
             meeting = Meeting(meeting.id, meeting.a, meeting.b, meeting.priority, meeting.session, first[meeting.id])
         locked.append(meeting)
-    return Instance(slots=slots, participants=participants, meetings=locked)
+    return Instance(slots=slots, participants=participants, meetings=locked, fairness=shape.fairness)
+
+
+FORUM = "forum"
+TECHNOLOGY_TRANSFER = "techtransfer"
+
+
+def real_shape(kind: str, rng: random.Random, index: int, fairness: int = 2) -> Shape:
+    """A shape like the real forums and technology-transfer days of the literature: 50–70 participants,
+    125–302 meetings, 10–21 slots, 14–27 tables, some meetings asked for the morning or the afternoon, a
+    few hub participants with 9–12 meetings; fairness d = 2. A forum lets anyone meet anyone; a
+    technology-transfer day pairs technology offers with requests, and more pairs ask for a session."""
+    slots = rng.randint(10, 21)
+    participants = rng.randint(50, 70)
+    meetings = min(rng.randint(125, 302), int(0.3 * slots * participants))
+    meetings = max(125, meetings)
+    tables = max(14, min(27, math.ceil(meetings / slots * rng.uniform(1.2, 1.6))))
+    return Shape(
+        f"{kind}-{index:02d}",
+        participants=participants,
+        meetings=meetings,
+        morning_slots=slots // 2,
+        afternoon_slots=slots - slots // 2,
+        tables=tables,
+        suppliers=None if kind == TECHNOLOGY_TRANSFER else participants,
+        single_session_share=0.1,
+        forbidden_share=0.1,
+        fixed_share=0.0,
+        session_share=0.3 if kind == TECHNOLOGY_TRANSFER else 0.15,
+        hubs=rng.randint(2, 5),
+        forum=kind == FORUM,
+        fairness=fairness,
+    )
+
+
+@dataclass(frozen=True)
+class Planted:
+    """An instance built around a schedule: every meeting placed, `breaks` breaks, and no schedule that
+    places every meeting has fewer — the optimum is known."""
+
+    instance: Instance
+    schedule: dict[int, int]  # meeting id → slot
+    breaks: int
+
+
+def planted(shape: Shape, seed: int, *, forced_breaks: int = 0) -> Planted:
+    """A schedule first, the requests from it. Slot by slot, participants meet in a random matching: who
+    has started meets in every slot until it stops for good (never idle in between, so no breaks), hubs
+    keep going for 9–12 slots. For `forced_breaks` participants, a break is forced: they are away in the
+    last morning slot and have a meeting asked for the morning and one asked for the afternoon, so any
+    schedule placing both has a break for them; the planted one has exactly that one. Some other
+    meetings ask for the session they are planted in; some participants are away before they start or
+    after they stop. Priorities are 1 (maximising them means placing every meeting)."""
+    rng = random.Random(seed)  # noqa: S311  (a benchmark generator, not security)
+    n_slots = shape.morning_slots + shape.afternoon_slots
+    gap = shape.morning_slots - 1  # the last morning slot
+    ids = list(range(1, shape.participants + 1))
+    hubs = set(rng.sample(ids, min(shape.hubs, len(ids))))
+    length = {pid: rng.randint(9, 12) if pid in hubs else rng.randint(2, 8) for pid in ids}
+    pausing = set(rng.sample([pid for pid in ids if pid not in hubs], forced_breaks))
+    length.update({pid: length[pid] + 2 for pid in pausing})
+    state = dict.fromkeys(ids, "waiting")  # waiting → busy (→ paused → busy) → done
+    done_count = dict.fromkeys(ids, 0)
+    paired: set[tuple[int, int]] = set()
+    schedule: list[tuple[int, int, int]] = []  # (a, b, slot)
+    for slot in range(n_slots):
+        for pid in pausing:
+            if slot == gap and state[pid] == "busy":
+                state[pid] = "paused"
+            elif slot == gap + 1 and state[pid] == "paused":
+                state[pid] = "busy"
+        must = [pid for pid in ids if state[pid] == "busy"]
+        # starters: enough to keep the tables busy, and the pausing ones early enough to pause
+        may = [pid for pid in ids if state[pid] == "waiting" and (pid not in pausing or slot < gap - 1)]
+        rng.shuffle(must)
+        rng.shuffle(may)
+        wanted = max(0, 2 * shape.tables - len(must))
+        pool = must + [pid for pid in may if pid in pausing or rng.random() < 0.35][:wanted]
+        met: set[int] = set()
+        meetings_here = 0
+        for a in pool:
+            if a in met or meetings_here >= shape.tables:
+                continue
+            for b in pool:
+                pair = (min(a, b), max(a, b))
+                if b != a and b not in met and pair not in paired:
+                    met |= {a, b}
+                    paired.add(pair)
+                    schedule.append((pair[0], pair[1], slot))
+                    meetings_here += 1
+                    break
+        for pid in ids:
+            if pid in met:
+                state[pid] = "busy"
+                done_count[pid] += 1
+                if done_count[pid] >= length[pid]:
+                    state[pid] = "done"
+            elif state[pid] == "busy":
+                state[pid] = "done"  # could not meet: stops for good, still without a break
+    busy: dict[int, list[int]] = {pid: [] for pid in ids}
+    for a, b, slot in schedule:
+        busy[a].append(slot)
+        busy[b].append(slot)
+    forced = {pid for pid in pausing if any(s < gap for s in busy[pid]) and any(s > gap for s in busy[pid])}
+    participants = []
+    for pid in ids:
+        forbidden: set[int] = set()
+        if pid in pausing and pid in forced:
+            forbidden.add(gap)
+        elif pid in pausing and busy[pid] and gap not in busy[pid]:
+            forbidden.add(gap)  # paused, then stopped: away in that slot, no break either way
+        if busy[pid] and rng.random() < shape.forbidden_share:  # arrives late or leaves early
+            if rng.random() < 0.5:
+                forbidden |= set(range(min(busy[pid])))
+            else:
+                forbidden |= set(range(max(busy[pid]) + 1, n_slots))
+        participants.append(Participant(id=pid, forbidden=frozenset(forbidden)))
+    session_of = [1 if s < shape.morning_slots else 2 for s in range(n_slots)]
+    meetings = []
+    pinned: set[tuple[int, int]] = set()  # (forced participant, session) with a meeting asked for it
+    for number, (a, b, slot) in enumerate(schedule, start=1):
+        session = session_of[slot] if rng.random() < shape.session_share else None
+        for pid in (a, b):
+            if pid in forced and (pid, session_of[slot]) not in pinned:
+                session = session_of[slot]
+                pinned.add((pid, session))
+        meetings.append(Meeting(id=number, a=a, b=b, priority=1, session=session))
+    slots = [Slot(session=session_of[s], day=0, tables=shape.tables) for s in range(n_slots)]
+    instance = Instance(slots=slots, participants=participants, meetings=meetings, fairness=shape.fairness)
+    slot_of = {number: slot for number, (_, _, slot) in enumerate(schedule, start=1)}
+    return Planted(instance, slot_of, len(forced))
 
 
 def write_dzn(instance: Instance, path: str | Path) -> None:

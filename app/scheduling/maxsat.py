@@ -6,21 +6,31 @@ and `had` (one of its meetings was there or earlier that day); a break ends in a
 participant is busy, was idle in the slot before and had a meeting earlier — each break end is a soft
 clause of weight 1. The implied constraint "busy slots = the participant's meetings" is added, as the
 paper advises. A core-guided MaxSAT solver refutes ever larger sets of break-free participants; on
-event-size instances it proves the optimum in seconds where CP-SAT's own core search stalls, so the
-breaks stage races it against the local search.
+event-size instances it proves the optimum in seconds where CP-SAT's own core search stalls.
+
+Fairness (spread of breaks ≤ d over the participants with a placed meeting) is a hard part of the
+formula, as in the paper: an integer m in unary (`low_k` ⇔ m ≥ k) and, per participant, a totalizer
+over its break ends in each direction, so that m ≤ breaks ≤ m + d. With fairness the break ends and
+`had` are exact (both directions), or the solver could invent breaks to lift a participant to m. When
+some participant can have no break (one placed meeting), m is 0 and the bound is a plain "at most d".
+
+RC2's work is bounded by a number of SAT conflicts, not by the clock, so the same formula gives the
+same answer (or the same "not proven") on any machine load; the clock only caps it as a safety net.
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
-from pysat.card import CardEnc, EncType
+from pysat.card import CardEnc, EncType, ITotalizer
 from pysat.examples.rc2 import RC2
 from pysat.formula import WCNF, IDPool
 
@@ -30,12 +40,30 @@ if TYPE_CHECKING:
 SAT_SOLVER = "cd19"  # CaDiCaL 1.9.5: proves the hardest generated events that Glucose leaves open
 
 
-class _ReportingRC2(RC2):  # type: ignore[misc]  # python-sat ships no type hints: RC2 is Any
-    """RC2 that reports each raised lower bound, so a race can stop once a schedule reaches it."""
+class _OutOfConflicts(Exception):
+    """The proof used up its conflict budget."""
 
-    def __init__(self, formula: WCNF, on_bound: Callable[[int], None]):
+
+class _ReportingRC2(RC2):  # type: ignore[misc]  # python-sat ships no type hints: RC2 is Any
+    """RC2 that reports each raised lower bound and stops after `conflicts` SAT conflicts in its main
+    calls (None: no limit) — a budget that does not depend on the machine's load."""
+
+    def __init__(self, formula: WCNF, on_bound: Callable[[int], None], conflicts: int | None):
         super().__init__(formula, solver=SAT_SOLVER, adapt=True, exhaust=True, minz=True, trim=5)
         self._on_bound = on_bound
+        self._conflicts = conflicts
+
+    def _call_oracle(self, assumptions: list[int] | None = None, expect_interrupt: bool = False) -> bool | None:
+        if self._conflicts is None:
+            return bool(self.oracle.solve(assumptions=assumptions or []))
+        left = self._conflicts - self.oracle.accum_stats().get("conflicts", 0)
+        if left <= 0:
+            raise _OutOfConflicts
+        self.oracle.conf_budget(left)
+        result = self.oracle.solve_limited(assumptions=assumptions or [])
+        if result is None:
+            raise _OutOfConflicts
+        return bool(result)
 
     def process_core(self) -> None:
         super().process_core()
@@ -44,7 +72,9 @@ class _ReportingRC2(RC2):  # type: ignore[misc]  # python-sat ships no type hint
 
 class BreaksMaxSat:
     """The breaks stage of one instance, with the placed set fixed (and, when re-scheduling, at most
-    `moved_at_most` meetings away from their previous slot)."""
+    `moved_at_most` meetings away from their previous slot), within the instance's fairness bound
+    when it has one (unless `fairness` is False). `hint` (meeting index → slot) sets the SAT solver's
+    first phases."""
 
     def __init__(
         self,
@@ -53,12 +83,21 @@ class BreaksMaxSat:
         *,
         previous: dict[int, int] | None = None,
         moved_at_most: int | None = None,
+        hint: dict[int, int] | None = None,
+        fairness: bool = True,
     ):
         self.prepared = prepared
         self.pool = IDPool()
         self.formula = WCNF()
         self.x: dict[tuple[int, int], int] = {}
+        self.fairness = prepared.instance.fairness if fairness else None
+        self._ends: dict[object, list[int]] = {}
         self._encode(placed, previous or {}, moved_at_most)
+        if self.fairness is not None:
+            self._encode_fairness(self.fairness)
+        self.phases = (
+            [var if hint.get(index) == slot else -var for (index, slot), var in self.x.items()] if hint else []
+        )
 
     def _atmost(self, literals: list[int], bound: int) -> None:
         if len(literals) <= bound:
@@ -105,6 +144,8 @@ class BreaksMaxSat:
             formula.extend(
                 CardEnc.equals(list(busy.values()), len(mine), vpool=pool, encoding=EncType.seqcounter).clauses
             )
+            exact = self.fairness is not None  # a lower bound on breaks needs ends that are not invented
+            ends = self._ends.setdefault(pid, [])
             for day_slots in days.values():
                 had_before: int | None = None
                 for slot in day_slots:
@@ -113,22 +154,63 @@ class BreaksMaxSat:
                         idle_before = [busy[slot - 1]] if slot - 1 in busy else []
                         formula.append([-busy[slot], -had_before, *idle_before, end])
                         formula.append([-end], weight=1)
+                        ends.append(end)
+                        if exact:
+                            formula.append([-end, busy[slot]])
+                            formula.append([-end, had_before])
+                            if idle_before:
+                                formula.append([-end, -busy[slot - 1]])
                     had = pool.id(("had", pid, slot))
                     if slot in busy:
                         formula.append([-busy[slot], had])
                     if had_before is not None:
                         formula.append([-had_before, had])
+                    if exact:  # had ⇒ busy now or had before
+                        now = [busy[slot]] if slot in busy else []
+                        formula.append([-had, *now, *([had_before] if had_before is not None else [])])
                     had_before = had
 
+    def _totalizer(self, literals: list[int]) -> list[int]:
+        """Outputs o[j] with "at least j + 1 of the literals true ⇒ o[j]" (so ¬o[j] caps the sum at j)."""
+        tot = ITotalizer(lits=literals, ubound=len(literals), top_id=self.pool.top)
+        self.pool.top = max(self.pool.top, tot.top_id)
+        self.formula.extend(tot.cnf.clauses)
+        return list(tot.rhs)
+
+    def _encode_fairness(self, d: int) -> None:
+        """m ≤ breaks(p) ≤ m + d for every participant with a placed meeting, m chosen by the solver."""
+        counted = list(self._ends.values())
+        if not counted:
+            return
+        top = min(len(ends) for ends in counted)  # the largest m possible: nobody has more ends than that
+        low = [self.pool.id(("low", k)) for k in range(1, top + 1)]  # low[k - 1] ⇔ m ≥ k
+        for stronger, weaker in itertools.pairwise(low):
+            self.formula.append([-weaker, stronger])
+        for ends in counted:
+            n = len(ends)
+            if n > d:  # else at most d breaks anyway
+                upper = self._totalizer(ends)
+                for k in range(top + 1):  # m ≤ k ⇒ breaks ≤ k + d
+                    if k + d < n:
+                        self.formula.append(([low[k]] if k < top else []) + [-upper[k + d]])
+            if top:
+                lower = self._totalizer([-end for end in ends])  # idle ends: breaks ≥ k ⇔ idle ≤ n − k
+                for k in range(1, top + 1):
+                    self.formula.append([-low[k - 1], -lower[n - k]])
+
     def run(
-        self, seconds: float, stop: threading.Event, on_bound: Callable[[int], None]
-    ) -> tuple[int, dict[int, int] | None]:
-        """Solve until proven, `seconds` pass or `stop` is set: (the lower bound reached, the optimal
-        schedule or None). RC2 runs in a process of its own: CaDiCaL cannot be interrupted, a process
-        can be stopped, and the proof holds no lock the local search in this process needs."""
+        self,
+        seconds: float,
+        stop: threading.Event,
+        on_bound: Callable[[int], None],
+        conflicts: int | None = None,
+    ) -> Proof:
+        """Solve until proven, `conflicts` SAT conflicts are spent, `seconds` pass or `stop` is set. RC2
+        runs in a process of its own: CaDiCaL cannot be interrupted, a process can be stopped, and the
+        proof holds no lock the local search in this process needs."""
         context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
         receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_prove, args=(self.formula, sender), daemon=True)
+        process = context.Process(target=_prove, args=(self.formula, self.phases, conflicts, sender), daemon=True)
         process.start()
         sender.close()
         deadline = time.monotonic() + seconds
@@ -140,14 +222,19 @@ class BreaksMaxSat:
                 try:
                     message = receiver.recv()
                 except EOFError:  # the process died without an answer
-                    return bound, None
+                    return Proof(bound, None, False)
                 if message[0] == "bound":
                     bound = max(bound, message[1])
                     on_bound(bound)
                     continue
+                if message[0] == "exhausted":
+                    return Proof(bound, None, False)
+                if message[0] == "infeasible":
+                    return Proof(bound, None, True)
                 true = set(message[2])
-                return max(bound, message[1]), {index: slot for (index, slot), var in self.x.items() if var in true}
-            return bound, None
+                solution = {index: slot for (index, slot), var in self.x.items() if var in true}
+                return Proof(max(bound, message[1]), solution, False)
+            return Proof(bound, None, False)
         finally:
             if process.is_alive():
                 process.kill()
@@ -155,9 +242,28 @@ class BreaksMaxSat:
             receiver.close()
 
 
-def _prove(formula: WCNF, sender: Connection) -> None:
-    """The proving process: each raised bound, then the optimum with its true literals."""
-    with _ReportingRC2(formula, lambda cost: sender.send(("bound", cost))) as solver:
-        model = solver.compute()
-        sender.send(("optimum", solver.cost, [literal for literal in model or () if literal > 0]))
+@dataclass(frozen=True)
+class Proof:
+    """What a run established: a lower bound on breaks, the optimal schedule when proven (meeting index →
+    slot), or that no schedule meets the hard constraints (with fairness: the bound cannot hold)."""
+
+    bound: int
+    solution: dict[int, int] | None
+    infeasible: bool
+
+
+def _prove(formula: WCNF, phases: list[int], conflicts: int | None, sender: Connection) -> None:
+    """The proving process: each raised bound, then the optimum with its true literals (or why none)."""
+    with _ReportingRC2(formula, lambda cost: sender.send(("bound", cost)), conflicts) as solver:
+        if phases:
+            solver.oracle.set_phases(phases)
+        try:
+            model = solver.compute()
+        except _OutOfConflicts:
+            sender.send(("exhausted",))
+        else:
+            if model is None:
+                sender.send(("infeasible",))
+            else:
+                sender.send(("optimum", solver.cost, [literal for literal in model if literal > 0]))
     sender.close()

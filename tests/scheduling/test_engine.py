@@ -20,6 +20,7 @@ from app.scheduling.engine import (
     solve,
 )
 from app.scheduling.instances import KITAKYUSHU, generate, read_dzn, write_dzn
+from tests.scheduling.checks import LOADED
 from tests.scheduling.strategies import instances, without_fairness
 
 
@@ -79,7 +80,7 @@ def test_small_instances_reach_the_brute_force_optimum(instance: Instance) -> No
 
 def test_the_kitakyushu_session_is_scheduled_optimally() -> None:
     instance = generate(KITAKYUSHU, seed=0)
-    schedule = solve(instance, time_limit=20)
+    schedule = solve(instance, time_limit=30, wall_limit=LOADED)  # ~2 s on an idle machine: it stops when proven
     assert len(schedule.placements) == len(instance.meetings) == 120
     assert schedule.priority.optimal
     assert schedule.breaks.optimal
@@ -145,20 +146,26 @@ def test_rescheduling_moves_as_few_meetings_as_possible() -> None:
 
 def test_fairness_bounds_the_spread_of_breaks() -> None:
     instance = generate(KITAKYUSHU, seed=2)  # its fewest breaks: one participant with one break
-    fair = solve(Instance(instance.slots, instance.participants, instance.meetings, fairness=1), time_limit=15)
+    fair = solve(
+        Instance(instance.slots, instance.participants, instance.meetings, fairness=1), time_limit=30, wall_limit=LOADED
+    )
     assert fair.fairness_met
     spread = [fair.breaks_per_participant[p.id] for p in instance.participants]
     assert max(spread) - min(spread) <= 1
-    # a bound that cannot hold is reported, and the schedule still has the fewest breaks possible
-    strict = solve(Instance(instance.slots, instance.participants, instance.meetings, fairness=0), time_limit=15)
+    # a bound that cannot hold is reported as proven impossible, and the draft has the fewest breaks
+    strict = solve(
+        Instance(instance.slots, instance.participants, instance.meetings, fairness=0), time_limit=30, wall_limit=LOADED
+    )
     assert not strict.fairness_met
+    assert strict.fairness_impossible
+    assert strict.spread == 1
     assert strict.breaks.value == strict.breaks.bound == 1
 
 
-def test_same_seed_same_schedule_when_deterministic() -> None:
+def test_same_seed_same_schedule_by_default() -> None:
     instance = generate(KITAKYUSHU, seed=4)
-    one = solve(instance, time_limit=4, seed=11, deterministic=True)
-    two = solve(instance, time_limit=4, seed=11, deterministic=True)
+    one = solve(instance, time_limit=4, seed=11, wall_limit=LOADED)
+    two = solve(instance, time_limit=4, seed=11, wall_limit=LOADED)
     assert one.placements == two.placements
 
 
