@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,12 +21,13 @@ from app.api.openapi import OPENAPI_TAGS, install_openapi
 from app.api.router import api_router, probes_router
 from app.api.routes import health
 from app.background import run_periodically
-from app.config import Settings, get_settings
+from app.config import Environment, Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers
 from app.listings.service import listing_service
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, LoadSheddingMiddleware, RequestContextMiddleware
+from app.scheduling import maxsat
 from app.search.backend import SearchBackend
 from app.search.indexer import Indexer
 from app.search.service import create_backend
@@ -85,6 +87,9 @@ def create_app(
                     )
                 )
             )
+        if settings.environment is not Environment.TEST:
+            # The scheduler's proofs run in processes from a fork server: start it before the first schedule.
+            threading.Thread(target=maxsat.warm_up, name="prover-fork-server", daemon=True).start()
         # Everything built at start-up (modules, schemas, taxonomy, the app) lives as long as the
         # process: keep it out of the collector's full passes, which otherwise stall requests.
         gc.collect()

@@ -396,14 +396,18 @@ class MeetingUpdate(BaseModel):
 
 class ScheduleRequest(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"time_limit": 10, "seed": 0, "deterministic": False, "keep_published": False}]}
+        json_schema_extra={"examples": [{"time_limit": 10, "seed": 0, "deterministic": True, "keep_published": False}]}
     )
 
     time_limit: Annotated[float, Field(gt=0, le=120, description="Seconds the solver may take.")] = 10.0
     seed: int = 0
     deterministic: Annotated[
-        bool, Field(description="Count the solver's deterministic time: the same seed gives the same schedule.")
-    ] = False
+        bool,
+        Field(
+            description="Count the solver's work, not the clock: the same seed gives the same schedule "
+            "(the clock still stops a run on a machine too busy to finish the work in time)."
+        ),
+    ] = True
     keep_published: Annotated[
         bool, Field(description="Lock every published meeting; otherwise published ones move as little as possible.")
     ] = False

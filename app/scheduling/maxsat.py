@@ -37,6 +37,24 @@ from pysat.formula import WCNF, IDPool
 if TYPE_CHECKING:
     from app.scheduling.engine import _Prepared
 
+
+def prover_context() -> multiprocessing.context.BaseContext:
+    """Processes for proofs come from a fork server: never a fork of a process that runs threads, and,
+    unlike "spawn", the server's main module and pysat are imported once by the server, not again by
+    every proof — under a web server that import took longer than the whole time limit."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
+    return context
+
+
+def warm_up() -> None:
+    """Start the fork server now, so that the first schedule computed does not pay for it."""
+    prover_context()
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
 SAT_SOLVER = "cd19"  # CaDiCaL 1.9.5: proves the hardest generated events that Glucose leaves open
 
 
@@ -208,7 +226,7 @@ class BreaksMaxSat:
         """Solve until proven, `conflicts` SAT conflicts are spent, `seconds` pass or `stop` is set. RC2
         runs in a process of its own: CaDiCaL cannot be interrupted, a process can be stopped, and the
         proof holds no lock the local search in this process needs."""
-        context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
+        context = prover_context()
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(target=_prove, args=(self.formula, self.phases, conflicts, sender), daemon=True)
         process.start()
