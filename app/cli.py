@@ -38,6 +38,7 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        server_header=False,  # don't advertise the server software and version
         log_level=settings.log_level.lower(),
     )
 

@@ -17,12 +17,17 @@ from app.accounts.throttle import LoginThrottle
 from app.api.openapi import OPENAPI_TAGS, install_openapi
 from app.api.router import api_router, probes_router
 from app.background import run_periodically
-from app.config import Settings, get_settings
+from app.config import Environment, Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers
 from app.listings.service import listing_service
 from app.logging import configure_logging
-from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.middleware import (
+    BodySizeLimitMiddleware,
+    InputGuardMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.search.backend import SearchBackend
 from app.search.indexer import Indexer
 from app.search.service import create_backend
@@ -112,8 +117,12 @@ def create_app(
     )
 
     install_error_handlers(app)
+    # The last added runs first: headers on every response, then the request id, then the
+    # body limit, so the input guard only ever buffers a bounded body.
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

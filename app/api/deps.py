@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,16 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An organisation's API key for integrations.")
+
+
+def _no_store(response: Response) -> None:
+    """Responses that carry a secret (tokens, keys) must not be kept by browsers or proxies (RFC 6749 §5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+NoStore = Depends(_no_store)
+"""Add to `dependencies=[...]` of every route whose response carries a secret."""
 
 
 def get_settings_from_app(request: Request) -> Settings:
