@@ -71,7 +71,7 @@ Day = Annotated[
 def refuse_null(*fields: str) -> Any:
     """A validator for PATCH schemas: these fields may be omitted (kept as they are) but not set to null.
 
-    Declare them `X | SkipJsonSchema[None] = None` so the schema shows them non-nullable.
+    Pair it with `non_nullable_in_schema` so the document shows them non-nullable.
     """
 
     def check(cls: type, value: Any, info: ValidationInfo) -> Any:
@@ -80,3 +80,20 @@ def refuse_null(*fields: str) -> Any:
         return value
 
     return field_validator(*fields, mode="after")(check)
+
+
+def non_nullable_in_schema(fields: tuple[str, ...], **extra: Any) -> Any:
+    """`json_schema_extra` that drops the null alternative of `fields` (see `refuse_null`)."""
+
+    def adjust(schema: dict[str, Any]) -> None:
+        schema.update(extra)
+        for name in fields:
+            prop = schema["properties"][name]
+            options = [o for o in prop.pop("anyOf", []) if o.get("type") != "null"]
+            if len(options) == 1:
+                prop.update(options[0])
+            elif options:
+                prop["anyOf"] = options
+            prop.pop("default", None)
+
+    return adjust

@@ -16,9 +16,8 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
-from app.validation import refuse_null
+from app.validation import non_nullable_in_schema, refuse_null
 from app.vocabulary import CountryCode, FieldCode, LanguageCode, Translations
 
 
@@ -115,41 +114,46 @@ class OrganizationCreate(OrganizationBase):
         return self
 
 
+_NOT_NULL = (
+    "name",
+    "name_i18n",
+    "kind",
+    "country",
+    "description_i18n",
+    "sectors",
+    "languages",
+    "services",
+    "is_network",
+    "contact",
+)
+
+
 class OrganizationUpdate(BaseModel):
-    """Fields to change; omitted fields stay as they are."""
+    """Fields to change; omitted fields stay as they are, null clears those that may be empty."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"website": "https://rimf.example.vn/en/", "size_band": "large"}]}
+        json_schema_extra=non_nullable_in_schema(
+            _NOT_NULL, examples=[{"website": "https://rimf.example.vn/en/", "size_band": "large"}]
+        )
     )
 
-    name: Name | SkipJsonSchema[None] = None
-    name_i18n: Translations | SkipJsonSchema[None] = None
-    kind: OrganizationKind | SkipJsonSchema[None] = None
-    country: CountryCode | SkipJsonSchema[None] = None
+    name: Name | None = None
+    name_i18n: Translations | None = None
+    kind: OrganizationKind | None = None
+    country: CountryCode | None = None
     province: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     registration_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     website: HttpUrl | None = None
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=8000)] | None = None
-    description_i18n: Translations | SkipJsonSchema[None] = None
-    sectors: Annotated[list[FieldCode], Field(max_length=11)] | SkipJsonSchema[None] = None
+    description_i18n: Translations | None = None
+    sectors: list[FieldCode] | None = Field(default=None, max_length=11)
     size_band: SizeBand | None = None
-    languages: Annotated[list[LanguageCode], Field(max_length=20)] | SkipJsonSchema[None] = None
-    services: list[IntermediaryService] | SkipJsonSchema[None] = None
-    is_network: bool | SkipJsonSchema[None] = None
-    contact: Contact | SkipJsonSchema[None] = None
+    languages: list[LanguageCode] | None = Field(default=None, max_length=20)
+    services: list[IntermediaryService] | None = None
+    is_network: bool | None = None
+    contact: Contact | None = None
 
-    _not_null = refuse_null(
-        "name",
-        "name_i18n",
-        "kind",
-        "country",
-        "description_i18n",
-        "sectors",
-        "languages",
-        "services",
-        "is_network",
-        "contact",
-    )
+    _not_null = refuse_null(*_NOT_NULL)
 
 
 class OrganizationRead(BaseModel):
