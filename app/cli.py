@@ -58,6 +58,7 @@ def serve(
         access_log=False,
         # The app trusts X-Forwarded-* from FORWARDED_ALLOW_IPS only (uvicorn would trust 127.0.0.1).
         proxy_headers=False,
+        server_header=False,  # don't advertise the server software and version
         log_level=settings.log_level.lower(),
     )
 

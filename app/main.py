@@ -26,7 +26,13 @@ from app.db import Database
 from app.errors import install_error_handlers
 from app.listings.service import listing_service
 from app.logging import configure_logging
-from app.middleware import BodySizeLimitMiddleware, LoadSheddingMiddleware, RequestContextMiddleware
+from app.middleware import (
+    BodySizeLimitMiddleware,
+    InputGuardMiddleware,
+    LoadSheddingMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.scheduling import maxsat
 from app.search.backend import SearchBackend
 from app.search.indexer import Indexer
@@ -125,7 +131,9 @@ def create_app(
     )
 
     install_error_handlers(app)
-    # Outermost last: request id and log, then the client address, then shedding.
+    # The last added runs first: security headers on every response, then the request id and log,
+    # the client address, shedding, and the body limit, so the input guard only buffers a bounded body.
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         LoadSheddingMiddleware, limit=settings.concurrency_limit, exempt_paths=_paths(health.router.routes)
@@ -133,6 +141,7 @@ def create_app(
     if settings.forwarded_allow_ips:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

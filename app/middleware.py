@@ -1,15 +1,20 @@
-"""ASGI middleware: request id + access log + last-resort 500, load shedding, and the body size limit.
+"""ASGI middleware: request id + access log + last-resort 500, load shedding, the body size limit,
+the input guard (no control characters in text) and the security headers.
 
-Both are plain ASGI (not `BaseHTTPMiddleware`) so they stream bodies and keep
+All are plain ASGI (not `BaseHTTPMiddleware`) so they stream bodies and keep
 context variables intact.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import HTTPException
@@ -25,6 +30,7 @@ from app.errors import (
     problem_response,
 )
 from app.request_context import reset_request_id, set_request_id
+from app.validation import control_character
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -269,7 +275,189 @@ class LoadSheddingMiddleware:
         await response(scope, receive, send)
 
 
+# A refused control character can reach a JSON string only as a `\\u00XX` escape (or `\\b`, `\\f`):
+# raw ones are invalid JSON. Bodies without such an escape skip the full parse.
+_JSON_CONTROL_ESCAPE = re.compile(rb"\\(?:u00[01][0-9a-fA-F]|[bf])")
+_FORM_CONTROL = re.compile(rb"%(?:0[0-8bcBC]|0[eEfF]|1[0-9a-fA-F])|[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _json_control_characters(value: Any, loc: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
+    """Locations (and the character) of refused control characters in a parsed JSON document."""
+    if isinstance(value, str):
+        if (found := control_character(value)) is not None:
+            yield loc, found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if (found := control_character(key)) is not None:
+                yield [*loc, key], found
+            yield from _json_control_characters(item, [*loc, key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_control_characters(item, [*loc, index])
+
+
+def _pairs_control_characters(pairs: list[tuple[str, str]], where: str) -> Iterator[tuple[list[str | int], str]]:
+    for name, value in pairs:
+        found = control_character(name) or control_character(value)
+        if found is not None:
+            yield [where, name], found
+
+
+def _query_pairs(raw: bytes) -> list[tuple[str, str]]:
+    return parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
+
+
+class InputGuardMiddleware:
+    """Refuse NUL and other C0 control characters (all but tab, line feed, carriage return) with 422.
+
+    Checks the path, every query parameter, and JSON and form bodies (keys and values, at any
+    depth), so the rule holds for every endpoint and every field, present and future. The problem
+    names the offending input in `errors[].loc`, as a validation error does.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        found = list(self._path_and_query(scope))
+        if found:
+            await self._reject(scope, receive, send, found)
+            return
+        media_type = self._media_type(scope)
+        if scope["method"] not in _BODY_METHODS or media_type not in ("json", "form"):
+            await self.app(scope, receive, send)
+            return
+        body, more = await self._read_body(receive)
+        found = list(self._body(body, media_type))
+        if found:
+            await self._reject(scope, receive, send, found)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay if not more else receive, send)
+
+    @staticmethod
+    def _path_and_query(scope: Scope) -> Iterator[tuple[list[str | int], str]]:
+        found = control_character(scope["path"])
+        if found is not None:
+            yield ["path"], found
+        yield from _pairs_control_characters(_query_pairs(scope.get("query_string", b"")), "query")
+
+    @staticmethod
+    def _media_type(scope: Scope) -> str | None:
+        for name, value in scope.get("headers", ()):
+            if name == b"content-type":
+                essence = value.split(b";", 1)[0].strip().lower()
+                if essence == b"application/json" or essence.endswith(b"+json"):
+                    return "json"
+                if essence == b"application/x-www-form-urlencoded":
+                    return "form"
+        return None
+
+    @staticmethod
+    async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+        """The whole body (bounded by `BodySizeLimitMiddleware`, which wraps this one)."""
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks), True  # disconnected: let the app see it
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks), False
+
+    @staticmethod
+    def _body(body: bytes, media_type: str) -> Iterator[tuple[list[str | int], str]]:
+        if media_type == "form":
+            if _FORM_CONTROL.search(body):
+                yield from _pairs_control_characters(_query_pairs(body), "body")
+            return
+        if not _JSON_CONTROL_ESCAPE.search(body):
+            return
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return  # malformed JSON: the app answers 400
+        yield from _json_control_characters(document, ["body"])
+
+    @staticmethod
+    async def _reject(scope: Scope, receive: Receive, send: Send, found: list[tuple[list[str | int], str]]) -> None:
+        errors = [
+            FieldError(
+                loc=loc,
+                msg=f"control character {char} is not allowed in text (only tab, line feed and carriage return)",
+                type="control_character",
+            )
+            for loc, char in found
+        ]
+        count = len(errors)
+        response = problem_response(
+            status=422,
+            code="RequestValidationFailed",
+            title="Request validation failed",
+            detail=f"{count} field{'s are' if count != 1 else ' is'} invalid",
+            instance=scope["path"],
+            errors=errors,
+        )
+        await response(scope, receive, send)
+
+
 def refuse_past_deadline(deadline: float | None) -> None:
     """Raise once the client's deadline has passed: it no longer waits for the answer."""
     if deadline is not None and time.monotonic() > deadline:
         raise DeadlineExceededError("The deadline the client gave has passed; nothing was changed.")
+
+
+# The API serves JSON, CSV, XLSX and iCalendar: nothing to render, run or frame.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# Swagger UI and ReDoc are HTML pages loading their bundles from a CDN and starting them inline.
+DOCS_CSP = (
+    "default-src 'none'; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src https://fonts.gstatic.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'"
+)
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response carries: no MIME sniffing, no framing, no referrer, a CSP, and HSTS
+    when `hsts` is on (production, which is served over HTTPS only)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else API_CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Content-Security-Policy", csp)
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                if self.hsts:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 MAX_LIMIT = 100
+# Deep offsets cost a scan of every row before them, and an unbounded page overflows the 64-bit
+# OFFSET of the database: page × limit stays within 1,000,000. Narrow the filters to reach further.
+MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class PageParams:
 
 
 def _page_params(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page number, from 1 to {MAX_PAGE}.")] = 1,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = 20,
 ) -> PageParams:
     return PageParams(page=page, limit=limit)

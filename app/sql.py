@@ -20,6 +20,13 @@ def json_array_contains(dialect_name: str, column: Any, value: str) -> ColumnEle
     return exists(select(literal_column("1")).select_from(elements).where(elements.c.value == value))
 
 
+def contains_text(column: Any, text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match of a user's text, with `%`, `_` and the escape character
+    taken literally (LIKE would read them as wildcards): every user string bound for LIKE goes here."""
+    matches: ColumnElement[bool] = func.lower(column).contains(text.lower(), autoescape=True)
+    return matches
+
+
 async def next_counter_value(session: AsyncSession, prefix: str) -> int:
     """Atomically increment the named counter (upsert … RETURNING on both databases)."""
     from app.models import ReferenceCounter

@@ -58,6 +58,12 @@ class TestUnknownRoutes:
         response = await client.delete("/healthz")
         assert_problem(response, 405, "MethodNotAllowed")
 
+    async def test_405_allows_every_method_of_the_path(self, client: AsyncClient) -> None:
+        # GET and POST /deals are two routes; the framework named only the first one's method.
+        response = await client.request("OPTIONS", "/api/v1/deals")
+        assert_problem(response, 405, "MethodNotAllowed")
+        assert response.headers["allow"] == "GET, POST"
+
 
 class TestRequestBodies:
     async def test_malformed_json_is_400(self, probe_app: FastAPI, client: AsyncClient) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +47,16 @@ ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="functi
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An organisation's API key for integrations.")
+
+
+def _no_store(response: Response) -> None:
+    """Responses that carry a secret (tokens, keys) must not be kept by browsers or proxies (RFC 6749 §5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+NoStore = Depends(_no_store)
+"""Add to `dependencies=[...]` of every route whose response carries a secret."""
 
 
 def get_settings_from_app(request: Request) -> Settings:

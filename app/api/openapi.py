@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.errors import PROBLEM_MEDIA_TYPE, Problem
 
@@ -95,6 +97,34 @@ def _add_composed_examples(schema: dict[str, Any]) -> None:
                         media["example"] = _example(media["schema"], components)
 
 
+def _calls(dependant: Dependant, function: Any) -> bool:
+    return any(d.call is function or _calls(d, function) for d in dependant.dependencies)
+
+
+def _mark_optional_auth(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Operations that serve anonymous callers too list `{}` among their security requirements."""
+    from app.api.deps import get_optional_principal, get_principal
+
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute):
+            continue
+        route: Any = context  # an included route: the original's dependant under the full path
+        if _calls(route.dependant, get_principal) or not _calls(route.dependant, get_optional_principal):
+            continue
+        for method in route.methods:
+            operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+            if operation is not None and {} not in operation.get("security", [{}]):
+                operation["security"].insert(0, {})
+
+
+def _declare_malformed_bodies(schema: dict[str, Any]) -> None:
+    """Operations that read a body answer 400 when it is not JSON (or form data) at all."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("400", {"description": "Malformed request body"})
+
+
 def install_openapi(app: FastAPI) -> None:
     """Declare every 4xx/5xx response as `application/problem+json` with the `Problem` schema."""
 
@@ -110,6 +140,8 @@ def install_openapi(app: FastAPI) -> None:
             contact=app.contact,
             license_info=app.license_info,
         )
+        _mark_optional_auth(app, schema)
+        _declare_malformed_bodies(schema)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
         for defn in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():

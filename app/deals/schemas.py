@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.validation import Day
 from app.vocabulary import CountryCode, FieldCode
 
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -168,6 +169,10 @@ class DealOrigin(StrEnum):
 
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+# Below 1,000,000 VND per unit: a value (below 10^16) times the rate fits `value_vnd` (22 integer digits).
+Rate = Annotated[
+    Decimal, Field(gt=0, max_digits=12, decimal_places=6, description="VND per unit of `currency`, below 1,000,000.")
+]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 _DEAL_EXAMPLE: dict[str, Any] = {
@@ -211,13 +216,13 @@ class DealCreate(BaseModel):
     field: FieldCode | None = Field(default=None, description="The offer's field by default.")
     value: Money | None = None
     currency: Currency = "VND"
-    vnd_rate: Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=6)] | None = Field(
+    vnd_rate: Rate | None = Field(
         default=None, description="VND per unit of `currency`; the year's recorded rate when omitted."
     )
     stage: DealStage = DealStage.NEGOTIATING
-    signed_on: date | None = None
-    started_on: date | None = None
-    completed_on: date | None = None
+    signed_on: Day | None = None
+    started_on: Day | None = None
+    completed_on: Day | None = None
     ip_transferred: bool = False
     origin: DealOrigin | None = Field(default=None, description="Derived from the offer when omitted.")
     origin_country: CountryCode | None = Field(default=None, description="The supplier's country by default.")
@@ -233,7 +238,7 @@ class DealUpdate(BaseModel):
     field: FieldCode | None = None
     value: Money | None = None
     currency: Currency | None = None
-    vnd_rate: Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=6)] | None = None
+    vnd_rate: Rate | None = None
     ip_transferred: bool | None = None
     origin: DealOrigin | None = None
     origin_country: CountryCode | None = None
@@ -245,7 +250,7 @@ class StageChange(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"stage": "signed", "on": "2026-10-15"}]})
 
     stage: DealStage
-    on: date | None = Field(default=None, description="The date of the step; today by default.")
+    on: Day | None = Field(default=None, description="The date of the step; today by default.")
 
 
 class DealRead(BaseModel):

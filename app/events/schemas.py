@@ -4,13 +4,14 @@ agendas, outcomes and analytics."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.validation import Day, Timestamp
 from app.vocabulary import FieldCode, LanguageCode, Translations
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -86,8 +87,8 @@ DEFAULT_RULES = [["supplier", "seeker"], ["both", "supplier"], ["both", "seeker"
 
 
 class Break(BaseModel):
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Timestamp
+    ends_at: Timestamp
 
 
 class SessionCreate(BaseModel):
@@ -107,8 +108,8 @@ class SessionCreate(BaseModel):
     )
 
     name: Name
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Timestamp
+    ends_at: Timestamp
     meeting_minutes: Annotated[int, Field(description="15, 20 or 30.")] = 20
     breaks: list[Break] = Field(default_factory=list)
     tables: Annotated[int, Field(ge=0, le=1000, description="Shared tables; participants' booths come on top.")] = 10
@@ -239,10 +240,10 @@ class EventCreate(BaseModel):
     venue: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     online_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^https?://")] | None = None
     timezone: TimeZone = "Asia/Ho_Chi_Minh"
-    registration_opens_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
-    booking_opens_at: AwareDatetime | None = None
-    booking_closes_at: AwareDatetime | None = None
+    registration_opens_at: Timestamp | None = None
+    registration_closes_at: Timestamp | None = None
+    booking_opens_at: Timestamp | None = None
+    booking_closes_at: Timestamp | None = None
     request_mode: RequestMode = RequestMode.OPT_IN
     request_expiry_hours: Annotated[int, Field(ge=1, le=24 * 60)] = 72
     max_requests_per_participant: Annotated[int, Field(ge=1, le=500)] = 20
@@ -269,10 +270,10 @@ class EventUpdate(BaseModel):
     description: Text | None = None
     venue: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     online_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^https?://")] | None = None
-    registration_opens_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
-    booking_opens_at: AwareDatetime | None = None
-    booking_closes_at: AwareDatetime | None = None
+    registration_opens_at: Timestamp | None = None
+    registration_closes_at: Timestamp | None = None
+    booking_opens_at: Timestamp | None = None
+    booking_closes_at: Timestamp | None = None
     request_mode: RequestMode | None = None
     request_expiry_hours: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
     max_requests_per_participant: Annotated[int, Field(ge=1, le=500)] | None = None
@@ -570,7 +571,7 @@ class ProposalCreate(BaseModel):
 
     field: FieldCode
     theme: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    date: date
+    date: Day
     timezone: TimeZone = "Asia/Ho_Chi_Minh"
     capacity: Annotated[int, Field(ge=4, le=500, description="Most participants.")] = 40
     tables: Annotated[int, Field(ge=1, le=200)] = 15

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 from app.organizations.schemas import Contact, OrganizationKind
+from app.validation import Day, Timestamp
 from app.vocabulary import CountryCode, FieldCode, Language, LanguageCode
 
 
@@ -227,7 +228,7 @@ class ListingCreateBase(BaseModel):
     visibility: Visibility = Field(
         default=Visibility.PUBLIC, description="`anonymous` hides the owner until an interest is accepted."
     )
-    expires_at: datetime | None = Field(default=None, description="12 months after creation by default.")
+    expires_at: Timestamp | None = Field(default=None, description="12 months after creation by default.")
     currency: Currency = "VND"
 
     @model_validator(mode="after")
@@ -266,7 +267,7 @@ class DemandCreate(ListingCreateBase):
     min_trl: Trl | None = Field(default=None, description="Lowest acceptable TRL.")
     budget_min: Money | None = None
     budget_max: Money | None = None
-    wanted_by: date | None = None
+    wanted_by: Day | None = None
     deployment_province: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     co_development: bool = Field(default=False, description="Joint development is acceptable.")
 
@@ -292,7 +293,7 @@ class ListingUpdateBase(BaseModel):
     contact: Contact | None = None
     province: Province | None = None
     visibility: Visibility | None = None
-    expires_at: datetime | None = None
+    expires_at: Timestamp | None = None
     currency: Currency | None = None
 
     @model_validator(mode="after")
@@ -326,7 +327,7 @@ class DemandUpdate(ListingUpdateBase):
     min_trl: Trl | None = None
     budget_min: Money | None = None
     budget_max: Money | None = None
-    wanted_by: date | None = None
+    wanted_by: Day | None = None
     deployment_province: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     co_development: bool | None = None
 
@@ -458,7 +459,7 @@ class Rejection(BaseModel):
 class Renewal(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"expires_at": "2028-01-31T00:00:00Z"}]})
 
-    expires_at: datetime | None = Field(default=None, description="12 months from now by default.")
+    expires_at: Timestamp | None = Field(default=None, description="12 months from now by default.")
 
 
 class ListingFilters(BaseModel):

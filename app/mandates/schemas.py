@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.validation import Timestamp
+
 _EXAMPLE: dict[str, Any] = {
     "broker_organization_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
     "client_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
@@ -25,7 +27,7 @@ class MandateCreate(BaseModel):
         description="The organisation granting the mandate; the caller's own by default.",
     )
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
-    valid_until: datetime | None = Field(default=None, description="No end date when omitted.")
+    valid_until: Timestamp | None = Field(default=None, description="No end date when omitted.")
 
 
 class MandateRead(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Account, Organization
 from app.organizations.schemas import OrganizationFilters
 from app.pagination import PageParams, paginate
-from app.sql import json_array_contains
+from app.sql import contains_text, json_array_contains
 
 
 async def get(session: AsyncSession, organization_id: uuid.UUID, *, lock: bool = False) -> Organization | None:
@@ -41,7 +41,7 @@ async def list_page(
         dialect = session.get_bind().dialect.name
         statement = statement.where(json_array_contains(dialect, Organization.sectors, filters.sector.value))
     if filters.q:
-        statement = statement.where(func.lower(Organization.name).contains(filters.q.lower()))
+        statement = statement.where(contains_text(Organization.name, filters.q))
     return await paginate(session, statement, page)
 
 

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.validation import non_nullable_in_schema, refuse_null
 from app.vocabulary import CountryCode, FieldCode, LanguageCode, Translations
 
 
@@ -113,11 +114,27 @@ class OrganizationCreate(OrganizationBase):
         return self
 
 
+_NOT_NULL = (
+    "name",
+    "name_i18n",
+    "kind",
+    "country",
+    "description_i18n",
+    "sectors",
+    "languages",
+    "services",
+    "is_network",
+    "contact",
+)
+
+
 class OrganizationUpdate(BaseModel):
-    """Fields to change; omitted fields stay as they are."""
+    """Fields to change; omitted fields stay as they are, null clears those that may be empty."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"website": "https://rimf.example.vn/en/", "size_band": "large"}]}
+        json_schema_extra=non_nullable_in_schema(
+            _NOT_NULL, examples=[{"website": "https://rimf.example.vn/en/", "size_band": "large"}]
+        )
     )
 
     name: Name | None = None
@@ -135,6 +152,8 @@ class OrganizationUpdate(BaseModel):
     services: list[IntermediaryService] | None = None
     is_network: bool | None = None
     contact: Contact | None = None
+
+    _not_null = refuse_null(*_NOT_NULL)
 
 
 class OrganizationRead(BaseModel):

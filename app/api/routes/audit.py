@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,6 +12,7 @@ from app.audit import service as audit_service
 from app.audit.schemas import AuditEntryRead, AuditFilters
 from app.errors import problem_responses
 from app.pagination import Page, PageDep
+from app.validation import Timestamp
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -31,8 +31,8 @@ async def list_audit_entries(
     record_id: Annotated[uuid.UUID | None, Query()] = None,
     actor_account_id: Annotated[uuid.UUID | None, Query()] = None,
     actor_organization_id: Annotated[uuid.UUID | None, Query()] = None,
-    since: Annotated[datetime | None, Query(description="From this time (inclusive).")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time.")] = None,
+    since: Annotated[Timestamp | None, Query(description="From this time (inclusive).")] = None,
+    until: Annotated[Timestamp | None, Query(description="Before this time.")] = None,
 ) -> Page[AuditEntryRead]:
     """Who changed what and when, newest first, filtered by record or actor."""
     filters = AuditFilters(

@@ -17,7 +17,7 @@ from app.accounts.schemas import (
     TokenPair,
 )
 from app.accounts.service import account_service
-from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep, ThrottleDep
+from app.api.deps import CurrentPrincipal, NoStore, SessionDep, SettingsDep, ThrottleDep
 from app.errors import problem_responses
 from app.organizations.schemas import OrganizationRead
 from app.organizations.service import organization_service
@@ -31,6 +31,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     status_code=status.HTTP_201_CREATED,
     response_model=Registration,
     responses=problem_responses(404, 409, 422),
+    dependencies=[NoStore],
 )
 async def register(payload: RegisterRequest, session: SessionDep, settings: SettingsDep) -> Registration:
     """Create an account with a new organisation (its first administrator) or join one by invitation."""
@@ -47,6 +48,7 @@ async def register(payload: RegisterRequest, session: SessionDep, settings: Sett
     summary="Sign in (OAuth2 password flow)",
     response_model=TokenPair,
     responses=problem_responses(401, 422, 429),
+    dependencies=[NoStore],
     openapi_extra={
         "requestBody": {
             "content": {
@@ -77,6 +79,7 @@ async def create_token(
     summary="Refresh the access token",
     response_model=TokenPair,
     responses=problem_responses(401, 422),
+    dependencies=[NoStore],
 )
 async def refresh_token(payload: RefreshRequest, session: SessionDep, settings: SettingsDep) -> TokenPair:
     """Spend a refresh token for a new pair; a reused refresh token revokes its whole family."""

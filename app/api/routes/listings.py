@@ -37,6 +37,7 @@ from app.listings.schemas import (
 from app.listings.service import etag, listing_service, present
 from app.organizations.schemas import OrganizationKind
 from app.pagination import Page, PageDep
+from app.validation import Timestamp
 from app.vocabulary import FieldCode, Language
 
 IfMatch = Annotated[str | None, Header(description="The `ETag` of the version you read; required to change or delete.")]
@@ -65,10 +66,10 @@ def _filters(
         Query(description="Public callers see published listings; owners also their own; moderators all."),
     ] = None,
     proposed_for_city: Annotated[bool | None, Query(description="Offers proposed for transfer in the city.")] = None,
-    created_from: Annotated[datetime | None, Query()] = None,
-    created_to: Annotated[datetime | None, Query()] = None,
-    updated_from: Annotated[datetime | None, Query()] = None,
-    updated_to: Annotated[datetime | None, Query()] = None,
+    created_from: Annotated[Timestamp | None, Query()] = None,
+    created_to: Annotated[Timestamp | None, Query()] = None,
+    updated_from: Annotated[Timestamp | None, Query()] = None,
+    updated_to: Annotated[Timestamp | None, Query()] = None,
     sort: Annotated[ListingSort, Query(description="Sort order.")] = ListingSort.NEWEST,
 ) -> ListingFilters:
     return ListingFilters(

@@ -18,7 +18,7 @@ from app.accounts.schemas import (
     MemberUpdate,
 )
 from app.accounts.service import account_service
-from app.api.deps import CurrentPrincipal, SessionDep
+from app.api.deps import CurrentPrincipal, NoStore, SessionDep
 from app.errors import problem_responses
 from app.organizations.schemas import (
     OrganizationCreate,
@@ -173,6 +173,7 @@ async def update_member(
     status_code=status.HTTP_201_CREATED,
     response_model=InvitationCreated,
     responses=WRITE_ERRORS,
+    dependencies=[NoStore],
 )
 async def create_invitation(
     organization_id: uuid.UUID,
@@ -221,6 +222,7 @@ async def revoke_invitation(
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
     responses=WRITE_ERRORS,
+    dependencies=[NoStore],
 )
 async def create_api_key(
     organization_id: uuid.UUID,

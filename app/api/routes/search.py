@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,6 +17,7 @@ from app.search.documents import Fields
 from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
 from app.search.schemas import ListingSearchResponse, OrganizationSearchResponse, SearchSort, SearchStatus
 from app.search.service import SearchParams, search_service
+from app.validation import Timestamp
 from app.vocabulary import FieldCode, Language
 
 router = APIRouter(prefix="/search", tags=["search"])
@@ -66,10 +66,10 @@ def _listing_params(
     province: Annotated[str | None, Query(max_length=128)] = None,
     language: Annotated[Language | None, Query()] = None,
     proposed_for_city: Annotated[bool | None, Query()] = None,
-    created_from: Annotated[datetime | None, Query()] = None,
-    created_to: Annotated[datetime | None, Query()] = None,
-    updated_from: Annotated[datetime | None, Query()] = None,
-    updated_to: Annotated[datetime | None, Query()] = None,
+    created_from: Annotated[Timestamp | None, Query()] = None,
+    created_to: Annotated[Timestamp | None, Query()] = None,
+    updated_from: Annotated[Timestamp | None, Query()] = None,
+    updated_to: Annotated[Timestamp | None, Query()] = None,
     facets: Facets = None,
     sort: Annotated[SearchSort, Query()] = SearchSort.RELEVANCE,
     page: PageQ = 1,

@@ -29,12 +29,22 @@ class XlsxResponse(Response):
     media_type = XLSX
 
 
+# The years `year` accepts; a range's previous period of equal length stays within dates Python can reckon.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2101, 1, 1)
+
+
 def _period(
     year: Annotated[
         int | None, Query(ge=2000, le=2100, description="A calendar year (the current one by default).")
     ] = None,
-    from_date: Annotated[date | None, Query(alias="from", description="Start of a custom range (inclusive).")] = None,
-    to_date: Annotated[date | None, Query(alias="to", description="End of a custom range (exclusive).")] = None,
+    from_date: Annotated[
+        date | None,
+        Query(alias="from", ge=FIRST_DAY, le=LAST_DAY, description="Start of a custom range (inclusive)."),
+    ] = None,
+    to_date: Annotated[
+        date | None,
+        Query(alias="to", ge=FIRST_DAY, le=LAST_DAY, description="End of a custom range (exclusive)."),
+    ] = None,
 ) -> Period:
     if from_date or to_date:
         if not (from_date and to_date) or from_date >= to_date:
