@@ -50,7 +50,7 @@ from app.seed import load_demo_data  # noqa: E402
 
 DEFAULT_CASES = ROOT / "tests" / "data" / "search_dev.yaml"
 DEMO = "demo:"
-PASSWORD = "danh-gia-tim-kiem-2026"
+PASSWORD = "danh-gia-tim-kiem-2026"  # noqa: S105 - accounts of a throwaway database
 LISTING_KEYS = ("key", "owner", "kind")
 
 
