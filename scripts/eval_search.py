@@ -50,6 +50,7 @@ from app.seed import load_demo_data  # noqa: E402
 
 DEFAULT_CASES = ROOT / "tests" / "data" / "search_dev.yaml"
 DEMO = "demo:"
+SHOW = {a.split("=", 1)[1] for a in sys.argv if a.startswith("--show=")}
 PASSWORD = "danh-gia-tim-kiem-2026"  # noqa: S105 - accounts of a throwaway database
 LISTING_KEYS = ("key", "owner", "kind")
 
@@ -131,7 +132,13 @@ async def _run_case(client: httpx.AsyncClient, case: dict[str, Any], ids: dict[s
     )
     if response.status_code != 200:
         return Outcome(case, False, f"search failed: {response.status_code}")
-    ranked = [hit["id"] for hit in response.json()["hits"]]
+    hits = response.json()["hits"]
+    ranked = [hit["id"] for hit in hits]
+    if case["id"] in SHOW:
+        names = {listing_id: key for key, listing_id in ids.items()}
+        for rank, hit in enumerate(hits[:10], 1):
+            name = names.get(hit["id"], hit["document"]["title"])
+            print(f"      {case['id']} {rank:>2} {hit['score']:>9.3f} {name}")
     position = {listing_id: rank for rank, listing_id in enumerate(ranked, 1)}
     problems = []
     for key in wanted:
@@ -197,6 +204,7 @@ def main() -> None:
     parser.add_argument("--cases", type=Path, default=DEFAULT_CASES)
     parser.add_argument("--catalogue", type=Path, default=None)
     parser.add_argument("--per-case", action="store_true")
+    parser.add_argument("--show", action="append", default=[], metavar="ID", help="A case id whose top 10 to print (repeatable).")
     args = parser.parse_args()
     document = yaml.safe_load(args.cases.read_text(encoding="utf-8"))
     cases = document["cases"] if isinstance(document, dict) else document

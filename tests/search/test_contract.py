@@ -288,7 +288,7 @@ class TestChanges:
         await load(backend, document)
         assert await ids(backend, q="may say") == [document["id"]]
         await load(backend, {**document, "title": "Máy ép viên nén trấu", "search_title": "Máy ép viên nén trấu"})
-        assert await ids(backend, q="may say") == []
+        assert await ids(backend, q="say") == []  # ("may say" would still find it by "may": see TestWordFallback)
         assert await ids(backend, q="vien nen") == [document["id"]]
         assert (await backend.search(OFFERS, SearchQuery())).total == 1  # replaced, not duplicated
         await backend.delete(OFFERS, [document["id"]])
