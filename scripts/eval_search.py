@@ -204,7 +204,7 @@ def main() -> None:
     parser.add_argument("--cases", type=Path, default=DEFAULT_CASES)
     parser.add_argument("--catalogue", type=Path, default=None)
     parser.add_argument("--per-case", action="store_true")
-    parser.add_argument("--show", action="append", default=[], metavar="ID", help="A case id whose top 10 to print (repeatable).")
+    parser.add_argument("--show", action="append", default=[], metavar="ID", help="A case id: print its top 10.")
     args = parser.parse_args()
     document = yaml.safe_load(args.cases.read_text(encoding="utf-8"))
     cases = document["cases"] if isinstance(document, dict) else document

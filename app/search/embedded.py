@@ -378,7 +378,9 @@ def _text_query(
 # matches with their exact tones, then how many without a typo, then how many of its neighbouring
 # word pairs it has side by side (proximity), then relevance. Each tier is a constant far above the next.
 WORD_SCORE = 1000.0
-CONCEPT_SCORE = 2 * WORD_SCORE  # a concept is named by a phrase of a few words, in any language
+# A concept the query names (in any language) says what the listing is about: it counts for more
+# than the two or three words that name it.
+CONCEPT_SCORE = 3 * WORD_SCORE
 TONE_SCORE = 100.0
 NO_TYPO_SCORE = 10.0
 PAIR_SCORE = 1.0
