@@ -50,7 +50,7 @@ from app.seed import load_demo_data  # noqa: E402
 
 DEFAULT_CASES = ROOT / "tests" / "data" / "search_dev.yaml"
 DEMO = "demo:"
-SHOW = {a.split("=", 1)[1] for a in sys.argv if a.startswith("--show=")}
+SHOW: set[str] = set()  # case ids whose top 10 to print
 PASSWORD = "danh-gia-tim-kiem-2026"  # noqa: S105 - accounts of a throwaway database
 LISTING_KEYS = ("key", "owner", "kind")
 
@@ -206,6 +206,7 @@ def main() -> None:
     parser.add_argument("--per-case", action="store_true")
     parser.add_argument("--show", action="append", default=[], metavar="ID", help="A case id: print its top 10.")
     args = parser.parse_args()
+    SHOW.update(args.show)
     document = yaml.safe_load(args.cases.read_text(encoding="utf-8"))
     cases = document["cases"] if isinstance(document, dict) else document
     if args.catalogue is not None:

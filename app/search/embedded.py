@@ -266,11 +266,14 @@ class EmbeddedBackend:
             terms = _informative(searcher, config, terms)
         filters = [(tantivy.Occur.Must, _filter_query(live.schema, f)) for f in query.filters]
         ranked = not (query.match_any or not query.fuzzy or query.sort)
-        required = required_words(len(terms.folded_words) + len(terms.cjk_runs))
+        count = len(terms.folded_words) + len(terms.cjk_runs)
+        required, fewest = required_words(count), fewest_words(count)
         while True:
             if ranked:
                 concepts = () if query.fields else query.concepts  # own words only: no concept either
-                text_query = _ranked_text_query(live.schema, config, terms, required, concepts)
+                # once words drop out, the rest must match as written: a typo of a short word finds too much
+                fuzzy = required == required_words(count)
+                text_query = _ranked_text_query(live.schema, config, terms, required, concepts, fuzzy)
             else:
                 text_query = _text_query(live.schema, config, terms, match_any=query.match_any, fuzzy=query.fuzzy)
             clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
@@ -279,7 +282,7 @@ class EmbeddedBackend:
             )
             result = _run_query(searcher, combined, query)
             # a word no document has drops out (one at a time) instead of emptying the result
-            if not ranked or required <= 1 or result.hits or query.offset:
+            if not ranked or required <= fewest or result.hits or query.offset:
                 break
             required -= 1
         hits = []
@@ -399,8 +402,14 @@ def _any_term(schema: tantivy.Schema, names: list[str], word: str, prefix: bool 
 
 def required_words(count: int) -> int:
     """How many of the query's words (CJK runs count as words) a document must have at first:
-    all of one or two, all but one of more. `_search` drops words one by one while nothing matches."""
+    all of one or two, all but one of more. `_search` drops words one by one while nothing matches,
+    down to `fewest_words`."""
     return count if count <= 2 else count - 1
+
+
+def fewest_words(count: int) -> int:
+    """A listing with fewer than half the query's words is not an answer to it, however few match."""
+    return max(1, math.ceil(count / 2))
 
 
 def _ranked_text_query(
@@ -409,6 +418,7 @@ def _ranked_text_query(
     terms: QueryTerms,
     required: int,
     concepts: tuple[str, ...] = (),
+    fuzzy: bool = True,
 ) -> tantivy.Query | None:
     """Documents with `required` of the words, or tagged with a query concept; documents matching
     more of the query rank first."""
@@ -417,7 +427,7 @@ def _ranked_text_query(
     names = [name for name, _ in config.searchable]
     for position, (raw, folded) in enumerate(zip(terms.raw_words, terms.folded_words, strict=True)):
         prefix = terms.last_is_prefix and position == count - 1
-        word = _word_query(schema, config, raw, folded, prefix)
+        word = _word_query(schema, config, raw, folded, prefix, fuzzy)
         no_typo = _any_term(schema, [n + FOLDED for n in names], folded, prefix)
         parts = [
             (tantivy.Occur.Should, tantivy.Query.const_score_query(word, WORD_SCORE)),
