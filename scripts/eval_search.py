@@ -11,13 +11,18 @@ catalogue, then with the demo catalogue (`techex seed --demo`) loaded first as
 distractors. Prints per-class success and totals for both.
 
 The catalogue is the `catalogue:` key of the case file, or `--catalogue`, or a
-`catalogue.yaml` beside the case file. A case: `id`, `class`, `query`,
-`expect_top` (a key or a list of keys, each of which must be within the first
-`within` hits, 1 by default) and `must_rank_above` (keys every expected
-listing must outrank; one missing from the hits counts as outranked). A key is
-a catalogue key or `demo:<original title>`; a case naming a demo listing is
-run only with the demo catalogue. Nothing is skipped silently: a listing the
-API refuses stops the run, and every case that cannot run is reported.
+`catalogue.yaml` beside the case file (the held-out set's layout). An offer
+gives its texts either as `title`/`summary`/`description` (+ `translations`)
+or as `texts: {lang: {title, summary, description}}` with `language` naming
+the original; its free `keywords` (not concept ids) are appended to the
+description, and `note` is not listing text. A case: `id`, `class`, `query`,
+`expect_top` (a key or a list of keys, each within the first `within` hits: 5
+by default, 10 for cross-lingual cases) and `must_rank_above`: keys every
+expected listing must outrank, or `[better, worse]` pairs (a listing missing
+from the hits counts as outranked). A key is a catalogue key or
+`demo:<original title>`; a case naming a demo listing runs only with the demo
+catalogue. Nothing is skipped silently: a listing the API refuses stops the
+run, and every case that cannot run is reported.
 """
 
 from __future__ import annotations
@@ -52,7 +57,8 @@ DEFAULT_CASES = ROOT / "tests" / "data" / "search_dev.yaml"
 DEMO = "demo:"
 SHOW: set[str] = set()  # case ids whose top 10 to print
 PASSWORD = "danh-gia-tim-kiem-2026"  # noqa: S105 - accounts of a throwaway database
-LISTING_KEYS = ("key", "owner", "kind")
+NOT_SENT = ("key", "owner", "kind", "note", "keywords", "texts")
+DEFAULT_WITHIN, CROSS_LINGUAL_WITHIN = 5, 10
 
 
 @dataclass
@@ -100,7 +106,7 @@ async def _load_catalogue(client: httpx.AsyncClient, database: Database, catalog
         key, owner = listing["key"], listing["owner"]
         if owner not in owners:
             raise SystemExit(f"listing {key!r}: unknown owner {owner!r}")
-        payload = {k: v for k, v in listing.items() if k not in LISTING_KEYS}
+        payload = _payload(listing)
         created = await client.post(f"/api/v1/{kind}s", json=payload, headers=owners[owner])
         if created.status_code != 201:
             raise SystemExit(f"listing {key!r} refused: {created.status_code} {created.text}")
@@ -113,6 +119,20 @@ async def _load_catalogue(client: httpx.AsyncClient, database: Database, catalog
     return ids
 
 
+def _payload(listing: dict[str, Any]) -> dict[str, Any]:
+    """The API's create body: texts by language become the original and its translations."""
+    payload = {k: v for k, v in listing.items() if k not in NOT_SENT}
+    texts = dict(listing.get("texts") or {})
+    if texts:
+        original = texts.pop(payload["language"])
+        payload |= {key: original.get(key) or "" for key in ("title", "summary", "description")}
+        payload["translations"] = {lang: {k: v for k, v in t.items() if v} for lang, t in texts.items()}
+    if listing.get("keywords"):
+        words = ", ".join(str(k) for k in listing["keywords"])
+        payload["description"] = f"{payload.get('description') or ''}\n{words}".strip()
+    return payload
+
+
 async def _demo_titles(database: Database) -> dict[str, str]:
     async with unit_of_work(database.writer) as session:
         rows = (await session.execute(select(Listing.title, Listing.id))).all()
@@ -121,11 +141,17 @@ async def _demo_titles(database: Database) -> dict[str, str]:
 
 async def _run_case(client: httpx.AsyncClient, case: dict[str, Any], ids: dict[str, str]) -> Outcome:
     wanted = _expected(case)
-    above = [str(k) for k in case.get("must_rank_above") or []]
-    unknown = [k for k in [*wanted, *above] if k not in ids]
+    pairs: list[tuple[str, str]] = []
+    for item in case.get("must_rank_above") or []:
+        if isinstance(item, list):  # [better, worse]
+            pairs.append((str(item[0]), str(item[1])))
+        else:  # a key every expected listing must outrank
+            pairs += [(key, str(item)) for key in wanted]
+    unknown = [k for k in dict.fromkeys([*wanted, *(k for pair in pairs for k in pair)]) if k not in ids]
     if unknown:
         return Outcome(case, None, f"not in this catalogue: {', '.join(unknown)}")
-    within = int(case.get("within") or 1)
+    default = CROSS_LINGUAL_WITHIN if case["class"] == "cross_lingual" else DEFAULT_WITHIN
+    within = int(case.get("within") or default)
     index = "demands" if case.get("index") == "demands" else "offers"
     response = await client.get(
         f"/api/v1/search/{index}", params={"q": case["query"], "limit": max(20, within), "highlight": "false"}
@@ -145,10 +171,10 @@ async def _run_case(client: httpx.AsyncClient, case: dict[str, Any], ids: dict[s
         rank = position.get(ids[key])
         if rank is None or rank > within:
             problems.append(f"{key} at {rank or 'absent'} (wanted ≤ {within})")
-        for other in above:
-            other_rank = position.get(ids[other])
-            if rank is None or (other_rank is not None and other_rank < rank):
-                problems.append(f"{key} not above {other} ({rank or 'absent'} vs {other_rank or 'absent'})")
+    for better, worse in pairs:
+        high, low = position.get(ids[better]), position.get(ids[worse])
+        if high is None or (low is not None and low < high):
+            problems.append(f"{better} not above {worse} ({high or 'absent'} vs {low or 'absent'})")
     return Outcome(case, not problems, "; ".join(problems) or "ok")
 
 
