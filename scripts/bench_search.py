@@ -61,6 +61,10 @@ MIX: list[tuple[str, str, dict[str, Any], str]] = [
         "AND l.province = 'Hải Phòng'",
     ),
     ("two words", "biogas", {"owner_kind": "enterprise"}, "AND o.kind = 'enterprise'"),
+    ("unknown word", "arsenic removal filter media for groundwater", {}, ""),
+    ("tones", "sản xuất đường từ mía", {}, ""),
+    ("cross-lingual", "sơn chống ăn mòn cho tàu", {}, ""),
+    ("japanese compound", "船舶用 防食塗料", {}, ""),
 ]
 
 
@@ -153,6 +157,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30, help="Passes over the query mix.")
+    parser.add_argument("--port", type=int, default=None, help="Serve the app on this port (a free one by default).")
     args = parser.parse_args()
     url = asyncio.run(create_database())
     server = None
@@ -164,7 +169,7 @@ def main() -> None:
         processed, seconds = asyncio.run(index_through_outbox(url, workdir / "index"))
         print(f"indexed {processed} outbox events in {seconds:.1f} s: {processed / seconds:.0f} listings/s")
 
-        port = free_port()
+        port = args.port or free_port()
         server = serve(url, port, INDEX_DIR=str(workdir / "index"), INDEXER_IN_PROCESS="false")
         base = f"http://127.0.0.1:{port}"
         time_search(base, 2)  # warm-up

@@ -38,6 +38,7 @@ from app.listings.schemas import (
     OriginKind,
     OwnerSummary,
 )
+from app.listings.texts import listing_texts
 from app.listings.visibility import owner_visible
 from app.matching import alerts
 from app.matching.concepts import infer_concepts
@@ -147,14 +148,7 @@ def _validate_expiry(expires_at: datetime | None, now: datetime) -> datetime:
 def inferred_concepts_of(listing: Listing, owner: Organization) -> list[str]:
     """Concepts the texts mention (in any language) that the owner did not give; the owner's own name
     does not count (see `without_names`)."""
-    texts = [listing.title, listing.summary, listing.description or ""]
-    for translation in (listing.translations or {}).values():
-        texts += [
-            translation.get("title") or "",
-            translation.get("summary") or "",
-            translation.get("description") or "",
-        ]
-    texts = [without_names(text, owner_names(owner)) for text in texts]
+    texts = [without_names(text, owner_names(owner)) for text in listing_texts(listing).all()]
     own = set(listing.concepts or [])
     return [c for c in infer_concepts(*texts) if c not in own]
 

@@ -49,6 +49,9 @@ class SearchQuery:
     # Search only these searchable fields (all when empty): matching compares the listings' own words,
     # not the concept labels the keyword field adds in three languages.
     fields: tuple[str, ...] = ()
+    # Taxonomy concepts the query names (in any language): listings tagged with one are found and
+    # ranked up even when written in another language.
+    concepts: tuple[str, ...] = ()
 
 
 @dataclass

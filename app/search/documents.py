@@ -10,8 +10,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from app.listings.texts import listing_texts
 from app.models import Listing, Organization
-from app.search.text import cjk_text
+from app.search.text import cjk_text, tone_text
 from app.taxonomy.data import get_taxonomy
 
 
@@ -28,6 +29,7 @@ class Fields:
     SEARCH_DESCRIPTION = "search_description"
     KEYWORDS = "keywords"
     CJK = "search_cjk"
+    TONES = "search_tones"
     FIELD = "field"
     CONCEPTS = "concepts"
     TRL = "trl"
@@ -57,7 +59,14 @@ class Fields:
     LANGUAGES = "languages"
 
 
-SEARCH_ONLY = (Fields.SEARCH_TITLE, Fields.SEARCH_SUMMARY, Fields.SEARCH_DESCRIPTION, Fields.KEYWORDS, Fields.CJK)
+SEARCH_ONLY = (
+    Fields.SEARCH_TITLE,
+    Fields.SEARCH_SUMMARY,
+    Fields.SEARCH_DESCRIPTION,
+    Fields.KEYWORDS,
+    Fields.CJK,
+    Fields.TONES,
+)
 
 
 def _epoch(value: datetime | None) -> int | None:
@@ -79,15 +88,9 @@ def _concept_words_cached(concept_ids: tuple[str, ...]) -> str:
     return " · ".join(words)
 
 
-def _texts(listing: Listing, key: str) -> list[str]:
-    """The original text and its translations, for one of title / summary / description."""
-    original = getattr(listing, key) or ""
-    return [original, *((t.get(key) or "") for t in (listing.translations or {}).values())]
-
-
 def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[str, Any]:
     """`listing` and `owner` are mapped objects or plain rows with the same columns."""
-    titles, summaries, descriptions = (_texts(listing, key) for key in ("title", "summary", "description"))
+    texts = listing_texts(listing)
     concepts = list(dict.fromkeys([*(listing.concepts or []), *(getattr(listing, "inferred_concepts", None) or [])]))
     keywords = _concept_words(concepts)
     is_offer = listing.kind == "offer"
@@ -105,11 +108,13 @@ def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[
             lang: {"title": t.get("title"), "summary": t.get("summary")}
             for lang, t in (listing.translations or {}).items()
         },
-        Fields.SEARCH_TITLE: "\n".join(t for t in titles if t),
-        Fields.SEARCH_SUMMARY: "\n".join(t for t in summaries if t),
-        Fields.SEARCH_DESCRIPTION: "\n".join(t for t in descriptions if t),
+        Fields.SEARCH_TITLE: "\n".join(texts.titles),
+        Fields.SEARCH_SUMMARY: "\n".join(texts.summaries),
+        Fields.SEARCH_DESCRIPTION: "\n".join(texts.descriptions),
         Fields.KEYWORDS: keywords,
-        Fields.CJK: cjk_text("\n".join([*titles, *summaries, *descriptions, keywords])),
+        Fields.CJK: cjk_text("\n".join([*texts.all(), keywords])),
+        # for Meilisearch, which folds every mark: the marked words spelled in Telex (see `tone_key`)
+        Fields.TONES: tone_text("\n".join([*texts.all(), keywords])),
         Fields.FIELD: listing.field,
         Fields.CONCEPTS: concepts,
         Fields.TRL: listing.trl,
@@ -151,6 +156,7 @@ def organization_document(organization: Organization) -> dict[str, Any]:
         Fields.SEARCH_DESCRIPTION: "\n".join(d for d in descriptions if d),
         Fields.KEYWORDS: " · ".join([*(organization.sectors or []), *(organization.services or [])]),
         Fields.CJK: cjk_text("\n".join([*names, *descriptions])),
+        Fields.TONES: tone_text("\n".join([*names, *descriptions])),
         Fields.OWNER_KIND: organization.kind,
         Fields.COUNTRY: organization.country,
         Fields.PROVINCE: organization.province,

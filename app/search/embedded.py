@@ -264,23 +264,27 @@ class EmbeddedBackend:
         terms = QueryTerms.parse(query.q)
         if query.match_any:
             terms = _informative(searcher, config, terms)
-        text_query = _text_query(live.schema, config, terms, match_any=query.match_any, fuzzy=query.fuzzy)
-        clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
-        clauses += [(tantivy.Occur.Must, _filter_query(live.schema, f)) for f in query.filters]
-        combined = tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.all_query()
-        order_field, descending = _sort(query.sort)
-        if order_field is None:
-            result = searcher.search(combined, query.limit, count=query.with_total, offset=query.offset)
-        else:
-            order = tantivy.Order.Desc if descending else tantivy.Order.Asc
-            result = searcher.search(
-                combined,
-                query.limit,
-                count=query.with_total,
-                order_by_field=order_field,
-                offset=query.offset,
-                order=order,
+        filters = [(tantivy.Occur.Must, _filter_query(live.schema, f)) for f in query.filters]
+        ranked = not (query.match_any or not query.fuzzy or query.sort)
+        count = len(terms.folded_words) + len(terms.cjk_runs)
+        required, fewest = required_words(count), fewest_words(count)
+        while True:
+            if ranked:
+                concepts = () if query.fields else query.concepts  # own words only: no concept either
+                # once words drop out, the rest must match as written: a typo of a short word finds too much
+                fuzzy = required == required_words(count)
+                text_query = _ranked_text_query(live.schema, config, terms, required, concepts, fuzzy)
+            else:
+                text_query = _text_query(live.schema, config, terms, match_any=query.match_any, fuzzy=query.fuzzy)
+            clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
+            combined = (
+                tantivy.Query.boolean_query(clauses + filters) if clauses + filters else tantivy.Query.all_query()
             )
+            result = _run_query(searcher, combined, query)
+            # a word no document has drops out (one at a time) instead of emptying the result
+            if not ranked or required <= fewest or result.hits or query.offset:
+                break
+            required -= 1
         hits = []
         for score, address in result.hits:
             document = json.loads(searcher.doc(address)[SOURCE][0])
@@ -289,6 +293,21 @@ class EmbeddedBackend:
         facets = _facets(searcher, combined, query.facets) if query.facets else {}
         total = int(getattr(result, "count", 0) or 0)
         return SearchResult(hits, total, facets, round((time.perf_counter() - started) * 1000, 2))
+
+
+def _run_query(searcher: tantivy.Searcher, combined: tantivy.Query, query: SearchQuery) -> Any:
+    order_field, descending = _sort(query.sort)
+    if order_field is None:
+        return searcher.search(combined, query.limit, count=query.with_total, offset=query.offset)
+    order = tantivy.Order.Desc if descending else tantivy.Order.Asc
+    return searcher.search(
+        combined,
+        query.limit,
+        count=query.with_total,
+        order_by_field=order_field,
+        offset=query.offset,
+        order=order,
+    )
 
 
 def _sort(sort: str | None) -> tuple[str | None, bool]:
@@ -338,6 +357,8 @@ def _word_query(
 def _text_query(
     schema: tantivy.Schema, config: IndexConfig, terms: QueryTerms, *, match_any: bool = False, fuzzy: bool = True
 ) -> tantivy.Query | None:
+    """Plain relevance over the words and CJK bigrams: the matching service's "any word" query, and
+    sorted searches (where a score cannot rank, so every word must match, one spared from three)."""
     groups: list[tantivy.Query] = []
     count = len(terms.folded_words)
     for position, (raw, folded) in enumerate(zip(terms.raw_words, terms.folded_words, strict=True)):
@@ -349,11 +370,115 @@ def _text_query(
         groups.append(tantivy.Query.boolean_query(grams, minimum_number_should_match=required))
     if not groups:
         return None
-    # Every word must match when there are one or two; with more, one may be missing.
     required = 1 if match_any else len(groups) if len(groups) <= 2 else len(groups) - 1
     return tantivy.Query.boolean_query(
         [(tantivy.Occur.Should, g) for g in groups], minimum_number_should_match=required
     )
+
+
+# Public search ranks like Meilisearch's rules, in this order: how many query words a document
+# matches (a word no document has drops out instead of emptying the result), then how many it
+# matches with their exact tones, then how many without a typo, then how many of its neighbouring
+# word pairs it has side by side (proximity), then relevance. Each tier is a constant far above the next.
+WORD_SCORE = 1000.0
+# A concept the query names (in any language) says what the listing is about: it counts for more
+# than the two or three words that name it.
+CONCEPT_SCORE = 3 * WORD_SCORE
+TONE_SCORE = 100.0
+NO_TYPO_SCORE = 10.0
+PAIR_SCORE = 1.0
+RELEVANCE_SCALE = 0.001  # a word's BM25 (× field weight) stays well under PAIR_SCORE once scaled
+CJK_RUN_SHARE = 0.6  # of a CJK run's bigrams a document must have for the run to count as matched
+
+
+def _any_term(schema: tantivy.Schema, names: list[str], word: str, prefix: bool = False) -> tantivy.Query:
+    """The word itself (or as a prefix) in any of the fields."""
+    if prefix:
+        terms = [tantivy.Query.fuzzy_term_query(schema, name, word, distance=0, prefix=True) for name in names]
+    else:
+        terms = [tantivy.Query.term_query(schema, name, word) for name in names]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
+
+
+def required_words(count: int) -> int:
+    """How many of the query's words (CJK runs count as words) a document must have at first:
+    all of one or two, all but one of more. `_search` drops words one by one while nothing matches,
+    down to `fewest_words`."""
+    return count if count <= 2 else count - 1
+
+
+def fewest_words(count: int) -> int:
+    """A listing with fewer than half the query's words is not an answer to it, however few match."""
+    return max(1, math.ceil(count / 2))
+
+
+def _ranked_text_query(
+    schema: tantivy.Schema,
+    config: IndexConfig,
+    terms: QueryTerms,
+    required: int,
+    concepts: tuple[str, ...] = (),
+    fuzzy: bool = True,
+) -> tantivy.Query | None:
+    """Documents with `required` of the words, or tagged with a query concept; documents matching
+    more of the query rank first."""
+    tiers: list[tantivy.Query] = []
+    count = len(terms.folded_words)
+    names = [name for name, _ in config.searchable]
+    for position, (raw, folded) in enumerate(zip(terms.raw_words, terms.folded_words, strict=True)):
+        prefix = terms.last_is_prefix and position == count - 1
+        word = _word_query(schema, config, raw, folded, prefix, fuzzy)
+        no_typo = _any_term(schema, [n + FOLDED for n in names], folded, prefix)
+        parts = [
+            (tantivy.Occur.Should, tantivy.Query.const_score_query(word, WORD_SCORE)),
+            (tantivy.Occur.Should, tantivy.Query.const_score_query(no_typo, NO_TYPO_SCORE)),
+            (tantivy.Occur.Should, tantivy.Query.boost_query(word, RELEVANCE_SCALE)),
+        ]
+        if raw != folded:
+            exact = _any_term(schema, names, raw)
+            parts.append((tantivy.Occur.Should, tantivy.Query.const_score_query(exact, TONE_SCORE)))
+        tiers.append(tantivy.Query.boolean_query(parts))
+    for run in terms.cjk_runs:
+        grams = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, Fields.CJK, g)) for g in run]
+        share = max(1, math.ceil(len(grams) * CJK_RUN_SHARE))
+        matched = tantivy.Query.boolean_query(grams, minimum_number_should_match=share)
+        tiers.append(
+            tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Should, tantivy.Query.const_score_query(matched, WORD_SCORE)),
+                    (tantivy.Occur.Should, tantivy.Query.boost_query(matched, RELEVANCE_SCALE)),
+                ]
+            )
+        )
+    words = [(tantivy.Occur.Should, t) for t in tiers]
+    enough_words = tantivy.Query.boolean_query(words, minimum_number_should_match=required) if tiers else None
+    if concepts and Fields.CONCEPTS in config.keyword_filters:
+        # a tagged listing is found with fewer words (or none: another language), and those it has still count
+        tagged = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, list(concepts))
+        found = [(tantivy.Occur.Should, tagged)]
+        if enough_words is not None:
+            found.append((tantivy.Occur.Should, enough_words))
+        clauses = [
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(tantivy.Query.boolean_query(found), 0.0)),
+            (tantivy.Occur.Should, tantivy.Query.const_score_query(tagged, CONCEPT_SCORE)),
+            *words,
+        ]
+    elif enough_words is not None:
+        clauses = [(tantivy.Occur.Must, enough_words)]
+    else:
+        return None
+    for position in range(1, count):  # proximity: only ranks, never retrieves
+        pair: list[str | tuple[int, str]] = list(terms.folded_words[position - 1 : position + 1])
+        prefix = terms.last_is_prefix and position == count - 1
+        phrase = tantivy.Query.phrase_prefix_query if prefix else tantivy.Query.phrase_query
+        side_by_side = [(tantivy.Occur.Should, phrase(schema, name + FOLDED, pair)) for name in names]
+        clauses.append(
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.const_score_query(tantivy.Query.boolean_query(side_by_side), PAIR_SCORE),
+            )
+        )
+    return tantivy.Query.boolean_query(clauses)
 
 
 def _filter_query(schema: tantivy.Schema, item: Filter) -> tantivy.Query:

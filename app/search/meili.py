@@ -27,7 +27,7 @@ from app.search.backend import (
 )
 from app.search.documents import SEARCH_ONLY, Fields
 from app.search.index_config import CONFIGS, INDEXES, RANKING_RULES, TYPO_TOLERANCE, IndexConfig, synonyms
-from app.search.text import HIGHLIGHT_POST, HIGHLIGHT_PRE
+from app.search.text import HIGHLIGHT_POST, HIGHLIGHT_PRE, tone_text
 
 TASK_TIMEOUT_MS = 60_000
 HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME)
@@ -64,18 +64,34 @@ def filter_expression(filters: Iterable[Filter]) -> list[str]:
 
 
 def index_settings(config: IndexConfig) -> dict[str, Any]:
-    searchable = [name for name, _ in sorted(config.searchable, key=lambda item: -item[1])]
+    # The Telex spellings come first: "đường" in the query (sent as "dduwowngf" too, see `tone_query`)
+    # then outranks "Dương", though Meilisearch folds both to "duong" in the other attributes.
+    searchable = [Fields.TONES, *(name for name, _ in sorted(config.searchable, key=lambda item: -item[1]))]
     return {
         "searchableAttributes": searchable,
         "filterableAttributes": sorted({*config.keyword_filters, *config.numeric}),
         "sortableAttributes": list(config.sortable),
         "rankingRules": RANKING_RULES,
-        "typoTolerance": TYPO_TOLERANCE,
+        # a Telex spelling one letter from another is another tone, not a typo
+        "typoTolerance": TYPO_TOLERANCE | {"disableOnAttributes": [Fields.TONES]},
         "synonyms": synonyms(),
         "displayedAttributes": ["*"],
         "pagination": {"maxTotalHits": 100_000},
         "faceting": {"maxValuesPerFacet": 200},
     }
+
+
+def tone_query(q: str) -> str:
+    """The query followed by the Telex spelling of its marked words. Placed last, they are the first
+    words the "last" matching strategy drops: documents with every word and every tone rank first,
+    then those with every word, then fewer words."""
+    keys = tone_text(q)
+    return f"{q} {keys}" if keys else q
+
+
+# How a query's concepts weigh in a federated search: a listing tagged with one is found even when
+# none of its words match (written in another language), below listings that match the words well.
+CONCEPT_WEIGHT = 0.9
 
 
 class MeiliBackend:
@@ -128,19 +144,14 @@ class MeiliBackend:
         await self.delete(index, deletes)
         await self.upsert(index, upserts)
 
-    def _search(self, index: str, query: SearchQuery) -> SearchResult:
-        started = time.perf_counter()
+    def _params(self, index: str, query: SearchQuery) -> dict[str, Any]:
         params: dict[str, Any] = {
             "filter": filter_expression(query.filters),
-            "offset": query.offset,
-            "limit": query.limit,
             "showRankingScore": True,
             "attributesToRetrieve": ["*"],
         }
-        if query.facets:
-            params["facets"] = list(query.facets)
-        if query.match_any:
-            params["matchingStrategy"] = "frequency"
+        # "any word" for the matching service; otherwise drop words from the end until something matches
+        params["matchingStrategy"] = "frequency" if query.match_any else "last"
         if query.fields:
             params["attributesToSearchOn"] = [
                 name for name, _ in CONFIGS[index].searching_only(query.fields).searchable
@@ -154,11 +165,25 @@ class MeiliBackend:
                 "highlightPreTag": HIGHLIGHT_PRE,
                 "highlightPostTag": HIGHLIGHT_POST,
             }
-        raw = self.client.index(self.uid(index)).search(query.q, params)
+        return params
+
+    def _search(self, index: str, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        params = self._params(index, query)
+        ranked = not query.match_any and not query.fields
+        q = tone_query(query.q) if ranked else query.q
+        if ranked and query.concepts and not query.sort:
+            raw = self._federated(index, query, q, params)
+        else:
+            params |= {"offset": query.offset, "limit": query.limit}
+            if query.facets:
+                params["facets"] = list(query.facets)
+            raw = self.client.index(self.uid(index)).search(q, params)
         hits = []
         for hit in raw["hits"]:
             formatted = hit.pop("_formatted", {}) or {}
             score = hit.pop("_rankingScore", None)
+            hit.pop("_federation", None)
             document = {k: v for k, v in hit.items() if k not in SEARCH_ONLY}
             highlights = {
                 key: value
@@ -169,6 +194,24 @@ class MeiliBackend:
         total = raw.get("estimatedTotalHits", raw.get("totalHits", len(hits)))
         facets = {name: dict(values) for name, values in (raw.get("facetDistribution") or {}).items()}
         return SearchResult(hits, int(total), facets, round((time.perf_counter() - started) * 1000, 2))
+
+    def _federated(self, index: str, query: SearchQuery, q: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The words' search merged with the listings tagged with the query's concepts (a document
+        both find counts once, at its better weighted score)."""
+        uid = self.uid(index)
+        tagged = [*params["filter"], f"({' OR '.join(f'{Fields.CONCEPTS} = {quote(c)}' for c in query.concepts)})"]
+        words = {**params, "indexUid": uid, "q": q, "federationOptions": {"weight": 1.0}}
+        concepts = {
+            **params,
+            "indexUid": uid,
+            "q": "",
+            "filter": tagged,
+            "federationOptions": {"weight": CONCEPT_WEIGHT},
+        }
+        federation: dict[str, Any] = {"offset": query.offset, "limit": query.limit}
+        if query.facets:
+            federation |= {"facetsByIndex": {uid: list(query.facets)}, "mergeFacets": {}}
+        return self.client.multi_search([words, concepts], federation)
 
     async def search(self, index: str, query: SearchQuery) -> SearchResult:
         return await self._run(self._search, index, query)  # type: ignore[no-any-return]

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import SearchBackendName, Settings
 from app.errors import AppError, InvalidInputError
+from app.matching.concepts import infer_concepts
 from app.models.base import utcnow
 from app.search import repository
 from app.search.backend import Filter, RangeFilter, SearchBackend, SearchQuery, SearchResult, TermFilter
 from app.search.documents import Fields
-from app.search.index_config import CONFIGS, INDEXES
+from app.search.index_config import CONFIGS, INDEXES, ORGANIZATIONS
 from app.search.schemas import IndexStatus, OutboxStatus, SearchSort, SearchStatus
 
 MAX_QUERY_LENGTH = 200
@@ -89,8 +90,10 @@ def build_query(index: str, params: SearchParams, now: datetime) -> SearchQuery:
         sort = sort.replace(Fields.TRL, Fields.MIN_TRL)
     if sort and sort.lstrip("-") not in config.sortable:
         raise InvalidInputError.for_field(["query", "sort"], f"cannot sort {index} by {sort}", "enum")
+    q = params.q.strip()[:MAX_QUERY_LENGTH]
     return SearchQuery(
-        q=params.q.strip()[:MAX_QUERY_LENGTH],
+        q=q,
+        concepts=tuple(infer_concepts(q)) if q and index != ORGANIZATIONS else (),
         filters=tuple(filters),
         facets=params.facets,
         sort=sort,

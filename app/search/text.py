@@ -28,6 +28,37 @@ def fold(text: str) -> str:
     return decomposed.translate(_DROP_COMBINING).translate(_SPECIAL_FOLDS)
 
 
+# Telex spelling of Vietnamese marks: a vowel's shape follows the letter, the tone ends the word.
+_SHAPE_MARKS = {"\u0302": "", "\u0306": "w", "\u031b": "w"}  # circumflex doubles the vowel; breve, horn
+_TONE_MARKS = {"\u0300": "f", "\u0301": "s", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
+
+
+@lru_cache(maxsize=65_536)
+def tone_key(word: str) -> str:
+    """A word's ASCII spelling that keeps its marks (Telex: "đường" → "dduwowngf", "Dương" → "duwowng"),
+    so an engine that folds every mark (Meilisearch) can still tell "đường" from "Dương"; a word
+    without marks is its folded self."""
+    tone = ""
+    out: list[str] = []
+    for char in unicodedata.normalize("NFD", word.lower()):
+        if char == "đ":
+            out.append("dd")
+        elif char in _SHAPE_MARKS:
+            out.append(_SHAPE_MARKS[char] or (out[-1][-1:] if out else ""))
+        elif char in _TONE_MARKS:
+            tone = _TONE_MARKS[char]
+        elif unicodedata.combining(char):
+            continue
+        else:
+            out.append(char)
+    return "".join(out) + tone
+
+
+def tone_text(text: str) -> str:
+    """The Telex keys of the text's marked words (unmarked words are already in the folded text)."""
+    return " ".join(key for word in words(text) if (key := tone_key(word)) != fold_word(word))
+
+
 def is_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
@@ -113,12 +144,20 @@ class QueryTerms:
     folded_words: tuple[str, ...]
     bigrams: tuple[str, ...]
     last_is_prefix: bool
+    # The bigrams of each CJK run apart: a run is one "word" of the query, matched or not as a whole.
+    cjk_runs: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def parse(cls, query: str) -> QueryTerms:
         raw = tuple(words(query))
         prefix = bool(raw) and not query[-1:].isspace()  # still typing the last word
-        return cls(raw, tuple(fold(w) for w in raw), tuple(cjk_bigrams(query)), prefix)
+        runs = tuple(tuple(cjk_bigrams(run)) for run in _CJK_RUN.findall(query))
+        return cls(raw, tuple(fold(w) for w in raw), tuple(cjk_bigrams(query)), prefix, runs)
+
+    @property
+    def has_marks(self) -> bool:
+        """Does any word carry diacritics (so its exact spelling can be preferred)?"""
+        return self.raw_words != self.folded_words
 
     def matches(self, token: str) -> bool:
         """Does a word of a text match one of the query's words (exactly, by prefix or with typos)?"""

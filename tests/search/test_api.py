@@ -174,3 +174,29 @@ def _offer() -> dict:
     from tests.helpers import offer_payload
 
     return offer_payload()
+
+
+class TestDemandTexts:
+    async def test_problem_statement_and_requirements_are_searched_and_tagged(
+        self, app: FastAPI, client: AsyncClient, moderator
+    ) -> None:
+        # a demand filled in as the form labels it: the need is in the problem and the requirements
+        owner = await register(client, organization="Công ty Nước sạch Tiên Lãng")
+        demand = await create_listing(
+            client,
+            owner,
+            "demand",
+            status="published",
+            moderator=moderator,
+            title="Nâng cấp trạm cấp nước xã",
+            summary="Trạm 300 m³/ngày phục vụ 2.000 hộ.",
+            concepts=[],
+            problem_statement="Nước giếng khoan nhiễm asen vượt quy chuẩn.",
+            requirements="Vận hành không cần hóa chất, vật liệu thay thế được tại chỗ.",
+        )
+        await app.state.indexer.drain()
+        for words in ("gieng khoan", "không cần hóa chất"):
+            hits = (await search(client, "demands", q=words))["hits"]
+            assert [h["id"] for h in hits] == [demand["id"]], words
+        read = expect(await client.get(f"/api/v1/demands/{demand['id']}", headers=owner.headers), 200)
+        assert "arsenic-removal" in read["inferred_concepts"]

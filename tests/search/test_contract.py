@@ -18,10 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
+from app.matching.concepts import infer_concepts
 from app.models import Listing, Organization
 from app.search.backend import RangeFilter, SearchBackend, SearchQuery, TermFilter
 from app.search.documents import Fields, listing_document, organization_document
 from app.search.embedded import EmbeddedBackend
+from app.search.service import SearchParams, build_query
 
 NOW = datetime.now(UTC)
 OFFERS = "offers"
@@ -114,6 +116,17 @@ async def ids(backend: SearchBackend, **query: Any) -> list[str]:
     return [hit.id for hit in result.hits]
 
 
+async def public(backend: SearchBackend, q: str) -> list[str]:
+    """What the public search asks the backend for `q` (its concepts included)."""
+    result = await backend.search(OFFERS, build_query(OFFERS, SearchParams(q=q), NOW))
+    return [hit.id for hit in result.hits]
+
+
+def tagged_offer(title: str, **values: Any) -> dict:
+    """An offer tagged with the concepts its title names, as the listing service tags it."""
+    return offer(title, concepts=infer_concepts(title), **values)
+
+
 async def load(backend: SearchBackend, *documents: dict) -> list[str]:
     await backend.upsert(OFFERS, list(documents))
     return [d["id"] for d in documents]
@@ -154,6 +167,75 @@ class TestVietnamese:
     async def test_last_word_is_a_prefix(self, backend: SearchBackend) -> None:
         [solar] = await load(backend, offer("Grid-tied solar lighting for public offices"))
         assert await ids(backend, q="grid-tied sol") == [solar]
+
+
+class TestWordFallback:
+    async def test_a_word_no_listing_has_drops_out(self, backend: SearchBackend) -> None:
+        media, _ = await load(
+            backend,
+            offer("Iron-oxide coated sand filter media for arsenic removal", language="en"),
+            offer("Sơn mái độ bền cao trên nền nhựa polyester"),
+        )
+        assert await ids(backend, q="arsenic removal filter media for groundwater") == [media]
+
+    async def test_listings_with_every_word_rank_first(self, backend: SearchBackend) -> None:
+        partial, complete, _ = await load(
+            backend,
+            offer("Arsenic removal by ion exchange", language="en"),
+            offer("Arsenic removal media for village wells", language="en"),
+            offer("Composite fishing-boat hulls", language="en"),
+        )
+        assert await ids(backend, q="arsenic removal media") == [complete, partial]
+
+    async def test_a_japanese_word_no_listing_has_drops_out(self, backend: SearchBackend) -> None:
+        port, ship, _ = await load(
+            backend,
+            tagged_offer("港湾構造物の防食塗料", language="ja"),
+            tagged_offer("船舶用防食塗料", language="ja"),
+            offer("造船向け溶接ロボット", language="ja"),
+        )
+        assert await ids(backend, q="防食塗料") == [ship, port] or await ids(backend, q="防食塗料") == [port, ship]
+        assert (await public(backend, "船舶用 防食塗料"))[:2] == [ship, port]
+        assert port in await public(backend, "防食塗料 ノルウェー")
+
+
+class TestTones:
+    async def test_the_exact_tones_outrank_a_word_that_folds_alike(self, backend: SearchBackend) -> None:
+        cacao, fish_sauce = await load(
+            backend,
+            offer("Chế biến hạt ca cao lên men"),
+            offer("Nước mắm truyền thống ủ chượp nhanh", summary="Chế biến cá cơm thành nước mắm trong 6 tháng."),
+        )
+        assert await ids(backend, q="chế biến cá") == [fish_sauce, cacao]
+        assert set(await ids(backend, q="che bien ca")) == {fish_sauce, cacao}
+
+    async def test_tea_is_not_a_shade_net(self, backend: SearchBackend) -> None:
+        net, tea = await load(
+            backend,
+            offer("Lưới che nắng xanh cho nhà kính"),
+            offer("Máy sao sấy liên hoàn", summary="Sao và sấy chè xanh búp tươi, 200 kg/giờ."),
+        )
+        assert await ids(backend, q="chè xanh") == [tea, net]
+
+
+class TestConceptBridge:
+    async def test_a_vietnamese_query_finds_a_japanese_only_offer_by_its_concept(self, backend: SearchBackend) -> None:
+        coating, _ = await load(
+            backend,
+            offer("港湾構造物の防食コーティング", language="ja", concepts=["anticorrosion"]),
+            offer("Robot hàn vỏ tàu", concepts=["industrial-robots"]),
+        )
+        assert await public(backend, "sơn chống ăn mòn cho tàu") == [coating]
+        assert await public(backend, "防食塗料") == [coating]
+
+    async def test_tagged_listings_rank_above_listings_with_only_the_words(self, backend: SearchBackend) -> None:
+        pond, wind = await load(
+            backend,
+            offer("Giải pháp IoT giám sát ao nuôi thủy sản", summary="Cảm biến cho ao nuôi tôm, điện năng thấp."),
+            offer("養殖池向け小型風力発電", language="ja", concepts=["wind-power"]),
+        )
+        assert (await public(backend, "điện gió cho ao nuôi"))[0] == wind
+        assert pond in await public(backend, "điện gió cho ao nuôi")
 
 
 class TestLanguages:
@@ -288,7 +370,7 @@ class TestChanges:
         await load(backend, document)
         assert await ids(backend, q="may say") == [document["id"]]
         await load(backend, {**document, "title": "Máy ép viên nén trấu", "search_title": "Máy ép viên nén trấu"})
-        assert await ids(backend, q="may say") == []
+        assert await ids(backend, q="say") == []  # ("may say" would still find it by "may": see TestWordFallback)
         assert await ids(backend, q="vien nen") == [document["id"]]
         assert (await backend.search(OFFERS, SearchQuery())).total == 1  # replaced, not duplicated
         await backend.delete(OFFERS, [document["id"]])

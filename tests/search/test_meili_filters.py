@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.search.backend import RangeFilter, TermFilter
-from app.search.meili import filter_expression, quote
+from app.search.documents import Fields
+from app.search.index_config import CONFIGS
+from app.search.meili import filter_expression, index_settings, quote, tone_query
 
 
 def test_values_are_quoted_and_escaped() -> None:
@@ -39,3 +41,12 @@ def test_injection_stays_inside_the_literal() -> None:
 def test_field_names_are_checked() -> None:
     with pytest.raises(ValueError, match="attribute"):
         filter_expression([TermFilter("field = 1 OR x", ("a",))])
+
+
+def test_meilisearch_ranks_the_tone_spellings_first_without_typos() -> None:
+    # Meilisearch folds every mark; the Telex spellings are how "đường" outranks "Dương" there
+    settings = index_settings(CONFIGS["offers"])
+    assert settings["searchableAttributes"][0] == Fields.TONES
+    assert Fields.TONES in settings["typoTolerance"]["disableOnAttributes"]
+    assert tone_query("sản xuất đường") == "sản xuất đường sanr xuaats dduwowngf"
+    assert tone_query("xu ly nuoc thai") == "xu ly nuoc thai"

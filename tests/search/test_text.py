@@ -12,6 +12,8 @@ from app.search.text import (
     edit_distance,
     fold,
     highlight,
+    tone_key,
+    tone_text,
     typo_distance,
     without_names,
     words,
@@ -88,3 +90,32 @@ def test_owner_names_are_blanked_in_any_case_wherever_they_occur() -> None:
     assert "vắc xin" in blanked
     assert len(blanked) == len(text)  # blanked, not cut: nothing else moves
     assert without_names(text, []) == text
+
+
+@pytest.mark.parametrize(
+    ("word", "key"),
+    [
+        ("đường", "dduwowngf"),  # sugar, road
+        ("Dương", "duwowng"),  # ocean: folds to "duong" as well
+        ("dương", "duwowng"),
+        ("cá", "cas"),  # fish
+        ("ca", "ca"),  # as in "ca cao"
+        ("nấm", "naams"),  # mushroom
+        ("năm", "nawm"),  # year
+        ("chè", "chef"),  # tea
+        ("che", "che"),  # to cover
+        ("ượ", "uwowj"),
+    ],
+)
+def test_tone_keys_keep_the_marks_that_folding_drops(word: str, key: str) -> None:
+    assert tone_key(word) == key
+    assert tone_key(word).isascii()
+
+
+def test_tone_text_spells_only_the_marked_words() -> None:
+    assert tone_text("Sản xuất đường từ mía, water ca cao") == "sanr xuaats dduwowngf tuwf mias"
+
+
+def test_each_japanese_run_is_one_word_of_the_query() -> None:
+    terms = QueryTerms.parse("船舶用 防食塗料")
+    assert terms.cjk_runs == (("船舶", "舶用"), ("防食", "食塗", "塗料"))
