@@ -41,7 +41,7 @@ from app.listings.schemas import (
 )
 from app.matching import alerts
 from app.matching.concepts import infer_concepts
-from app.matching.profiles import owner_names
+from app.matching.profiles import need_texts, owner_names
 from app.models import Listing, Organization
 from app.models.base import utcnow
 from app.organizations.schemas import OrganizationKind
@@ -147,7 +147,7 @@ def _validate_expiry(expires_at: datetime | None, now: datetime) -> datetime:
 def inferred_concepts_of(listing: Listing, owner: Organization) -> list[str]:
     """Concepts the texts mention (in any language) that the owner did not give; the owner's own name
     does not count (see `without_names`)."""
-    texts = [listing.title, listing.summary, listing.description or ""]
+    texts = [listing.title, listing.summary, listing.description or "", *need_texts(listing)]
     for translation in (listing.translations or {}).values():
         texts += [
             translation.get("title") or "",
