@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.schema_base import RequestModel
+
 _EXAMPLE: dict[str, Any] = {
     "broker_organization_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
     "client_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
@@ -16,7 +18,7 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
-class MandateCreate(BaseModel):
+class MandateCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     broker_organization_id: uuid.UUID = Field(description="The intermediary that may act for the client.")

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.schema_base import RequestModel
 from app.vocabulary import CountryCode, FieldCode, LanguageCode, Translations
 
 
@@ -51,7 +52,7 @@ class IntermediaryService(StrEnum):
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=256)]
 
 
-class Contact(BaseModel):
+class Contact(RequestModel):
     person: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     email: EmailStr | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()./-]{6,32}$")] | None = None
@@ -99,7 +100,7 @@ class OrganizationBase(BaseModel):
     contact: Contact = Field(default_factory=Contact)
 
 
-class OrganizationCreate(OrganizationBase):
+class OrganizationCreate(RequestModel, OrganizationBase):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     name: Name
@@ -113,7 +114,7 @@ class OrganizationCreate(OrganizationBase):
         return self
 
 
-class OrganizationUpdate(BaseModel):
+class OrganizationUpdate(RequestModel):
     """Fields to change; omitted fields stay as they are."""
 
     model_config = ConfigDict(
@@ -176,7 +177,7 @@ class OrganizationRead(BaseModel):
     updated_at: datetime
 
 
-class VerificationUpdate(BaseModel):
+class VerificationUpdate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"verified": True}]})
 
     verified: bool = Field(description="Whether a moderator has checked the organisation's identity.")
