@@ -332,7 +332,7 @@ async def evaluate_heldout(directory: Path, with_demo: bool) -> list[dict[str, A
             response = await client.get(f"/api/v1/demands/{ids[demand['key']]}/matches", params={"limit": 20})
             ranked = [keys.get(m["candidate"]["id"], "demo") for m in response.json()["items"]]
             grades = {a["offer"]: int(a["grade"]) for a in demand.get("answers") or []}
-            near_misses = set(demand.get("not_relevant") or [])
+            near_misses = {n["offer"] if isinstance(n, dict) else n for n in demand.get("not_relevant") or []}
             foreign = {o for o in grades if demand["language"] not in languages[o]}
             lowest_answer = max((ranked.index(o) for o in grades if o in ranked), default=len(ranked))
             results.append(
