@@ -1,6 +1,7 @@
 """Measure the matching service on the project's labelled set (tests/data/matching_eval.yaml).
 
     .venv/bin/python scripts/eval_matching.py [--per-case] [--explain=E11 ...]
+    .venv/bin/python scripts/eval_matching.py --heldout tests/data/heldout [--per-case]
 
 Loads the demo catalogue into a fresh SQLite database and embedded index,
 adds each labelled need as a published demand, asks the matching service for
@@ -9,6 +10,15 @@ two ablations (text only, concepts only), for all needs and for each split
 (the development needs the model was tuned on, the held-out ones);
 `--per-case` adds each need's nDCG@10 and `--explain=E11` (repeatable) a
 need's top 10 under each model with its reasons.
+
+`--heldout DIR` measures instead on a set written before any tuning (see
+tests/data/heldout/): its organisations register, and its offers and demands
+are created, submitted and published, through the public HTTP API of a fresh
+app on an empty database — then again with the demo catalogue loaded first as
+distractors — and each demand's matches are read from
+GET /api/v1/demands/{id}/matches. It prints nDCG@10, Recall@20, MRR, how often
+a near miss (`not_relevant`) ranks above a graded answer, and for the demands
+whose best answers are all in another language how many have one in the top 10.
 """
 
 from __future__ import annotations
@@ -244,7 +254,167 @@ def _offer_titles() -> Any:
     return select(Listing.title, Listing.id, Listing.language, Listing.translations).where(Listing.kind == "offer")
 
 
+async def evaluate_heldout(directory: Path, with_demo: bool) -> list[dict[str, Any]]:
+    """Each held-out demand's figures, from a fresh app loaded through its API (see the module doc)."""
+    from httpx import ASGITransport, AsyncClient
+    from sqlalchemy import update
+
+    from app.config import Environment, Settings
+    from app.main import create_app
+    from app.models import Account
+
+    catalogue = yaml.safe_load((directory / "catalogue.yaml").read_text(encoding="utf-8"))
+    demands = yaml.safe_load((directory / "demands.yaml").read_text(encoding="utf-8"))["demands"]
+    sys.path.insert(0, str(directory))
+    from check_heldout import DEMAND_FIELDS, offer_payload  # the set's own record → payload mapping
+
+    workdir = Path(tempfile.mkdtemp(prefix="techex-heldout-"))
+    url = f"sqlite+aiosqlite:///{workdir / 'eval.db'}"
+    await asyncio.to_thread(upgrade, url)
+    database = Database.from_url(url)
+    backend = EmbeddedBackend(workdir / "index")
+    await backend.ensure_indexes()
+    if with_demo:
+        await load_demo_data(database)
+        await Indexer(database, backend, batch_size=1000).drain()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment=Environment.TEST,
+        database_url=url,
+        expiry_sweep_seconds=0,
+        indexer_in_process=False,
+    )
+    app = create_app(settings, database=database, search=backend)
+    password = "Heldout-set-2026-11-30!"  # noqa: S105 - accounts of a throw-away evaluation database
+    ids: dict[str, str] = {}
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://heldout", timeout=60) as client,
+    ):
+
+        async def sign_up(email: str, organization: dict[str, Any]) -> dict[str, str]:
+            body = {"email": email, "password": password, "full_name": "Heldout Writer", "organization": organization}
+            response = await client.post("/api/v1/auth/register", json=body)
+            if response.status_code != 201:
+                raise SystemExit(f"{email}: {response.status_code} {response.text[:300]}")
+            return {"Authorization": f"Bearer {response.json()['tokens']['access_token']}"}
+
+        moderator_email = "moderator@heldout.example.org"
+        moderator = await sign_up(
+            moderator_email, {"name": "Heldout moderation", "kind": "government", "country": "VN"}
+        )
+        async with unit_of_work(database.writer) as session:
+            await session.execute(update(Account).where(Account.email == moderator_email).values(role="moderator"))
+        owners = {
+            org["key"]: await sign_up(
+                f"{org['key'].lower()}@heldout.example.org", {k: v for k, v in org.items() if k != "key"}
+            )
+            for org in catalogue["organizations"]
+        }
+        records = [("offers", o["key"], o["owner"], offer_payload(o)) for o in catalogue["offers"]]
+        for demand in demands:
+            payload = {"language": demand["language"], **{n: demand[n] for n in DEMAND_FIELDS if n in demand}}
+            records.append(("demands", demand["key"], demand["owner"], payload))
+        for kind, key, owner, payload in records:
+            response = await client.post(f"/api/v1/{kind}", json=payload, headers=owners[owner])
+            if response.status_code != 201:
+                raise SystemExit(f"{key}: {response.status_code} {response.text[:300]}")
+            ids[key] = listing_id = response.json()["id"]
+            for step, headers in (("submit", owners[owner]), ("publish", moderator)):
+                response = await client.post(f"/api/v1/{kind}/{listing_id}/{step}", headers=headers)
+                if response.status_code != 200:
+                    raise SystemExit(f"{key} {step}: {response.status_code} {response.text[:300]}")
+        await app.state.indexer.drain()
+        keys = {listing_id: key for key, listing_id in ids.items()}
+        languages = {o["key"]: set(o["texts"]) for o in catalogue["offers"]}
+        results = []
+        for demand in demands:
+            response = await client.get(f"/api/v1/demands/{ids[demand['key']]}/matches", params={"limit": 20})
+            ranked = [keys.get(m["candidate"]["id"], "demo") for m in response.json()["items"]]
+            grades = {a["offer"]: int(a["grade"]) for a in demand.get("answers") or []}
+            near_misses = {n["offer"] if isinstance(n, dict) else n for n in demand.get("not_relevant") or []}
+            foreign = {o for o in grades if demand["language"] not in languages[o]}
+            lowest_answer = max((ranked.index(o) for o in grades if o in ranked), default=len(ranked))
+            results.append(
+                {
+                    "key": demand["key"],
+                    "language": demand["language"],
+                    "other_language": bool(demand.get("answers_in_other_language")),
+                    "ndcg@10": ndcg(ranked, grades),
+                    "recall@20": recall(ranked, grades) if grades else 1.0,
+                    "mrr": reciprocal_rank(ranked, grades),
+                    "near_misses_above_an_answer": sum(
+                        1 for o in near_misses if o in ranked and ranked.index(o) < lowest_answer
+                    ),
+                    "near_misses": len(near_misses),
+                    "foreign_answer_in_top10": bool(set(ranked[:10]) & foreign),
+                    "demo_in_top10": ranked[:10].count("demo"),
+                }
+            )
+    await backend.close()
+    await database.dispose()
+    return results
+
+
+def report_heldout(title: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    def mean(rows: list[dict[str, Any]], metric: str) -> float:
+        return round(statistics.fmean(r[metric] for r in rows), 4) if rows else 0.0
+
+    flagged = [r for r in results if r["other_language"]]
+    summary: dict[str, Any] = {
+        "demands": len(results),
+        **{m: mean(results, m) for m in ("ndcg@10", "recall@20", "mrr")},
+        "by_language": {
+            language: {"demands": len(rows), "ndcg@10": mean(rows, "ndcg@10"), "recall@20": mean(rows, "recall@20")}
+            for language in ("vi", "en", "ja")
+            if (rows := [r for r in results if r["language"] == language])
+        },
+        "other_language_demands": len(flagged),
+        "other_language_answer_in_top10": sum(r["foreign_answer_in_top10"] for r in flagged),
+        "other_language_ndcg@10": mean(flagged, "ndcg@10"),
+        "near_misses_above_an_answer": [
+            sum(r["near_misses_above_an_answer"] for r in results),
+            sum(r["near_misses"] for r in results),
+        ],
+        "demo_listings_in_top10": sum(r["demo_in_top10"] for r in results),
+    }
+    print(f"\n{title}: {summary['demands']} held-out demands")
+    print(f"nDCG@10 {summary['ndcg@10']}  Recall@20 {summary['recall@20']}  MRR {summary['mrr']}")
+    for language, figures in summary["by_language"].items():
+        print(
+            f"  {language}: {figures['demands']} demands, "
+            f"nDCG@10 {figures['ndcg@10']}, Recall@20 {figures['recall@20']}"
+        )
+    print(
+        f"answers only in another language: a relevant one in the top 10 for "
+        f"{summary['other_language_answer_in_top10']}/{summary['other_language_demands']} demands "
+        f"(their nDCG@10 {summary['other_language_ndcg@10']})"
+    )
+    above, total = summary["near_misses_above_an_answer"]
+    print(f"near misses ranked above a graded answer: {above} of {total}")
+    print(f"demo listings in the top 10s: {summary['demo_listings_in_top10']}")
+    if "--per-case" in sys.argv:
+        for r in results:
+            print(
+                f"  {r['key']} {r['language']} {'other-language' if r['other_language'] else '':<15} {r['ndcg@10']:.3f}"
+            )
+    return summary
+
+
+def main_heldout(directory: Path) -> None:
+    report = {
+        "empty catalogue": report_heldout("held-out set alone", asyncio.run(evaluate_heldout(directory, False))),
+        "with demo catalogue": report_heldout(
+            "held-out set with the demo catalogue as distractors", asyncio.run(evaluate_heldout(directory, True))
+        ),
+    }
+    print(json.dumps(report))
+
+
 def main() -> None:
+    if "--heldout" in sys.argv:
+        main_heldout(ROOT / sys.argv[sys.argv.index("--heldout") + 1])
+        return
     results = asyncio.run(evaluate())
     if "--per-case" in sys.argv:
         print(f"{'need':<6} {'split':<12}" + "".join(f"{name:>15}" for name in MODELS))

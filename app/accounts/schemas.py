@@ -18,6 +18,7 @@ from pydantic import (
 
 from app.accounts.permissions import Role
 from app.organizations.schemas import OrganizationCreate, OrganizationRead
+from app.schema_base import RequestModel
 
 
 def normalize_email(value: str) -> str:
@@ -30,7 +31,7 @@ Password = Annotated[str, Field(min_length=1, max_length=1024, description="See 
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(RequestModel):
     """Either `organization` (a new organisation) or `invitation_token` (join an existing one)."""
 
     model_config = ConfigDict(
@@ -86,7 +87,7 @@ class TokenPair(BaseModel):
     refresh_expires_in: int
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"refresh_token": "Vh2m7bq2S9tT0a1cZ4nYk3xQe8fJr6pLw5uDg0sHcA"}]}
     )
@@ -132,7 +133,7 @@ class Me(BaseModel):
     organization: OrganizationRead
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -148,7 +149,7 @@ class PasswordChange(BaseModel):
     new_password: Password
 
 
-class MemberUpdate(BaseModel):
+class MemberUpdate(RequestModel):
     """An organisation admin's changes to a member."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"is_org_admin": True}]})
@@ -168,7 +169,7 @@ class RoleUpdate(BaseModel):
     role: Role
 
 
-class InvitationCreate(BaseModel):
+class InvitationCreate(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"email": "binh.tran@rimf.example.vn", "role": "member", "is_org_admin": False}]
@@ -215,7 +216,7 @@ class InvitationCreated(InvitationRead):
     token: str = Field(description="Shown once: send it to the invitee, who registers with it.")
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "ERP integration"}]})
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.schema_base import RequestModel
 from app.validation import Day
 from app.vocabulary import CountryCode, FieldCode
 
@@ -32,7 +33,7 @@ class DeclineReason(StrEnum):
     OTHER = "other"
 
 
-class InterestCreate(BaseModel):
+class InterestCreate(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -49,7 +50,7 @@ class InterestCreate(BaseModel):
     message: Body
 
 
-class InterestDecline(BaseModel):
+class InterestDecline(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"reason": "not_available", "message": "Công nghệ đã chuyển giao độc quyền."}]}
     )
@@ -58,7 +59,7 @@ class InterestDecline(BaseModel):
     message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None
 
 
-class MessageCreate(BaseModel):
+class MessageCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"body": "Xin gửi hồ sơ kỹ thuật kèm theo."}]})
 
     body: Body
@@ -196,7 +197,7 @@ _DEAL_EXAMPLE: dict[str, Any] = {
 }
 
 
-class DealCreate(BaseModel):
+class DealCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_DEAL_EXAMPLE]})
 
     source: DealSource = DealSource.DIRECT
@@ -230,7 +231,7 @@ class DealCreate(BaseModel):
     notes: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
 
-class DealUpdate(BaseModel):
+class DealUpdate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"value": "900000000", "confidential": True}]})
 
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=256)] | None = None
@@ -246,7 +247,7 @@ class DealUpdate(BaseModel):
     notes: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
 
-class StageChange(BaseModel):
+class StageChange(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"stage": "signed", "on": "2026-10-15"}]})
 
     stage: DealStage

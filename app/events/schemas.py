@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.schema_base import RequestModel
 from app.validation import Day, Timestamp
 from app.vocabulary import FieldCode, LanguageCode, Translations
 
@@ -86,12 +87,12 @@ class SchedulePublication(StrEnum):
 DEFAULT_RULES = [["supplier", "seeker"], ["both", "supplier"], ["both", "seeker"], ["both", "both"]]
 
 
-class Break(BaseModel):
+class Break(RequestModel):
     starts_at: Timestamp
     ends_at: Timestamp
 
 
-class SessionCreate(BaseModel):
+class SessionCreate(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -135,7 +136,7 @@ class SessionRead(BaseModel):
     tables: int
 
 
-class ParticipantCreate(BaseModel):
+class ParticipantCreate(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -164,7 +165,7 @@ class ParticipantCreate(BaseModel):
     booth: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None
 
 
-class ParticipantUpdate(BaseModel):
+class ParticipantUpdate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"max_meetings": 6, "unavailable_slots": [7, 8]}]})
 
     representative: Name | None = None
@@ -195,7 +196,7 @@ class ParticipantRead(BaseModel):
     created_at: datetime
 
 
-class EventCreate(BaseModel):
+class EventCreate(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -261,7 +262,7 @@ class EventCreate(BaseModel):
     )
 
 
-class EventUpdate(BaseModel):
+class EventUpdate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"venue": "Khách sạn Mường Thanh, Hải Phòng"}]})
 
     name: Name | None = None
@@ -319,7 +320,7 @@ class EventDetail(EventRead):
     sessions: list[SessionRead]
 
 
-class StatusChange(BaseModel):
+class StatusChange(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "registration_open"}]})
 
     status: EventStatus
@@ -334,7 +335,7 @@ class SlotRead(BaseModel):
     tables: int
 
 
-class MeetingRequestCreate(BaseModel):
+class MeetingRequestCreate(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -353,7 +354,7 @@ class MeetingRequestCreate(BaseModel):
     session_id: Annotated[uuid.UUID | None, Field(description="Meet only in this session (e.g. the morning).")] = None
 
 
-class MeetingRequestDecline(BaseModel):
+class MeetingRequestDecline(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "no_time"}]})
 
     reason: MeetingDeclineReason
@@ -387,7 +388,7 @@ class MeetingRead(BaseModel):
     created_at: datetime
 
 
-class MeetingUpdate(BaseModel):
+class MeetingUpdate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"slot": 3, "table_number": 5, "locked": True}]})
 
     slot: Annotated[int, Field(ge=0)] | None = None
@@ -395,7 +396,7 @@ class MeetingUpdate(BaseModel):
     locked: bool | None = None
 
 
-class ScheduleRequest(BaseModel):
+class ScheduleRequest(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"time_limit": 10, "seed": 0, "deterministic": True, "keep_published": False}]}
     )
@@ -463,7 +464,7 @@ class ScheduleReport(BaseModel):
     seconds: float = 0.0
 
 
-class PublishRequest(BaseModel):
+class PublishRequest(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"stage": "final"}]})
 
     stage: SchedulePublication
@@ -496,7 +497,7 @@ class Agenda(BaseModel):
     items: list[AgendaItem]
 
 
-class OutcomeCreate(BaseModel):
+class OutcomeCreate(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"participant_id": "0b7c2d9e-1f3a-4b5c-8d6e-7f8091a2b3c4", "outcome": "negotiation"}]
@@ -554,7 +555,7 @@ class Analytics(BaseModel):
     participants: list[ParticipantCount]
 
 
-class ProposalCreate(BaseModel):
+class ProposalCreate(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 from app.organizations.schemas import Contact, OrganizationKind
+from app.schema_base import RequestModel
 from app.validation import Day, Timestamp
 from app.vocabulary import CountryCode, FieldCode, Language, LanguageCode
 
@@ -176,7 +177,7 @@ _DEMANDCREATE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class ListingText(BaseModel):
+class ListingText(RequestModel):
     """The listing's texts in one language."""
 
     title: Title
@@ -184,7 +185,7 @@ class ListingText(BaseModel):
     description: Description = ""
 
 
-class Evidence(BaseModel):
+class Evidence(RequestModel):
     kind: EvidenceKind
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
     url: HttpUrl | None = None
@@ -237,7 +238,7 @@ class ListingCreateBase(BaseModel):
         return self
 
 
-class OfferCreate(ListingCreateBase):
+class OfferCreate(RequestModel, ListingCreateBase):
     model_config = ConfigDict(json_schema_extra={"examples": [_OFFERCREATE_EXAMPLE]})
 
     trl: Trl
@@ -259,7 +260,7 @@ class OfferCreate(ListingCreateBase):
         return self
 
 
-class DemandCreate(ListingCreateBase):
+class DemandCreate(RequestModel, ListingCreateBase):
     model_config = ConfigDict(json_schema_extra={"examples": [_DEMANDCREATE_EXAMPLE]})
 
     problem_statement: LongText | None = None
@@ -302,7 +303,7 @@ class ListingUpdateBase(BaseModel):
         return self
 
 
-class OfferUpdate(ListingUpdateBase):
+class OfferUpdate(RequestModel, ListingUpdateBase):
     model_config = ConfigDict(json_schema_extra={"examples": [{"trl": 8, "price_max": "350000000"}]})
 
     trl: Trl | None = None
@@ -319,7 +320,7 @@ class OfferUpdate(ListingUpdateBase):
     proposed_for_city: bool | None = None
 
 
-class DemandUpdate(ListingUpdateBase):
+class DemandUpdate(RequestModel, ListingUpdateBase):
     model_config = ConfigDict(json_schema_extra={"examples": [{"min_trl": 6, "wanted_by": "2027-09-30"}]})
 
     problem_statement: LongText | None = None
@@ -448,7 +449,7 @@ class DemandRead(ListingReadBase):
     co_development: bool
 
 
-class Rejection(BaseModel):
+class Rejection(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"reason": "Thiếu thông tin về tình trạng sở hữu trí tuệ."}]}
     )
@@ -456,7 +457,7 @@ class Rejection(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
 
 
-class Renewal(BaseModel):
+class Renewal(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"expires_at": "2028-01-31T00:00:00Z"}]})
 
     expires_at: Timestamp | None = Field(default=None, description="12 months from now by default.")

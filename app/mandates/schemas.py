@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.schema_base import RequestModel
 from app.validation import Timestamp
 
 _EXAMPLE: dict[str, Any] = {
@@ -18,7 +19,7 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
-class MandateCreate(BaseModel):
+class MandateCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     broker_organization_id: uuid.UUID = Field(description="The intermediary that may act for the client.")

@@ -1,59 +1,148 @@
 """Concept tagging: which taxonomy concepts a text mentions, in Vietnamese, English or Japanese.
 
 Labels and synonyms are matched as whole phrases on folded words (so "xu ly
-nuoc thai" and "xử lý nước thải" both tag `wastewater-treatment`); Japanese
-labels, which have no spaces, are matched as substrings.
+nuoc thai" and "xử lý nước thải" both tag `wastewater-treatment`). Japanese
+has no spaces: a Japanese label counts only where it starts and ends on word
+boundaries that a morphological analyser (Sudachi) finds, so エビ does not tag
+shrimp inside エビデンス. Where one match lies inside a longer one, the longer
+wins ("khí nhà kính", 温室効果ガス are greenhouse gases, not greenhouses);
+a concept also tags the broader concepts the taxonomy names for it
+(floating solar → solar photovoltaics).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from app.search.text import fold, is_cjk, words
 from app.taxonomy.data import get_taxonomy
 
 MAX_PHRASE_WORDS = 6
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK_LABEL_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 
 
 @dataclass(frozen=True)
 class ConceptIndex:
     phrases: dict[tuple[str, ...], frozenset[str]]  # folded word sequence → concept ids
-    cjk: dict[str, frozenset[str]]  # CJK label → concept ids
+    acronyms: dict[str, frozenset[str]]  # two-letter upper-case labels (AI, RO, EV) → ids; matched case-exact
+    cjk: dict[str, frozenset[str]]  # Japanese label → concept ids
+    broader: dict[str, frozenset[str]]  # concept id → all its broader concepts (transitively)
 
 
 @lru_cache
 def concept_index() -> ConceptIndex:
+    taxonomy = get_taxonomy()
     phrases: dict[tuple[str, ...], set[str]] = {}
     cjk: dict[str, set[str]] = {}
-    for concept in get_taxonomy().concepts.values():
+    acronyms: dict[str, set[str]] = {}
+    for concept in taxonomy.concepts.values():
         for label in [*concept.labels.values(), *concept.synonyms]:
             if is_cjk(label):
                 cjk.setdefault(label, set()).add(concept.id)
                 continue
             key = tuple(fold(w) for w in words(label))
-            if key and len(key) <= MAX_PHRASE_WORDS and not (len(key) == 1 and len(key[0]) < 3):
+            if len(key) == 1 and len(key[0]) == 2 and label.strip().isupper():
+                # too short to match folded ("ai" is Vietnamese for "who"); as written, an acronym
+                acronyms.setdefault(label.strip(), set()).add(concept.id)
+            elif key and len(key) <= MAX_PHRASE_WORDS and not (len(key) == 1 and len(key[0]) < 3):
                 phrases.setdefault(key, set()).add(concept.id)
+    broader: dict[str, frozenset[str]] = {}
+    for concept_id in taxonomy.concepts:
+        seen: set[str] = set()
+        todo = list(taxonomy.concepts[concept_id].broader)
+        while todo:
+            parent = todo.pop()
+            if parent not in seen:
+                seen.add(parent)
+                todo.extend(taxonomy.concepts[parent].broader)
+        broader[concept_id] = frozenset(seen)
     return ConceptIndex(
         phrases={k: frozenset(v) for k, v in phrases.items()},
+        acronyms={k: frozenset(v) for k, v in acronyms.items()},
         cjk={k: frozenset(v) for k, v in cjk.items()},
+        broader=broader,
     )
 
 
+@lru_cache(maxsize=1)
+def _japanese_tokenizer() -> Any:
+    """Sudachi with its core dictionary, loaded once (about a second); mode A cuts the finest units, so
+    every word boundary a label can start or end on is known."""
+    from sudachipy import Dictionary, SplitMode
+
+    tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.A)
+    return tokenizer, SplitMode.A
+
+
+def japanese_boundaries(text: str) -> set[int]:
+    """Character offsets where a Japanese word starts or ends."""
+    tokenizer, mode = _japanese_tokenizer()
+    boundaries = {0, len(text)}
+    # Sudachi refuses inputs over ~49 KB; listings are far shorter, but cut long texts at line breaks.
+    for offset, chunk in _chunks(text, 4000):
+        for morpheme in tokenizer.tokenize(chunk, mode):
+            boundaries.add(offset + morpheme.begin())
+            boundaries.add(offset + morpheme.end())
+    return boundaries
+
+
+def _chunks(text: str, size: int) -> list[tuple[int, str]]:
+    return [(start, text[start : start + size]) for start in range(0, len(text), size)] or [(0, "")]
+
+
+def _innermost_dropped(spans: list[tuple[int, int, frozenset[str]]]) -> set[str]:
+    """Concepts of the matches not lying strictly inside a longer match."""
+    kept: set[str] = set()
+    for start, end, ids in spans:
+        inside = any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
+        if not inside:
+            kept |= ids
+    return kept
+
+
+def _latin_concepts(text: str, index: ConceptIndex) -> set[str]:
+    # Latin words inside Japanese text ("画像認識AIによる") count too: cut them out of the CJK run.
+    raw = _WORD.findall(_CJK_LABEL_CHARS.sub(" ", text))
+    tokens = [fold(w.lower()) for w in raw]
+    spans = [(i, i + 1, index.acronyms[w]) for i, w in enumerate(raw) if w in index.acronyms]
+    for start in range(len(tokens)):
+        for length in range(1, min(MAX_PHRASE_WORDS, len(tokens) - start) + 1):
+            ids = index.phrases.get(tuple(tokens[start : start + length]))
+            if ids:
+                spans.append((start, start + length, ids))
+    return _innermost_dropped(spans)
+
+
+def _japanese_concepts(text: str, index: ConceptIndex) -> set[str]:
+    if not _CJK_LABEL_CHARS.search(text):
+        return set()
+    candidates = []
+    for label in index.cjk:  # every occurrence, overlapping ones too (a regex alternation hides them)
+        start = text.find(label)
+        while start >= 0:
+            candidates.append((start, start + len(label), index.cjk[label]))
+            start = text.find(label, start + 1)
+    if not candidates:
+        return set()
+    boundaries = japanese_boundaries(text)
+    spans = [(s, e, ids) for s, e, ids in candidates if s in boundaries and e in boundaries]
+    return _innermost_dropped(spans)
+
+
 def infer_concepts(*texts: str) -> list[str]:
-    """Concept ids mentioned in the texts, in taxonomy order."""
+    """Concept ids mentioned in the texts, with their broader concepts, in taxonomy order."""
     index = concept_index()
     found: set[str] = set()
     for text in texts:
         if not text:
             continue
-        tokens = [fold(w) for w in words(text)]
-        for start in range(len(tokens)):
-            for length in range(1, min(MAX_PHRASE_WORDS, len(tokens) - start) + 1):
-                found |= index.phrases.get(tuple(tokens[start : start + length]), frozenset())
-        if is_cjk(text):
-            for label, ids in index.cjk.items():
-                if label in text:
-                    found |= ids
+        found |= _latin_concepts(text, index)
+        found |= _japanese_concepts(text, index)
+    for concept_id in list(found):
+        found |= index.broader[concept_id]
     order = {concept_id: position for position, concept_id in enumerate(get_taxonomy().concepts)}
     return sorted(found, key=order.__getitem__)

@@ -95,6 +95,8 @@ COMMON_WORDS = frozenset(
     ]
 )
 FRESH_DAYS = 365
+# More concepts than this on one listing reads as keyword stuffing: its concept score shrinks in proportion.
+STUFFED_CONCEPTS = 15
 
 
 @dataclass(frozen=True)
@@ -175,16 +177,16 @@ def features(need: Profile, candidate: Profile, now: datetime) -> dict[str, tupl
     """Each feature's value in [0, 1] and the facts that explain it; `need` is the listing being matched."""
     offer, demand = (candidate, need) if candidate.kind == "offer" else (need, candidate)
     shared = sorted(need.all_concepts & candidate.all_concepts)
-    union = need.all_concepts | candidate.all_concepts
     result: dict[str, tuple[float, dict[str, object]]] = {}
     text = 0.5 * cosine(need.text, candidate.text) + 0.5 * candidate.search_relevance
     result["text"] = (text, {"similarity": round(text, 2)})
     if shared:
         inferred = sorted(set(shared) - (need.concepts & candidate.concepts))
-        # Coverage of the need's topics, discounted when the candidate spreads over many others.
+        # Coverage of the need's topics. A candidate is not rewarded for naming few topics (a one-concept
+        # listing would beat a richer, truly fitting one); only a listing stuffed with topics is discounted.
         coverage = len(shared) / max(1, len(need.all_concepts))
-        focus = len(shared) / len(union)
-        result["concepts"] = (0.7 * coverage + 0.3 * focus, {"shared": shared, "inferred": inferred})
+        spread = min(1.0, STUFFED_CONCEPTS / max(1, len(candidate.all_concepts)))
+        result["concepts"] = (coverage * spread, {"shared": shared, "inferred": inferred})
     if need.field == candidate.field:
         result["field"] = (1.0, {"field": need.field})
     shared_subfields = sorted(need.subfields & candidate.subfields)

@@ -1,11 +1,26 @@
-"""Reasons as sentences in the caller's language (vi, en, ja)."""
+"""Reasons as sentences in the reader's language (vi, en, ja): what fits, apart from what falls short.
+
+Codes never reach the reader: transfer types, fields, concepts and sub-fields
+are shown by their labels, languages and countries by their names in the
+reader's language (from Babel's CLDR data). A reason that adds little to the
+score says little to the reader, so it is left out.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from babel import Locale, UnknownLocaleError
+from babel.core import negotiate_locale
 
 from app.matching.engine import Reason
 from app.taxonomy.data import get_taxonomy
 
 LANGUAGES = ("vi", "en", "ja")
+# Fits adding less than this to the score (out of 1) are not worth a line; nor is a text likeness below
+# MIN_SIMILARITY ("Similar description (4 %)" tells the reader nothing).
+MIN_CONTRIBUTION = 0.02
+MIN_SIMILARITY = 0.15
 
 _TEMPLATES: dict[str, dict[str, str]] = {
     "text": {"vi": "Nội dung tương đồng ({pct})", "en": "Similar description ({pct})", "ja": "内容の類似度 {pct}"},
@@ -18,9 +33,9 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "ja": "TRL {trl} ≥ 必要最低 {min_trl}",
     },
     "trl_low": {
-        "vi": "TRL {trl} thấp hơn yêu cầu tối thiểu {min_trl}",
-        "en": "TRL {trl} below the required {min_trl}",
-        "ja": "TRL {trl} は必要最低 {min_trl} 未満",
+        "vi": "TRL {trl} thấp hơn mức tối thiểu yêu cầu {min_trl}",
+        "en": "TRL {trl} is below the required minimum of {min_trl}",
+        "ja": "TRL {trl} は必要最低 {min_trl} に届かない",
     },
     "trl": {
         "vi": "Mức sẵn sàng công nghệ TRL {trl}",
@@ -28,31 +43,87 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "ja": "技術成熟度 TRL {trl}",
     },
     "budget_ok": {"vi": "Giá nằm trong ngân sách", "en": "Price within the budget", "ja": "予算内の価格"},
-    "budget_near": {"vi": "Giá gần với ngân sách", "en": "Price close to the budget", "ja": "予算に近い価格"},
+    "budget_near": {
+        "vi": "Giá nằm ngoài ngân sách",
+        "en": "Price outside the budget",
+        "ja": "価格が予算の範囲外",
+    },
     "transfer": {
         "vi": "Hình thức chuyển giao phù hợp: {types}",
         "en": "Transfer type both accept: {types}",
-        "ja": "移転形態が一致: {types}",
+        "ja": "双方が受け入れる移転形態: {types}",
     },
-    "geography": {"vi": "Phù hợp địa bàn: {place}", "en": "Fits the location: {place}", "ja": "地域が一致: {place}"},
+    "geography": {"vi": "Phù hợp địa bàn: {place}", "en": "Serves the location: {place}", "ja": "対象地域: {place}"},
     "language": {
-        "vi": "Ngôn ngữ chung: {languages}",
-        "en": "Language in common: {languages}",
-        "ja": "共通言語: {languages}",
+        "vi": "Ngôn ngữ làm việc chung: {languages}",
+        "en": "Working language in common: {languages}",
+        "ja": "共通の使用言語: {languages}",
     },
     "freshness": {"vi": "Cập nhật {days} ngày trước", "en": "Updated {days} days ago", "ja": "{days} 日前に更新"},
     "verified": {"vi": "Tổ chức đã được xác minh", "en": "Verified organisation", "ja": "認証済みの組織"},
 }
 _INFERRED = {"vi": " (suy ra từ nội dung)", "en": " (inferred from the text)", "ja": "（本文から推定）"}
+TRANSFER_LABELS: dict[str, dict[str, str]] = {
+    "licence": {"vi": "cấp phép (li-xăng)", "en": "licence", "ja": "ライセンス"},
+    "assignment": {"vi": "chuyển nhượng", "en": "assignment", "ja": "権利譲渡"},
+    "joint_venture": {"vi": "liên doanh", "en": "joint venture", "ja": "合弁事業"},
+    "technical_cooperation": {"vi": "hợp tác kỹ thuật", "en": "technical cooperation", "ja": "技術協力"},
+    "rd_cooperation": {"vi": "hợp tác nghiên cứu", "en": "R&D cooperation", "ja": "共同研究開発"},
+    "commercial_with_assistance": {
+        "vi": "mua bán kèm hỗ trợ kỹ thuật",
+        "en": "sale with technical assistance",
+        "ja": "技術支援付き販売",
+    },
+    "consulting_services": {"vi": "dịch vụ tư vấn", "en": "consulting services", "ja": "コンサルティング"},
+    "turnkey_equipment": {"vi": "thiết bị trọn gói", "en": "turnkey equipment", "ja": "ターンキー設備"},
+}
 
 
-def language_of(accept_language: str | None) -> str:
-    """The first of vi, en, ja that the Accept-Language header names; Vietnamese by default."""
-    for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "vi"
+@dataclass(frozen=True)
+class Explanation:
+    """A match's reasons for the reader: fits (adding to the score, largest first) and gaps."""
+
+    fits: list[tuple[Reason, str]]
+    gaps: list[tuple[Reason, str]]
+
+
+def negotiate(accept_language: str | None, default: str = "vi") -> str:
+    """The best of vi, en, ja for an Accept-Language header, honouring quality values ("ja;q=0.2, en");
+    `default` (the listing's own language, where there is one) when it names none of them."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag.strip() and tag.strip() != "*" and quality > 0:
+            ranked.append((-quality, position, tag.strip()))
+    preferred = [tag for _q, _p, tag in sorted(ranked)]
+    return negotiate_locale(preferred, list(LANGUAGES), sep="-") or (default if default in LANGUAGES else "vi")
+
+
+def language_of(accept_language: str | None, default: str = "vi") -> str:
+    return negotiate(accept_language, default)
+
+
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+def language_name(code: str, language: str) -> str:
+    try:
+        return str(_locale(language).languages.get(code, code))
+    except UnknownLocaleError:
+        return code
+
+
+def country_name(code: str, language: str) -> str:
+    return str(_locale(language).territories.get(code.upper(), code))
 
 
 def _field_label(code: str, language: str) -> str:
@@ -70,6 +141,34 @@ def _concept_labels(ids: list[str], inferred: list[str], language: str) -> str:
 
 def _strings(value: object) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list | tuple | set | frozenset) else []
+
+
+def is_gap(reason: Reason) -> bool:
+    """A shortfall: the candidate does not reach what the need asks (it may still earn partial credit)."""
+    p = reason.params
+    if reason.feature == "trl":
+        return p.get("min_trl") is not None and int(p["trl"]) < int(p["min_trl"])  # type: ignore[call-overload]
+    if reason.feature == "budget":
+        return not p["overlap"]
+    return False
+
+
+def worth_showing(reason: Reason) -> bool:
+    if reason.feature == "freshness":
+        return False  # every listing was updated some time; the score's share of it is tiny
+    if reason.feature == "text" and float(reason.params.get("similarity", 0.0)) < MIN_SIMILARITY:  # type: ignore[arg-type]
+        return False
+    return reason.contribution >= MIN_CONTRIBUTION
+
+
+def explain(reasons: tuple[Reason, ...] | list[Reason], language: str) -> Explanation:
+    fits, gaps = [], []
+    for reason in reasons:
+        if is_gap(reason):
+            gaps.append((reason, sentence(reason, language)))
+        elif worth_showing(reason):
+            fits.append((reason, sentence(reason, language)))
+    return Explanation(fits, gaps)
 
 
 def sentence(reason: Reason, language: str) -> str:
@@ -93,12 +192,14 @@ def sentence(reason: Reason, language: str) -> str:
     if reason.feature == "budget":
         return _TEMPLATES["budget_ok" if p["overlap"] else "budget_near"][language]
     if reason.feature == "transfer":
-        return _TEMPLATES["transfer"][language].format(types=", ".join(_strings(p["types"])))
+        types = [TRANSFER_LABELS.get(t, {}).get(language, t.replace("_", " ")) for t in _strings(p["types"])]
+        return _TEMPLATES["transfer"][language].format(types=", ".join(types))
     if reason.feature == "geography":
-        place = p.get("province") or p.get("country")
+        place = p.get("province") or country_name(str(p.get("country") or ""), language)
         return _TEMPLATES["geography"][language].format(place=place)
     if reason.feature == "language":
-        return _TEMPLATES["language"][language].format(languages=", ".join(_strings(p["languages"])))
+        names = [language_name(code, language) for code in _strings(p["languages"])]
+        return _TEMPLATES["language"][language].format(languages=", ".join(names))
     if reason.feature == "freshness":
         return _TEMPLATES["freshness"][language].format(days=p["days"])
     return _TEMPLATES[reason.feature][language]

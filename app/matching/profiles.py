@@ -11,7 +11,7 @@ from app.taxonomy.data import get_taxonomy
 
 
 def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
-    texts = [listing.title, listing.summary, listing.description or ""]
+    texts = [listing.title, listing.summary, listing.description or "", *need_texts(listing)]
     for translation in (listing.translations or {}).values():
         texts += [translation.get("title") or "", translation.get("summary") or ""]
     is_offer = listing.kind == "offer"
@@ -40,6 +40,11 @@ def profile(listing: Any, owner: Any, relevance: float = 0.0) -> Profile:
         owner_verified=bool(owner.verified) and owner_visible(listing, None),
         search_relevance=relevance,
     )
+
+
+def need_texts(listing: Any) -> list[str]:
+    """A demand's problem and requirements: often where its substance is (offers have neither)."""
+    return [getattr(listing, "problem_statement", None) or "", getattr(listing, "requirements", None) or ""]
 
 
 def owner_names(owner: Any) -> list[str]:

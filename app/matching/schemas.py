@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.schema_base import RequestModel
 from app.vocabulary import FieldCode
 
 
@@ -16,7 +17,9 @@ class ReasonRead(BaseModel):
         description="text, concepts, field, trl, budget, transfer, geography, language, freshness, verified"
     )
     contribution: float = Field(description="This feature's share of the score.")
-    text: str = Field(description="The reason in the caller's language (Accept-Language: vi, en, ja).")
+    text: str = Field(
+        description="The reason in the reader's language (Accept-Language: vi, en, ja; else the listing's)."
+    )
 
 
 class CandidateSummary(BaseModel):
@@ -35,7 +38,13 @@ class MatchRead(BaseModel):
     rank: int
     score: float = Field(description="0–1; the weighted sum of the features.")
     candidate: CandidateSummary
-    reasons: list[ReasonRead]
+    reasons: list[ReasonRead] = Field(
+        description="What fits, largest share of the score first; fits adding under 0.02 are left out."
+    )
+    gaps: list[ReasonRead] = Field(
+        description="Where the candidate falls short of the need (TRL below the minimum, price outside the "
+        "budget); such a feature may still earn part of its weight."
+    )
     bookmarked: bool
 
 
@@ -99,7 +108,8 @@ class OrganizationMatchRead(BaseModel):
     score_for_them: float = Field(description="How well your listings answer theirs.")
     organization: OrganizationSummary
     best_pair: dict[str, uuid.UUID] = Field(description="`your_listing_id` and `their_listing_id` of the best fit.")
-    reasons: list[ReasonRead]
+    reasons: list[ReasonRead] = Field(description="What fits in the best pair (see MatchRead.reasons).")
+    gaps: list[ReasonRead] = Field(default_factory=list, description="Where the best pair falls short.")
 
 
 class OrganizationMatchesResponse(BaseModel):
@@ -146,7 +156,7 @@ class OrganizationMatchesResponse(BaseModel):
     items: list[OrganizationMatchRead]
 
 
-class FeedbackUpdate(BaseModel):
+class FeedbackUpdate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"action": "dismiss"}]})
 
     action: Literal["dismiss", "bookmark"] | None = Field(
@@ -154,7 +164,7 @@ class FeedbackUpdate(BaseModel):
     )
 
 
-class SubscriptionCreate(BaseModel):
+class SubscriptionCreate(RequestModel):
     """Alert me about new listings matching one of my listings, or a saved search."""
 
     model_config = ConfigDict(

@@ -17,7 +17,7 @@ from app.listings.service import effective_status, listing_service
 from app.listings.visibility import owner_visible
 from app.matching import repository
 from app.matching.engine import COMMON_WORDS, DEFAULT_WEIGHTS, Match, Weights, rank, score
-from app.matching.profiles import owner_names, profile
+from app.matching.profiles import need_texts, owner_names, profile
 from app.matching.schemas import SubscriptionCreate
 from app.models import MatchSubscription, Notification
 from app.models.base import utcnow
@@ -62,9 +62,9 @@ class MatchingService:
         visible = RangeFilter("expires_at", gt=utcnow().timestamp())
         relevance: dict[str, float] = {}
         try:
-            need_text = without_names(f"{need.title} {need.summary}", owner_names(owner))
+            need_text = without_names(" ".join([need.title, need.summary, *need_texts(need)]), owner_names(owner))
             latin = [w for w in words(need_text) if fold_word(w) not in COMMON_WORDS]
-            text = " ".join([*latin, *dict.fromkeys(cjk_bigrams(need_text))])[:200]
+            text = " ".join([*dict.fromkeys(latin), *dict.fromkeys(cjk_bigrams(need_text))])[:400]
             by_words = await backend.search(
                 index,
                 SearchQuery(
@@ -146,10 +146,10 @@ class MatchingService:
         *,
         limit: int,
         min_score: float,
-    ) -> list[RankedMatch]:
-        """Counterparts of a listing the caller may see (published ones: anyone; others: the owner side)."""
+    ) -> tuple[Any, list[RankedMatch]]:
+        """A listing the caller may see (published ones: anyone; others: the owner side) and its counterparts."""
         listing, owner = await listing_service.get_for_viewer(session, principal, kind, listing_id)
-        return await self.rank_for(session, backend, listing, owner, limit=limit, min_score=min_score)
+        return listing, await self.rank_for(session, backend, listing, owner, limit=limit, min_score=min_score)
 
     async def set_feedback(
         self,

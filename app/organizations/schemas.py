@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.schema_base import RequestModel
 from app.validation import non_nullable_in_schema, refuse_null
 from app.vocabulary import CountryCode, FieldCode, LanguageCode, Translations
 
@@ -52,7 +53,7 @@ class IntermediaryService(StrEnum):
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=256)]
 
 
-class Contact(BaseModel):
+class Contact(RequestModel):
     person: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     email: EmailStr | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()./-]{6,32}$")] | None = None
@@ -100,7 +101,7 @@ class OrganizationBase(BaseModel):
     contact: Contact = Field(default_factory=Contact)
 
 
-class OrganizationCreate(OrganizationBase):
+class OrganizationCreate(RequestModel, OrganizationBase):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     name: Name
@@ -128,7 +129,7 @@ _NOT_NULL = (
 )
 
 
-class OrganizationUpdate(BaseModel):
+class OrganizationUpdate(RequestModel):
     """Fields to change; omitted fields stay as they are, null clears those that may be empty."""
 
     model_config = ConfigDict(
@@ -195,7 +196,7 @@ class OrganizationRead(BaseModel):
     updated_at: datetime
 
 
-class VerificationUpdate(BaseModel):
+class VerificationUpdate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"verified": True}]})
 
     verified: bool = Field(description="Whether a moderator has checked the organisation's identity.")

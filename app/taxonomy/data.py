@@ -25,6 +25,7 @@ class Concept:
     subfield: str
     labels: dict[str, str]
     synonyms: tuple[str, ...]
+    broader: tuple[str, ...] = ()  # concepts this one is a kind of: tagging it tags them too
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,17 @@ class Taxonomy:
 
 
 def _parse_concept(line: str, field_code: str, subfield_code: str) -> Concept:
-    concept_id, vi, en, ja, synonyms = (part.strip() for part in line.split("|"))
+    parts = [part.strip() for part in line.split("|")]
+    if len(parts) not in (5, 6):
+        raise ValueError(f"concept line needs 5 or 6 '|'-separated parts: {line!r}")
+    concept_id, vi, en, ja, synonyms = parts[:5]
     return Concept(
         id=concept_id,
         field=field_code,
         subfield=subfield_code,
         labels={"vi": vi, "en": en, "ja": ja},
         synonyms=tuple(s.strip() for s in synonyms.split(";") if s.strip()),
+        broader=tuple(b.strip() for b in (parts[5] if len(parts) == 6 else "").split(",") if b.strip()),
     )
 
 
@@ -102,6 +107,9 @@ def load_taxonomy(path: Path = TAXONOMY_FILE) -> Taxonomy:
             subfields[subfield.code] = subfield
             field_subfields.append(subfield)
         fields.append(Field(code=raw_field["code"], labels=raw_field["labels"], subfields=tuple(field_subfields)))
+    for concept in concepts.values():
+        if unknown := [b for b in concept.broader if b not in concepts or b == concept.id]:
+            raise ValueError(f"{path}: concept {concept.id!r} names unknown broader concepts {unknown}")
     return Taxonomy(fields=tuple(fields), concepts=concepts, subfields=subfields)
 
 

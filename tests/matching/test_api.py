@@ -93,6 +93,52 @@ class TestMatches:
             t.startswith("TRL 8 ≥ yêu cầu tối thiểu 6") or t.startswith("TRL 9 ≥ yêu cầu tối thiểu 6") for t in texts
         )
 
+    async def test_reasons_speak_the_readers_language_and_say_which(self, client: AsyncClient, market) -> None:
+        path = f"/api/v1/demands/{market['demand']['id']}/matches"
+        response = await client.get(path)  # no Accept-Language: the demand's own language
+        result = expect(response, 200)
+        assert result["language"] == "vi"
+        assert response.headers["content-language"] == "vi"
+        assert "Accept-Language" in response.headers["vary"]
+        response = await client.get(path, headers={"Accept-Language": "vi;q=0.1, en;q=0.4, ja;q=0.9"})
+        assert expect(response, 200)["language"] == "ja"
+        assert response.headers["content-language"] == "ja"
+        local = next(
+            m
+            for m in expect(await client.get(path, headers={"Accept-Language": "en"}), 200)["items"]
+            if m["candidate"]["id"] == market["local"]["id"]
+        )
+        texts = [r["text"] for r in local["reasons"]]
+        assert "Transfer type both accept: turnkey equipment" in texts  # a label, not the code
+        assert not any("_" in t for t in texts)
+        assert all(r["contribution"] >= 0.02 for r in local["reasons"])
+        assert not any(t.startswith("Updated") for t in texts)
+
+    async def test_a_japanese_demand_gets_japanese_reasons_by_default(
+        self, app: FastAPI, client: AsyncClient, market, moderator
+    ) -> None:
+        seeker = await register(client, organization="株式会社水処理研究所", country="JP")
+        demand = await create_listing(
+            client,
+            seeker,
+            "demand",
+            status="published",
+            moderator=moderator,
+            language="ja",
+            title="水産加工場の排水処理技術を探しています",
+            summary="高効率な生物処理を希望します。",
+            min_trl=9,
+        )
+        await app.state.indexer.drain()
+        response = await client.get(f"/api/v1/demands/{demand['id']}/matches")
+        result = expect(response, 200)
+        assert result["language"] == "ja"
+        assert response.headers["content-language"] == "ja"
+        local = next(m for m in result["items"] if m["candidate"]["id"] == market["local"]["id"])
+        # TRL 8 under the required 9: a gap, not among the reasons that add to the score
+        assert [g["text"] for g in local["gaps"]] == ["TRL 8 は必要最低 9 に届かない"]
+        assert "trl" not in {r["feature"] for r in local["reasons"]}
+
     async def test_a_japanese_offer_is_found_through_inferred_concepts(self, client: AsyncClient, market) -> None:
         japanese = expect(await client.get(f"/api/v1/offers/{market['japanese']['id']}", headers={}), 200)
         assert japanese["concepts"] == []
@@ -102,7 +148,10 @@ class TestMatches:
         )
         match = next(m for m in result["items"] if m["candidate"]["id"] == market["japanese"]["id"])
         concepts = next(r for r in match["reasons"] if r["feature"] == "concepts")
-        assert concepts["text"] == "Shared topics: wastewater treatment (inferred from the text)"
+        # the Japanese summary names seafood-processing plants (水産加工場) too, as the Vietnamese need does
+        assert concepts["text"].startswith("Shared topics: ")
+        assert "wastewater treatment (inferred from the text)" in concepts["text"]
+        assert "seafood processing (inferred from the text)" in concepts["text"]
 
     async def test_a_japanese_need_finds_offers_by_their_japanese_words(
         self, app: FastAPI, client: AsyncClient, market, moderator
@@ -194,7 +243,11 @@ class TestMatches:
         result = expect(await client.get(f"/api/v1/organizations/{market['buyer'].organization_id}/matches"), 200)
         assert result["items"]
         top = result["items"][0]
-        assert top["organization"]["id"] in {market["institute"].organization_id}
+        # both offer organisations answer the need (the Japanese one names seafood-processing plants too)
+        answering = {market["institute"].organization_id, market["japanese"]["organization"]["id"]}
+        assert top["organization"]["id"] in answering
+        assert {i["organization"]["id"] for i in result["items"][:2]} == answering
+        assert top["reasons"]
         a, b = top["score_for_you"], top["score_for_them"]
         assert top["score"] == pytest.approx(2 * a * b / (a + b), abs=1e-3)
 

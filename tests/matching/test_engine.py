@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from app.matching.concepts import infer_concepts
 from app.matching.engine import Match, Profile, Weights, cosine, rank, score
-from app.matching.explain import language_of, sentence
+from app.matching.explain import explain, language_of, negotiate, sentence
 from app.matching.profiles import subfields_of
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -198,3 +198,62 @@ def test_accept_language_picks_a_supported_language() -> None:
     assert language_of("ja-JP,ja;q=0.9,en;q=0.8") == "ja"
     assert language_of("fr-FR, en;q=0.5") == "en"
     assert language_of(None) == "vi"
+
+
+def test_accept_language_honours_quality_values_and_falls_back_to_the_listing() -> None:
+    assert negotiate("en;q=0.3, ja;q=0.8") == "ja"  # order in the header does not decide, the quality does
+    assert negotiate("ja;q=0, en") == "en"  # q=0 means "not this one"
+    assert negotiate("fr, de;q=0.5", default="ja") == "ja"
+    assert negotiate(None, default="en") == "en"
+    assert negotiate("*", default="ja") == "ja"
+
+
+def test_a_thin_listing_does_not_outscore_a_richer_fitting_one_on_concepts() -> None:
+    need = replace(DEMAND, concepts=frozenset({"paints-coatings"}), subfields=frozenset())
+    thin = replace(UNRELATED, id="thin", concepts=frozenset({"paints-coatings"}))
+    rich = replace(
+        UNRELATED,
+        id="rich",
+        concepts=frozenset({"paints-coatings", "anticorrosion", "coil-coating", "powder-coating"}),
+    )
+    ranked = rank(need, [thin, rich], NOW)
+    concepts_of = {m.candidate_id: next(r for r in m.reasons if r.feature == "concepts") for m in ranked}
+    assert concepts_of["rich"].contribution >= concepts_of["thin"].contribution
+    # only a listing stuffed with topics is discounted
+    stuffed = replace(rich, id="stuffed", concepts=rich.concepts | {f"topic-{i}" for i in range(40)})
+    assert score(need, stuffed, NOW).score < score(need, rich, NOW).score
+
+
+def test_shortfalls_are_gaps_not_reasons_and_codes_are_shown_as_labels() -> None:
+    low = replace(GOOD, trl=4, price_min=9000.0, price_max=9500.0, transfer_types=frozenset({"turnkey_equipment"}))
+    need = replace(DEMAND, transfer_types=frozenset({"turnkey_equipment"}), languages=frozenset({"vi"}))
+    explained = explain(score(need, replace(low, languages=frozenset({"vi"})), NOW).reasons, "en")
+    gaps = {r.feature: text for r, text in explained.gaps}
+    fits = {r.feature: text for r, text in explained.fits}
+    assert gaps["trl"] == "TRL 4 is below the required minimum of 6"
+    assert gaps["budget"] == "Price outside the budget"
+    assert "trl" not in fits
+    assert "budget" not in fits
+    assert fits["transfer"] == "Transfer type both accept: turnkey equipment"
+    assert "freshness" not in fits  # "Updated 30 days ago" says nothing about fit
+    assert all(r.contribution >= 0.02 for r, _ in explained.fits)
+    japanese = {r.feature: text for r, text in explain(score(need, low, NOW).reasons, "ja").fits}
+    assert japanese["transfer"] == "双方が受け入れる移転形態: ターンキー設備"
+
+
+def test_languages_and_countries_are_named_in_the_readers_language() -> None:
+    from app.matching.engine import Reason
+
+    reason = Reason("language", 0.02, {"languages": ["vi"]})
+    assert sentence(reason, "en") == "Working language in common: Vietnamese"
+    assert sentence(reason, "ja") == "共通の使用言語: ベトナム語"
+    place = Reason("geography", 0.03, {"country": "VN", "province": None})
+    assert sentence(place, "en") == "Serves the location: Vietnam"
+    assert sentence(place, "vi") == "Phù hợp địa bàn: Việt Nam"
+
+
+def test_low_similarity_is_not_shown() -> None:
+    from app.matching.engine import Reason
+
+    assert not explain([Reason("text", 0.03, {"similarity": 0.04})], "en").fits
+    assert explain([Reason("text", 0.2, {"similarity": 0.45})], "en").fits[0][1] == "Similar description (45%)"

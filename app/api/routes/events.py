@@ -44,7 +44,7 @@ from app.events.schemas import (
     SuggestionReason,
 )
 from app.events.service import EventContext, event_service, request_status
-from app.matching.explain import language_of, sentence
+from app.matching.explain import explain, language_of
 from app.models import Event, MeetingRequest
 from app.pagination import Page, PageDep
 from app.scheduling.agenda import participant_agenda, table_agenda, to_csv, to_ical
@@ -321,8 +321,8 @@ async def suggestions(
             score_for_us=result.for_us,
             score_for_them=result.for_them,
             reasons=[
-                SuggestionReason(feature=r.feature, contribution=r.contribution, text=sentence(r, language))
-                for r in (result.best_for_us.reasons if result.best_for_us else ())
+                SuggestionReason(feature=r.feature, contribution=r.contribution, text=text)
+                for r, text in explain(result.best_for_us.reasons if result.best_for_us else (), language).fits
             ],
             requested=requested,
         )

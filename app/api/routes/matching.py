@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from app.accounts.permissions import Principal
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
@@ -13,7 +13,7 @@ from app.api.routes.search import SearchDep
 from app.errors import problem_responses
 from app.listings.schemas import ListingKind
 from app.listings.visibility import owner_visible, revealed_to
-from app.matching.explain import language_of, sentence
+from app.matching.explain import explain, negotiate
 from app.matching.schemas import (
     CandidateSummary,
     FeedbackUpdate,
@@ -31,18 +31,32 @@ from app.matching.service import RankedMatch, matching_service
 from app.pagination import Page, PageDep
 
 router = APIRouter(tags=["matching"])
-AcceptLanguage = Annotated[str | None, Header(description="vi, en or ja for the reasons; vi by default.")]
+AcceptLanguage = Annotated[
+    str | None,
+    Header(
+        description="Language of the reasons: the best of vi, en, ja by quality value (`ja, en;q=0.5`); "
+        "without one, the listing's own language. The answer says which in Content-Language."
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=100, description="How many matches.")]
 MinScore = Annotated[float, Query(ge=0, le=1, description="Leave out weaker matches.")]
 READ_ERRORS = problem_responses(401, 404, 422)
 WRITE_ERRORS = problem_responses(401, 403, 404, 422)
 
 
-def _reasons(found: RankedMatch, language: str) -> list[ReasonRead]:
-    return [
-        ReasonRead(feature=r.feature, contribution=r.contribution, text=sentence(r, language))
-        for r in found.match.reasons
-    ]
+def _reasons(found: RankedMatch, language: str) -> tuple[list[ReasonRead], list[ReasonRead]]:
+    """The fits worth a line and the gaps, in the reader's language."""
+    explanation = explain(found.match.reasons, language)
+    fits = [ReasonRead(feature=r.feature, contribution=r.contribution, text=text) for r, text in explanation.fits]
+    gaps = [ReasonRead(feature=r.feature, contribution=r.contribution, text=text) for r, text in explanation.gaps]
+    return fits, gaps
+
+
+def _content_language(response: Response, language: str) -> None:
+    """Say which language the reasons are in, and that another Accept-Language may get another answer."""
+    response.headers["Content-Language"] = language
+    vary = response.headers.get("Vary")
+    response.headers["Vary"] = f"{vary}, Accept-Language" if vary else "Accept-Language"
 
 
 def _response(
@@ -67,12 +81,14 @@ def _response(
             organization_id=owner.id if shown else None,
             organization_name=owner.name if shown else None,
         )
+        fits, gaps = _reasons(match, language)
         items.append(
             MatchRead(
                 rank=position,
                 score=match.match.score,
                 candidate=candidate,
-                reasons=_reasons(match, language),
+                reasons=fits,
+                gaps=gaps,
                 bookmarked=match.bookmarked,
             )
         )
@@ -90,16 +106,19 @@ async def matches_for_demand(
     session: SessionDep,
     backend: SearchDep,
     principal: OptionalPrincipal,
+    response: Response,
     accept_language: AcceptLanguage = None,
     limit: Limit = 20,
     min_score: MinScore = 0.0,
 ) -> MatchesResponse:
     """Published offers ranked for this demand, each with its score and the reasons behind it."""
-    found = await matching_service.for_listing(
+    listing, found = await matching_service.for_listing(
         session, backend, principal, ListingKind.DEMAND, demand_id, limit=limit, min_score=min_score
     )
     revealed = await revealed_to(session, principal, [m.listing.id for m in found])
-    return _response(demand_id, found, language_of(accept_language), principal, revealed)
+    language = negotiate(accept_language, default=listing.language)
+    _content_language(response, language)
+    return _response(demand_id, found, language, principal, revealed)
 
 
 @router.get(
@@ -113,16 +132,19 @@ async def matches_for_offer(
     session: SessionDep,
     backend: SearchDep,
     principal: OptionalPrincipal,
+    response: Response,
     accept_language: AcceptLanguage = None,
     limit: Limit = 20,
     min_score: MinScore = 0.0,
 ) -> MatchesResponse:
     """Published demands ranked for this offer, each with its score and the reasons behind it."""
-    found = await matching_service.for_listing(
+    listing, found = await matching_service.for_listing(
         session, backend, principal, ListingKind.OFFER, offer_id, limit=limit, min_score=min_score
     )
     revealed = await revealed_to(session, principal, [m.listing.id for m in found])
-    return _response(offer_id, found, language_of(accept_language), principal, revealed)
+    language = negotiate(accept_language, default=listing.language)
+    _content_language(response, language)
+    return _response(offer_id, found, language, principal, revealed)
 
 
 @router.put(
@@ -169,24 +191,29 @@ async def matches_for_organization(
     organization_id: uuid.UUID,
     session: SessionDep,
     backend: SearchDep,
+    response: Response,
     accept_language: AcceptLanguage = None,
     limit: Limit = 10,
 ) -> OrganizationMatchesResponse:
     """Organisations whose published listings fit this one's in both directions (harmonic mean of the two)."""
-    language = language_of(accept_language)
     results = await matching_service.for_organization(session, backend, organization_id, limit=limit)
-    items = [
-        OrganizationMatchRead(
-            rank=position,
-            score=result.score,
-            score_for_you=result.score_for_us,
-            score_for_them=result.score_for_them,
-            organization=OrganizationSummary.model_validate(result.organization, from_attributes=True),
-            best_pair={"your_listing_id": result.our_listing_id, "their_listing_id": result.best.listing.id},
-            reasons=_reasons(result.best, language),
+    language = negotiate(accept_language)
+    _content_language(response, language)
+    items = []
+    for position, result in enumerate(results, start=1):
+        fits, gaps = _reasons(result.best, language)
+        items.append(
+            OrganizationMatchRead(
+                rank=position,
+                score=result.score,
+                score_for_you=result.score_for_us,
+                score_for_them=result.score_for_them,
+                organization=OrganizationSummary.model_validate(result.organization, from_attributes=True),
+                best_pair={"your_listing_id": result.our_listing_id, "their_listing_id": result.best.listing.id},
+                reasons=fits,
+                gaps=gaps,
+            )
         )
-        for position, result in enumerate(results, start=1)
-    ]
     return OrganizationMatchesResponse(organization_id=organization_id, language=language, items=items)
 
 
