@@ -18,7 +18,7 @@ from tests.events.test_api import SESSIONS
 from tests.fixtures.concurrent import concurrent_app, concurrent_client, make_staff_committed  # noqa: F401
 from tests.helpers import Registered, create_listing, expect, offer_payload, register
 
-ROUNDS = 12
+ROUNDS = 6  # the old code lost most rounds (PATCH 19 of 20, accept 15 of 20): 6 catch it
 
 
 @pytest.fixture

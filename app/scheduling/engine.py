@@ -855,15 +855,18 @@ class _Budget:
 
 
 def _solver(seconds: float, budget: _Budget, workers: int | None = None) -> cp_model.CpSolver:
-    """A CP-SAT solver. Deterministic runs count CP-SAT's deterministic time instead of wall time and
-    interleave their workers, so the same seed gives the same schedule on any machine load."""
+    """A CP-SAT solver. Deterministic runs count CP-SAT's deterministic time instead of wall time on a
+    single worker, so the same seed gives the same schedule on any machine load."""
     solver = cp_model.CpSolver()
     solver.parameters.random_seed = budget.seed
     solver.parameters.num_workers = workers if workers is not None else budget.workers
     if budget.deterministic:
         solver.parameters.max_deterministic_time = max(seconds * DETERMINISTIC_PER_SECOND, 0.01)
         solver.parameters.max_time_in_seconds = budget.wall_left()
-        solver.parameters.interleave_search = solver.parameters.num_workers > 1
+        # One worker: interleaved multi-worker search (CP-SAT's deterministic portfolio) aborts the
+        # whole process on some models ("Check failed: heuristics.fixed_search"); the local search
+        # and the MaxSAT prover use the other core meanwhile.
+        solver.parameters.num_workers = 1
     else:
         solver.parameters.max_time_in_seconds = min(max(seconds, 0.05), budget.wall_left())
     return solver
