@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from app.scheduling.engine import _Prepared
 
 
-def prover_context() -> multiprocessing.context.BaseContext:
+def prover_context() -> multiprocessing.context.ForkServerContext:
     """Processes for proofs come from a fork server: never a fork of a process that runs threads, and,
     unlike "spawn", the server's main module and pysat are imported once by the server, not again by
     every proof — under a web server that import took longer than the whole time limit."""
