@@ -91,9 +91,12 @@ def techex(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
 
 
-def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int, workers: int, cpus: set[int] | None) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    if cpus is not None:
+        command = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus))), *command]
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -232,7 +235,11 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8160)
     parser.add_argument("--max-in-flight", type=int, default=400)
+    parser.add_argument("--server-cpus", help="pin the server to these CPUs (e.g. 1) and the client to the others")
     args = parser.parse_args()
+    server_cpus = {int(c) for c in args.server_cpus.split(",")} if args.server_cpus else None
+    if server_cpus is not None:
+        os.sched_setaffinity(0, os.sched_getaffinity(0) - server_cpus)
     rates = [int(r) for r in args.rates.split(",")]
 
     with tempfile.TemporaryDirectory(prefix="techex-bench-load-") as tmp:
@@ -250,7 +257,7 @@ async def main() -> None:
         try:
             techex("migrate", env=env)
             techex("seed", "--demo", env=env)
-            server = start_server(env, args.port, args.workers)
+            server = start_server(env, args.port, args.workers, server_cpus)
             base = f"http://127.0.0.1:{args.port}"
             token, ids = await prepare(base)
             await warm_up(base, ids)
