@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite lint fmt typecheck openapi migrate seed clean
+.PHONY: install run test test-sqlite lint fmt typecheck openapi sdk migrate seed clean
 
 install: $(INSTALLED)
 
@@ -39,6 +39,10 @@ fmt: $(INSTALLED)
 
 openapi: $(INSTALLED)
 	$(BIN)/techex export-openapi --output openapi.yaml
+
+# The TypeScript SDK's types, generated from openapi.yaml (needs Node.js and npm).
+sdk:
+	cd clients/typescript && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run generate
 
 migrate: $(INSTALLED)
 	$(BIN)/techex migrate
