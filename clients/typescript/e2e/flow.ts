@@ -78,6 +78,18 @@ async function ok<R extends { data?: unknown; error?: unknown; response: Respons
   return body;
 }
 
+/** The body and `ETag` of a response that must have `status`: the ETag goes in `If-Match` to change it. */
+async function tagged<R extends { data?: unknown; error?: unknown; response: Response }>(
+  pending: Promise<R>,
+  status: number,
+): Promise<[Exclude<R["data"], undefined>, string]> {
+  const result = await pending;
+  const body = await ok(Promise.resolve(result), status);
+  const tag = result.response.headers.get("ETag");
+  check(tag, `${result.response.url} sent no ETag`);
+  return [body, tag];
+}
+
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + SEARCH_WAIT_MS;
   for (;;) {
@@ -142,8 +154,8 @@ async function main(): Promise<void> {
     return { api, organizationId: me.organization.id, name: me.organization.name } satisfies Party;
   });
 
-  const offer = await step("institute submits an offer", async () => {
-    const created = await ok(
+  const [offer, offerTag] = await step("institute submits an offer", async () => {
+    const [created, tag] = await tagged(
       institute.api.POST("/api/v1/offers", {
         body: {
           language: "vi",
@@ -173,16 +185,18 @@ async function main(): Promise<void> {
       201,
     );
     equal(created.status, "draft", "new offer status");
-    const submitted = await ok(
-      institute.api.POST("/api/v1/offers/{offer_id}/submit", { params: { path: { offer_id: created.id } } }),
+    const submitted = await tagged(
+      institute.api.POST("/api/v1/offers/{offer_id}/submit", {
+        params: { path: { offer_id: created.id }, header: { "if-match": tag } },
+      }),
       200,
     );
-    equal(submitted.status, "submitted", "submitted offer status");
+    equal(submitted[0].status, "submitted", "submitted offer status");
     return submitted;
   });
 
-  const demand = await step("enterprise submits a demand", async () => {
-    const created = await ok(
+  const [demand, demandTag] = await step("enterprise submits a demand", async () => {
+    const [created, tag] = await tagged(
       enterprise.api.POST("/api/v1/demands", {
         body: {
           language: "vi",
@@ -202,21 +216,29 @@ async function main(): Promise<void> {
       }),
       201,
     );
-    return ok(
-      enterprise.api.POST("/api/v1/demands/{demand_id}/submit", { params: { path: { demand_id: created.id } } }),
+    const submitted = await tagged(
+      enterprise.api.POST("/api/v1/demands/{demand_id}/submit", {
+        params: { path: { demand_id: created.id }, header: { "if-match": tag } },
+      }),
       200,
     );
+    equal(submitted[0].status, "submitted", "submitted demand status");
+    return submitted;
   });
 
   await step("moderator publishes both", async () => {
     const publishedOffer = await ok(
-      moderator.api.POST("/api/v1/offers/{offer_id}/publish", { params: { path: { offer_id: offer.id } } }),
+      moderator.api.POST("/api/v1/offers/{offer_id}/publish", {
+        params: { path: { offer_id: offer.id }, header: { "if-match": offerTag } },
+      }),
       200,
     );
     equal(publishedOffer.status, "published", "offer status");
     check(publishedOffer.published_at, "a published offer has published_at");
     const publishedDemand = await ok(
-      moderator.api.POST("/api/v1/demands/{demand_id}/publish", { params: { path: { demand_id: demand.id } } }),
+      moderator.api.POST("/api/v1/demands/{demand_id}/publish", {
+        params: { path: { demand_id: demand.id }, header: { "if-match": demandTag } },
+      }),
       200,
     );
     equal(publishedDemand.status, "published", "demand status");
@@ -519,7 +541,7 @@ async function main(): Promise<void> {
     const report = await ok(anonymous.GET("/api/v1/stats/indicators"), 200);
     const value = report.indicators.find((i) => i.code === "transaction_value");
     check(value, `no transaction_value among ${report.indicators.map((i) => i.code).join(", ")}`);
-    check((value.value ?? 0) >= 850_000_000, `transaction_value ${value.value} leaves out the 850 M deal`);
+    check(Number(value.value ?? 0) >= 850_000_000, `transaction_value ${value.value} leaves out the 850 M deal`);
     const byField = await ok(anonymous.GET("/api/v1/stats/deals-by-field"), 200);
     const environment = byField.rows.find((r) => r.field === "environment");
     check(environment, "no environment row in deals by field");
