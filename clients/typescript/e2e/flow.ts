@@ -100,10 +100,9 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>):
   }
 }
 
-/** A day `days` ahead in Vietnam, as YYYY-MM-DD. */
+/** The day `days` after today, as YYYY-MM-DD (UTC, the calendar the server's statistics use). */
 function dayAhead(days: number): string {
-  const vietnam = new Date(Date.now() + 7 * 3_600_000 + days * 86_400_000);
-  return vietnam.toISOString().slice(0, 10);
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 const anonymous = createClient({ baseUrl: BASE_URL, language: "vi" });
