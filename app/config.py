@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # Requests one worker handles at once before answering 503 (probes excepted); the
     # pool size when unset, so that an admitted request does not queue for a connection.
     max_concurrent_requests: int | None = Field(default=None, ge=1)
+    # Seconds a new request may wait for a worker's saturated event loop before it is answered
+    # 503 at once instead of queueing; 0 turns the check off.
+    load_shed_queue_delay: float = Field(default=0.25, ge=0)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"

@@ -136,7 +136,10 @@ def create_app(
     app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
-        LoadSheddingMiddleware, limit=settings.concurrency_limit, exempt_paths=_paths(health.router.routes)
+        LoadSheddingMiddleware,
+        limit=settings.concurrency_limit,
+        exempt_paths=_paths(health.router.routes),
+        max_queue_delay=settings.load_shed_queue_delay or None,
     )
     if settings.forwarded_allow_ips:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
