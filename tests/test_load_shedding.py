@@ -82,7 +82,7 @@ class TestConcurrencyLimit:
             busy.set()
             for _ in range(10):  # a second of CPU work in slices, as a worker past saturation sees it
                 await asyncio.sleep(0)
-                time.sleep(0.1)
+                time.sleep(0.1)  # noqa: ASYNC251 - blocking the loop is the point
             return {"status": "done"}
 
         congested.add_api_route("/_probe/hog", hog, methods=["GET"])
