@@ -66,7 +66,6 @@ class TestConcurrencyLimit:
             assert [r.status_code for r in await asyncio.gather(*holders)] == [200, 200]
             expect(await http.get("/api/v1/offers"), 200)
 
-
     async def test_a_saturated_event_loop_sheds_new_requests_at_once(
         self, database_url: str, app: FastAPI, search_backend: EmbeddedBackend
     ) -> None:
