@@ -178,6 +178,68 @@ class TestDeals:
         assert deal["reference"] == "GD-2026-0001"
         assert deal["value_vnd"] == "850000000.00"
 
+    async def test_deal_from_an_interest_in_an_offer_needs_only_the_interest(
+        self, client: AsyncClient, moderator
+    ) -> None:
+        owner = await register(client, kind="institute")
+        offer = await create_listing(client, owner, status="published", moderator=moderator)
+        buyer = await register(client)
+        interest = await _interest(client, offer, buyer)
+        expect(await client.post(f"/api/v1/interests/{interest['id']}/accept", headers=owner.headers), 200)
+        deal = expect(
+            await client.post(
+                "/api/v1/deals",
+                json={"source": "interest", "interest_id": interest["id"], "deal_type": "licence"},
+                headers=buyer.headers,
+            ),
+            201,
+        )
+        assert deal["supplier_organization_id"] == owner.organization_id
+        assert deal["buyer_organization_id"] == buyer.organization_id
+        assert deal["offer_id"] == offer["id"]
+        assert deal["interest_id"] == interest["id"]
+
+    async def test_an_interest_in_a_demand_makes_the_sender_the_supplier(self, client: AsyncClient, moderator) -> None:
+        needing = await register(client)
+        demand = await create_listing(client, needing, "demand", status="published", moderator=moderator)
+        institute = await register(client, kind="institute")
+        interest = await _interest(client, demand, institute)
+        deal = expect(
+            await client.post(
+                "/api/v1/deals",
+                json={
+                    "source": "interest",
+                    "interest_id": interest["id"],
+                    "deal_type": "licence",
+                    "origin": "domestic_institute_university",
+                },
+                headers=needing.headers,
+            ),
+            201,
+        )
+        assert deal["supplier_organization_id"] == institute.organization_id
+        assert deal["buyer_organization_id"] == needing.organization_id
+        assert deal["demand_id"] == demand["id"]
+
+    async def test_a_deal_names_only_an_interest_its_recorder_can_see(self, client: AsyncClient, moderator) -> None:
+        owner = await register(client)
+        offer = await create_listing(client, owner, status="published", moderator=moderator)
+        buyer, stranger = await register(client), await register(client)
+        interest = await _interest(client, offer, buyer)
+        other_offer = await create_listing(client, owner, status="published", moderator=moderator, title="Khác hẳn")
+        refused = await client.post(
+            "/api/v1/deals",
+            json={"source": "interest", "interest_id": interest["id"], "deal_type": "licence"},
+            headers=stranger.headers,
+        )
+        assert expect(refused, 422)["errors"][0]["loc"] == ["body", "interest_id"]
+        mismatched = await client.post(
+            "/api/v1/deals",
+            json={"interest_id": interest["id"], "offer_id": other_offer["id"], "deal_type": "licence"},
+            headers=owner.headers,
+        )
+        assert expect(mismatched, 422)["errors"][0]["loc"] == ["body", "offer_id"]
+
     async def test_currency_is_converted_with_a_recorded_rate(self, client: AsyncClient) -> None:
         supplier, buyer = await register(client, country="JP"), await register(client)
         recorded = expect(
