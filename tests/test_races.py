@@ -144,6 +144,34 @@ class TestInterestRaces:
             assert stored["status"] == winner["status"]
 
 
+class TestIdempotencyRaces:
+    async def test_two_retries_of_one_creation_at_once_create_it_once(
+        self,
+        concurrent_client: AsyncClient,  # noqa: F811
+        moderator: Registered,
+    ) -> None:
+        client = concurrent_client
+        owner = await register(client)
+        offer = await create_listing(client, owner, status="published", moderator=moderator)
+        for round_ in range(ROUNDS):
+            buyer = await register(client)
+            headers = {**buyer.headers, "Idempotency-Key": f"interest-{round_}"}
+            body = {"listing_id": offer["id"], "message": "Quan tâm"}
+            responses = await race(
+                client.post("/api/v1/interests", json=body, headers=headers),
+                client.post("/api/v1/interests", json=body, headers=headers),
+            )
+            # the second waits for the first to commit, then replays its answer
+            assert outcome(responses) == [201, 201]
+            assert responses[0].json() == responses[1].json()
+            assert sorted(r.headers.get("idempotent-replayed", "") for r in responses) == ["", "true"]
+            created = responses
+            retry = expect(await client.post("/api/v1/interests", json=body, headers=headers), 201)
+            assert retry["id"] == created[0].json()["id"]
+            sent = expect(await client.get("/api/v1/interests", params={"role": "sent"}, headers=buyer.headers), 200)
+            assert sent["total"] == 1
+
+
 class TestDealRaces:
     async def test_two_patches_with_one_etag_give_one_success_and_one_412(
         self,

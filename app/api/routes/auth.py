@@ -18,11 +18,12 @@ from app.accounts.schemas import (
 )
 from app.accounts.service import account_service
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep, SettingsDep, ThrottleDep
+from app.api.idempotency import ExchangeRoute
 from app.errors import problem_responses
 from app.organizations.schemas import OrganizationRead
 from app.organizations.service import organization_service
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=ExchangeRoute)
 
 
 @router.post(

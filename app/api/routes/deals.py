@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.api.idempotency import ExchangeRoute
 from app.deals.schemas import DealConfirmation, DealCreate, DealRead, DealStage, DealUpdate, StageChange
 from app.deals.service import deal_service
 from app.errors import problem_responses
 from app.pagination import Page, PageDep
 
-router = APIRouter(prefix="/deals", tags=["deals"])
+router = APIRouter(prefix="/deals", tags=["deals"], route_class=ExchangeRoute)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
 
 

@@ -19,6 +19,7 @@ from app.accounts.schemas import (
 )
 from app.accounts.service import account_service
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep
+from app.api.idempotency import ExchangeRoute
 from app.errors import problem_responses
 from app.organizations.schemas import (
     OrganizationCreate,
@@ -32,9 +33,11 @@ from app.organizations.service import organization_service
 from app.pagination import Page, PageDep
 from app.vocabulary import FieldCode
 
-router = APIRouter(prefix="/organizations", tags=["organizations"])
-members_router = APIRouter(prefix="/organizations/{organization_id}", tags=["members"])
-keys_router = APIRouter(prefix="/organizations/{organization_id}/api-keys", tags=["api-keys"])
+router = APIRouter(prefix="/organizations", tags=["organizations"], route_class=ExchangeRoute)
+members_router = APIRouter(prefix="/organizations/{organization_id}", tags=["members"], route_class=ExchangeRoute)
+keys_router = APIRouter(
+    prefix="/organizations/{organization_id}/api-keys", tags=["api-keys"], route_class=ExchangeRoute
+)
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 

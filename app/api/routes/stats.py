@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.api.idempotency import ExchangeRoute
 from app.deals.schemas import DealRead
 from app.errors import InvalidInputError, problem_responses
 from app.models.base import utcnow
@@ -17,7 +18,7 @@ from app.stats.indicators import Period
 from app.stats.schemas import DealsByFieldResponse, FunnelResponse, IndicatorsResponse, ListingStatsResponse
 from app.stats.service import stats_service
 
-router = APIRouter(prefix="/stats", tags=["stats"])
+router = APIRouter(prefix="/stats", tags=["stats"], route_class=ExchangeRoute)
 Format = Annotated[Literal["json", "csv"], Query(alias="format", description="`csv` for a spreadsheet-ready table.")]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}, "example": "code,label_vi,...\n"}}}
