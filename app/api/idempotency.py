@@ -11,7 +11,7 @@ exists exactly when the creation committed, and a retry never creates twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -125,7 +125,7 @@ class ExchangeRoute(APIRoute):
                 kwargs["dependencies"] = [IdempotencyGuard, *dependencies]
         super().__init__(path, endpoint, **kwargs)
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         if not self.creates:
             return handler
