@@ -375,7 +375,9 @@ class TestStatistics:
         assert by_field["rows"][0]["value_vnd"] == 800_000_000  # the confidential 100 M is withheld
         assert by_field["rows"][0]["confidential_deals"] == 1
 
-        csv_text = (await client.get("/api/v1/stats/indicators", params={"year": 2025, "format": "csv"})).text
+        csv_text = (
+            await client.get("/api/v1/stats/indicators", params={"year": 2025, "format": "csv"})
+        ).content.decode("utf-8-sig")
         assert csv_text.splitlines()[0].startswith("code,label_vi,label_en")
         assert any(line.startswith("ip_share,") for line in csv_text.splitlines())
 

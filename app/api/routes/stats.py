@@ -143,6 +143,7 @@ async def get_deal_detail(
 async def get_report(session: SessionDep, settings: SettingsDep, period: PeriodDep) -> Response:
     """An XLSX workbook: one sheet per indicator, then listings by field, the funnel and deals by field."""
     content = exports.to_xlsx(
+        period,
         await stats_service.indicators(session, period),
         await stats_service.listings(session, "offer"),
         await stats_service.funnel(session, period, settings.interest_response_days),
