@@ -172,6 +172,27 @@ class TestIdempotencyRaces:
             assert sent["total"] == 1
 
 
+class TestMatchFeedbackRaces:
+    async def test_two_identical_puts_at_once_both_succeed(
+        self,
+        concurrent_client: AsyncClient,  # noqa: F811
+        moderator: Registered,
+    ) -> None:
+        client = concurrent_client
+        buyer, institute = await register(client), await register(client, kind="institute")
+        demand = await create_listing(client, buyer, "demand", status="published", moderator=moderator)
+        for round_ in range(ROUNDS):
+            offer = await create_listing(
+                client, institute, status="published", moderator=moderator, title=f"Màng lọc sinh học {round_}"
+            )
+            path = f"/api/v1/demands/{demand['id']}/matches/{offer['id']}"
+            responses = await race(
+                client.put(path, json={"action": "bookmark"}, headers=buyer.headers),
+                client.put(path, json={"action": "bookmark"}, headers=buyer.headers),
+            )
+            assert outcome(responses) == [204, 204], [r.text for r in responses]
+
+
 class TestDealRaces:
     async def test_two_patches_with_one_etag_give_one_success_and_one_412(
         self,
