@@ -141,6 +141,16 @@ class TestSignIn:
 
 
 class TestTokens:
+    async def test_an_empty_or_other_grant_type_is_refused_naming_the_field(self, client: AsyncClient) -> None:
+        person = await register(client)
+        credentials = {"username": person.account["email"], "password": PASSWORD}
+        for grant_type in ("", "client_credentials"):
+            response = await client.post("/api/v1/auth/token", data={**credentials, "grant_type": grant_type})
+            problem = expect(response, 422)
+            assert problem["errors"][0]["loc"] == ["body", "grant_type"], grant_type
+        expect(await client.post("/api/v1/auth/token", data={**credentials, "grant_type": "password"}), 200)
+        expect(await client.post("/api/v1/auth/token", data=credentials), 200)
+
     async def test_refresh_rotates_and_reuse_revokes_the_family(
         self, client: AsyncClient, session: AsyncSession
     ) -> None:
