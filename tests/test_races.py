@@ -193,6 +193,30 @@ class TestMatchFeedbackRaces:
             assert outcome(responses) == [204, 204], [r.text for r in responses]
 
 
+class TestOrganizationRaces:
+    async def test_a_rename_during_verification_never_stays_verified(
+        self,
+        concurrent_client: AsyncClient,  # noqa: F811
+        moderator: Registered,
+    ) -> None:
+        client = concurrent_client
+        for round_ in range(ROUNDS):
+            owner = await register(client, organization=f"Công ty Nước sạch {round_}")
+            path = f"/api/v1/organizations/{owner.organization_id}"
+            checked = (await client.get(path)).headers["etag"]  # what the moderator looked at
+            verify_headers = {**moderator.headers, "If-Match": checked}
+            responses = await race(
+                client.put(f"{path}/verification", json={"verified": True}, headers=verify_headers),
+                client.patch(path, json={"name": "Bộ Khoa học và Công nghệ"}, headers=owner.headers),
+            )
+            verification, rename = responses
+            assert rename.status_code == 200, rename.text
+            assert verification.status_code in (200, 412), verification.text
+            stored = expect(await client.get(path), 200)
+            assert stored["name"] == "Bộ Khoa học và Công nghệ"
+            assert stored["verified"] is False, "a name the moderator never saw must not be verified"
+
+
 class TestDealRaces:
     async def test_two_patches_with_one_etag_give_one_success_and_one_412(
         self,
