@@ -314,6 +314,49 @@ class TestEventRaces:
             if stored["status"] == "accepted":  # frees the pair for the next round
                 expect(await client.post(f"{path}/cancel", headers=seeker.headers), 200)
 
+    @pytest.mark.parametrize("move", ["accept", "new_request"])
+    async def test_a_withdrawal_leaves_no_open_request_of_the_withdrawn_participant(
+        self,
+        concurrent_client: AsyncClient,  # noqa: F811
+        move: str,
+    ) -> None:
+        client = concurrent_client
+        organizer = await register(client, kind="intermediary")
+        supplier, seeker = await register(client, kind="institute"), await register(client)
+        for round_ in range(ROUNDS):
+            base, ids = await _booking_event(client, organizer, supplier, seeker, round_)
+            withdraw = client.patch(
+                f"{base}/participants/{ids['seeker']}", json={"status": "withdrawn"}, headers=seeker.headers
+            )
+            if move == "accept":
+                asked = {"requester_id": ids["seeker"], "recipient_id": ids["supplier"]}
+                request = expect(await client.post(f"{base}/requests", json=asked, headers=seeker.headers), 201)
+                other = client.post(f"{base}/requests/{request['id']}/accept", headers=supplier.headers)
+            else:
+                asked = {"requester_id": ids["supplier"], "recipient_id": ids["seeker"]}
+                other = client.post(f"{base}/requests", json=asked, headers=supplier.headers)
+            withdrawn, answered = await race(withdraw, other)
+            assert withdrawn.status_code == 200, withdrawn.text
+            assert answered.status_code in (200, 201, 409, 422), answered.text
+            requests = expect(await client.get(f"{base}/requests", headers=organizer.headers), 200)
+            still_open = [r for r in requests if r["status"] in ("pending", "accepted")]
+            assert still_open == [], "a withdrawn participant keeps no pending or accepted meeting"
+
+
+async def _booking_event(
+    client: AsyncClient, organizer: Registered, supplier: Registered, seeker: Registered, round_: int
+) -> tuple[str, dict[str, str]]:
+    """An event open for booking with the supplier and the seeker registered."""
+    event = expect(await client.post("/api/v1/events", json=_event(organizer, round_), headers=organizer.headers), 201)
+    base = f"/api/v1/events/{event['id']}"
+    expect(await client.post(f"{base}/status", json={"status": "registration_open"}, headers=organizer.headers), 200)
+    ids = {}
+    for person, role in ((supplier, "supplier"), (seeker, "seeker")):
+        body = {"organization_id": person.organization_id, "representative": "Đại diện", "role": role}
+        ids[role] = expect(await client.post(f"{base}/participants", json=body, headers=person.headers), 201)["id"]
+    expect(await client.post(f"{base}/status", json={"status": "booking_open"}, headers=organizer.headers), 200)
+    return base, ids
+
 
 def _event(organizer: Registered, round_: int) -> dict[str, Any]:
     return {
