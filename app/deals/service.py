@@ -602,27 +602,43 @@ class DealService:
         return deal
 
     async def change_stage(
-        self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID, stage: DealStage, on: date | None
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        deal_id: uuid.UUID,
+        stage: DealStage,
+        on: date | None,
+        review_above: Decimal,
     ) -> Deal:
+        """Move the deal on. The signature date decides whether and in which period the deal counts, so
+        a move that sets or changes it (to `signed`, or to `in_progress`/`completed` without one) is a
+        change of terms: like a PATCH of the value, it takes back the other side's confirmation."""
         deal, actor = await self.get(session, principal, deal_id, lock=True)
         current = DealStage(deal.stage)
         if stage not in STAGE_MOVES[current]:
             allowed = ", ".join(sorted(s.value for s in STAGE_MOVES[current])) or "none"
             raise InvalidTransitionError(f"A {current.value} deal cannot become {stage.value} (allowed: {allowed}).")
+        by_moderator, sides = await _confirming_sides(session, principal, deal)  # queries before any change
+        signed_before = deal.signed_on
         day = on or utcnow().date()
         deal.stage = stage.value
         setattr(deal, STAGE_DATE[stage], day)
         if stage in (DealStage.IN_PROGRESS, DealStage.COMPLETED) and deal.signed_on is None:
             deal.signed_on = day
-        audit.record(
-            session,
-            actor or Actor(principal),
-            AuditAction.STATE,
-            "deal",
-            deal.id,
-            {"stage": [current.value, stage.value], STAGE_DATE[stage]: [None, day.isoformat()]},
-        )
+        changes: dict[str, Any] = {"stage": [current.value, stage.value], STAGE_DATE[stage]: [None, day.isoformat()]}
+        reconfirm = deal.signed_on != signed_before
+        if reconfirm:
+            changes["signed_on"] = [d.isoformat() if d else None for d in (signed_before, deal.signed_on)]
+            previous = deal.confirmation
+            deal.supplier_confirmed_at = deal.buyer_confirmed_at = deal.moderator_confirmed_at = None
+            _confirm(deal, by_moderator, sides)
+            _settle(deal, review_above)
+            if deal.confirmation != previous:
+                changes["confirmation"] = [previous, deal.confirmation]
+        audit.record(session, actor or Actor(principal), AuditAction.STATE, "deal", deal.id, changes)
         await self._flush(session)
+        if reconfirm and deal.confirmation == DealConfirmation.UNCONFIRMED.value:
+            _notify_parties(session, deal, DEAL_TO_CONFIRM, unconfirmed_only=True)
         return deal
 
     @staticmethod

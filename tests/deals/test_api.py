@@ -427,6 +427,28 @@ class TestDealConfirmation:
         recorder_notes = expect(await client.get("/api/v1/notifications", headers=supplier.headers), 200)["items"]
         assert [n["kind"] for n in recorder_notes] == ["deal_confirmed"]
 
+    async def test_signing_alone_after_confirmation_asks_the_other_side_again(self, client: AsyncClient) -> None:
+        supplier, buyer = await register(client, kind="institute"), await register(client)
+        deal = expect(await client.post("/api/v1/deals", json=_deal(supplier, buyer), headers=supplier.headers), 201)
+        path = f"/api/v1/deals/{deal['id']}"
+        confirmed = expect(await client.post(f"{path}/confirm", headers=buyer.headers), 200)
+        assert confirmed["confirmation"] == "confirmed"  # the negotiation, as both saw it
+        # one side alone says it was signed in 2025: that moves the indicators, so the other confirms it
+        signed = expect(
+            await client.post(f"{path}/stage", json={"stage": "signed", "on": "2025-05-01"}, headers=supplier.headers),
+            200,
+        )
+        assert signed["confirmation"] == "unconfirmed"
+        assert (signed["supplier_confirmed_at"] is not None, signed["buyer_confirmed_at"]) == (True, None)
+        assert await _value_2025(client) == 0
+        notes = expect(await client.get("/api/v1/notifications", headers=buyer.headers), 200)["items"]
+        assert "deal_to_confirm" in [n["kind"] for n in notes if n["payload"].get("deal_id") == deal["id"]]
+        expect(await client.post(f"{path}/confirm", headers=buyer.headers), 200)
+        assert await _value_2025(client) == 500_000_000
+        # completing a signed deal changes no term the statistics use: the confirmation stays
+        done = expect(await client.post(f"{path}/stage", json={"stage": "completed"}, headers=supplier.headers), 200)
+        assert done["confirmation"] == "confirmed"
+
     async def test_a_fabricated_deal_naming_another_organisation_moves_no_indicator(
         self, client: AsyncClient, moderator
     ) -> None:

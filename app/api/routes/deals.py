@@ -87,8 +87,16 @@ async def confirm_deal(
     "/{deal_id}/stage", summary="Move a deal to its next stage", response_model=DealRead, responses=WRITE_ERRORS
 )
 async def change_deal_stage(
-    deal_id: uuid.UUID, payload: StageChange, response: Response, principal: CurrentPrincipal, session: SessionDep
+    deal_id: uuid.UUID,
+    payload: StageChange,
+    response: Response,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> DealRead:
-    """negotiating → signed → in_progress → completed, or cancelled; the step's date is recorded."""
-    deal = await deal_service.change_stage(session, principal, deal_id, payload.stage, payload.on)
+    """negotiating → signed → in_progress → completed, or cancelled; the step's date is recorded. Setting the
+    signature date takes back the other side's confirmation, which it then gives again."""
+    deal = await deal_service.change_stage(
+        session, principal, deal_id, payload.stage, payload.on, settings.deal_value_review_vnd
+    )
     return _with_etag(DealRead.model_validate(deal), response)
