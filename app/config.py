@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     secret_key: str = Field(default=DEVELOPMENT_SECRET_KEY, min_length=32)
     access_token_minutes: int = Field(default=15, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
+    # Rotation leeway: the refresh token spent last may be presented again this long after (two tabs
+    # refreshing at once) and gets another pair; later, it counts as stolen. 0 turns the leeway off.
+    refresh_reuse_leeway_seconds: int = Field(default=30, ge=0, le=300)
     # From all addresses together: stops guessing spread over many addresses.
     login_max_failures_per_account: int = Field(default=20, ge=1)
     # From one address for one account: stops guessing from one place.

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.listings.visibility import names_owner
 from app.models import Listing, MatchFeedback, MatchSubscription, Notification, Organization
+from app.models.base import utcnow
 from app.pagination import PageParams, paginate
+from app.sql import upsert
 
 
 @dataclass(frozen=True)
@@ -137,12 +139,22 @@ async def feedback(session: AsyncSession, listing_id: uuid.UUID) -> dict[uuid.UU
 async def set_feedback(
     session: AsyncSession, listing_id: uuid.UUID, candidate_id: uuid.UUID, action: str | None
 ) -> None:
-    await session.execute(
-        delete(MatchFeedback).where(MatchFeedback.listing_id == listing_id, MatchFeedback.candidate_id == candidate_id)
-    )
-    if action is not None:
-        session.add(MatchFeedback(listing_id=listing_id, candidate_id=candidate_id, action=action))
-    await session.flush()
+    """Set (or with None clear) the owner's word on a candidate; a repeated or concurrent PUT is no conflict."""
+    if action is None:
+        await session.execute(
+            delete(MatchFeedback).where(
+                MatchFeedback.listing_id == listing_id, MatchFeedback.candidate_id == candidate_id
+            )
+        )
+        return
+    values = {
+        "id": uuid.uuid4(),
+        "listing_id": listing_id,
+        "candidate_id": candidate_id,
+        "action": action,
+        "created_at": utcnow(),
+    }
+    await upsert(session, MatchFeedback, values, key=["listing_id", "candidate_id"], update=["action", "created_at"])
 
 
 async def active_subscriptions(session: AsyncSession, kind: str) -> list[MatchSubscription]:

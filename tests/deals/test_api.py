@@ -178,6 +178,68 @@ class TestDeals:
         assert deal["reference"] == "GD-2026-0001"
         assert deal["value_vnd"] == "850000000.00"
 
+    async def test_deal_from_an_interest_in_an_offer_needs_only_the_interest(
+        self, client: AsyncClient, moderator
+    ) -> None:
+        owner = await register(client, kind="institute")
+        offer = await create_listing(client, owner, status="published", moderator=moderator)
+        buyer = await register(client)
+        interest = await _interest(client, offer, buyer)
+        expect(await client.post(f"/api/v1/interests/{interest['id']}/accept", headers=owner.headers), 200)
+        deal = expect(
+            await client.post(
+                "/api/v1/deals",
+                json={"source": "interest", "interest_id": interest["id"], "deal_type": "licence"},
+                headers=buyer.headers,
+            ),
+            201,
+        )
+        assert deal["supplier_organization_id"] == owner.organization_id
+        assert deal["buyer_organization_id"] == buyer.organization_id
+        assert deal["offer_id"] == offer["id"]
+        assert deal["interest_id"] == interest["id"]
+
+    async def test_an_interest_in_a_demand_makes_the_sender_the_supplier(self, client: AsyncClient, moderator) -> None:
+        needing = await register(client)
+        demand = await create_listing(client, needing, "demand", status="published", moderator=moderator)
+        institute = await register(client, kind="institute")
+        interest = await _interest(client, demand, institute)
+        deal = expect(
+            await client.post(
+                "/api/v1/deals",
+                json={
+                    "source": "interest",
+                    "interest_id": interest["id"],
+                    "deal_type": "licence",
+                    "origin": "domestic_institute_university",
+                },
+                headers=needing.headers,
+            ),
+            201,
+        )
+        assert deal["supplier_organization_id"] == institute.organization_id
+        assert deal["buyer_organization_id"] == needing.organization_id
+        assert deal["demand_id"] == demand["id"]
+
+    async def test_a_deal_names_only_an_interest_its_recorder_can_see(self, client: AsyncClient, moderator) -> None:
+        owner = await register(client)
+        offer = await create_listing(client, owner, status="published", moderator=moderator)
+        buyer, stranger = await register(client), await register(client)
+        interest = await _interest(client, offer, buyer)
+        other_offer = await create_listing(client, owner, status="published", moderator=moderator, title="Khác hẳn")
+        refused = await client.post(
+            "/api/v1/deals",
+            json={"source": "interest", "interest_id": interest["id"], "deal_type": "licence"},
+            headers=stranger.headers,
+        )
+        assert expect(refused, 422)["errors"][0]["loc"] == ["body", "interest_id"]
+        mismatched = await client.post(
+            "/api/v1/deals",
+            json={"interest_id": interest["id"], "offer_id": other_offer["id"], "deal_type": "licence"},
+            headers=owner.headers,
+        )
+        assert expect(mismatched, 422)["errors"][0]["loc"] == ["body", "offer_id"]
+
     async def test_currency_is_converted_with_a_recorded_rate(self, client: AsyncClient) -> None:
         supplier, buyer = await register(client, country="JP"), await register(client)
         recorded = expect(
@@ -313,7 +375,9 @@ class TestStatistics:
         assert by_field["rows"][0]["value_vnd"] == 800_000_000  # the confidential 100 M is withheld
         assert by_field["rows"][0]["confidential_deals"] == 1
 
-        csv_text = (await client.get("/api/v1/stats/indicators", params={"year": 2025, "format": "csv"})).text
+        csv_text = (
+            await client.get("/api/v1/stats/indicators", params={"year": 2025, "format": "csv"})
+        ).content.decode("utf-8-sig")
         assert csv_text.splitlines()[0].startswith("code,label_vi,label_en")
         assert any(line.startswith("ip_share,") for line in csv_text.splitlines())
 
@@ -362,6 +426,28 @@ class TestDealConfirmation:
         assert await _value_2025(client) == 500_000_000
         recorder_notes = expect(await client.get("/api/v1/notifications", headers=supplier.headers), 200)["items"]
         assert [n["kind"] for n in recorder_notes] == ["deal_confirmed"]
+
+    async def test_signing_alone_after_confirmation_asks_the_other_side_again(self, client: AsyncClient) -> None:
+        supplier, buyer = await register(client, kind="institute"), await register(client)
+        deal = expect(await client.post("/api/v1/deals", json=_deal(supplier, buyer), headers=supplier.headers), 201)
+        path = f"/api/v1/deals/{deal['id']}"
+        confirmed = expect(await client.post(f"{path}/confirm", headers=buyer.headers), 200)
+        assert confirmed["confirmation"] == "confirmed"  # the negotiation, as both saw it
+        # one side alone says it was signed in 2025: that moves the indicators, so the other confirms it
+        signed = expect(
+            await client.post(f"{path}/stage", json={"stage": "signed", "on": "2025-05-01"}, headers=supplier.headers),
+            200,
+        )
+        assert signed["confirmation"] == "unconfirmed"
+        assert (signed["supplier_confirmed_at"] is not None, signed["buyer_confirmed_at"]) == (True, None)
+        assert await _value_2025(client) == 0
+        notes = expect(await client.get("/api/v1/notifications", headers=buyer.headers), 200)["items"]
+        assert "deal_to_confirm" in [n["kind"] for n in notes if n["payload"].get("deal_id") == deal["id"]]
+        expect(await client.post(f"{path}/confirm", headers=buyer.headers), 200)
+        assert await _value_2025(client) == 500_000_000
+        # completing a signed deal changes no term the statistics use: the confirmation stays
+        done = expect(await client.post(f"{path}/stage", json={"stage": "completed"}, headers=supplier.headers), 200)
+        assert done["confirmation"] == "confirmed"
 
     async def test_a_fabricated_deal_naming_another_organisation_moves_no_indicator(
         self, client: AsyncClient, moderator

@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentPrincipal, SessionDep
+from app.api.idempotency import ExchangeRoute
 from app.audit import service as audit_service
 from app.audit.schemas import AuditEntryRead, AuditFilters
 from app.errors import problem_responses
 from app.pagination import Page, PageDep
 from app.validation import Timestamp
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=ExchangeRoute)
 
 
 @router.get(

@@ -18,11 +18,20 @@ from app.accounts.schemas import (
 )
 from app.accounts.service import account_service
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep, SettingsDep, ThrottleDep
-from app.errors import problem_responses
+from app.api.idempotency import ExchangeRoute
+from app.errors import InvalidInputError, problem_responses
 from app.organizations.schemas import OrganizationRead
 from app.organizations.service import organization_service
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=ExchangeRoute)
+
+
+async def _grant_type_given_is_password(request: Request) -> None:
+    """`grant_type` may be left out, but when sent it must be `password`: the form parser reads an
+    empty field as a missing one, so `grant_type=` would otherwise pass unnoticed."""
+    form = await request.form()
+    if "grant_type" in form and form["grant_type"] != "password":
+        raise InvalidInputError.for_field(["body", "grant_type"], "must be 'password' when given", "literal_error")
 
 
 @router.post(
@@ -48,7 +57,7 @@ async def register(payload: RegisterRequest, session: SessionDep, settings: Sett
     summary="Sign in (OAuth2 password flow)",
     response_model=TokenPair,
     responses=problem_responses(401, 422, 429),
-    dependencies=[NoStore],
+    dependencies=[NoStore, Depends(_grant_type_given_is_password)],
     openapi_extra={
         "requestBody": {
             "content": {

@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.api.idempotency import ExchangeRoute
 from app.deals.schemas import DealConfirmation, DealCreate, DealRead, DealStage, DealUpdate, StageChange
 from app.deals.service import deal_service
 from app.errors import problem_responses
 from app.pagination import Page, PageDep
 
-router = APIRouter(prefix="/deals", tags=["deals"])
+router = APIRouter(prefix="/deals", tags=["deals"], route_class=ExchangeRoute)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
 
 
@@ -86,8 +87,16 @@ async def confirm_deal(
     "/{deal_id}/stage", summary="Move a deal to its next stage", response_model=DealRead, responses=WRITE_ERRORS
 )
 async def change_deal_stage(
-    deal_id: uuid.UUID, payload: StageChange, response: Response, principal: CurrentPrincipal, session: SessionDep
+    deal_id: uuid.UUID,
+    payload: StageChange,
+    response: Response,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> DealRead:
-    """negotiating → signed → in_progress → completed, or cancelled; the step's date is recorded."""
-    deal = await deal_service.change_stage(session, principal, deal_id, payload.stage, payload.on)
+    """negotiating → signed → in_progress → completed, or cancelled; the step's date is recorded. Setting the
+    signature date takes back the other side's confirmation, which it then gives again."""
+    deal = await deal_service.change_stage(
+        session, principal, deal_id, payload.stage, payload.on, settings.deal_value_review_vnd
+    )
     return _with_etag(DealRead.model_validate(deal), response)

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, ReadSessionDep, SessionDep
+from app.api.idempotency import ExchangeRoute
 from app.db import Database
 from app.errors import problem_responses
 from app.events import repository
@@ -51,8 +52,8 @@ from app.scheduling.agenda import participant_agenda, table_agenda, to_csv, to_i
 from app.scheduling.service import scheduling_service
 from app.vocabulary import FieldCode
 
-router = APIRouter(prefix="/events", tags=["events"])
-proposals_router = APIRouter(prefix="/event-proposals", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"], route_class=ExchangeRoute)
+proposals_router = APIRouter(prefix="/event-proposals", tags=["events"], route_class=ExchangeRoute)
 READ_ERRORS = problem_responses(401, 404, 422)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 AgendaFormat = Annotated[

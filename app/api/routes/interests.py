@@ -8,12 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.api.idempotency import ExchangeRoute
 from app.deals.schemas import InterestCreate, InterestDecline, InterestRead, InterestStatus, MessageCreate, MessageRead
 from app.deals.service import interest_service
 from app.errors import problem_responses
 from app.pagination import Page, PageDep
 
-router = APIRouter(prefix="/interests", tags=["interests"])
+router = APIRouter(prefix="/interests", tags=["interests"], route_class=ExchangeRoute)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 

@@ -12,12 +12,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 
 from app.accounts.permissions import Principal
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
+from app.api.idempotency import ExchangeRoute
 from app.errors import problem_responses
-from app.idempotency.service import REPLAY_HEADER, StoredResponse, fingerprint, run_once
 from app.listings.schemas import (
     DemandCreate,
     DemandRead,
@@ -34,17 +33,13 @@ from app.listings.schemas import (
     Renewal,
     TransferType,
 )
-from app.listings.service import etag, listing_service, present
+from app.listings.service import listing_service, present
 from app.organizations.schemas import OrganizationKind
 from app.pagination import Page, PageDep
 from app.validation import Timestamp
 from app.vocabulary import FieldCode, Language
 
 IfMatch = Annotated[str | None, Header(description="The `ETag` of the version you read; required to change or delete.")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(max_length=200, description="Retry-safe creation: the same key and body replay the first response."),
-]
 
 
 def _filters(
@@ -117,7 +112,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
     """The endpoints of one listing kind; offers and demands differ only in their schemas."""
     kind, noun = spec.kind, spec.noun
     plural = f"{noun}s"
-    router = APIRouter(prefix=f"/{plural}", tags=[plural])
+    router = APIRouter(prefix=f"/{plural}", tags=[plural], route_class=ExchangeRoute)
     create_schema, update_schema, read_schema = spec.create, spec.update, spec.read
     a_noun = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
@@ -141,34 +136,14 @@ def listing_router(spec: KindSpec) -> APIRouter:
     async def create_listing(
         request: Request,
         payload: Annotated[create_schema, Body()],  # type: ignore[valid-type]
+        response: Response,
         principal: CurrentPrincipal,
         session: SessionDep,
-        idempotency_key: IdempotencyKey = None,
-    ) -> JSONResponse:
+    ) -> OfferRead | DemandRead:
         """Create a draft owned by the caller's organisation (or a client's, under mandate)."""
-
-        async def produce() -> StoredResponse:
-            listing, owner = await listing_service.create(session, principal, kind, payload)
-            body = present(listing, owner, principal)
-            return StoredResponse(
-                status_code=201,
-                body=body.model_dump(mode="json"),
-                headers={"ETag": etag(listing), "Location": f"{request.url.path}/{listing.id}"},
-            )
-
-        stored = await run_once(
-            session,
-            scope=_idempotency_scope(principal),
-            key=idempotency_key,
-            request_fingerprint=fingerprint(
-                "POST",
-                request.url.path,
-                payload.model_dump(mode="json"),  # type: ignore[attr-defined]
-            ),
-            produce=produce,
-        )
-        headers = {**stored.headers, **({REPLAY_HEADER: "true"} if stored.replayed else {})}
-        return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+        listing, owner = await listing_service.create(session, principal, kind, payload)
+        response.headers["Location"] = f"{request.url.path}/{listing.id}"
+        return _with_etag(present(listing, owner, principal), response)
 
     @router.get(f"/{{{noun}_id}}", summary=f"Get {a_noun}", response_model=read_schema, responses=READ_ERRORS)
     async def get_listing(
@@ -302,10 +277,6 @@ def listing_router(spec: KindSpec) -> APIRouter:
 
 def _path(noun: str) -> Any:
     return Path(alias=f"{noun}_id", description=f"The {noun}'s id.")
-
-
-def _idempotency_scope(principal: Principal) -> str:
-    return f"listing:{principal.api_key_id or principal.account_id or principal.organization_id}"
 
 
 offers_router = listing_router(KindSpec(ListingKind.OFFER, "offer", OfferCreate, OfferUpdate, OfferRead))

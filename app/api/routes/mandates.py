@@ -7,12 +7,13 @@ import uuid
 from fastapi import APIRouter, status
 
 from app.api.deps import CurrentPrincipal, SessionDep
+from app.api.idempotency import ExchangeRoute
 from app.errors import problem_responses
 from app.mandates.schemas import MandateCreate, MandateRead
 from app.mandates.service import mandate_service, to_read
 from app.pagination import Page, PageDep
 
-router = APIRouter(prefix="/mandates", tags=["mandates"])
+router = APIRouter(prefix="/mandates", tags=["mandates"], route_class=ExchangeRoute)
 
 
 @router.post(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from app.accounts.permissions import Principal
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
+from app.api.idempotency import ExchangeRoute
 from app.api.routes.search import SearchDep
 from app.errors import problem_responses
 from app.listings.schemas import ListingKind
@@ -30,7 +31,7 @@ from app.matching.schemas import (
 from app.matching.service import RankedMatch, matching_service
 from app.pagination import Page, PageDep
 
-router = APIRouter(tags=["matching"])
+router = APIRouter(tags=["matching"], route_class=ExchangeRoute)
 AcceptLanguage = Annotated[
     str | None,
     Header(

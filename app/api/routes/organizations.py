@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from app.accounts.schemas import (
     AccountRead,
@@ -19,6 +19,7 @@ from app.accounts.schemas import (
 )
 from app.accounts.service import account_service
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep
+from app.api.idempotency import ExchangeRoute
 from app.errors import problem_responses
 from app.organizations.schemas import (
     OrganizationCreate,
@@ -28,13 +29,16 @@ from app.organizations.schemas import (
     OrganizationUpdate,
     VerificationUpdate,
 )
+from app.organizations.service import etag as organization_etag
 from app.organizations.service import organization_service
 from app.pagination import Page, PageDep
 from app.vocabulary import FieldCode
 
-router = APIRouter(prefix="/organizations", tags=["organizations"])
-members_router = APIRouter(prefix="/organizations/{organization_id}", tags=["members"])
-keys_router = APIRouter(prefix="/organizations/{organization_id}/api-keys", tags=["api-keys"])
+router = APIRouter(prefix="/organizations", tags=["organizations"], route_class=ExchangeRoute)
+members_router = APIRouter(prefix="/organizations/{organization_id}", tags=["members"], route_class=ExchangeRoute)
+keys_router = APIRouter(
+    prefix="/organizations/{organization_id}/api-keys", tags=["api-keys"], route_class=ExchangeRoute
+)
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
@@ -85,9 +89,11 @@ async def create_organization(
     response_model=OrganizationRead,
     responses=problem_responses(404, 422),
 )
-async def get_organization(organization_id: uuid.UUID, session: SessionDep) -> OrganizationRead:
-    """Public profile of one organisation."""
-    return OrganizationRead.model_validate(await organization_service.get(session, organization_id))
+async def get_organization(organization_id: uuid.UUID, response: Response, session: SessionDep) -> OrganizationRead:
+    """Public profile of one organisation, with its `ETag` (what a moderator verifies against)."""
+    organization = await organization_service.get(session, organization_id)
+    response.headers["ETag"] = organization_etag(organization)
+    return OrganizationRead.model_validate(organization)
 
 
 @router.patch(
@@ -99,11 +105,13 @@ async def get_organization(organization_id: uuid.UUID, session: SessionDep) -> O
 async def update_organization(
     organization_id: uuid.UUID,
     payload: OrganizationUpdate,
+    response: Response,
     principal: CurrentPrincipal,
     session: SessionDep,
 ) -> OrganizationRead:
     """Change the profile: its members, a broker under mandate, or a moderator."""
     organization = await organization_service.update(session, principal, organization_id, payload)
+    response.headers["ETag"] = organization_etag(organization)
     return OrganizationRead.model_validate(organization)
 
 
@@ -122,16 +130,27 @@ async def delete_organization(organization_id: uuid.UUID, principal: CurrentPrin
     "/{organization_id}/verification",
     summary="Verify an organisation",
     response_model=OrganizationRead,
-    responses=WRITE_ERRORS,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def set_verification(
     organization_id: uuid.UUID,
     payload: VerificationUpdate,
+    response: Response,
     principal: CurrentPrincipal,
     session: SessionDep,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description="To verify: the `ETag` of the organisation as you checked it (412 if it changed since).",
+        ),
+    ] = None,
 ) -> OrganizationRead:
-    """Moderators mark an organisation's identity as checked (or withdraw it)."""
-    organization = await organization_service.set_verified(session, principal, organization_id, payload.verified)
+    """Moderators mark an organisation's identity as checked — as they read it (`If-Match`) — or withdraw it."""
+    organization = await organization_service.set_verified(
+        session, principal, organization_id, payload.verified, if_match
+    )
+    response.headers["ETag"] = organization_etag(organization)
     return OrganizationRead.model_validate(organization)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.api.deps import SessionDep
+from app.api.idempotency import ExchangeRoute
 from app.errors import problem_responses
 from app.listings.schemas import IpStatus, TransferType
 from app.organizations.schemas import IntermediaryService, OrganizationKind
@@ -20,7 +21,7 @@ from app.search.service import SearchParams, search_service
 from app.validation import Timestamp
 from app.vocabulary import FieldCode, Language
 
-router = APIRouter(prefix="/search", tags=["search"])
+router = APIRouter(prefix="/search", tags=["search"], route_class=ExchangeRoute)
 ERRORS = problem_responses(422, 503)
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.api.idempotency import ExchangeRoute
 from app.deals.schemas import DealRead
 from app.errors import InvalidInputError, problem_responses
 from app.models.base import utcnow
@@ -17,7 +18,7 @@ from app.stats.indicators import Period
 from app.stats.schemas import DealsByFieldResponse, FunnelResponse, IndicatorsResponse, ListingStatsResponse
 from app.stats.service import stats_service
 
-router = APIRouter(prefix="/stats", tags=["stats"])
+router = APIRouter(prefix="/stats", tags=["stats"], route_class=ExchangeRoute)
 Format = Annotated[Literal["json", "csv"], Query(alias="format", description="`csv` for a spreadsheet-ready table.")]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}, "example": "code,label_vi,...\n"}}}
@@ -142,6 +143,7 @@ async def get_deal_detail(
 async def get_report(session: SessionDep, settings: SettingsDep, period: PeriodDep) -> Response:
     """An XLSX workbook: one sheet per indicator, then listings by field, the funnel and deals by field."""
     content = exports.to_xlsx(
+        period,
         await stats_service.indicators(session, period),
         await stats_service.listings(session, "offer"),
         await stats_service.funnel(session, period, settings.interest_response_days),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api.idempotency import ExchangeRoute
 from app.errors import NotFoundError, problem_responses
 from app.taxonomy.data import Taxonomy, get_taxonomy
 from app.taxonomy.schemas import ConceptRead, TaxonomyRead
 
-router = APIRouter(prefix="/taxonomy", tags=["taxonomy"])
+router = APIRouter(prefix="/taxonomy", tags=["taxonomy"], route_class=ExchangeRoute)
 
 
 class ConceptNotFoundError(NotFoundError):
