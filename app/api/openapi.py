@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
@@ -9,7 +12,34 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.errors import PROBLEM_MEDIA_TYPE, Problem
+from app.accounts.exceptions import InvalidApiKeyError, InvalidTokenError
+from app.errors import (
+    CONCURRENT_CHANGE,
+    INTEGRITY_CONFLICT,
+    INTERNAL_SERVER_ERROR,
+    MALFORMED_JSON,
+    PROBLEM_CODES_KEY,
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_PREFIX,
+    PROBLEM_TYPES,
+    REQUEST_VALIDATION_FAILED,
+    AppError,
+    AuthenticationError,
+    ConflictError,
+    DatabaseBusyError,
+    DeadlineExceededError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    Problem,
+    ProblemType,
+    ServerBusyError,
+    ServiceUnavailableError,
+    TooManyRequestsError,
+    merge_responses,
+    problem_responses,
+)
 
 OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "health", "description": "Liveness and readiness probes."},
@@ -49,11 +79,73 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
 ]
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_REQUEST_ID_EXAMPLE = "5f0c6d3e9b2a4c1d8e7f6a5b4c3d2e1f"
+
+# Response and request headers, declared once under `components` and referred to by name.
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "The request's id (the client's own when it sent a valid one); quote it when reporting.",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": "The version of the record; send it back in `If-Match` to change or delete it.",
+        "schema": {"type": "string", "examples": ['"3"']},
+    },
+    "Location": {"description": "The URL of the created record.", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this answer replays the first response to the same `Idempotency-Key`.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before sending the same request again.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "Content-Disposition": {
+        "description": "The file name to save the download under.",
+        "schema": {"type": "string", "examples": ['attachment; filename="agenda.ics"']},
+    },
+    "WWW-Authenticate": {"description": "The authentication scheme expected: `Bearer`.", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "`no-store`: the body carries a secret.", "schema": {"type": "string"}},
+}
+REQUEST_HEADER_PARAMETERS: dict[str, dict[str, Any]] = {
+    "RequestTimeout": {
+        "name": "Request-Timeout",
+        "in": "header",
+        "required": False,
+        "description": "Seconds the client will wait. Past them the server gives up, changes nothing and "
+        "answers 503 `DeadlineExceeded`.",
+        "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 300},
+    },
+    "RequestDeadline": {
+        "name": "Request-Deadline",
+        "in": "header",
+        "required": False,
+        "description": "The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins.",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+}
 
 
-def _problem_content() -> dict[str, Any]:
-    example = Problem.model_config.get("json_schema_extra", {})["examples"][0]  # type: ignore[index]
-    return {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF, "example": example}}
+def response_headers(status: int, *names: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entry declaring the headers a successful answer carries."""
+    unknown = set(names) - set(RESPONSE_HEADERS)
+    assert not unknown, f"undeclared response headers: {unknown}"
+    return {status: {"headers": {name: _header_ref(name) for name in names}}}
+
+
+def _header_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def operation_id(route: APIRoute) -> str:
+    """`<tag>.<endpoint>` in camelCase, e.g. `events.getParticipantAgenda`: stable and readable in SDKs."""
+    tag = str(route.tags[0]) if route.tags else "default"
+    return f"{_camel(tag)}.{_camel(route.name)}"
+
+
+def _camel(name: str) -> str:
+    head, *rest = re.split(r"[-_ ]+", name)
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 _PRIMITIVE_EXAMPLES: dict[str, Any] = {"integer": 1, "number": 1.0, "boolean": True, "string": "text"}
@@ -71,6 +163,8 @@ def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0)
         return _example(components[schema["$ref"].rsplit("/", 1)[-1]], components, depth + 1)
     if "default" in schema and schema["default"] is not None:
         return schema["default"]
+    if "const" in schema:
+        return schema["const"]
     for key in ("anyOf", "oneOf", "allOf"):
         options = [o for o in schema.get(key, []) if o.get("type") != "null"]
         if options:
@@ -93,7 +187,7 @@ def _add_composed_examples(schema: dict[str, Any]) -> None:
             bodies += [r for s, r in operation.get("responses", {}).items() if s.startswith("2")]
             for body in bodies:
                 for media in body.get("content", {}).values():
-                    if "example" not in media and "schema" in media:
+                    if "example" not in media and "examples" not in media and "schema" in media:
                         media["example"] = _example(media["schema"], components)
 
 
@@ -101,32 +195,165 @@ def _calls(dependant: Dependant, function: Any) -> bool:
     return any(d.call is function or _calls(d, function) for d in dependant.dependencies)
 
 
+def _operations(app: FastAPI, schema: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Each route (an included route: the original's dependant under the full path) with its operation."""
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute):
+            continue
+        route: Any = context
+        for method in route.methods:
+            operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                yield route, operation
+
+
 def _mark_optional_auth(app: FastAPI, schema: dict[str, Any]) -> None:
     """Operations that serve anonymous callers too list `{}` among their security requirements."""
     from app.api.deps import get_optional_principal, get_principal
 
-    for context in iter_route_contexts(app.routes):
-        if not isinstance(context.original_route, APIRoute):
-            continue
-        route: Any = context  # an included route: the original's dependant under the full path
+    for route, operation in _operations(app, schema):
         if _calls(route.dependant, get_principal) or not _calls(route.dependant, get_optional_principal):
             continue
-        for method in route.methods:
-            operation = schema["paths"].get(route.path_format, {}).get(method.lower())
-            if operation is not None and {} not in operation.get("security", [{}]):
-                operation["security"].insert(0, {})
+        if {} not in operation.get("security", [{}]):
+            operation["security"].insert(0, {})
 
 
-def _declare_malformed_bodies(schema: dict[str, Any]) -> None:
-    """Operations that read a body answer 400 when it is not JSON (or form data) at all."""
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
-            if "requestBody" in operation:
-                operation["responses"].setdefault("400", {"description": "Malformed request body"})
+def _shared_problems(route: Any, operation: dict[str, Any]) -> list[ProblemType | type[AppError]]:
+    """The problems an operation can answer with whatever it does: from the middleware and its dependencies."""
+    from app.api.deps import get_optional_principal, get_principal, get_session_within_deadline
+
+    if "health" in operation.get("tags", []):
+        return [INTERNAL_SERVER_ERROR]  # probes are never shed nor validated
+    problems: list[ProblemType | type[AppError]] = [
+        REQUEST_VALIDATION_FAILED,  # `Request-Timeout` / `Request-Deadline` and every parameter
+        INTERNAL_SERVER_ERROR,
+        ServerBusyError,
+    ]
+    dependant = route.dependant
+    if _calls(dependant, get_principal):
+        problems += [AuthenticationError, InvalidTokenError, InvalidApiKeyError]
+    elif _calls(dependant, get_optional_principal):
+        problems += [InvalidTokenError, InvalidApiKeyError]
+    if _calls(dependant, get_optional_principal) or _calls(dependant, get_session_within_deadline):
+        problems.append(DatabaseBusyError)
+    if _calls(dependant, get_session_within_deadline):
+        problems.append(DeadlineExceededError)
+        if "GET" not in route.methods:
+            problems += [INTEGRITY_CONFLICT, CONCURRENT_CHANGE]
+    if "requestBody" in operation:
+        problems += [MALFORMED_JSON, PayloadTooLargeError]
+    return problems
+
+
+_GENERIC_CODES: dict[int, type[AppError]] = {
+    cls.status: cls
+    for cls in (
+        NotFoundError,
+        ConflictError,
+        AuthenticationError,
+        PermissionDeniedError,
+        InvalidInputError,
+        TooManyRequestsError,
+        ServiceUnavailableError,
+    )
+}
+
+
+def _generic_code(status: int) -> str:
+    """The code of a status only declared as a number: its most general problem type."""
+    if status in _GENERIC_CODES:
+        return _GENERIC_CODES[status].code
+    return next(p.code for p in PROBLEM_TYPES.values() if p.status == status)
+
+
+def _problem_example(problem: ProblemType) -> dict[str, Any]:
+    example: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + problem.code,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail or problem.title,
+        "instance": "/api/v1/offers/3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+        "code": problem.code,
+        "request_id": _REQUEST_ID_EXAMPLE,
+    }
+    if problem.status == 422:
+        example["errors"] = [
+            {"loc": ["body", "email"], "msg": "value is not a valid email address", "type": "value_error"}
+        ]
+    if problem.status == 429:
+        example["retry_after"] = 60
+    return example
+
+
+def _document_problems(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Every 4xx/5xx answer: problem+json, the codes it can carry (an enum) and one example per code."""
+    for route, operation in _operations(app, schema):
+        responses = operation.setdefault("responses", {})
+        declared = {
+            str(status): {PROBLEM_CODES_KEY: response.pop(PROBLEM_CODES_KEY, [])}
+            for status, response in responses.items()
+            if status.isdigit() and int(status) >= 400
+        }
+        shared = problem_responses(*_shared_problems(route, operation))
+        for status, entry in merge_responses(declared, {str(k): v for k, v in shared.items()}).items():
+            codes = entry[PROBLEM_CODES_KEY] or [_generic_code(int(status))]
+            response = responses.setdefault(status, {})
+            phrase = HTTPStatus(int(status)).phrase
+            response["description"] = f"{phrase}: " + ", ".join(f"`{code}`" for code in codes)
+            response["content"] = {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {
+                        "allOf": [_PROBLEM_REF],
+                        "properties": {"status": {"const": int(status)}, "code": {"enum": codes}},
+                    },
+                    "examples": {code: {"$ref": f"#/components/examples/{code}"} for code in codes},
+                }
+            }
+            headers = response.setdefault("headers", {})
+            if status in ("429", "503"):
+                headers["Retry-After"] = _header_ref("Retry-After")
+            if status == "401":
+                headers["WWW-Authenticate"] = _header_ref("WWW-Authenticate")
+        operation["responses"] = dict(sorted(responses.items()))
+
+
+def _document_headers(app: FastAPI, schema: dict[str, Any]) -> None:
+    """`X-Request-ID` on every answer; the deadline headers on every request the server may shed;
+    `If-Match` required where its absence is refused (428)."""
+    for _route, operation in _operations(app, schema):
+        for response in operation["responses"].values():
+            headers = response.setdefault("headers", {})
+            headers["X-Request-ID"] = _header_ref("X-Request-ID")
+            response["headers"] = dict(sorted(headers.items()))
+        if "health" not in operation.get("tags", []):
+            parameters = operation.setdefault("parameters", [])
+            parameters += [{"$ref": f"#/components/parameters/{name}"} for name in REQUEST_HEADER_PARAMETERS]
+        if "428" in operation["responses"]:
+            for parameter in operation.get("parameters", []):
+                if str(parameter.get("name", "")).lower() == "if-match":
+                    parameter["required"] = True
+                    parameter["schema"] = {"type": "string"}
+
+
+def _add_problem_schema(components: dict[str, Any]) -> None:
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in problem_schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    problem_schema["properties"]["code"] = {
+        "$ref": "#/components/schemas/ProblemCode",
+        "description": problem_schema["properties"]["code"].get("description", ""),
+    }
+    components["Problem"] = problem_schema
+    components["ProblemCode"] = {
+        "type": "string",
+        "title": "ProblemCode",
+        "description": "Every `code` a problem can carry; each operation lists those it raises.",
+        "enum": sorted(PROBLEM_TYPES),
+    }
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Declare every 4xx/5xx response as `application/problem+json` with the `Problem` schema."""
+    """Build the document from the routes, with problem+json errors, their codes and the headers."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -141,21 +368,18 @@ def install_openapi(app: FastAPI) -> None:
             license_info=app.license_info,
         )
         _mark_optional_auth(app, schema)
-        _declare_malformed_bodies(schema)
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
-        for defn in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():
-            components.setdefault(*defn)
-        components["Problem"].pop("$defs", None)
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
-                for status, response in operation.get("responses", {}).items():
-                    if status.isdigit() and int(status) >= 400:
-                        response["content"] = _problem_content()
-                        if status == "422":
-                            response["description"] = "Validation error"
+        components = schema.setdefault("components", {})
+        _add_problem_schema(components.setdefault("schemas", {}))
+        components["headers"] = RESPONSE_HEADERS
+        components["parameters"] = REQUEST_HEADER_PARAMETERS
+        components["examples"] = {
+            code: {"summary": problem.title, "value": _problem_example(problem)}
+            for code, problem in sorted(PROBLEM_TYPES.items())
+        }
+        _document_problems(app, schema)
+        _document_headers(app, schema)
         for unused in ("HTTPValidationError", "ValidationError"):
-            components.pop(unused, None)
+            components["schemas"].pop(unused, None)
         _add_composed_examples(schema)
         app.openapi_schema = schema
         return schema

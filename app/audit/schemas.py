@@ -8,8 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schema_base import ResponseModel
 
-class AuditEntryRead(BaseModel):
+
+class AuditEntryRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={

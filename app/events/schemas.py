@@ -9,9 +9,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from app.schema_base import RequestModel
+from app.schema_base import RequestModel, ResponseModel
 from app.validation import Day, Timestamp
 from app.vocabulary import FieldCode, LanguageCode, Translations
 
@@ -124,7 +124,7 @@ class SessionCreate(RequestModel):
         return self
 
 
-class SessionRead(BaseModel):
+class SessionRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -178,7 +178,7 @@ class ParticipantUpdate(RequestModel):
     status: Annotated[str, StringConstraints(pattern="^(registered|withdrawn)$")] | None = None
 
 
-class ParticipantRead(BaseModel):
+class ParticipantRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -283,7 +283,7 @@ class EventUpdate(RequestModel):
     fairness: Annotated[int, Field(ge=0)] | None = None
 
 
-class EventRead(BaseModel):
+class EventRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -326,7 +326,7 @@ class StatusChange(RequestModel):
     status: EventStatus
 
 
-class SlotRead(BaseModel):
+class SlotRead(ResponseModel):
     number: int
     session_id: uuid.UUID
     session_name: str
@@ -361,7 +361,7 @@ class MeetingRequestDecline(RequestModel):
     message: Text | None = None
 
 
-class MeetingRead(BaseModel):
+class MeetingRead(ResponseModel):
     """A meeting request; once accepted and scheduled it carries its slot, time and table or booth."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -415,14 +415,14 @@ class ScheduleRequest(RequestModel):
     ] = False
 
 
-class ObjectiveRead(BaseModel):
+class ObjectiveRead(ResponseModel):
     value: int
     bound: int
     gap: float
     optimal: bool
 
 
-class ScheduleReport(BaseModel):
+class ScheduleReport(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -475,7 +475,7 @@ class PublishRequest(RequestModel):
     )
 
 
-class AgendaItem(BaseModel):
+class AgendaItem(ResponseModel):
     meeting_id: uuid.UUID
     slot: int
     starts_at: datetime
@@ -487,7 +487,7 @@ class AgendaItem(BaseModel):
     participants: list[str] = Field(default_factory=list)
 
 
-class Agenda(BaseModel):
+class Agenda(ResponseModel):
     event_id: uuid.UUID
     event: str
     owner: str
@@ -509,7 +509,7 @@ class OutcomeCreate(RequestModel):
     note: Text | None = None
 
 
-class OutcomeRead(BaseModel):
+class OutcomeRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     meeting_id: uuid.UUID
@@ -519,13 +519,13 @@ class OutcomeRead(BaseModel):
     recorded_at: datetime
 
 
-class SuggestionReason(BaseModel):
+class SuggestionReason(ResponseModel):
     feature: str
     contribution: float
     text: str
 
 
-class Suggestion(BaseModel):
+class Suggestion(ResponseModel):
     participant_id: uuid.UUID
     organization_id: uuid.UUID
     organization: str
@@ -537,7 +537,7 @@ class Suggestion(BaseModel):
     requested: bool = Field(description="A request between the two is already open or accepted.")
 
 
-class ParticipantCount(BaseModel):
+class ParticipantCount(ResponseModel):
     participant_id: uuid.UUID
     representative: str
     requests_sent: int
@@ -545,7 +545,7 @@ class ParticipantCount(BaseModel):
     meetings: int
 
 
-class Analytics(BaseModel):
+class Analytics(ResponseModel):
     requests: dict[str, int] = Field(description="Requests by status: pending, accepted, declined, cancelled, expired.")
     decline_reasons: dict[str, int]
     meetings_requested: int
@@ -580,20 +580,20 @@ class ProposalCreate(RequestModel):
     strong_match: Annotated[float, Field(ge=0, le=1, description="Score from which a match counts as strong.")] = 0.5
 
 
-class ProposedParticipant(BaseModel):
+class ProposedParticipant(ResponseModel):
     organization_id: uuid.UUID
     organization: str
     role: ParticipantRole
     listing_ids: list[uuid.UUID]
 
 
-class CandidateMeeting(BaseModel):
+class CandidateMeeting(ResponseModel):
     a: uuid.UUID
     b: uuid.UUID
     score: float
 
 
-class Proposal(BaseModel):
+class Proposal(ResponseModel):
     theme: str
     participants: list[ProposedParticipant]
     candidate_meetings: list[CandidateMeeting]

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 from app.organizations.schemas import Contact, OrganizationKind
-from app.schema_base import RequestModel
+from app.schema_base import RequestModel, ResponseModel
 from app.validation import Day, Timestamp
 from app.vocabulary import CountryCode, FieldCode, Language, LanguageCode
 
@@ -191,7 +191,7 @@ class Evidence(RequestModel):
     url: HttpUrl | None = None
 
 
-class OwnerSummary(BaseModel):
+class OwnerSummary(ResponseModel):
     id: uuid.UUID
     name: str
     kind: OrganizationKind
@@ -357,7 +357,7 @@ _READ_COMMON: dict[str, Any] = {
 }
 
 
-class ListingReadBase(BaseModel):
+class ListingReadBase(ResponseModel):
     id: uuid.UUID
     reference: str = Field(description="Human reference code, e.g. `TO-VN-20261122-0007`.")
     kind: ListingKind

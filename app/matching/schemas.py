@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from app.schema_base import RequestModel
+from app.schema_base import RequestModel, ResponseModel
 from app.vocabulary import FieldCode
 
 
-class ReasonRead(BaseModel):
+class ReasonRead(ResponseModel):
     feature: str = Field(
         description="text, concepts, field, trl, budget, transfer, geography, language, freshness, verified"
     )
@@ -22,7 +22,7 @@ class ReasonRead(BaseModel):
     )
 
 
-class CandidateSummary(BaseModel):
+class CandidateSummary(ResponseModel):
     id: uuid.UUID
     kind: str
     reference: str
@@ -34,7 +34,7 @@ class CandidateSummary(BaseModel):
     organization_name: str | None
 
 
-class MatchRead(BaseModel):
+class MatchRead(ResponseModel):
     rank: int
     score: float = Field(description="0–1; the weighted sum of the features.")
     candidate: CandidateSummary
@@ -48,7 +48,7 @@ class MatchRead(BaseModel):
     bookmarked: bool
 
 
-class MatchesResponse(BaseModel):
+class MatchesResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -92,7 +92,7 @@ class MatchesResponse(BaseModel):
     items: list[MatchRead]
 
 
-class OrganizationSummary(BaseModel):
+class OrganizationSummary(ResponseModel):
     id: uuid.UUID
     name: str
     kind: str
@@ -101,7 +101,7 @@ class OrganizationSummary(BaseModel):
     verified: bool
 
 
-class OrganizationMatchRead(BaseModel):
+class OrganizationMatchRead(ResponseModel):
     rank: int
     score: float = Field(description="Harmonic mean of the two directions: both sides' listings must fit.")
     score_for_you: float = Field(description="How well their listings answer yours.")
@@ -112,7 +112,7 @@ class OrganizationMatchRead(BaseModel):
     gaps: list[ReasonRead] = Field(default_factory=list, description="Where the best pair falls short.")
 
 
-class OrganizationMatchesResponse(BaseModel):
+class OrganizationMatchesResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -183,7 +183,7 @@ class SubscriptionCreate(RequestModel):
     threshold: float = Field(default=0.5, ge=0, le=1, description="Minimum match score (listing subscriptions).")
 
 
-class SubscriptionRead(BaseModel):
+class SubscriptionRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -197,7 +197,7 @@ class SubscriptionRead(BaseModel):
     created_at: datetime
 
 
-class NotificationRead(BaseModel):
+class NotificationRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from app.schema_base import ResponseModel
 
 
-class TargetRead(BaseModel):
+class TargetRead(ResponseModel):
     year: int
     value: float
     comparison: str = Field(description="How the indicator must compare with the target: `>` or `>=`.")
@@ -13,7 +15,7 @@ class TargetRead(BaseModel):
     met: bool | None = Field(description="Whether the measured value meets the target (null when undefined).")
 
 
-class IndicatorRead(BaseModel):
+class IndicatorRead(ResponseModel):
     code: str
     label_vi: str
     label_en: str
@@ -26,7 +28,7 @@ class IndicatorRead(BaseModel):
     note: str | None
 
 
-class IndicatorsResponse(BaseModel):
+class IndicatorsResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -58,7 +60,7 @@ class IndicatorsResponse(BaseModel):
     indicators: list[IndicatorRead]
 
 
-class ListingStatsRow(BaseModel):
+class ListingStatsRow(ResponseModel):
     field: str
     units: int = Field(description="Organisations with listings of this field.")
     listings: int
@@ -66,7 +68,7 @@ class ListingStatsRow(BaseModel):
     by_status: dict[str, int]
 
 
-class ListingStatsResponse(BaseModel):
+class ListingStatsResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -92,7 +94,7 @@ class ListingStatsResponse(BaseModel):
     totals: dict[str, int]
 
 
-class FunnelResponse(BaseModel):
+class FunnelResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -127,14 +129,14 @@ class FunnelResponse(BaseModel):
     unanswered_interests: int
 
 
-class DealsByFieldRow(BaseModel):
+class DealsByFieldRow(ResponseModel):
     field: str
     deals: int
     value_vnd: float = Field(description="Sum of non-confidential values.")
     confidential_deals: int
 
 
-class DealsByFieldResponse(BaseModel):
+class DealsByFieldResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request, status
 
 from app.accounts.schemas import (
     AccountRead,
@@ -15,6 +14,7 @@ from app.accounts.schemas import (
     RegisterRequest,
     Registration,
     TokenPair,
+    TokenRequest,
 )
 from app.accounts.service import account_service
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep, SettingsDep, ThrottleDep
@@ -63,7 +63,7 @@ async def register(payload: RegisterRequest, session: SessionDep, settings: Sett
     },
 )
 async def create_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[TokenRequest, Form()],
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

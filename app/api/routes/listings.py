@@ -121,7 +121,9 @@ def listing_router(spec: KindSpec) -> APIRouter:
     create_schema, update_schema, read_schema = spec.create, spec.update, spec.read
     a_noun = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
-    @router.get("", summary=f"Browse {plural}", response_model=Page[read_schema], responses=READ_ERRORS)  # type: ignore[valid-type]
+    @router.get(
+        "", name=f"list_{plural}", summary=f"Browse {plural}", response_model=Page[read_schema], responses=READ_ERRORS
+    )  # type: ignore[valid-type]
     async def browse_listings(
         session: SessionDep, principal: OptionalPrincipal, filters: FiltersDep, page: PageDep
     ) -> Page[Any]:
@@ -133,6 +135,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
 
     @router.post(
         "",
+        name=f"create_{noun}",
         summary=f"Create {a_noun}",
         status_code=status.HTTP_201_CREATED,
         response_model=read_schema,
@@ -170,7 +173,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         headers = {**stored.headers, **({REPLAY_HEADER: "true"} if stored.replayed else {})}
         return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 
-    @router.get(f"/{{{noun}_id}}", summary=f"Get {a_noun}", response_model=read_schema, responses=READ_ERRORS)
+    @router.get(
+        f"/{{{noun}_id}}",
+        name=f"get_{noun}",
+        summary=f"Get {a_noun}",
+        response_model=read_schema,
+        responses=READ_ERRORS,
+    )
     async def get_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -182,7 +191,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         revealed = await listing_service.revealed_to(session, principal, [listing.id])
         return _with_etag(present(listing, owner, principal, listing.id in revealed), response)
 
-    @router.patch(f"/{{{noun}_id}}", summary=f"Update {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.patch(
+        f"/{{{noun}_id}}",
+        name=f"update_{noun}",
+        summary=f"Update {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def update_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         payload: Annotated[update_schema, Body()],  # type: ignore[valid-type]
@@ -197,6 +212,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
 
     @router.delete(
         f"/{{{noun}_id}}",
+        name=f"delete_{noun}",
         summary=f"Delete {a_noun}",
         status_code=status.HTTP_204_NO_CONTENT,
         responses=WRITE_ERRORS,
@@ -236,6 +252,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
 
     @router.post(
         f"{item}/submit",
+        name=f"submit_{noun}",
         summary=f"Submit {a_noun} for moderation",
         response_model=read_schema,
         responses=WRITE_ERRORS,
@@ -250,7 +267,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Owner side: draft or rejected → submitted."""
         return await move("submit", listing_id, response, principal, session, if_match)
 
-    @router.post(f"{item}/publish", summary=f"Publish {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/publish",
+        name=f"publish_{noun}",
+        summary=f"Publish {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def publish_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -261,7 +284,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Moderators: submitted → published."""
         return await move("publish", listing_id, response, principal, session, if_match)
 
-    @router.post(f"{item}/reject", summary=f"Reject {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/reject",
+        name=f"reject_{noun}",
+        summary=f"Reject {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def reject_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         payload: Rejection,
@@ -273,7 +302,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Moderators: submitted → rejected, with the reason the owner will read."""
         return await move("reject", listing_id, response, principal, session, if_match, reason=payload.reason)
 
-    @router.post(f"{item}/withdraw", summary=f"Withdraw {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/withdraw",
+        name=f"withdraw_{noun}",
+        summary=f"Withdraw {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def withdraw_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -284,7 +319,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Owner side: submitted → draft; published or expired → archived."""
         return await move("withdraw", listing_id, response, principal, session, if_match)
 
-    @router.post(f"{item}/renew", summary=f"Renew {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/renew",
+        name=f"renew_{noun}",
+        summary=f"Renew {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def renew_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
