@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -33,6 +33,7 @@ from app.errors import (
     PayloadTooLargeError,
     PermissionDeniedError,
     Problem,
+    ProblemSource,
     ProblemType,
     ServerBusyError,
     ServiceUnavailableError,
@@ -207,6 +208,71 @@ def _operations(app: FastAPI, schema: dict[str, Any]) -> Iterator[tuple[Any, dic
                 yield route, operation
 
 
+def declare_problems(router: APIRouter, problems: Mapping[str, Sequence[ProblemSource]]) -> None:
+    """Document the problems each endpoint of `router` raises, by endpoint name.
+
+    Kept apart from the route decorators so that a route module reads as a list of endpoints
+    followed by what each can refuse; problems shared by every operation are added for all.
+    """
+    routes = {route.name: route for route in router.routes if isinstance(route, APIRoute)}
+    unknown = set(problems) - set(routes)
+    assert not unknown, f"no such endpoints: {unknown}"
+    for name, sources in problems.items():
+        route = routes[name]
+        route.responses = merge_responses(route.responses or {}, problem_responses(*sources))
+
+
+def declare_headers(router: APIRouter, headers: Mapping[str, Sequence[str]]) -> None:
+    """Document the headers each endpoint of `router` sets on its successful answer, by endpoint name."""
+    routes = {route.name: route for route in router.routes if isinstance(route, APIRoute)}
+    unknown = set(headers) - set(routes)
+    assert not unknown, f"no such endpoints: {unknown}"
+    for name, names in headers.items():
+        route = routes[name]
+        status = route.status_code or 200
+        declared = response_headers(status, *names)
+        responses = dict(route.responses or {})
+        entry = dict(responses.get(status, {}))
+        entry["headers"] = {**entry.get("headers", {}), **declared[status]["headers"]}
+        responses[status] = entry
+        route.responses = responses
+
+
+def _not_found_by_parameter() -> dict[str, type[AppError]]:
+    """The 404 each path parameter can cause: an operation on `/events/{event_id}` may not find the event."""
+    from app.accounts.exceptions import AccountNotFoundError, ApiKeyNotFoundError, InvitationNotFoundError
+    from app.deals.service import DealNotFoundError, InterestNotFoundError
+    from app.events.service import (
+        EventNotFoundError,
+        MeetingNotFoundError,
+        ParticipantNotFoundError,
+        SessionNotFoundError,
+    )
+    from app.listings.exceptions import ListingNotFoundError
+    from app.mandates.service import MandateNotFoundError
+    from app.organizations.exceptions import OrganizationNotFoundError
+    from app.scheduling.agenda import TableNotFoundError
+
+    return {
+        "offer_id": ListingNotFoundError,
+        "demand_id": ListingNotFoundError,
+        "candidate_id": ListingNotFoundError,
+        "organization_id": OrganizationNotFoundError,
+        "account_id": AccountNotFoundError,
+        "invitation_id": InvitationNotFoundError,
+        "api_key_id": ApiKeyNotFoundError,
+        "mandate_id": MandateNotFoundError,
+        "interest_id": InterestNotFoundError,
+        "deal_id": DealNotFoundError,
+        "event_id": EventNotFoundError,
+        "session_id": SessionNotFoundError,
+        "participant_id": ParticipantNotFoundError,
+        "request_id": MeetingNotFoundError,
+        "meeting_id": MeetingNotFoundError,
+        "table": TableNotFoundError,
+    }
+
+
 def _mark_optional_auth(app: FastAPI, schema: dict[str, Any]) -> None:
     """Operations that serve anonymous callers too list `{}` among their security requirements."""
     from app.api.deps import get_optional_principal, get_principal
@@ -242,6 +308,8 @@ def _shared_problems(route: Any, operation: dict[str, Any]) -> list[ProblemType 
             problems += [INTEGRITY_CONFLICT, CONCURRENT_CHANGE]
     if "requestBody" in operation:
         problems += [MALFORMED_JSON, PayloadTooLargeError]
+    not_found = _not_found_by_parameter()
+    problems += [not_found[name] for name in re.findall(r"\{(\w+)\}", route.path_format) if name in not_found]
     return problems
 
 

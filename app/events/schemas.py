@@ -6,14 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from app.scheduling.engine import UnplacedReason
 from app.schema_base import RequestModel, ResponseModel
 from app.validation import Day, Timestamp
-from app.vocabulary import FieldCode, LanguageCode, Translations
+from app.vocabulary import FieldCode, LanguageCode, MatchFeature, Translations
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
@@ -84,6 +85,19 @@ class SchedulePublication(StrEnum):
     FINAL = "final"
 
 
+class ParticipantStatus(StrEnum):
+    INVITED = "invited"  # registered by the organiser
+    REGISTERED = "registered"
+    WITHDRAWN = "withdrawn"
+
+
+class ScheduleStatus(StrEnum):
+    NONE = "none"
+    DRAFT = "draft"
+    PRELIMINARY = "preliminary"
+    FINAL = "final"
+
+
 DEFAULT_RULES = [["supplier", "seeker"], ["both", "supplier"], ["both", "seeker"], ["both", "both"]]
 
 
@@ -124,6 +138,11 @@ class SessionCreate(RequestModel):
         return self
 
 
+class BreakRead(ResponseModel):
+    starts_at: datetime
+    ends_at: datetime
+
+
 class SessionRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -132,7 +151,7 @@ class SessionRead(ResponseModel):
     starts_at: datetime
     ends_at: datetime
     meeting_minutes: int
-    breaks: list[dict[str, Any]]
+    breaks: list[BreakRead]
     tables: int
 
 
@@ -187,12 +206,12 @@ class ParticipantRead(ResponseModel):
     representative: str
     representative_email: str | None
     role: ParticipantRole
-    listing_ids: list[str]
+    listing_ids: list[uuid.UUID]
     languages: list[str]
     max_meetings: int | None
     unavailable_slots: list[int]
     booth: str | None
-    status: str
+    status: ParticipantStatus
     created_at: datetime
 
 
@@ -291,8 +310,8 @@ class EventRead(ResponseModel):
     name_translations: dict[str, str]
     kind: EventKind
     organizer_organization_id: uuid.UUID
-    co_organizer_ids: list[str]
-    field: str | None
+    co_organizer_ids: list[uuid.UUID]
+    field: FieldCode | None
     theme: str | None
     description: str | None
     venue: str | None
@@ -307,10 +326,10 @@ class EventRead(ResponseModel):
     request_mode: RequestMode
     request_expiry_hours: int
     max_requests_per_participant: int
-    meeting_rules: list[list[str]]
+    meeting_rules: list[tuple[ParticipantRole, ParticipantRole]]
     exclusive: bool
     fairness: int | None
-    schedule_status: str
+    schedule_status: ScheduleStatus
     version: int
     created_at: datetime
     updated_at: datetime
@@ -372,7 +391,7 @@ class MeetingRead(ResponseModel):
     recipient_id: uuid.UUID
     message: str | None
     status: RequestStatus
-    decline_reason: str | None
+    decline_reason: MeetingDeclineReason | None
     expires_at: datetime | None
     responded_at: datetime | None
     session_id: uuid.UUID | None
@@ -384,7 +403,7 @@ class MeetingRead(ResponseModel):
     booth: str | None
     locked: bool
     published_slot: int | None
-    unplaced_reason: str | None
+    unplaced_reason: UnplacedReason | None
     created_at: datetime
 
 
@@ -442,7 +461,7 @@ class ScheduleReport(ResponseModel):
         }
     )
 
-    status: str
+    status: ScheduleStatus
     meetings: int
     placed: int
     priority: ObjectiveRead | None = None
@@ -460,7 +479,9 @@ class ScheduleReport(ResponseModel):
         description="The organiser published this schedule although it exceeds the fairness bound (`accept_unfair`).",
     )
     table_changes: int = 0
-    unplaced: dict[str, str] = Field(default_factory=dict, description="Meeting id → why it could not be placed.")
+    unplaced: dict[str, UnplacedReason] = Field(
+        default_factory=dict, description="Meeting id → why it could not be placed."
+    )
     seconds: float = 0.0
 
 
@@ -491,7 +512,7 @@ class Agenda(ResponseModel):
     event_id: uuid.UUID
     event: str
     owner: str
-    schedule_status: str
+    schedule_status: ScheduleStatus
     timezone: str
     venue: str | None = None
     items: list[AgendaItem]
@@ -520,7 +541,7 @@ class OutcomeRead(ResponseModel):
 
 
 class SuggestionReason(ResponseModel):
-    feature: str
+    feature: MatchFeature
     contribution: float
     text: str
 

@@ -6,6 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
 
+from app.accounts.exceptions import (
+    AccountRequiredError,
+    EmailTakenError,
+    InvalidCredentialsError,
+    InvalidTokenError,
+    InvitationNotFoundError,
+    TooManyLoginAttemptsError,
+)
 from app.accounts.schemas import (
     AccountRead,
     Me,
@@ -16,9 +24,11 @@ from app.accounts.schemas import (
     TokenPair,
     TokenRequest,
 )
-from app.accounts.service import account_service
+from app.accounts.service import WeakPasswordError, account_service
+from app.accounts.throttle import SignInUnavailableError
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep, SettingsDep, ThrottleDep
-from app.errors import problem_responses
+from app.api.openapi import declare_problems
+from app.errors import InvalidInputError, problem_responses
 from app.organizations.schemas import OrganizationRead
 from app.organizations.service import organization_service
 
@@ -117,3 +127,15 @@ async def get_me(principal: CurrentPrincipal, session: SessionDep) -> Me:
 async def change_password(payload: PasswordChange, principal: CurrentPrincipal, session: SessionDep) -> None:
     """Set a new password; every refresh token of the account is revoked."""
     await account_service.change_password(session, principal, payload)
+
+
+declare_problems(
+    router,
+    {
+        "register": [EmailTakenError, InvitationNotFoundError, WeakPasswordError, InvalidInputError],
+        "create_token": [InvalidCredentialsError, TooManyLoginAttemptsError, SignInUnavailableError],
+        "refresh_token": [InvalidTokenError],
+        "get_me": [AccountRequiredError],
+        "change_password": [AccountRequiredError, InvalidCredentialsError, WeakPasswordError, InvalidInputError],
+    },
+)

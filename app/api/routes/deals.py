@@ -7,10 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from app.accounts.authorization import NotYourOrganizationError
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.api.openapi import declare_headers, declare_problems
 from app.deals.schemas import DealConfirmation, DealCreate, DealRead, DealStage, DealUpdate, StageChange
-from app.deals.service import deal_service
-from app.errors import problem_responses
+from app.deals.service import NotADealPartyError, deal_service
+from app.errors import InvalidInputError, problem_responses
+from app.listings.exceptions import InvalidTransitionError, PreconditionFailedError, PreconditionRequiredError
 from app.pagination import Page, PageDep
 
 router = APIRouter(prefix="/deals", tags=["deals"])
@@ -91,3 +94,20 @@ async def change_deal_stage(
     """negotiating → signed → in_progress → completed, or cancelled; the step's date is recorded."""
     deal = await deal_service.change_stage(session, principal, deal_id, payload.stage, payload.on)
     return _with_etag(DealRead.model_validate(deal), response)
+
+
+_PARTY = (NotADealPartyError, NotYourOrganizationError)
+declare_problems(
+    router,
+    {
+        "create_deal": [NotYourOrganizationError, InvalidInputError],
+        "get_deal": _PARTY,
+        "update_deal": [*_PARTY, InvalidInputError, PreconditionFailedError, PreconditionRequiredError],
+        "confirm_deal": [*_PARTY, InvalidTransitionError],
+        "change_deal_stage": [*_PARTY, InvalidTransitionError, InvalidInputError],
+    },
+)
+declare_headers(
+    router,
+    {name: ["ETag"] for name in ("create_deal", "get_deal", "update_deal", "confirm_deal", "change_deal_stage")},
+)

@@ -14,10 +14,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from app.accounts.authorization import NotYourOrganizationError
 from app.accounts.permissions import Principal
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
-from app.errors import problem_responses
-from app.idempotency.service import REPLAY_HEADER, StoredResponse, fingerprint, run_once
+from app.api.openapi import declare_headers, declare_problems
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
+from app.idempotency.service import REPLAY_HEADER, IdempotencyKeyReusedError, StoredResponse, fingerprint, run_once
+from app.listings.exceptions import (
+    InvalidTransitionError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+    UnknownConceptError,
+)
 from app.listings.schemas import (
     DemandCreate,
     DemandRead,
@@ -351,3 +359,36 @@ def _idempotency_scope(principal: Principal) -> str:
 
 offers_router = listing_router(KindSpec(ListingKind.OFFER, "offer", OfferCreate, OfferUpdate, OfferRead))
 demands_router = listing_router(KindSpec(ListingKind.DEMAND, "demand", DemandCreate, DemandUpdate, DemandRead))
+
+
+def _declare_listing_problems(router: APIRouter, noun: str) -> None:
+    owner_side = (NotYourOrganizationError, PermissionDeniedError)
+    versioned = (PreconditionFailedError, PreconditionRequiredError)
+    declare_problems(
+        router,
+        {
+            f"list_{noun}s": [InvalidInputError],
+            f"create_{noun}": [*owner_side, UnknownConceptError, IdempotencyKeyReusedError, InvalidInputError],
+            f"update_{noun}": [*owner_side, *versioned, InvalidTransitionError, UnknownConceptError, InvalidInputError],
+            f"delete_{noun}": [*owner_side, *versioned, InvalidTransitionError],
+            **{
+                f"{action}_{noun}": [*owner_side, *versioned, InvalidTransitionError, InvalidInputError]
+                for action in ("submit", "publish", "reject", "withdraw", "renew")
+            },
+        },
+    )
+
+    declare_headers(
+        router,
+        {
+            f"create_{noun}": ["ETag", "Location", "Idempotent-Replayed"],
+            **{
+                f"{action}_{noun}": ["ETag"]
+                for action in ("get", "update", "submit", "publish", "reject", "withdraw", "renew")
+            },
+        },
+    )
+
+
+_declare_listing_problems(offers_router, "offer")
+_declare_listing_problems(demands_router, "demand")
