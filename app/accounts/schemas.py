@@ -229,6 +229,25 @@ class InvitationRead(ResponseModel):
 
 
 class InvitationCreated(InvitationRead):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "2f9e8d7c-6b5a-4f3e-8d2c-1b0a9f8e7d6c",
+                    "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                    "email": "binh.tran@rimf.example.vn",
+                    "role": "member",
+                    "is_org_admin": False,
+                    "created_at": "2026-11-23T01:20:00Z",
+                    "expires_at": "2026-11-30T01:20:00Z",
+                    "accepted_at": None,
+                    "revoked_at": None,
+                    "token": "q8Zr3mT1vB6yN0cK5hW2pL9sD4fG7jXa",
+                }
+            ]
+        }
+    )
+
     token: str = Field(description="Shown once: send it to the invitee, who registers with it.")
 
 
@@ -266,4 +285,21 @@ class ApiKeyRead(ResponseModel):
 
 
 class ApiKeyCreated(ApiKeyRead):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+                    "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                    "name": "ERP integration",
+                    "prefix": "3fa94c1b7e20",
+                    "created_at": "2026-11-23T01:30:00Z",
+                    "last_used_at": None,
+                    "revoked_at": None,
+                    "key": "3fa94c1b7e20.Xk2v9QeR4tYb7NmP1sLw8CzH5dJg0FaU",
+                }
+            ]
+        }
+    )
+
     key: str = Field(description="Shown once; send it as the `X-API-Key` header.")

@@ -170,6 +170,8 @@ def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0)
         options = [o for o in schema.get(key, []) if o.get("type") != "null"]
         if options:
             return _example(options[0], components, depth + 1)
+    if "prefixItems" in schema:
+        return [_example(item, components, depth + 1) for item in schema["prefixItems"]]
     if schema.get("type") == "array":
         return [_example(schema.get("items", {}), components, depth + 1)]
     if schema.get("type") == "object" or "properties" in schema:
@@ -177,6 +179,51 @@ def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0)
     if "enum" in schema:
         return schema["enum"][0]
     return _PRIMITIVE_EXAMPLES.get(schema.get("type", ""))
+
+
+def _nullable(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "null" or any(o.get("type") == "null" for o in schema.get("anyOf", []))
+
+
+def _complete(example: Any, schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> None:
+    """Fill in what an example leaves out and the server always sends (defaults, nulls), at every level."""
+    if depth > 12:
+        return
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    if isinstance(example, dict) and "properties" in schema:
+        for name, prop in schema["properties"].items():
+            if name not in example and name in schema.get("required", []):
+                if "default" in prop:
+                    example[name] = prop["default"]
+                elif _nullable(prop):
+                    example[name] = None
+                elif prop.get("type") in ("array", "object"):
+                    example[name] = [] if prop["type"] == "array" else {}
+            if name in example:
+                _complete(example[name], prop, components, depth + 1)
+    elif isinstance(example, list) and isinstance(schema.get("items"), dict):
+        for item in example:
+            _complete(item, schema["items"], components, depth + 1)
+    elif isinstance(example, dict) and isinstance(schema.get("additionalProperties"), dict):
+        for item in example.values():
+            _complete(item, schema["additionalProperties"], components, depth + 1)
+    elif isinstance(example, dict) and "discriminator" in schema:
+        discriminator = schema["discriminator"]
+        chosen = discriminator.get("mapping", {}).get(str(example.get(discriminator["propertyName"])))
+        if chosen:
+            _complete(example, {"$ref": chosen}, components, depth + 1)
+    elif example is not None:
+        options = [o for o in schema.get("anyOf", schema.get("oneOf", [])) if o.get("type") != "null"]
+        if len(options) == 1:
+            _complete(example, options[0], components, depth + 1)
+
+
+def _complete_examples(components: dict[str, Any]) -> None:
+    """Response schemas' examples show every field a response carries, as the server sends them."""
+    for schema in components.values():
+        for example in schema.get("examples", []):
+            _complete(example, schema, components)
 
 
 def _add_composed_examples(schema: dict[str, Any]) -> None:
@@ -448,6 +495,7 @@ def install_openapi(app: FastAPI) -> None:
         _document_headers(app, schema)
         for unused in ("HTTPValidationError", "ValidationError"):
             components["schemas"].pop(unused, None)
+        _complete_examples(components["schemas"])
         _add_composed_examples(schema)
         app.openapi_schema = schema
         return schema

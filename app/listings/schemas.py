@@ -354,6 +354,7 @@ _READ_COMMON: dict[str, Any] = {
     "expires_at": "2027-11-22T03:00:00Z",
     "rejection_reason": None,
     "country": "VN",
+    "visibility": "public",
 }
 
 
@@ -432,6 +433,7 @@ class DemandRead(ListingReadBase):
                     **_READ_COMMON,
                     "reference": "TD-VN-20261122-0003",
                     "kind": "demand",
+                    "description": "Nước thải có COD 2.000 mg/l, nhiều dầu mỡ; mặt bằng xử lý 300 m².",
                     "inferred_concepts": [],
                 }
             ]

@@ -18,6 +18,7 @@ from app.pagination import Page, PageDep
 
 router = APIRouter(prefix="/deals", tags=["deals"])
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+ACTION_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
 def _with_etag(deal: DealRead, response: Response) -> DealRead:
@@ -26,7 +27,7 @@ def _with_etag(deal: DealRead, response: Response) -> DealRead:
 
 
 @router.post(
-    "", summary="Record a deal", status_code=status.HTTP_201_CREATED, response_model=DealRead, responses=WRITE_ERRORS
+    "", summary="Record a deal", status_code=status.HTTP_201_CREATED, response_model=DealRead, responses=ACTION_ERRORS
 )
 async def create_deal(
     payload: DealCreate, response: Response, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
@@ -76,7 +77,7 @@ async def update_deal(
     return _with_etag(DealRead.model_validate(deal), response)
 
 
-@router.post("/{deal_id}/confirm", summary="Confirm a deal", response_model=DealRead, responses=WRITE_ERRORS)
+@router.post("/{deal_id}/confirm", summary="Confirm a deal", response_model=DealRead, responses=ACTION_ERRORS)
 async def confirm_deal(
     deal_id: uuid.UUID, response: Response, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> DealRead:
@@ -86,7 +87,7 @@ async def confirm_deal(
 
 
 @router.post(
-    "/{deal_id}/stage", summary="Move a deal to its next stage", response_model=DealRead, responses=WRITE_ERRORS
+    "/{deal_id}/stage", summary="Move a deal to its next stage", response_model=DealRead, responses=ACTION_ERRORS
 )
 async def change_deal_stage(
     deal_id: uuid.UUID, payload: StageChange, response: Response, principal: CurrentPrincipal, session: SessionDep

@@ -105,6 +105,7 @@ def _filters(
 FiltersDep = Annotated[ListingFilters, Depends(_filters)]
 READ_ERRORS = problem_responses(404, 422)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+CREATE_ERRORS = problem_responses(401, 403, 409, 422)
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
         summary=f"Create {a_noun}",
         status_code=status.HTTP_201_CREATED,
         response_model=read_schema,
-        responses=WRITE_ERRORS,
+        responses=CREATE_ERRORS,
     )
     async def create_listing(
         request: Request,
