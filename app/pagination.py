@@ -46,7 +46,7 @@ class Page(ResponseModel, NamedGeneric, Generic[T]):
     limit: int
 
     @classmethod
-    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
         """`OfferPage` for `Page[OfferRead]`: the name clients see in the OpenAPI document."""
         return f"{params[0].__name__.removesuffix('Read')}Page"
 

@@ -60,7 +60,7 @@ class NamedGeneric(BaseModel):
     _named: ClassVar[dict[Any, type[BaseModel]]] = {}
 
     def __class_getitem__(cls, params: Any) -> Any:
-        parametrized = super().__class_getitem__(params)  # type: ignore[misc]
+        parametrized = super().__class_getitem__(params)
         args = params if isinstance(params, tuple) else (params,)
         if any(isinstance(arg, TypeVar) for arg in args) or not isinstance(parametrized, type):
             return parametrized

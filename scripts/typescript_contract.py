@@ -66,7 +66,9 @@ def _response_schemas(document: dict[str, Any]) -> set[str]:
 
 def render(document: dict[str, Any]) -> str:
     lines = ['import type { components } from "./api";', 'type S = components["schemas"];', ""]
-    lines.append("type AllRequired<T> = T extends object ? ({} extends Pick<T, OptionalKeys<T>> ? true : never) : true;")
+    lines.append(
+        "type AllRequired<T> = T extends object ? ({} extends Pick<T, OptionalKeys<T>> ? true : never) : true;"
+    )
     lines.append("type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];")
     lines.append("type NoOptional<T> = [OptionalKeys<T>] extends [never] ? true : OptionalKeys<T>;")
     count = 0
@@ -79,7 +81,9 @@ def render(document: dict[str, Any]) -> str:
                 name = ref.rsplit("/", 1)[-1]
                 body = _required_only(document, media["schema"], media["example"])
                 count += 1
-                lines.append(f"export const request{count}: S[{json.dumps(name)}] = {json.dumps(body, ensure_ascii=False)};")
+                lines.append(
+                    f"export const request{count}: S[{json.dumps(name)}] = {json.dumps(body, ensure_ascii=False)};"
+                )
     for name in sorted(_response_schemas(document)):
         schema = document["components"]["schemas"][name]
         if "properties" in schema:

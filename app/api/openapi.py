@@ -404,7 +404,7 @@ def _document_problems(app: FastAPI, schema: dict[str, Any]) -> None:
     """Every 4xx/5xx answer: problem+json, the codes it can carry (an enum) and one example per code."""
     for route, operation in _operations(app, schema):
         responses = operation.setdefault("responses", {})
-        declared = {
+        declared: dict[int | str, dict[str, Any]] = {
             str(status): {PROBLEM_CODES_KEY: response.pop(PROBLEM_CODES_KEY, [])}
             for status, response in responses.items()
             if status.isdigit() and int(status) >= 400

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.permissions import Permission, Principal
 from app.audit import repository
-from app.audit.schemas import AuditAction, AuditFilters
+from app.audit.schemas import AuditAction as AuditAction
+from app.audit.schemas import AuditFilters
 from app.errors import PermissionDeniedError
 from app.models.audit import AuditEntry
 from app.pagination import PageParams

@@ -85,7 +85,7 @@ class Hit(ResponseModel, NamedGeneric, Generic[HitT]):
     )
 
     @classmethod
-    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
         """`ListingHit` for `Hit[ListingHitDocument]`: the name clients see in the OpenAPI document."""
         return f"{params[0].__name__.removesuffix('HitDocument')}Hit"
 

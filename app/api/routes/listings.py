@@ -131,8 +131,12 @@ def listing_router(spec: KindSpec) -> APIRouter:
     a_noun = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
     @router.get(
-        "", name=f"list_{plural}", summary=f"Browse {plural}", response_model=Page[read_schema], responses=READ_ERRORS
-    )  # type: ignore[valid-type]
+        "",
+        name=f"list_{plural}",
+        summary=f"Browse {plural}",
+        response_model=Page[read_schema],  # type: ignore[valid-type]
+        responses=READ_ERRORS,
+    )
     async def browse_listings(
         session: SessionDep, principal: OptionalPrincipal, filters: FiltersDep, page: PageDep
     ) -> Page[Any]:
