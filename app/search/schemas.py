@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 from app.listings.schemas import IpStatus, ListingKind, OriginKind, TransferType, Visibility
 from app.organizations.schemas import OrganizationKind
 from app.schema_base import NamedGeneric, ResponseModel
-from app.vocabulary import FieldCode
+from app.vocabulary import FieldCode, Language
 
 HitT = TypeVar("HitT")
 
@@ -36,7 +36,7 @@ class ListingHitDocument(ResponseModel):
     reference: str
     title: str
     summary: str
-    language: str
+    language: Language
     translations: dict[str, dict[str, str | None]]
     field: FieldCode
     concepts: list[str]

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import ConfigDict, Field
 
 from app.schema_base import ResponseModel
+
+IndicatorCode = Literal[
+    "transaction_value",
+    "value_growth",
+    "ip_share",
+    "imported_developed_share",
+    "institute_share_of_domestic",
+    "active_intermediaries",
+    "intermediary_networks",
+]
 
 
 class TargetRead(ResponseModel):
     year: int
     value: float
-    comparison: str = Field(description="How the indicator must compare with the target: `>` or `>=`.")
+    comparison: Literal[">", ">="] = Field(description="How the indicator must compare with the target.")
     note: str | None = None
     met: bool | None = Field(description="Whether the measured value meets the target (null when undefined).")
 
 
 class IndicatorRead(ResponseModel):
-    code: str
+    code: IndicatorCode
     label_vi: str
     label_en: str
-    unit: str = Field(description="`VND`, `ratio` (0–1) or `count`.")
+    unit: Literal["VND", "ratio", "count"] = Field(description="`VND`, `ratio` (0–1) or `count`.")
     value: float | None = Field(description="Null when undefined (e.g. growth with nothing to grow from).")
     numerator: float | None
     denominator: float | None
