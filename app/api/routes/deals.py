@@ -12,7 +12,7 @@ from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from app.api.openapi import declare_headers, declare_problems
 from app.deals.schemas import DealConfirmation, DealCreate, DealRead, DealStage, DealUpdate, StageChange
 from app.deals.service import NotADealPartyError, deal_service
-from app.errors import InvalidInputError, problem_responses
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
 from app.listings.exceptions import InvalidTransitionError, PreconditionFailedError, PreconditionRequiredError
 from app.pagination import Page, PageDep
 
@@ -101,7 +101,7 @@ _PARTY = (NotADealPartyError, NotYourOrganizationError)
 declare_problems(
     router,
     {
-        "create_deal": [NotYourOrganizationError, InvalidInputError],
+        "create_deal": [NotYourOrganizationError, PermissionDeniedError, InvalidInputError],
         "get_deal": _PARTY,
         "update_deal": [*_PARTY, InvalidInputError, PreconditionFailedError, PreconditionRequiredError],
         "confirm_deal": [*_PARTY, InvalidTransitionError],

@@ -12,7 +12,7 @@ from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from app.api.openapi import declare_problems
 from app.deals.schemas import InterestCreate, InterestDecline, InterestRead, InterestStatus, MessageCreate, MessageRead
 from app.deals.service import InterestExistsError, interest_service
-from app.errors import InvalidInputError, problem_responses
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
 from app.listings.exceptions import InvalidTransitionError, ListingNotFoundError
 from app.pagination import Page, PageDep
 
@@ -136,6 +136,6 @@ declare_problems(
         "decline_interest": _PARTY,
         "withdraw_interest": _PARTY,
         "list_messages": [NotYourOrganizationError],
-        "post_message": [NotYourOrganizationError, InvalidTransitionError],
+        "post_message": [NotYourOrganizationError, PermissionDeniedError, InvalidTransitionError],
     },
 )

@@ -22,7 +22,7 @@ from app.accounts.schemas import (
 from app.accounts.service import BrokerRoleNotAllowedError, account_service
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep
 from app.api.openapi import declare_problems
-from app.errors import InvalidInputError, problem_responses
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
 from app.organizations.exceptions import OrganizationInUseError, ServicesNotAllowedError
 from app.organizations.schemas import (
     OrganizationCreate,
@@ -275,13 +275,13 @@ declare_problems(
     {
         "create_organization": [ServicesNotAllowedError],
         "update_organization": [NotYourOrganizationError, ServicesNotAllowedError],
-        "delete_organization": [NotYourOrganizationError, OrganizationInUseError],
+        "delete_organization": [NotYourOrganizationError, PermissionDeniedError, OrganizationInUseError],
     },
 )
 declare_problems(
     members_router,
     {
-        "list_members": _ADMIN,
+        "list_members": [*_ADMIN, PermissionDeniedError],
         "update_member": [*_ADMIN, InvalidInputError],
         "create_invitation": [*_ADMIN, BrokerRoleNotAllowedError],
         "list_invitations": _ADMIN,
