@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
 from app import __version__
-from app.errors import problem_response, problem_responses
+from app.errors import NOT_READY, problem_response, problem_responses
 from app.health import CheckResult, OutboxLag, check_database, check_search, outbox_lag
 from app.schema_base import ResponseModel
 
@@ -54,7 +54,7 @@ async def get_liveness() -> Liveness:
     "/readyz",
     summary="Readiness probe",
     response_model=Readiness,
-    responses=problem_responses(503),
+    responses=problem_responses(NOT_READY),
 )
 async def get_readiness(request: Request) -> Readiness | JSONResponse:
     """Answer 200 while the database answers (writes work even when search is down), else 503.
