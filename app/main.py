@@ -17,7 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.accounts.throttle import LoginThrottle, create_storage
-from app.api.openapi import OPENAPI_TAGS, install_openapi
+from app.api.openapi import OPENAPI_TAGS, install_openapi, operation_id
 from app.api.router import api_router, probes_router
 from app.api.routes import health
 from app.background import run_periodically
@@ -120,6 +120,7 @@ def create_app(
         contact={"name": "Technology exchange maintainers", "email": "api@techex.example"},
         license_info={"name": "Apache 2.0", "identifier": "Apache-2.0"},
         openapi_tags=OPENAPI_TAGS,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.schema_base import NamedGeneric, ResponseModel
 
 T = TypeVar("T")
 MAX_LIMIT = 100
@@ -37,11 +39,16 @@ def _page_params(
 PageDep = Annotated[PageParams, Depends(_page_params)]
 
 
-class Page(BaseModel, Generic[T]):
+class Page(ResponseModel, NamedGeneric, Generic[T]):
     items: list[T]
     total: int = Field(description="Items matching, over all pages.")
     page: int
     limit: int
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """`OfferPage` for `Page[OfferRead]`: the name clients see in the OpenAPI document."""
+        return f"{params[0].__name__.removesuffix('Read')}Page"
 
     @classmethod
     def of(cls, items: list[T], total: int, params: PageParams) -> Page[T]:

@@ -17,7 +17,7 @@ from app.db import Database
 from app.main import create_app
 from app.search.embedded import EmbeddedBackend
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.live"]
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.live", "tests.fixtures.contract"]
 
 BASE_URL = "http://testserver"
 

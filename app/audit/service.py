@@ -6,13 +6,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.permissions import Permission, Principal
 from app.audit import repository
+from app.audit.schemas import AuditAction as AuditAction
 from app.audit.schemas import AuditFilters
 from app.errors import PermissionDeniedError
 from app.models.audit import AuditEntry
@@ -21,13 +21,6 @@ from app.request_context import current_request_id
 
 REDACTED = "[redacted]"
 _SECRET_FIELDS = frozenset({"password_hash", "key_hash", "token_hash", "password"})
-
-
-class AuditAction(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    STATE = "state"
 
 
 @dataclass(frozen=True)

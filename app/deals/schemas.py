@@ -8,9 +8,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from app.schema_base import RequestModel
+from app.schema_base import RequestModel, ResponseModel
 from app.validation import Day
 from app.vocabulary import CountryCode, FieldCode
 
@@ -65,7 +65,7 @@ class MessageCreate(RequestModel):
     body: Body
 
 
-class MessageRead(BaseModel):
+class MessageRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -92,7 +92,7 @@ class MessageRead(BaseModel):
     created_at: datetime
 
 
-class InterestRead(BaseModel):
+class InterestRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -254,7 +254,7 @@ class StageChange(RequestModel):
     on: Day | None = Field(default=None, description="The date of the step; today by default.")
 
 
-class DealRead(BaseModel):
+class DealRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={

@@ -383,7 +383,7 @@ class EventService:
                     await actor_for_organization(session, principal, participant.organization_id)
                 except PermissionDeniedError:
                     read.representative_email = None
-                    read.listing_ids = [i for i in read.listing_ids if uuid.UUID(i) in public]
+                    read.listing_ids = [i for i in read.listing_ids if i in public]
             reads.append(read)
         return reads
 

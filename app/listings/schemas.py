@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 from app.organizations.schemas import Contact, OrganizationKind
-from app.schema_base import RequestModel
+from app.schema_base import RequestModel, ResponseModel
 from app.validation import Day, Timestamp
 from app.vocabulary import CountryCode, FieldCode, Language, LanguageCode
 
@@ -191,7 +191,7 @@ class Evidence(RequestModel):
     url: HttpUrl | None = None
 
 
-class OwnerSummary(BaseModel):
+class OwnerSummary(ResponseModel):
     id: uuid.UUID
     name: str
     kind: OrganizationKind
@@ -354,10 +354,11 @@ _READ_COMMON: dict[str, Any] = {
     "expires_at": "2027-11-22T03:00:00Z",
     "rejection_reason": None,
     "country": "VN",
+    "visibility": "public",
 }
 
 
-class ListingReadBase(BaseModel):
+class ListingReadBase(ResponseModel):
     id: uuid.UUID
     reference: str = Field(description="Human reference code, e.g. `TO-VN-20261122-0007`.")
     kind: ListingKind
@@ -432,6 +433,7 @@ class DemandRead(ListingReadBase):
                     **_READ_COMMON,
                     "reference": "TD-VN-20261122-0003",
                     "kind": "demand",
+                    "description": "Nước thải có COD 2.000 mg/l, nhiều dầu mỡ; mặt bằng xử lý 300 m².",
                     "inferred_concepts": [],
                 }
             ]

@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.schema_base import RequestModel
+from app.schema_base import RequestModel, ResponseModel
 from app.validation import non_nullable_in_schema, refuse_null
 from app.vocabulary import CountryCode, FieldCode, LanguageCode, Translations
 
@@ -157,7 +157,7 @@ class OrganizationUpdate(RequestModel):
     _not_null = refuse_null(*_NOT_NULL)
 
 
-class OrganizationRead(BaseModel):
+class OrganizationRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={

@@ -7,11 +7,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from app.listings.schemas import IpStatus, ListingKind, OriginKind, TransferType, Visibility
 from app.organizations.schemas import OrganizationKind
-from app.vocabulary import FieldCode
+from app.schema_base import NamedGeneric, ResponseModel
+from app.vocabulary import FieldCode, Language
 
 HitT = TypeVar("HitT")
 
@@ -27,7 +28,7 @@ class SearchSort(StrEnum):
     PRICE_HIGH = "-price"
 
 
-class ListingHitDocument(BaseModel):
+class ListingHitDocument(ResponseModel):
     """A listing as search shows it: no contact, and no owner for anonymous listings."""
 
     id: uuid.UUID
@@ -35,7 +36,7 @@ class ListingHitDocument(BaseModel):
     reference: str
     title: str
     summary: str
-    language: str
+    language: Language
     translations: dict[str, dict[str, str | None]]
     field: FieldCode
     concepts: list[str]
@@ -60,7 +61,7 @@ class ListingHitDocument(BaseModel):
     expires_at: datetime
 
 
-class OrganizationHitDocument(BaseModel):
+class OrganizationHitDocument(ResponseModel):
     id: uuid.UUID
     name: str
     translations: dict[str, str]
@@ -75,13 +76,18 @@ class OrganizationHitDocument(BaseModel):
     updated_at: datetime
 
 
-class Hit(BaseModel, Generic[HitT]):
+class Hit(ResponseModel, NamedGeneric, Generic[HitT]):
     id: uuid.UUID
     score: float | None = Field(description="Relevance score (null when sorted by a field).")
     document: HitT
     highlights: dict[str, str] = Field(
         description="Matched words wrapped in <mark>, per field (title, summary, translations.<lang>.title)."
     )
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """`ListingHit` for `Hit[ListingHitDocument]`: the name clients see in the OpenAPI document."""
+        return f"{params[0].__name__.removesuffix('HitDocument')}Hit"
 
 
 _LISTING_HIT: dict[str, Any] = {
@@ -120,7 +126,7 @@ _LISTING_HIT: dict[str, Any] = {
 }
 
 
-class SearchResponse(BaseModel, Generic[HitT]):
+class SearchResponse(ResponseModel, Generic[HitT]):
     hits: list[Hit[HitT]]
     total: int = Field(description="Matching documents over all pages.")
     page: int
@@ -186,16 +192,16 @@ class OrganizationSearchResponse(SearchResponse[OrganizationHitDocument]):
     )
 
 
-class IndexStatus(BaseModel):
+class IndexStatus(ResponseModel):
     documents: int
 
 
-class OutboxStatus(BaseModel):
+class OutboxStatus(ResponseModel):
     pending: int = Field(description="Changes not yet applied to the search index.")
     oldest_pending_seconds: float | None = Field(description="Age of the oldest pending change.")
 
 
-class SearchStatus(BaseModel):
+class SearchStatus(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from app.schema_base import ResponseModel
+
+IndicatorCode = Literal[
+    "transaction_value",
+    "value_growth",
+    "ip_share",
+    "imported_developed_share",
+    "institute_share_of_domestic",
+    "active_intermediaries",
+    "intermediary_networks",
+]
 
 
-class TargetRead(BaseModel):
+class TargetRead(ResponseModel):
     year: int
     value: float
-    comparison: str = Field(description="How the indicator must compare with the target: `>` or `>=`.")
+    comparison: Literal[">", ">="] = Field(description="How the indicator must compare with the target.")
     note: str | None = None
     met: bool | None = Field(description="Whether the measured value meets the target (null when undefined).")
 
 
-class IndicatorRead(BaseModel):
-    code: str
+class IndicatorRead(ResponseModel):
+    code: IndicatorCode
     label_vi: str
     label_en: str
-    unit: str = Field(description="`VND`, `ratio` (0–1) or `count`.")
+    unit: Literal["VND", "ratio", "count"] = Field(description="`VND`, `ratio` (0–1) or `count`.")
     value: float | None = Field(description="Null when undefined (e.g. growth with nothing to grow from).")
     numerator: float | None
     denominator: float | None
@@ -26,7 +40,7 @@ class IndicatorRead(BaseModel):
     note: str | None
 
 
-class IndicatorsResponse(BaseModel):
+class IndicatorsResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -58,7 +72,7 @@ class IndicatorsResponse(BaseModel):
     indicators: list[IndicatorRead]
 
 
-class ListingStatsRow(BaseModel):
+class ListingStatsRow(ResponseModel):
     field: str
     units: int = Field(description="Organisations with listings of this field.")
     listings: int
@@ -66,7 +80,7 @@ class ListingStatsRow(BaseModel):
     by_status: dict[str, int]
 
 
-class ListingStatsResponse(BaseModel):
+class ListingStatsResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -92,7 +106,7 @@ class ListingStatsResponse(BaseModel):
     totals: dict[str, int]
 
 
-class FunnelResponse(BaseModel):
+class FunnelResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -127,14 +141,14 @@ class FunnelResponse(BaseModel):
     unanswered_interests: int
 
 
-class DealsByFieldRow(BaseModel):
+class DealsByFieldRow(ResponseModel):
     field: str
     deals: int
     value_vnd: float = Field(description="Sum of non-confidential values.")
     confidential_deals: int
 
 
-class DealsByFieldResponse(BaseModel):
+class DealsByFieldResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

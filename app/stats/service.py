@@ -31,17 +31,19 @@ def _met(value: float | None, target: dict[str, object]) -> bool | None:
 
 
 def _read(indicator: Indicator) -> IndicatorRead:
-    return IndicatorRead(
-        code=indicator.code,
-        label_vi=indicator.label_vi,
-        label_en=indicator.label_en,
-        unit=indicator.unit,
-        value=indicator.value,
-        numerator=indicator.numerator,
-        denominator=indicator.denominator,
-        period=indicator.period,
-        targets=[TargetRead(**t, met=_met(indicator.value, t)) for t in indicator.targets],
-        note=indicator.note,
+    return IndicatorRead.model_validate(
+        {
+            "code": indicator.code,
+            "label_vi": indicator.label_vi,
+            "label_en": indicator.label_en,
+            "unit": indicator.unit,
+            "value": indicator.value,
+            "numerator": indicator.numerator,
+            "denominator": indicator.denominator,
+            "period": indicator.period,
+            "targets": [TargetRead.model_validate({**t, "met": _met(indicator.value, t)}) for t in indicator.targets],
+            "note": indicator.note,
+        }
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from app.schema_base import ResponseModel
 
 _CONCEPT: dict[str, Any] = {
     "id": "arsenic-removal",
@@ -13,7 +15,7 @@ _CONCEPT: dict[str, Any] = {
 }
 
 
-class ConceptRead(BaseModel):
+class ConceptRead(ResponseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_CONCEPT]})
 
     id: str = Field(description="Stable id that listings store.")
@@ -21,19 +23,19 @@ class ConceptRead(BaseModel):
     synonyms: list[str]
 
 
-class SubfieldRead(BaseModel):
+class SubfieldRead(ResponseModel):
     code: str
     labels: dict[str, str]
     concepts: list[ConceptRead]
 
 
-class FieldRead(BaseModel):
+class FieldRead(ResponseModel):
     code: str
     labels: dict[str, str]
     subfields: list[SubfieldRead]
 
 
-class TaxonomyRead(BaseModel):
+class TaxonomyRead(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request, status
 
+from app.accounts.exceptions import (
+    AccountRequiredError,
+    EmailTakenError,
+    InvalidCredentialsError,
+    InvalidTokenError,
+    InvitationNotFoundError,
+    TooManyLoginAttemptsError,
+)
 from app.accounts.schemas import (
     AccountRead,
     Me,
@@ -15,10 +22,13 @@ from app.accounts.schemas import (
     RegisterRequest,
     Registration,
     TokenPair,
+    TokenRequest,
 )
-from app.accounts.service import account_service
+from app.accounts.service import WeakPasswordError, account_service
+from app.accounts.throttle import SignInUnavailableError
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep, SettingsDep, ThrottleDep
 from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_problems
 from app.errors import InvalidInputError, problem_responses
 from app.organizations.schemas import OrganizationRead
 from app.organizations.service import organization_service
@@ -72,7 +82,7 @@ async def register(payload: RegisterRequest, session: SessionDep, settings: Sett
     },
 )
 async def create_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[TokenRequest, Form()],
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -126,3 +136,15 @@ async def get_me(principal: CurrentPrincipal, session: SessionDep) -> Me:
 async def change_password(payload: PasswordChange, principal: CurrentPrincipal, session: SessionDep) -> None:
     """Set a new password; every refresh token of the account is revoked."""
     await account_service.change_password(session, principal, payload)
+
+
+declare_problems(
+    router,
+    {
+        "register": [EmailTakenError, InvitationNotFoundError, WeakPasswordError, InvalidInputError],
+        "create_token": [InvalidCredentialsError, TooManyLoginAttemptsError, SignInUnavailableError],
+        "refresh_token": [InvalidTokenError],
+        "get_me": [AccountRequiredError],
+        "change_password": [AccountRequiredError, InvalidCredentialsError, WeakPasswordError, InvalidInputError],
+    },
+)

@@ -7,15 +7,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from app.accounts.authorization import NotYourOrganizationError
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_headers, declare_problems
 from app.deals.schemas import DealConfirmation, DealCreate, DealRead, DealStage, DealUpdate, StageChange
-from app.deals.service import deal_service
-from app.errors import problem_responses
+from app.deals.service import NotADealPartyError, deal_service
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
+from app.listings.exceptions import InvalidTransitionError, PreconditionFailedError, PreconditionRequiredError
 from app.pagination import Page, PageDep
 
 router = APIRouter(prefix="/deals", tags=["deals"], route_class=ExchangeRoute)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+ACTION_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
 def _with_etag(deal: DealRead, response: Response) -> DealRead:
@@ -24,7 +28,7 @@ def _with_etag(deal: DealRead, response: Response) -> DealRead:
 
 
 @router.post(
-    "", summary="Record a deal", status_code=status.HTTP_201_CREATED, response_model=DealRead, responses=WRITE_ERRORS
+    "", summary="Record a deal", status_code=status.HTTP_201_CREATED, response_model=DealRead, responses=ACTION_ERRORS
 )
 async def create_deal(
     payload: DealCreate, response: Response, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
@@ -74,7 +78,7 @@ async def update_deal(
     return _with_etag(DealRead.model_validate(deal), response)
 
 
-@router.post("/{deal_id}/confirm", summary="Confirm a deal", response_model=DealRead, responses=WRITE_ERRORS)
+@router.post("/{deal_id}/confirm", summary="Confirm a deal", response_model=DealRead, responses=ACTION_ERRORS)
 async def confirm_deal(
     deal_id: uuid.UUID, response: Response, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> DealRead:
@@ -84,7 +88,7 @@ async def confirm_deal(
 
 
 @router.post(
-    "/{deal_id}/stage", summary="Move a deal to its next stage", response_model=DealRead, responses=WRITE_ERRORS
+    "/{deal_id}/stage", summary="Move a deal to its next stage", response_model=DealRead, responses=ACTION_ERRORS
 )
 async def change_deal_stage(
     deal_id: uuid.UUID,
@@ -100,3 +104,20 @@ async def change_deal_stage(
         session, principal, deal_id, payload.stage, payload.on, settings.deal_value_review_vnd
     )
     return _with_etag(DealRead.model_validate(deal), response)
+
+
+_PARTY = (NotADealPartyError, NotYourOrganizationError)
+declare_problems(
+    router,
+    {
+        "create_deal": [NotYourOrganizationError, PermissionDeniedError, InvalidInputError],
+        "get_deal": _PARTY,
+        "update_deal": [*_PARTY, InvalidInputError, PreconditionFailedError, PreconditionRequiredError],
+        "confirm_deal": [*_PARTY, InvalidTransitionError],
+        "change_deal_stage": [*_PARTY, InvalidTransitionError, InvalidInputError],
+    },
+)
+declare_headers(
+    router,
+    {name: ["ETag"] for name in ("create_deal", "get_deal", "update_deal", "confirm_deal", "change_deal_stage")},
+)

@@ -8,10 +8,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from app.accounts.authorization import NotYourOrganizationError
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, ReadSessionDep, SessionDep
 from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_headers, declare_problems
 from app.db import Database
-from app.errors import problem_responses
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
 from app.events import repository
 from app.events.proposals import propose
 from app.events.schemas import (
@@ -44,12 +46,26 @@ from app.events.schemas import (
     Suggestion,
     SuggestionReason,
 )
-from app.events.service import EventContext, event_service, request_status
+from app.events.service import (
+    DuplicateRequestError,
+    EventContext,
+    EventStateError,
+    NotOrganizerError,
+    RequestCapError,
+    RequestStateError,
+    event_service,
+    request_status,
+)
 from app.matching.explain import explain, language_of
 from app.models import Event, MeetingRequest
 from app.pagination import Page, PageDep
 from app.scheduling.agenda import participant_agenda, table_agenda, to_csv, to_ical
-from app.scheduling.service import scheduling_service
+from app.scheduling.service import (
+    FairScheduleNotFoundError,
+    ScheduleChangedError,
+    UnfairScheduleNotAcceptedError,
+    scheduling_service,
+)
 from app.vocabulary import FieldCode
 
 router = APIRouter(prefix="/events", tags=["events"], route_class=ExchangeRoute)
@@ -575,3 +591,52 @@ async def propose_session(payload: ProposalCreate, principal: CurrentPrincipal, 
     """From the published listings of a field (and theme): the organisations worth inviting, the candidate
     meetings that would fill the day, the expected number of strong matches, and a ready event to create."""
     return await propose(session, principal, payload)
+
+
+_ORGANIZER = (NotOrganizerError, EventStateError, InvalidInputError)
+declare_problems(
+    router,
+    {
+        "create_event": [NotYourOrganizationError, InvalidInputError],
+        "update_event": _ORGANIZER,
+        "change_event_status": _ORGANIZER,
+        "add_session": _ORGANIZER,
+        "delete_session": _ORGANIZER,
+        "register_participant": [NotYourOrganizationError, NotOrganizerError, EventStateError, InvalidInputError],
+        "update_participant": [NotYourOrganizationError, NotOrganizerError, EventStateError, InvalidInputError],
+        "get_participant": [NotOrganizerError, PermissionDeniedError],
+        "list_participants": [PermissionDeniedError],
+        "suggestions": [NotOrganizerError, NotYourOrganizationError],
+        "get_participant_agenda": [NotOrganizerError, NotYourOrganizationError],
+        "request_meeting": [
+            NotYourOrganizationError,
+            EventStateError,
+            DuplicateRequestError,
+            RequestCapError,
+            InvalidInputError,
+        ],
+        "list_requests": [NotOrganizerError, PermissionDeniedError],
+        "get_request": [NotOrganizerError, PermissionDeniedError],
+        "accept_request": [NotYourOrganizationError, RequestStateError, EventStateError, RequestCapError],
+        "decline_request": [NotYourOrganizationError, RequestStateError, EventStateError],
+        "cancel_request": [NotYourOrganizationError, RequestStateError, EventStateError],
+        "compute_schedule": [NotOrganizerError, EventStateError, FairScheduleNotFoundError, ScheduleChangedError],
+        "get_schedule": [NotOrganizerError],
+        "publish_schedule": [NotOrganizerError, EventStateError, UnfairScheduleNotAcceptedError, ScheduleChangedError],
+        "update_meeting": [NotOrganizerError, EventStateError, InvalidInputError],
+        "record_outcome": [NotYourOrganizationError, RequestStateError, InvalidInputError],
+        "list_outcomes": [NotOrganizerError, NotYourOrganizationError],
+        "get_table_agenda": [NotOrganizerError],
+        "analytics": [NotOrganizerError],
+    },
+)
+declare_problems(proposals_router, {"propose_session": [NotYourOrganizationError, InvalidInputError]})
+declare_headers(
+    router,
+    {
+        "get_event": ["ETag"],
+        "update_event": ["ETag"],
+        "get_participant_agenda": ["Content-Disposition"],
+        "get_table_agenda": ["Content-Disposition"],
+    },
+)

@@ -7,11 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
+from app.accounts.authorization import NotYourOrganizationError
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_problems
 from app.deals.schemas import InterestCreate, InterestDecline, InterestRead, InterestStatus, MessageCreate, MessageRead
-from app.deals.service import interest_service
-from app.errors import problem_responses
+from app.deals.service import InterestExistsError, interest_service
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
+from app.listings.exceptions import InvalidTransitionError, ListingNotFoundError
 from app.pagination import Page, PageDep
 
 router = APIRouter(prefix="/interests", tags=["interests"], route_class=ExchangeRoute)
@@ -122,3 +125,18 @@ async def post_message(
     interest, message = await interest_service.post_message(session, principal, interest_id, payload.body)
     [read] = await interest_service.present_messages(session, interest, principal, [message])
     return read
+
+
+_PARTY = (NotYourOrganizationError, InvalidTransitionError)
+declare_problems(
+    router,
+    {
+        "create_interest": [ListingNotFoundError, InterestExistsError, NotYourOrganizationError, InvalidInputError],
+        "get_interest": [NotYourOrganizationError],
+        "accept_interest": _PARTY,
+        "decline_interest": _PARTY,
+        "withdraw_interest": _PARTY,
+        "list_messages": [NotYourOrganizationError],
+        "post_message": [NotYourOrganizationError, PermissionDeniedError, InvalidTransitionError],
+    },
+)

@@ -13,10 +13,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 
+from app.accounts.authorization import NotYourOrganizationError
 from app.accounts.permissions import Principal
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
 from app.api.idempotency import ExchangeRoute
-from app.errors import problem_responses
+from app.api.openapi import declare_headers, declare_problems
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
+from app.idempotency.service import IdempotencyKeyReusedError
+from app.listings.exceptions import (
+    InvalidTransitionError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+    UnknownConceptError,
+)
 from app.listings.schemas import (
     DemandCreate,
     DemandRead,
@@ -92,6 +101,7 @@ def _filters(
 FiltersDep = Annotated[ListingFilters, Depends(_filters)]
 READ_ERRORS = problem_responses(404, 422)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+CREATE_ERRORS = problem_responses(401, 403, 409, 422)
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
     create_schema, update_schema, read_schema = spec.create, spec.update, spec.read
     a_noun = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
-    @router.get("", summary=f"Browse {plural}", response_model=Page[read_schema], responses=READ_ERRORS)  # type: ignore[valid-type]
+    @router.get(
+        "",
+        name=f"list_{plural}",
+        summary=f"Browse {plural}",
+        response_model=Page[read_schema],  # type: ignore[valid-type]
+        responses=READ_ERRORS,
+    )
     async def browse_listings(
         session: SessionDep, principal: OptionalPrincipal, filters: FiltersDep, page: PageDep
     ) -> Page[Any]:
@@ -128,10 +144,11 @@ def listing_router(spec: KindSpec) -> APIRouter:
 
     @router.post(
         "",
+        name=f"create_{noun}",
         summary=f"Create {a_noun}",
         status_code=status.HTTP_201_CREATED,
         response_model=read_schema,
-        responses=WRITE_ERRORS,
+        responses=CREATE_ERRORS,
     )
     async def create_listing(
         request: Request,
@@ -145,7 +162,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         response.headers["Location"] = f"{request.url.path}/{listing.id}"
         return _with_etag(present(listing, owner, principal), response)
 
-    @router.get(f"/{{{noun}_id}}", summary=f"Get {a_noun}", response_model=read_schema, responses=READ_ERRORS)
+    @router.get(
+        f"/{{{noun}_id}}",
+        name=f"get_{noun}",
+        summary=f"Get {a_noun}",
+        response_model=read_schema,
+        responses=READ_ERRORS,
+    )
     async def get_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -157,7 +180,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         revealed = await listing_service.revealed_to(session, principal, [listing.id])
         return _with_etag(present(listing, owner, principal, listing.id in revealed), response)
 
-    @router.patch(f"/{{{noun}_id}}", summary=f"Update {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.patch(
+        f"/{{{noun}_id}}",
+        name=f"update_{noun}",
+        summary=f"Update {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def update_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         payload: Annotated[update_schema, Body()],  # type: ignore[valid-type]
@@ -172,6 +201,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
 
     @router.delete(
         f"/{{{noun}_id}}",
+        name=f"delete_{noun}",
         summary=f"Delete {a_noun}",
         status_code=status.HTTP_204_NO_CONTENT,
         responses=WRITE_ERRORS,
@@ -211,6 +241,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
 
     @router.post(
         f"{item}/submit",
+        name=f"submit_{noun}",
         summary=f"Submit {a_noun} for moderation",
         response_model=read_schema,
         responses=WRITE_ERRORS,
@@ -225,7 +256,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Owner side: draft or rejected → submitted."""
         return await move("submit", listing_id, response, principal, session, if_match)
 
-    @router.post(f"{item}/publish", summary=f"Publish {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/publish",
+        name=f"publish_{noun}",
+        summary=f"Publish {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def publish_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -236,7 +273,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Moderators: submitted → published."""
         return await move("publish", listing_id, response, principal, session, if_match)
 
-    @router.post(f"{item}/reject", summary=f"Reject {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/reject",
+        name=f"reject_{noun}",
+        summary=f"Reject {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def reject_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         payload: Rejection,
@@ -248,7 +291,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Moderators: submitted → rejected, with the reason the owner will read."""
         return await move("reject", listing_id, response, principal, session, if_match, reason=payload.reason)
 
-    @router.post(f"{item}/withdraw", summary=f"Withdraw {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/withdraw",
+        name=f"withdraw_{noun}",
+        summary=f"Withdraw {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def withdraw_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -259,7 +308,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Owner side: submitted → draft; published or expired → archived."""
         return await move("withdraw", listing_id, response, principal, session, if_match)
 
-    @router.post(f"{item}/renew", summary=f"Renew {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/renew",
+        name=f"renew_{noun}",
+        summary=f"Renew {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def renew_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -281,3 +336,36 @@ def _path(noun: str) -> Any:
 
 offers_router = listing_router(KindSpec(ListingKind.OFFER, "offer", OfferCreate, OfferUpdate, OfferRead))
 demands_router = listing_router(KindSpec(ListingKind.DEMAND, "demand", DemandCreate, DemandUpdate, DemandRead))
+
+
+def _declare_listing_problems(router: APIRouter, noun: str) -> None:
+    owner_side = (NotYourOrganizationError, PermissionDeniedError)
+    versioned = (PreconditionFailedError, PreconditionRequiredError)
+    declare_problems(
+        router,
+        {
+            f"list_{noun}s": [InvalidInputError],
+            f"create_{noun}": [*owner_side, UnknownConceptError, IdempotencyKeyReusedError, InvalidInputError],
+            f"update_{noun}": [*owner_side, *versioned, InvalidTransitionError, UnknownConceptError, InvalidInputError],
+            f"delete_{noun}": [*owner_side, *versioned, InvalidTransitionError],
+            **{
+                f"{action}_{noun}": [*owner_side, *versioned, InvalidTransitionError, InvalidInputError]
+                for action in ("submit", "publish", "reject", "withdraw", "renew")
+            },
+        },
+    )
+
+    declare_headers(
+        router,
+        {
+            f"create_{noun}": ["ETag", "Location", "Idempotent-Replayed"],
+            **{
+                f"{action}_{noun}": ["ETag"]
+                for action in ("get", "update", "submit", "publish", "reject", "withdraw", "renew")
+            },
+        },
+    )
+
+
+_declare_listing_problems(offers_router, "offer")
+_declare_listing_problems(demands_router, "demand")

@@ -6,11 +6,14 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from app.accounts.authorization import NotYourOrganizationError
+from app.accounts.exceptions import AccountRequiredError
 from app.api.deps import CurrentPrincipal, SessionDep
 from app.api.idempotency import ExchangeRoute
-from app.errors import problem_responses
+from app.api.openapi import declare_problems
+from app.errors import InvalidInputError, problem_responses
 from app.mandates.schemas import MandateCreate, MandateRead
-from app.mandates.service import mandate_service, to_read
+from app.mandates.service import NotAnIntermediaryError, mandate_service, to_read
 from app.pagination import Page, PageDep
 
 router = APIRouter(prefix="/mandates", tags=["mandates"], route_class=ExchangeRoute)
@@ -60,3 +63,13 @@ async def get_mandate(mandate_id: uuid.UUID, principal: CurrentPrincipal, sessio
 async def revoke_mandate(mandate_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> MandateRead:
     """Either party ends the mandate; the broker can no longer act for the client."""
     return to_read(await mandate_service.revoke(session, principal, mandate_id))
+
+
+declare_problems(
+    router,
+    {
+        "grant_mandate": [AccountRequiredError, NotYourOrganizationError, NotAnIntermediaryError, InvalidInputError],
+        "get_mandate": [NotYourOrganizationError],
+        "revoke_mandate": [AccountRequiredError, NotYourOrganizationError],
+    },
+)

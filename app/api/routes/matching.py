@@ -7,11 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from app.accounts.authorization import NotYourOrganizationError
+from app.accounts.exceptions import AccountRequiredError
 from app.accounts.permissions import Principal
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
 from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_problems
 from app.api.routes.search import SearchDep
-from app.errors import problem_responses
+from app.errors import InvalidInputError, NotFoundError, problem_responses
 from app.listings.schemas import ListingKind
 from app.listings.visibility import owner_visible, revealed_to
 from app.matching.explain import explain, negotiate
@@ -287,3 +290,18 @@ async def read_notification(
 ) -> NotificationRead:
     """Mark one of your organisation's notifications as read."""
     return NotificationRead.model_validate(await matching_service.mark_read(session, principal, notification_id))
+
+
+declare_problems(
+    router,
+    {
+        "matches_for_demand": [NotYourOrganizationError],
+        "matches_for_offer": [NotYourOrganizationError],
+        "set_demand_match_feedback": [NotYourOrganizationError],
+        "set_offer_match_feedback": [NotYourOrganizationError],
+        "matches_for_organization": [NotYourOrganizationError],
+        "create_subscription": [AccountRequiredError, NotYourOrganizationError, InvalidInputError],
+        "delete_subscription": [NotFoundError],
+        "read_notification": [NotFoundError],
+    },
+)

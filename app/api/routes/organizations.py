@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
+from app.accounts.authorization import NotYourOrganizationError
+from app.accounts.exceptions import AccountRequiredError, OrgAdminRequiredError
 from app.accounts.schemas import (
     AccountRead,
     ApiKeyCreate,
@@ -17,10 +19,12 @@ from app.accounts.schemas import (
     InvitationRead,
     MemberUpdate,
 )
-from app.accounts.service import account_service
+from app.accounts.service import BrokerRoleNotAllowedError, account_service
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep
 from app.api.idempotency import ExchangeRoute
-from app.errors import problem_responses
+from app.api.openapi import declare_problems
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
+from app.organizations.exceptions import OrganizationInUseError, ServicesNotAllowedError
 from app.organizations.schemas import (
     OrganizationCreate,
     OrganizationFilters,
@@ -282,3 +286,25 @@ async def revoke_api_key(
 ) -> None:
     """Organisation admins revoke a key; requests with it get 401 from then on."""
     await account_service.revoke_api_key(session, principal, organization_id, api_key_id)
+
+
+_ADMIN = (AccountRequiredError, NotYourOrganizationError, OrgAdminRequiredError)
+declare_problems(
+    router,
+    {
+        "create_organization": [ServicesNotAllowedError],
+        "update_organization": [NotYourOrganizationError, ServicesNotAllowedError],
+        "delete_organization": [NotYourOrganizationError, PermissionDeniedError, OrganizationInUseError],
+    },
+)
+declare_problems(
+    members_router,
+    {
+        "list_members": [*_ADMIN, PermissionDeniedError],
+        "update_member": [*_ADMIN, InvalidInputError],
+        "create_invitation": [*_ADMIN, BrokerRoleNotAllowedError],
+        "list_invitations": _ADMIN,
+        "revoke_invitation": _ADMIN,
+    },
+)
+declare_problems(keys_router, {"create_api_key": _ADMIN, "list_api_keys": _ADMIN, "revoke_api_key": _ADMIN})

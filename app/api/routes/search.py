@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from app.api.deps import SessionDep
 from app.api.idempotency import ExchangeRoute
-from app.errors import problem_responses
+from app.api.openapi import declare_problems
+from app.errors import InvalidInputError, problem_responses
 from app.listings.schemas import IpStatus, TransferType
 from app.organizations.schemas import IntermediaryService, OrganizationKind
 from app.pagination import MAX_LIMIT
@@ -17,7 +18,7 @@ from app.search.backend import SearchBackend, SearchResult
 from app.search.documents import Fields
 from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
 from app.search.schemas import ListingSearchResponse, OrganizationSearchResponse, SearchSort, SearchStatus
-from app.search.service import SearchParams, search_service
+from app.search.service import SearchParams, SearchUnavailableProblem, search_service
 from app.validation import Timestamp
 from app.vocabulary import FieldCode, Language
 
@@ -185,3 +186,13 @@ async def search_organizations(
 async def get_search_status(backend: SearchDep, session: SessionDep) -> SearchStatus:
     """Backend health, documents per index, and the outbox lag (changes not yet searchable)."""
     return await search_service.status(session, backend)
+
+
+declare_problems(
+    router,
+    {
+        "search_offers": [InvalidInputError, SearchUnavailableProblem],
+        "search_demands": [InvalidInputError, SearchUnavailableProblem],
+        "search_organizations": [InvalidInputError, SearchUnavailableProblem],
+    },
+)

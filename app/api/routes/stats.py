@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_headers, declare_problems
 from app.deals.schemas import DealRead
 from app.errors import InvalidInputError, problem_responses
 from app.models.base import utcnow
@@ -150,3 +151,33 @@ async def get_report(session: SessionDep, settings: SettingsDep, period: PeriodD
         await stats_service.deals_by_field(session, period),
     )
     return XlsxResponse(content, headers={"Content-Disposition": f'attachment; filename="techex-{period.label}.xlsx"'})
+
+
+declare_problems(
+    router,
+    {
+        name: [InvalidInputError]
+        for name in (
+            "get_indicators",
+            "get_listing_stats",
+            "get_funnel",
+            "get_deals_by_field",
+            "get_deal_detail",
+            "get_report",
+        )
+    },
+)
+declare_headers(
+    router,
+    {
+        name: ["Content-Disposition"]
+        for name in (
+            "get_indicators",
+            "get_listing_stats",
+            "get_funnel",
+            "get_deals_by_field",
+            "get_deal_detail",
+            "get_report",
+        )
+    },
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_problems
 from app.errors import NotFoundError, problem_responses
 from app.taxonomy.data import Taxonomy, get_taxonomy
 from app.taxonomy.schemas import ConceptRead, TaxonomyRead
@@ -60,3 +61,6 @@ async def get_concept(concept_id: str) -> ConceptRead:
     if concept is None:
         raise ConceptNotFoundError(f"No concept {concept_id!r}.")
     return ConceptRead(id=concept.id, labels=concept.labels, synonyms=list(concept.synonyms))
+
+
+declare_problems(router, {"get_concept": [ConceptNotFoundError]})
