@@ -7,11 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.schemas import AuditFilters
 from app.models import AuditEntry
-from app.pagination import PageParams, paginate
+from app.pagination import Keyset, PageParams, paginate_keyset
 
 
-async def list_page(session: AsyncSession, filters: AuditFilters, page: PageParams) -> tuple[list[AuditEntry], int]:
-    statement = select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id)
+async def list_page(
+    session: AsyncSession, filters: AuditFilters, page: PageParams
+) -> tuple[list[AuditEntry], int, Keyset | None]:
+    statement = select(AuditEntry)
     for column, value in (
         (AuditEntry.record_type, filters.record_type),
         (AuditEntry.record_id, filters.record_id),
@@ -24,4 +26,4 @@ async def list_page(session: AsyncSession, filters: AuditFilters, page: PagePara
         statement = statement.where(AuditEntry.occurred_at >= filters.since)
     if filters.until is not None:
         statement = statement.where(AuditEntry.occurred_at < filters.until)
-    return await paginate(session, statement, page)
+    return await paginate_keyset(session, statement, page, (AuditEntry.occurred_at, AuditEntry.id), descending=True)

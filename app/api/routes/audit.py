@@ -11,7 +11,7 @@ from app.api.deps import CurrentPrincipal, SessionDep
 from app.audit import service as audit_service
 from app.audit.schemas import AuditEntryRead, AuditFilters
 from app.errors import problem_responses
-from app.pagination import Page, PageDep
+from app.pagination import KeysetPageDep, LinksDep, Page
 from app.validation import Timestamp
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -26,7 +26,8 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 async def list_audit_entries(
     principal: CurrentPrincipal,
     session: SessionDep,
-    page: PageDep,
+    page: KeysetPageDep,
+    links: LinksDep,
     record_type: Annotated[str | None, Query(max_length=64, description="e.g. `organization`.")] = None,
     record_id: Annotated[uuid.UUID | None, Query()] = None,
     actor_account_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -43,5 +44,5 @@ async def list_audit_entries(
         since=since,
         until=until,
     )
-    items, total = await audit_service.list_entries(session, principal, filters, page)
-    return Page.of([AuditEntryRead.model_validate(e) for e in items], total, page)
+    items, total, last = await audit_service.list_entries(session, principal, filters, page)
+    return links(Page.of([AuditEntryRead.model_validate(e) for e in items], total, page, last_key=last))

@@ -10,7 +10,7 @@ from app.api.deps import CurrentPrincipal, SessionDep
 from app.errors import problem_responses
 from app.mandates.schemas import MandateCreate, MandateRead
 from app.mandates.service import mandate_service, to_read
-from app.pagination import Page, PageDep
+from app.pagination import LinksDep, Page, PageDep
 
 router = APIRouter(prefix="/mandates", tags=["mandates"])
 
@@ -33,10 +33,12 @@ async def grant_mandate(payload: MandateCreate, principal: CurrentPrincipal, ses
     response_model=Page[MandateRead],
     responses=problem_responses(401, 422),
 )
-async def list_mandates(principal: CurrentPrincipal, session: SessionDep, page: PageDep) -> Page[MandateRead]:
+async def list_mandates(
+    principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
+) -> Page[MandateRead]:
     """Mandates the caller's organisation granted or received (all of them for moderators)."""
     items, total = await mandate_service.list_page(session, principal, page)
-    return Page.of([to_read(m) for m in items], total, page)
+    return links(Page.of([to_read(m) for m in items], total, page))
 
 
 @router.get(
