@@ -15,17 +15,24 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
+_INT64 = 2**63
+
+
 class _SQLiteExactNumeric(Numeric[Decimal]):
     """SQLite has no decimal type: SQLAlchemy binds a Decimal as a float and reads it back through one,
-    so 12345678901234567 became 12345678901234568. Bound as decimal text instead, SQLite stores a whole
-    amount as an exact 64-bit INTEGER (and a fraction as REAL, exact to 15 significant digits); read
-    back from the stored integer or the shortest text of the stored real."""
+    so 9007199254740993 became 9007199254740992. Bound as an int (whole amounts) or decimal text, SQLite
+    stores a whole amount as an exact 64-bit INTEGER (and one with a fraction as REAL, exact to 15
+    significant digits); read back from the stored integer or the shortest text of the stored real."""
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
         def process(value: Any) -> Any:
             if value is None:
                 return None
-            return f"{Decimal(value) if isinstance(value, int | str) else value:f}"
+            exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+            # a whole amount as a Python int (SQLite reads "9007199254740993.00" through a double)
+            if exact == exact.to_integral_value() and abs(exact) < _INT64:
+                return int(exact)
+            return f"{exact:f}"
 
         return process
 
