@@ -182,7 +182,7 @@ async def test_suggestions_rank_counterparts_reciprocally_with_reasons(client: A
             headers={**seeker.headers, "Accept-Language": "en"},
         ),
         200,
-    )
+    )["items"]
     # the rules let a seeker meet suppliers only; both offer wastewater treatment
     assert {s["participant_id"] for s in found} == {pid(fair, s) for s in fair.suppliers}
     assert all(0 < s["score"] <= min(s["score_for_us"], s["score_for_them"]) * 2 for s in found)

@@ -46,7 +46,7 @@ from app.events.schemas import (
 from app.events.service import EventContext, event_service, request_status
 from app.matching.explain import explain, language_of
 from app.models import Event, MeetingRequest
-from app.pagination import ANY_OF, MAX_VALUES, LinksDep, Page, PageDep, values, window
+from app.pagination import ANY_OF, MAX_VALUES, LinksDep, Page, PageDep, PageParams, values, window
 from app.scheduling.agenda import participant_agenda, table_agenda, to_csv, to_ical
 from app.scheduling.service import scheduling_service
 from app.vocabulary import FieldCode
@@ -307,7 +307,7 @@ async def update_participant(
 @router.get(
     "/{event_id}/participants/{participant_id}/suggestions",
     summary="Suggested counterparts",
-    response_model=list[Suggestion],
+    response_model=Page[Suggestion],
     responses={**READ_ERRORS, **problem_responses(403)},
 )
 async def suggestions(
@@ -317,12 +317,12 @@ async def suggestions(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     accept_language: Annotated[str | None, Header()] = None,
-) -> list[Suggestion]:
+) -> Page[Suggestion]:
     """Participants the rules allow, ranked by the reciprocal match score of their listings, with reasons in
-    the caller's language (`Accept-Language`: vi, en, ja)."""
+    the caller's language (`Accept-Language`: vi, en, ja): a ranking of at most `limit`, in one page."""
     language = language_of(accept_language)
     found = await event_service.suggestions(session, principal, event_id, participant_id, limit)
-    return [
+    ranked = [
         Suggestion(
             participant_id=p.id,
             organization_id=p.organization_id,
@@ -339,6 +339,7 @@ async def suggestions(
         )
         for p, result, requested, org in found
     ]
+    return Page.of(ranked, len(ranked), PageParams(limit=limit))
 
 
 @router.get(

@@ -65,6 +65,7 @@ def _response(
     language: str,
     principal: Principal | None,
     revealed: set[uuid.UUID],
+    limit: int,
 ) -> MatchesResponse:
     items = []
     for position, match in enumerate(found, start=1):
@@ -92,7 +93,7 @@ def _response(
                 bookmarked=match.bookmarked,
             )
         )
-    return MatchesResponse(listing_id=listing_id, language=language, items=items)
+    return MatchesResponse(listing_id=listing_id, language=language, items=items, total=len(items), limit=limit)
 
 
 @router.get(
@@ -118,7 +119,7 @@ async def matches_for_demand(
     revealed = await revealed_to(session, principal, [m.listing.id for m in found])
     language = negotiate(accept_language, default=listing.language)
     _content_language(response, language)
-    return _response(demand_id, found, language, principal, revealed)
+    return _response(demand_id, found, language, principal, revealed, limit)
 
 
 @router.get(
@@ -144,7 +145,7 @@ async def matches_for_offer(
     revealed = await revealed_to(session, principal, [m.listing.id for m in found])
     language = negotiate(accept_language, default=listing.language)
     _content_language(response, language)
-    return _response(offer_id, found, language, principal, revealed)
+    return _response(offer_id, found, language, principal, revealed, limit)
 
 
 @router.put(
@@ -214,7 +215,9 @@ async def matches_for_organization(
                 gaps=gaps,
             )
         )
-    return OrganizationMatchesResponse(organization_id=organization_id, language=language, items=items)
+    return OrganizationMatchesResponse(
+        organization_id=organization_id, language=language, items=items, total=len(items), limit=limit
+    )
 
 
 @router.post(
