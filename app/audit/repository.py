@@ -14,8 +14,9 @@ async def list_page(
     session: AsyncSession, filters: AuditFilters, page: PageParams
 ) -> tuple[list[AuditEntry], int, Keyset | None]:
     statement = select(AuditEntry)
+    if filters.record_type:
+        statement = statement.where(AuditEntry.record_type.in_(filters.record_type))
     for column, value in (
-        (AuditEntry.record_type, filters.record_type),
         (AuditEntry.record_id, filters.record_id),
         (AuditEntry.actor_account_id, filters.actor_account_id),
         (AuditEntry.actor_organization_id, filters.actor_organization_id),

@@ -6,12 +6,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import StringConstraints
 
 from app.api.deps import CurrentPrincipal, SessionDep
 from app.audit import service as audit_service
 from app.audit.schemas import AuditEntryRead, AuditFilters
 from app.errors import problem_responses
-from app.pagination import KeysetPageDep, LinksDep, Page
+from app.pagination import ANY_OF, MAX_VALUES, KeysetPageDep, LinksDep, Page
 from app.validation import Timestamp
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -28,7 +29,10 @@ async def list_audit_entries(
     session: SessionDep,
     page: KeysetPageDep,
     links: LinksDep,
-    record_type: Annotated[str | None, Query(max_length=64, description="e.g. `organization`.")] = None,
+    record_type: Annotated[
+        list[Annotated[str, StringConstraints(max_length=64)]] | None,
+        Query(max_length=MAX_VALUES, description=f"e.g. `organization`. {ANY_OF}"),
+    ] = None,
     record_id: Annotated[uuid.UUID | None, Query()] = None,
     actor_account_id: Annotated[uuid.UUID | None, Query()] = None,
     actor_organization_id: Annotated[uuid.UUID | None, Query()] = None,
