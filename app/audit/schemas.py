@@ -75,7 +75,7 @@ class AuditEntryRead(ResponseModel):
 
 
 class AuditFilters(BaseModel):
-    record_type: str | None = None
+    record_type: list[str] | None = None
     record_id: uuid.UUID | None = None
     actor_account_id: uuid.UUID | None = None
     actor_organization_id: uuid.UUID | None = None

@@ -16,7 +16,7 @@ from app.audit.schemas import AuditAction as AuditAction
 from app.audit.schemas import AuditFilters
 from app.errors import PermissionDeniedError
 from app.models.audit import AuditEntry
-from app.pagination import PageParams
+from app.pagination import Keyset, PageParams
 from app.request_context import current_request_id
 
 REDACTED = "[redacted]"
@@ -89,7 +89,7 @@ def record(
 
 async def list_entries(
     session: AsyncSession, principal: Principal, filters: AuditFilters, page: PageParams
-) -> tuple[list[AuditEntry], int]:
+) -> tuple[list[AuditEntry], int, Keyset | None]:
     """The audit log is for moderators and administrators."""
     if not principal.has(Permission.READ_AUDIT):
         raise PermissionDeniedError("Only moderators read the audit log.")

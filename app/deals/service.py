@@ -38,7 +38,7 @@ from app.models import Deal, Interest, InterestMessage, Listing, Notification
 from app.models.base import utcnow
 from app.organizations.schemas import OrganizationKind
 from app.organizations.service import organization_service
-from app.pagination import PageParams
+from app.pagination import Keyset, PageParams
 from app.sql import next_counter_value
 
 
@@ -147,7 +147,12 @@ class InterestService:
         return interest
 
     async def list_page(
-        self, session: AsyncSession, principal: Principal, role: str | None, status: str | None, page: PageParams
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        role: str | None,
+        status: list[str] | None,
+        page: PageParams,
     ) -> tuple[list[Interest], int]:
         scope = None if principal.is_staff and role is None else principal.organization_id
         return await repository.list_interests(session, scope, role, status, page)
@@ -202,10 +207,10 @@ class InterestService:
         return interest
 
     async def thread(
-        self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID
-    ) -> tuple[Interest, list[InterestMessage]]:
+        self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID, page: PageParams
+    ) -> tuple[Interest, tuple[list[InterestMessage], int, Keyset | None]]:
         interest = await self.get(session, principal, interest_id)
-        return interest, await repository.messages(session, interest_id)
+        return interest, await repository.messages(session, interest_id, page)
 
     async def post_message(
         self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID, body: str
@@ -529,9 +534,9 @@ class DealService:
         self,
         session: AsyncSession,
         principal: Principal,
-        stage: str | None,
+        stage: list[str] | None,
         page: PageParams,
-        confirmation: str | None = None,
+        confirmation: list[str] | None = None,
     ) -> tuple[list[Deal], int]:
         scope = None if principal.has(Permission.MODERATE_RECORDS) else principal.organization_id
         return await repository.list_deals(session, scope, stage, page, confirmation)

@@ -37,16 +37,20 @@ async def lock_event(session: AsyncSession, event_id: uuid.UUID) -> Event | None
 
 
 async def list_events(
-    session: AsyncSession, visible_to: uuid.UUID | None, status: str | None, field: str | None, page: PageParams
+    session: AsyncSession,
+    visible_to: uuid.UUID | None,
+    status: list[str] | None,
+    field: list[str] | None,
+    page: PageParams,
 ) -> tuple[list[Event], int]:
     """Events other than drafts, plus the drafts `visible_to` organises (all drafts when None)."""
     statement = select(Event).order_by(Event.starts_at.desc().nulls_last(), Event.created_at.desc(), Event.id)
     if visible_to is not None:
         statement = statement.where(or_(Event.status != "draft", Event.organizer_organization_id == visible_to))
-    if status is not None:
-        statement = statement.where(Event.status == status)
-    if field is not None:
-        statement = statement.where(Event.field == field)
+    if status:
+        statement = statement.where(Event.status.in_(status))
+    if field:
+        statement = statement.where(Event.field.in_(field))
     return await paginate(session, statement, page)
 
 

@@ -212,8 +212,8 @@ class EventService:
         self,
         session: AsyncSession,
         principal: Principal | None,
-        status: str | None,
-        field: str | None,
+        status: list[str] | None,
+        field: list[str] | None,
         page: PageParams,
     ) -> tuple[list[Event], int]:
         if principal is not None and principal.is_staff:
@@ -709,7 +709,7 @@ class EventService:
         principal: Principal,
         event_id: uuid.UUID,
         participant_id: uuid.UUID | None,
-        status: RequestStatus | None,
+        status: list[RequestStatus] | None,
     ) -> tuple[Event, list[MeetingRequest]]:
         """Organisers see every request; others those of participants they act for."""
         event = await self.get(session, principal, event_id)
@@ -726,8 +726,8 @@ class EventService:
             requests = [r for r in requests if {r.requester_id, r.recipient_id} & mine]
         if participant_id is not None:
             requests = [r for r in requests if participant_id in (r.requester_id, r.recipient_id)]
-        if status is not None:
-            requests = [r for r in requests if request_status(r) is status]
+        if status:
+            requests = [r for r in requests if request_status(r) in status]
         return event, requests
 
     # --- outcomes and analytics -----------------------------------------------------------

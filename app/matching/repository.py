@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.listings.visibility import names_owner
 from app.models import Listing, MatchFeedback, MatchSubscription, Notification, Organization
 from app.models.base import utcnow
-from app.pagination import PageParams, paginate
+from app.pagination import Keyset, PageParams, paginate_keyset
 from app.sql import upsert
 
 
@@ -177,15 +177,11 @@ async def get_subscription(session: AsyncSession, subscription_id: uuid.UUID) ->
 
 async def notifications_of(
     session: AsyncSession, organization_id: uuid.UUID, unread_only: bool, page: PageParams
-) -> tuple[list[Notification], int]:
-    statement = (
-        select(Notification)
-        .where(Notification.organization_id == organization_id)
-        .order_by(Notification.created_at.desc(), Notification.id)
-    )
+) -> tuple[list[Notification], int, Keyset | None]:
+    statement = select(Notification).where(Notification.organization_id == organization_id)
     if unread_only:
         statement = statement.where(Notification.read_at.is_(None))
-    return await paginate(session, statement, page)
+    return await paginate_keyset(session, statement, page, (Notification.created_at, Notification.id), descending=True)
 
 
 async def get_notification(session: AsyncSession, notification_id: uuid.UUID) -> Notification | None:

@@ -58,6 +58,8 @@ class MatchesResponse(ResponseModel):
                 {
                     "listing_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
                     "language": "vi",
+                    "total": 1,
+                    "limit": 20,
                     "items": [
                         {
                             "rank": 1,
@@ -93,6 +95,8 @@ class MatchesResponse(ResponseModel):
     listing_id: uuid.UUID
     language: Language
     items: list[MatchRead]
+    total: int = Field(description="Matches ranked here; a ranking of at most `limit`, not a list to page through.")
+    limit: int
 
 
 class OrganizationSummary(ResponseModel):
@@ -127,6 +131,8 @@ class OrganizationMatchesResponse(ResponseModel):
                 {
                     "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
                     "language": "en",
+                    "total": 1,
+                    "limit": 10,
                     "items": [
                         {
                             "rank": 1,
@@ -162,6 +168,8 @@ class OrganizationMatchesResponse(ResponseModel):
     organization_id: uuid.UUID
     language: Language
     items: list[OrganizationMatchRead]
+    total: int = Field(description="Matches ranked here; a ranking of at most `limit`, not a list to page through.")
+    limit: int
 
 
 class FeedbackUpdate(RequestModel):

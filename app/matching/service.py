@@ -246,7 +246,7 @@ class MatchingService:
 
     async def notifications(
         self, session: AsyncSession, principal: Principal, unread_only: bool, page: Any
-    ) -> tuple[list[Notification], int]:
+    ) -> tuple[list[Notification], int, Any]:
         return await repository.notifications_of(session, principal.organization_id, unread_only, page)
 
     async def mark_read(self, session: AsyncSession, principal: Principal, notification_id: uuid.UUID) -> Notification:

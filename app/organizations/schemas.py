@@ -203,8 +203,10 @@ class VerificationUpdate(RequestModel):
 
 
 class OrganizationFilters(BaseModel):
-    kind: OrganizationKind | None = None
-    country: str | None = None
+    """Filters combine with AND; a list matches any of its values."""
+
+    kind: list[OrganizationKind] | None = None
+    country: list[str] | None = None
     verified: bool | None = None
-    sector: FieldCode | None = None
+    sector: list[FieldCode] | None = None
     q: str | None = None

@@ -63,6 +63,11 @@ def filter_expression(filters: Iterable[Filter]) -> list[str]:
     return [f"({clause})" for clause in clauses]
 
 
+def _sort_field(name: str) -> str:
+    """Prices are decimal strings in the documents; Meilisearch sorts them by their number."""
+    return Fields.PRICE_SORT if name == Fields.PRICE_MIN else name
+
+
 def index_settings(config: IndexConfig) -> dict[str, Any]:
     # The Telex spellings come first: "đường" in the query (sent as "dduwowngf" too, see `tone_query`)
     # then outranks "Dương", though Meilisearch folds both to "duong" in the other attributes.
@@ -70,7 +75,7 @@ def index_settings(config: IndexConfig) -> dict[str, Any]:
     return {
         "searchableAttributes": searchable,
         "filterableAttributes": sorted({*config.keyword_filters, *config.numeric}),
-        "sortableAttributes": list(config.sortable),
+        "sortableAttributes": [_sort_field(name) for name in config.sortable],
         "rankingRules": RANKING_RULES,
         # a Telex spelling one letter from another is another tone, not a typo
         "typoTolerance": TYPO_TOLERANCE | {"disableOnAttributes": [Fields.TONES]},
@@ -157,7 +162,7 @@ class MeiliBackend:
                 name for name, _ in CONFIGS[index].searching_only(query.fields).searchable
             ]
         if query.sort:
-            field = query.sort.lstrip("-")
+            field = _sort_field(query.sort.lstrip("-"))
             params["sort"] = [f"{field}:{'desc' if query.sort.startswith('-') else 'asc'}"]
         if query.highlight and query.q:
             params |= {

@@ -13,6 +13,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font, numbers
 
+from app.money import format_decimal
 from app.stats.indicators import Period
 from app.stats.schemas import DealsByFieldResponse, FunnelResponse, IndicatorsResponse, ListingStatsResponse
 
@@ -93,7 +94,7 @@ def csv_value(value: Any) -> Any:
             return str(int(value))
         return format(Decimal(repr(value)), "f")
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format_decimal(value)  # as in the JSON answers
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date | datetime):

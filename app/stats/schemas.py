@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
+from app.money import DecimalString, VndAmount
 from app.schema_base import ResponseModel
 
 IndicatorCode = Literal[
@@ -21,7 +22,7 @@ IndicatorCode = Literal[
 
 class TargetRead(ResponseModel):
     year: int
-    value: float
+    value: DecimalString
     comparison: Literal[">", ">="] = Field(description="How the indicator must compare with the target.")
     note: str | None = None
     met: bool | None = Field(description="Whether the measured value meets the target (null when undefined).")
@@ -32,9 +33,12 @@ class IndicatorRead(ResponseModel):
     label_vi: str
     label_en: str
     unit: Literal["VND", "ratio", "count"] = Field(description="`VND`, `ratio` (0–1) or `count`.")
-    value: float | None = Field(description="Null when undefined (e.g. growth with nothing to grow from).")
-    numerator: float | None
-    denominator: float | None
+    value: DecimalString | None = Field(
+        description="A decimal string (an amount of VND, a ratio to 4 decimals or a count); null when undefined "
+        "(e.g. growth with nothing to grow from)."
+    )
+    numerator: DecimalString | None
+    denominator: DecimalString | None
     period: str
     targets: list[TargetRead]
     note: str | None
@@ -52,13 +56,13 @@ class IndicatorsResponse(ResponseModel):
                             "label_vi": "Tỷ trọng giao dịch tài sản trí tuệ",
                             "label_en": "Share of intellectual-property transactions",
                             "unit": "ratio",
-                            "value": 0.18,
-                            "numerator": 9,
-                            "denominator": 50,
+                            "value": "0.18",
+                            "numerator": "9",
+                            "denominator": "50",
                             "period": "2025",
                             "targets": [
-                                {"year": 2025, "value": 0.15, "comparison": ">", "note": None, "met": True},
-                                {"year": 2030, "value": 0.2, "comparison": ">", "note": None, "met": False},
+                                {"year": 2025, "value": "0.15", "comparison": ">", "note": None, "met": True},
+                                {"year": 2030, "value": "0.2", "comparison": ">", "note": None, "met": False},
                             ],
                             "note": None,
                         }
@@ -144,7 +148,7 @@ class FunnelResponse(ResponseModel):
 class DealsByFieldRow(ResponseModel):
     field: str
     deals: int
-    value_vnd: float = Field(description="Sum of non-confidential values.")
+    value_vnd: VndAmount = Field(description="Sum of non-confidential values, a decimal string.")
     confidential_deals: int
 
 
@@ -154,9 +158,9 @@ class DealsByFieldResponse(ResponseModel):
             "examples": [
                 {
                     "period": "2025",
-                    "rows": [{"field": "environment", "deals": 12, "value_vnd": 9.5e9, "confidential_deals": 2}],
+                    "rows": [{"field": "environment", "deals": 12, "value_vnd": "9500000000", "confidential_deals": 2}],
                     "total_deals": 12,
-                    "total_value_vnd": 1.1e10,
+                    "total_value_vnd": "11000000000",
                 }
             ]
         }
@@ -165,4 +169,4 @@ class DealsByFieldResponse(ResponseModel):
     period: str
     rows: list[DealsByFieldRow]
     total_deals: int
-    total_value_vnd: float = Field(description="All values, confidential ones included.")
+    total_value_vnd: VndAmount = Field(description="All values, confidential ones included, a decimal string.")

@@ -15,7 +15,7 @@ from app.deals.schemas import DealConfirmation, DealCreate, DealRead, DealStage,
 from app.deals.service import NotADealPartyError, deal_service
 from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
 from app.listings.exceptions import InvalidTransitionError, PreconditionFailedError, PreconditionRequiredError
-from app.pagination import Page, PageDep
+from app.pagination import ANY_OF, MAX_VALUES, LinksDep, Page, PageDep, values
 
 router = APIRouter(prefix="/deals", tags=["deals"], route_class=ExchangeRoute)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
@@ -43,14 +43,13 @@ async def list_deals(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    stage: Annotated[DealStage | None, Query()] = None,
-    confirmation: Annotated[DealConfirmation | None, Query()] = None,
+    links: LinksDep,
+    stage: Annotated[list[DealStage] | None, Query(max_length=MAX_VALUES, description=ANY_OF)] = None,
+    confirmation: Annotated[list[DealConfirmation] | None, Query(max_length=MAX_VALUES, description=ANY_OF)] = None,
 ) -> Page[DealRead]:
     """Deals your organisation is a party or broker to (moderators: all), by stage and confirmation."""
-    items, total = await deal_service.list_page(
-        session, principal, stage.value if stage else None, page, confirmation.value if confirmation else None
-    )
-    return Page.of([DealRead.model_validate(d) for d in items], total, page)
+    items, total = await deal_service.list_page(session, principal, values(stage), page, values(confirmation))
+    return links(Page.of([DealRead.model_validate(d) for d in items], total, page))
 
 
 @router.get("/{deal_id}", summary="Get a deal", response_model=DealRead, responses=problem_responses(401, 404, 422))

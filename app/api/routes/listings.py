@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+from pydantic import StringConstraints
 
 from app.accounts.authorization import NotYourOrganizationError
 from app.accounts.permissions import Principal
@@ -44,7 +45,7 @@ from app.listings.schemas import (
 )
 from app.listings.service import listing_service, present
 from app.organizations.schemas import OrganizationKind
-from app.pagination import Page, PageDep
+from app.pagination import ANY_OF, MAX_VALUES, LinksDep, Page, PageDep
 from app.validation import Timestamp
 from app.vocabulary import FieldCode, Language
 
@@ -52,22 +53,42 @@ IfMatch = Annotated[str | None, Header(description="The `ETag` of the version yo
 
 
 def _filters(
-    field: Annotated[FieldCode | None, Query(description="Technology field.")] = None,
-    concept: Annotated[str | None, Query(max_length=64, description="Taxonomy concept id.")] = None,
+    field: Annotated[
+        list[FieldCode] | None, Query(max_length=MAX_VALUES, description=f"Technology field. {ANY_OF}")
+    ] = None,
+    concept: Annotated[
+        list[Annotated[str, StringConstraints(max_length=64)]] | None,
+        Query(max_length=MAX_VALUES, description=f"Taxonomy concept id. {ANY_OF}"),
+    ] = None,
     trl_min: Annotated[
         int | None, Query(ge=1, le=9, description="Lowest TRL (offers) / minimum TRL (demands).")
     ] = None,
     trl_max: Annotated[int | None, Query(ge=1, le=9, description="Highest TRL.")] = None,
-    ip_status: Annotated[IpStatus | None, Query()] = None,
-    transfer_type: Annotated[TransferType | None, Query()] = None,
-    owner_kind: Annotated[OrganizationKind | None, Query(description="Kind of the owning organisation.")] = None,
-    organization_id: Annotated[uuid.UUID | None, Query(description="Owning organisation.")] = None,
-    country: Annotated[str | None, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")] = None,
-    province: Annotated[str | None, Query(max_length=128)] = None,
-    language: Annotated[Language | None, Query(description="Original language.")] = None,
+    ip_status: Annotated[list[IpStatus] | None, Query(max_length=MAX_VALUES, description=ANY_OF)] = None,
+    transfer_type: Annotated[list[TransferType] | None, Query(max_length=MAX_VALUES, description=ANY_OF)] = None,
+    owner_kind: Annotated[
+        list[OrganizationKind] | None,
+        Query(max_length=MAX_VALUES, description=f"Kind of the owning organisation. {ANY_OF}"),
+    ] = None,
+    organization_id: Annotated[
+        list[uuid.UUID] | None, Query(max_length=MAX_VALUES, description=f"Owning organisation. {ANY_OF}")
+    ] = None,
+    country: Annotated[
+        list[Annotated[str, StringConstraints(min_length=2, max_length=2)]] | None,
+        Query(max_length=MAX_VALUES, description=f"ISO 3166-1 alpha-2. {ANY_OF}"),
+    ] = None,
+    province: Annotated[
+        list[Annotated[str, StringConstraints(max_length=128)]] | None, Query(max_length=MAX_VALUES, description=ANY_OF)
+    ] = None,
+    language: Annotated[
+        list[Language] | None, Query(max_length=MAX_VALUES, description=f"Original language. {ANY_OF}")
+    ] = None,
     status: Annotated[
-        ListingStatus | None,
-        Query(description="Public callers see published listings; owners also their own; moderators all."),
+        list[ListingStatus] | None,
+        Query(
+            max_length=MAX_VALUES,
+            description=f"Public callers see published listings; owners also their own; moderators all. {ANY_OF}",
+        ),
     ] = None,
     proposed_for_city: Annotated[bool | None, Query(description="Offers proposed for transfer in the city.")] = None,
     created_from: Annotated[Timestamp | None, Query()] = None,
@@ -134,13 +155,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         responses=READ_ERRORS,
     )
     async def browse_listings(
-        session: SessionDep, principal: OptionalPrincipal, filters: FiltersDep, page: PageDep
+        session: SessionDep, principal: OptionalPrincipal, filters: FiltersDep, page: PageDep, links: LinksDep
     ) -> Page[Any]:
         """Filter, sort and paginate; the public sees published listings within their validity."""
         rows, total = await listing_service.list_page(session, principal, kind, filters, page)
         revealed = await listing_service.revealed_to(session, principal, [listing.id for listing, _ in rows])
         items = [present(listing, owner, principal, listing.id in revealed) for listing, owner in rows]
-        return Page.of(items, total, page)
+        return links(Page.of(items, total, page))
 
     @router.post(
         "",

@@ -14,7 +14,7 @@ from app.api.openapi import declare_problems
 from app.errors import InvalidInputError, problem_responses
 from app.mandates.schemas import MandateCreate, MandateRead
 from app.mandates.service import NotAnIntermediaryError, mandate_service, to_read
-from app.pagination import Page, PageDep
+from app.pagination import LinksDep, Page, PageDep
 
 router = APIRouter(prefix="/mandates", tags=["mandates"], route_class=ExchangeRoute)
 
@@ -37,10 +37,12 @@ async def grant_mandate(payload: MandateCreate, principal: CurrentPrincipal, ses
     response_model=Page[MandateRead],
     responses=problem_responses(401, 422),
 )
-async def list_mandates(principal: CurrentPrincipal, session: SessionDep, page: PageDep) -> Page[MandateRead]:
+async def list_mandates(
+    principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
+) -> Page[MandateRead]:
     """Mandates the caller's organisation granted or received (all of them for moderators)."""
     items, total = await mandate_service.list_page(session, principal, page)
-    return Page.of([to_read(m) for m in items], total, page)
+    return links(Page.of([to_read(m) for m in items], total, page))
 
 
 @router.get(

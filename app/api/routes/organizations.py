@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
+from pydantic import StringConstraints
 
 from app.accounts.authorization import NotYourOrganizationError
 from app.accounts.exceptions import AccountRequiredError, OrgAdminRequiredError
@@ -35,7 +36,7 @@ from app.organizations.schemas import (
 )
 from app.organizations.service import etag as organization_etag
 from app.organizations.service import organization_service
-from app.pagination import Page, PageDep
+from app.pagination import ANY_OF, MAX_VALUES, LinksDep, Page, PageDep
 from app.vocabulary import FieldCode
 
 router = APIRouter(prefix="/organizations", tags=["organizations"], route_class=ExchangeRoute)
@@ -48,10 +49,17 @@ WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
 def _filters(
-    kind: Annotated[OrganizationKind | None, Query(description="Organisation kind.")] = None,
-    country: Annotated[str | None, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")] = None,
+    kind: Annotated[
+        list[OrganizationKind] | None, Query(max_length=MAX_VALUES, description=f"Organisation kind. {ANY_OF}")
+    ] = None,
+    country: Annotated[
+        list[Annotated[str, StringConstraints(min_length=2, max_length=2)]] | None,
+        Query(max_length=MAX_VALUES, description=f"ISO 3166-1 alpha-2. {ANY_OF}"),
+    ] = None,
     verified: Annotated[bool | None, Query(description="Verified by a moderator.")] = None,
-    sector: Annotated[FieldCode | None, Query(description="Has this technology field.")] = None,
+    sector: Annotated[
+        list[FieldCode] | None, Query(max_length=MAX_VALUES, description=f"Has this technology field. {ANY_OF}")
+    ] = None,
     q: Annotated[str | None, Query(max_length=100, description="Part of the name.")] = None,
 ) -> OrganizationFilters:
     return OrganizationFilters(kind=kind, country=country, verified=verified, sector=sector, q=q)
@@ -66,11 +74,12 @@ def _filters(
 async def list_organizations(
     session: SessionDep,
     page: PageDep,
+    links: LinksDep,
     filters: Annotated[OrganizationFilters, Depends(_filters)],
 ) -> Page[OrganizationRead]:
     """Public directory of organisations, filtered and paginated."""
     items, total = await organization_service.list_page(session, filters, page)
-    return Page.of([OrganizationRead.model_validate(o) for o in items], total, page)
+    return links(Page.of([OrganizationRead.model_validate(o) for o in items], total, page))
 
 
 @router.post(
@@ -165,11 +174,11 @@ async def set_verification(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_members(
-    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
 ) -> Page[AccountRead]:
     """Accounts of the organisation, for its members and moderators."""
     items, total = await account_service.list_members(session, principal, organization_id, page)
-    return Page.of([AccountRead.model_validate(a) for a in items], total, page)
+    return links(Page.of([AccountRead.model_validate(a) for a in items], total, page))
 
 
 @members_router.patch(
@@ -216,11 +225,11 @@ async def create_invitation(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_invitations(
-    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
 ) -> Page[InvitationRead]:
     """Invitations of the organisation, newest first, for its admins."""
     items, total = await account_service.list_invitations(session, principal, organization_id, page)
-    return Page.of([InvitationRead.model_validate(i) for i in items], total, page)
+    return links(Page.of([InvitationRead.model_validate(i) for i in items], total, page))
 
 
 @members_router.delete(
@@ -265,11 +274,11 @@ async def create_api_key(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_api_keys(
-    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
 ) -> Page[ApiKeyRead]:
     """The organisation's keys with their last use; never the secrets."""
     items, total = await account_service.list_api_keys(session, principal, organization_id, page)
-    return Page.of([ApiKeyRead.model_validate(k) for k in items], total, page)
+    return links(Page.of([ApiKeyRead.model_validate(k) for k in items], total, page))
 
 
 @keys_router.delete(

@@ -14,6 +14,7 @@ from app.api.openapi import declare_headers, declare_problems
 from app.deals.schemas import DealRead
 from app.errors import InvalidInputError, problem_responses
 from app.models.base import utcnow
+from app.pagination import LinksDep, Page, PageDep, window
 from app.stats import exports
 from app.stats.indicators import Period
 from app.stats.schemas import DealsByFieldResponse, FunnelResponse, IndicatorsResponse, ListingStatsResponse
@@ -121,18 +122,26 @@ async def get_deals_by_field(session: SessionDep, period: PeriodDep, output: For
 @router.get(
     "/deals",
     summary="Deal-level detail (moderators)",
-    response_model=list[DealRead],
+    response_model=Page[DealRead],
     responses={**problem_responses(401, 403, 422), **CSV_RESPONSE},
 )
 async def get_deal_detail(
-    session: SessionDep, principal: CurrentPrincipal, period: PeriodDep, output: Format = "json"
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    period: PeriodDep,
+    page: PageDep,
+    links: LinksDep,
+    output: Format = "json",
 ) -> Any:
-    """Every confirmed deal signed in the period with its value, confidential ones included."""
+    """Every confirmed deal signed in the period with its value, confidential ones included; the CSV holds
+    them all, the JSON a page."""
     deals = [DealRead.model_validate(d) for d in await stats_service.deals_detail(session, principal, period)]
     if output == "csv":
         header = list(DealRead.model_fields)
-        return _csv(header, [[getattr(d, h) for h in header] for d in deals], f"deals-{period.label}")
-    return deals
+        rows = [[dumped[h] for h in header] for dumped in (d.model_dump(mode="json") for d in deals)]
+        return _csv(header, rows, f"deals-{period.label}")
+    shown, total = window(deals, page)
+    return links(Page.of(shown, total, page))
 
 
 @router.get(
