@@ -154,7 +154,7 @@ _PRIMITIVE_EXAMPLES: dict[str, Any] = {"integer": 1, "number": 1.0, "boolean": T
 
 def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> Any:
     """An example for a schema, composed from the examples its parts declare."""
-    if depth > 8:
+    if depth > 12:
         return None
     if "examples" in schema:
         return schema["examples"][0]

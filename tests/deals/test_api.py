@@ -440,7 +440,7 @@ class TestDealConfirmation:
         )
         assert signed["confirmation"] == "unconfirmed"
         assert (signed["supplier_confirmed_at"] is not None, signed["buyer_confirmed_at"]) == (True, None)
-        assert await _value_2025(client) == 0
+        assert await _value_2025(client) == "0"
         notes = expect(await client.get("/api/v1/notifications", headers=buyer.headers), 200)["items"]
         assert "deal_to_confirm" in [n["kind"] for n in notes if n["payload"].get("deal_id") == deal["id"]]
         expect(await client.post(f"{path}/confirm", headers=buyer.headers), 200)
