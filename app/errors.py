@@ -9,7 +9,7 @@ a 500 by `app.middleware.RequestContextMiddleware`, which knows the request id.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -434,7 +434,3 @@ def merge_responses(*groups: Mapping[int | str, Mapping[str, Any]]) -> dict[int 
                 else:
                     into.setdefault(key, value)
     return merged
-
-
-def problem_codes(sources: Iterable[ProblemSource]) -> list[str]:
-    return [_problem_type(s).code for s in sources if not isinstance(s, int)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from http import HTTPStatus
@@ -442,7 +443,7 @@ def _document_headers(app: FastAPI, schema: dict[str, Any]) -> None:
             response["headers"] = dict(sorted(headers.items()))
         if "health" not in operation.get("tags", []):
             parameters = operation.setdefault("parameters", [])
-            parameters += [{"$ref": f"#/components/parameters/{name}"} for name in REQUEST_HEADER_PARAMETERS]
+            parameters += copy.deepcopy(list(REQUEST_HEADER_PARAMETERS.values()))
         if "428" in operation["responses"]:
             for parameter in operation.get("parameters", []):
                 if str(parameter.get("name", "")).lower() == "if-match":
@@ -486,7 +487,6 @@ def install_openapi(app: FastAPI) -> None:
         components = schema.setdefault("components", {})
         _add_problem_schema(components.setdefault("schemas", {}))
         components["headers"] = RESPONSE_HEADERS
-        components["parameters"] = REQUEST_HEADER_PARAMETERS
         components["examples"] = {
             code: {"summary": problem.title, "value": _problem_example(problem)}
             for code, problem in sorted(PROBLEM_TYPES.items())
