@@ -945,12 +945,12 @@ def _drop_for_fairness(prepared: _Prepared, start: dict[int, int]) -> dict[int, 
         for slot in prepared.allowed[i]:
             if slot in busy_a or slot in busy_b or (prepared.shared[i] and shared_used[slot] >= days[slot].tables):
                 continue
-            after = within({m.a: set(busy_a) | {slot}, m.b: set(busy_b) | {slot}}, limit)
-            if after is None:
+            fits = within({m.a: set(busy_a) | {slot}, m.b: set(busy_b) | {slot}}, limit)
+            if fits is None:
                 continue
-            added = after[m.a] + after[m.b] - breaks[m.a] - breaks[m.b]
+            added = fits[m.a] + fits[m.b] - breaks[m.a] - breaks[m.b]
             if best is None or (added, slot) < best[:2]:
-                best = (added, slot, after)
+                best = (added, slot, fits)
         if best is not None:
             slot_of[i] = best[1]
             breaks.update(best[2])
