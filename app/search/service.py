@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import SearchBackendName, Settings
 from app.errors import AppError, InvalidInputError
-from app.matching.concepts import infer_concepts
+from app.matching.concepts import query_concept_words, with_broader
 from app.models.base import utcnow
 from app.search import repository
 from app.search.backend import Filter, RangeFilter, SearchBackend, SearchQuery, SearchResult, TermFilter
@@ -91,9 +91,11 @@ def build_query(index: str, params: SearchParams, now: datetime) -> SearchQuery:
     if sort and sort.lstrip("-") not in config.sortable:
         raise InvalidInputError.for_field(["query", "sort"], f"cannot sort {index} by {sort}", "enum")
     q = params.q.strip()[:MAX_QUERY_LENGTH]
+    named = query_concept_words(q) if q and index != ORGANIZATIONS else {}
     return SearchQuery(
         q=q,
-        concepts=tuple(infer_concepts(q)) if q and index != ORGANIZATIONS else (),
+        concepts=tuple(with_broader(named)),
+        concept_words=tuple((concept_id, tuple(sorted(words))) for concept_id, words in named.items()),
         filters=tuple(filters),
         facets=params.facets,
         sort=sort,
