@@ -44,6 +44,7 @@ EXACT_BOOST = 2.0
 PREFIX_BOOST = 0.6
 TYPO_BOOST = 0.3
 FLOAT_FIELDS = {Fields.PRICE_MIN}
+MAX_FACET_VALUES = 1000  # every taxonomy concept (~460) fits
 HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME)
 
 
@@ -530,7 +531,7 @@ def _int_bound(value: float) -> int:
 
 
 def _facets(searcher: tantivy.Searcher, query: tantivy.Query, names: tuple[str, ...]) -> dict[str, dict[str, int]]:
-    spec = {name: {"terms": {"field": name, "size": 200}} for name in names}
+    spec = {name: {"terms": {"field": name, "size": MAX_FACET_VALUES}} for name in names}
     raw = searcher.aggregate(query, spec)
     return {
         name: {str(bucket["key"]): int(bucket["doc_count"]) for bucket in raw.get(name, {}).get("buckets", [])}

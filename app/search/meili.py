@@ -77,7 +77,7 @@ def index_settings(config: IndexConfig) -> dict[str, Any]:
         "synonyms": synonyms(),
         "displayedAttributes": ["*"],
         "pagination": {"maxTotalHits": 100_000},
-        "faceting": {"maxValuesPerFacet": 200},
+        "faceting": {"maxValuesPerFacet": 1000},  # every taxonomy concept (~460) fits
     }
 
 

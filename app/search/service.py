@@ -14,7 +14,7 @@ from app.models.base import utcnow
 from app.search import repository
 from app.search.backend import Filter, RangeFilter, SearchBackend, SearchQuery, SearchResult, TermFilter
 from app.search.documents import Fields
-from app.search.index_config import CONFIGS, INDEXES, ORGANIZATIONS
+from app.search.index_config import CONFIGS, DEMANDS, INDEXES, OFFERS, ORGANIZATIONS
 from app.search.schemas import IndexStatus, OutboxStatus, SearchSort, SearchStatus
 
 MAX_QUERY_LENGTH = 200
@@ -115,6 +115,19 @@ class SearchService:
         except Exception as error:
             detail = f"The {backend.name} search backend failed: {type(error).__name__}."
             raise SearchUnavailableProblem(detail) from error
+
+    async def concept_counts(self, backend: SearchBackend) -> dict[str, dict[str, int]]:
+        """How many public, unexpired offers and demands each concept tags (given or inferred), from
+        the index's facet on concepts."""
+        counts = {}
+        for index in (OFFERS, DEMANDS):
+            query = build_query(index, SearchParams(facets=(Fields.CONCEPTS,), limit=1, highlight=False), utcnow())
+            try:
+                result = await backend.search(index, query)
+            except Exception as error:
+                raise SearchUnavailableProblem(f"The {backend.name} search backend failed.") from error
+            counts[index] = result.facets.get(Fields.CONCEPTS, {})
+        return counts
 
     async def status(self, session: AsyncSession, backend: SearchBackend) -> SearchStatus:
         pending, oldest = await repository.lag(session)
