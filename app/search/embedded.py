@@ -385,12 +385,12 @@ def _text_query(
 # word pairs it has side by side (proximity), then relevance. Each tier is a constant far above the next.
 # Concepts bridge languages. A listing tagged with a concept the query names has the words that name
 # it, in whatever language it is written ("tái chế rác thải điện tử" names e-waste recycling: a
-# Japanese listing tagged with it has all six words, though not their tones), and being about the
-# topic the query names counts for three words more. A broader concept (recycling, for e-waste
+# Japanese listing tagged with it has all six words, though not their tones), and each topic the
+# query names that the listing is about counts for three words more. A broader concept (recycling, for e-waste
 # recycling) names no word of the query: a listing tagged only with it is found, and ranks below
 # every listing with more of the words — a thin listing tagged with one broad concept gains little.
 WORD_SCORE = 1000.0
-CONCEPT_SCORE = 3 * WORD_SCORE  # tagged with a concept the query names
+CONCEPT_SCORE = 3 * WORD_SCORE  # for each concept the query names that the listing is tagged with
 TONE_SCORE = 100.0
 NO_TYPO_SCORE = 10.0
 BROADER_CONCEPT_SCORE = 3.0  # tagged with any query concept, broader ones included
@@ -486,9 +486,13 @@ def _ranked_text_query(
             (tantivy.Occur.Should, tantivy.Query.const_score_query(tagged, BROADER_CONCEPT_SCORE)),
             *words,
         ]
-        named = [concept_id for concept_id, _ in concept_words]
-        if named:
-            on_topic = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, named)
+        # each topic the query names that the listing is about; concepts named by the same words ("nuôi cá":
+        # fish farming, and aquaculture by a synonym) are one topic
+        topics: dict[tuple[int, ...], list[str]] = {}
+        for concept_id, positions in concept_words:
+            topics.setdefault(tuple(positions), []).append(concept_id)
+        for same_words in topics.values():
+            on_topic = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, same_words)
             clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(on_topic, CONCEPT_SCORE)))
     elif enough_words is not None:
         clauses = [(tantivy.Occur.Must, enough_words)]
