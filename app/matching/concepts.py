@@ -180,8 +180,9 @@ def query_concept_words(query: str) -> dict[str, frozenset[int]]:
     """The concepts a search query names, each with the positions of the query words that name it:
     the query's Latin-script words (`QueryTerms.folded_words`) first, then its CJK runs, the order in
     which the engines count a query's words. "tái chế rác thải điện tử" → {e-waste-recycling: {0…5}}.
-    A listing tagged with the concept answers those words whatever language it is written in. Broader
-    concepts name no word of their own and are not listed."""
+    A listing tagged with the concept answers those words whatever language it is written in. A
+    Japanese label in a run of which it is less than half names no word ("れんが工場の排熱回収" →
+    {heat-recovery: {}}): a topic of the query still. Broader concepts are not listed."""
     index = concept_index()
     raw = [w for w in _WORD.findall(query) if not _CJK_LABEL_CHARS.search(w)]
     lowered = [w.lower() for w in raw]
@@ -204,10 +205,11 @@ def query_concept_words(query: str) -> dict[str, frozenset[int]]:
             for concept_id in ids:
                 covered[concept_id] = covered.get(concept_id, 0) + end - start
         for concept_id, length in covered.items():
-            # a label naming most of the run ("防食" in "防食塗料") stands for it; one word of a long
-            # compound ("太陽光" in "養殖池向け水上太陽光") does not
+            # a label naming most of the run ("防食" in "防食塗料") stands for it; one word of a longer
+            # run ("排熱回収" in "れんが工場の排熱回収") names a topic of the query but not the whole run
+            words = named.setdefault(concept_id, set())
             if 2 * length >= len(run):
-                named.setdefault(concept_id, set()).add(offset)
+                words.add(offset)
     return {concept_id: frozenset(positions) for concept_id, positions in named.items()}
 
 

@@ -488,9 +488,9 @@ def _ranked_text_query(
         ]
         # each topic the query names that the listing is about; concepts named by the same words ("nuôi cá":
         # fish farming, and aquaculture by a synonym) are one topic
-        topics: dict[tuple[int, ...], list[str]] = {}
-        for concept_id, positions in concept_words:
-            topics.setdefault(tuple(positions), []).append(concept_id)
+        topics: dict[tuple[int, ...] | str, list[str]] = {}
+        for concept_id, positions in concept_words:  # one naming no whole word is a topic of its own
+            topics.setdefault(tuple(positions) or concept_id, []).append(concept_id)
         for same_words in topics.values():
             on_topic = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, same_words)
             clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(on_topic, CONCEPT_SCORE)))

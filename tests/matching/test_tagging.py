@@ -63,6 +63,8 @@ def test_a_query_names_concepts_with_the_positions_of_their_words() -> None:
     assert query_concept_words("tái chế rác thải điện tử") == {"e-waste-recycling": frozenset(range(6))}
     assert query_concept_words("máy ép bùn cho nhà máy") == {"sludge-dewatering": frozenset({0, 1, 2})}
     assert query_concept_words("船舶用 防食塗料")["anticorrosion"] == frozenset({1})
+    # a label that is a small part of a Japanese run is a topic of the query, but stands for no word
+    assert query_concept_words("れんが工場の排熱回収")["heat-recovery"] == frozenset()
     # broader concepts name no word of the query
     assert "solar-pv" not in query_concept_words("điện mặt trời nổi")
 
