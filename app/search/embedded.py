@@ -385,10 +385,11 @@ def _text_query(
 # word pairs it has side by side (proximity), then relevance. Each tier is a constant far above the next.
 # Concepts bridge languages. A listing tagged with a concept the query names has the words that name
 # it, in whatever language it is written ("tái chế rác thải điện tử" names e-waste recycling: a
-# Japanese listing tagged with it has all six words, though not their tones), and each topic the
-# query names that the listing is about counts for three words more. A broader concept (recycling, for e-waste
-# recycling) names no word of the query: a listing tagged only with it is found, and ranks below
-# every listing with more of the words — a thin listing tagged with one broad concept gains little.
+# Japanese listing tagged with it has all six words; the tone and typo tiers stay with a listing's
+# own words, which also keeps the tag cheap to score), and each topic the query names that the
+# listing is about counts for three words more. A broader concept (recycling, for e-waste recycling)
+# names no word of the query: a listing tagged only with it is found, and ranks below every listing
+# with more of the words — a thin listing tagged with one broad concept gains little.
 WORD_SCORE = 1000.0
 CONCEPT_SCORE = 3 * WORD_SCORE  # for each concept the query names that the listing is tagged with
 TONE_SCORE = 100.0
@@ -453,7 +454,7 @@ def _ranked_text_query(
         no_typo = _any_term(schema, [n + FOLDED for n in names], folded, prefix)
         parts = [
             (tantivy.Occur.Should, tantivy.Query.const_score_query(or_tagged(word, position), WORD_SCORE)),
-            (tantivy.Occur.Should, tantivy.Query.const_score_query(or_tagged(no_typo, position), NO_TYPO_SCORE)),
+            (tantivy.Occur.Should, tantivy.Query.const_score_query(no_typo, NO_TYPO_SCORE)),
             (tantivy.Occur.Should, tantivy.Query.boost_query(word, RELEVANCE_SCALE)),
         ]
         if raw != folded:
