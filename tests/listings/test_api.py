@@ -454,7 +454,7 @@ class TestTaxonomy:
         tree = expect(await client.get("/api/v1/taxonomy"), 200)
         listed = {c["id"]: c for f in tree["fields"] for s in f["subfields"] for c in s["concepts"]}
         assert listed["floating-solar"]["offers"] == 1
-        assert listed["arsenic-removal"]["offers"] == 1  # the helper's offer names it (concepts given)
+        assert listed["arsenic-removal"]["offers"] == 1  # the default offer names it (concepts given)
 
 
 class TestInferredConcepts:
