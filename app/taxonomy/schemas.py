@@ -12,6 +12,10 @@ _CONCEPT: dict[str, Any] = {
     "id": "arsenic-removal",
     "labels": {"vi": "khử asen trong nước", "en": "arsenic removal", "ja": "ヒ素除去"},
     "synonyms": ["loc asen", "asen", "arsenic"],
+    "broader": [],
+    "narrower": [],
+    "offers": 4,
+    "demands": 1,
 }
 
 
@@ -21,6 +25,12 @@ class ConceptRead(ResponseModel):
     id: str = Field(description="Stable id that listings store.")
     labels: dict[str, str] = Field(description="Label per language (vi, en, ja).")
     synonyms: list[str]
+    broader: list[str] = Field(
+        description="Concepts this one is a kind of: a listing tagged with it is tagged with them too."
+    )
+    narrower: list[str] = Field(description="Concepts that are a kind of this one.")
+    offers: int = Field(description="Published, unexpired offers tagged with the concept (by their owner or inferred).")
+    demands: int = Field(description="Published, unexpired demands tagged with the concept.")
 
 
 class SubfieldRead(ResponseModel):
