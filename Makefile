@@ -25,6 +25,9 @@ run: $(INSTALLED)
 
 # The whole suite: SQLite always; PostgreSQL when TEST_DATABASE_URL is set or
 # a server answers on 127.0.0.1:5432 (skipped with the reason otherwise).
+# One test process per core (up to 4), each file whole in one process so module fixtures are built once.
+PYTEST_ARGS ?= --numprocesses auto --maxprocesses 4 --dist loadfile
+
 test: $(INSTALLED)
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     secret_key: str = Field(default=DEVELOPMENT_SECRET_KEY, min_length=32)
     access_token_minutes: int = Field(default=15, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
+    # Rotation leeway: the refresh token spent last may be presented again this long after (two tabs
+    # refreshing at once) and gets another pair; later, it counts as stolen. 0 turns the leeway off.
+    refresh_reuse_leeway_seconds: int = Field(default=30, ge=0, le=300)
     # From all addresses together: stops guessing spread over many addresses.
     login_max_failures_per_account: int = Field(default=20, ge=1)
     # From one address for one account: stops guessing from one place.
@@ -75,6 +78,9 @@ class Settings(BaseSettings):
     # Requests one worker handles at once before answering 503 (probes excepted); the
     # pool size when unset, so that an admitted request does not queue for a connection.
     max_concurrent_requests: int | None = Field(default=None, ge=1)
+    # Seconds a new request may wait for a worker's saturated event loop before it is answered
+    # 503 at once instead of queueing; 0 turns the check off.
+    load_shed_queue_delay: float = Field(default=0.25, ge=0)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"

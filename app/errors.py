@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -17,7 +18,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
 from app.request_context import current_request_id
+from app.schema_base import ResponseModel
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:techex:problem:"
@@ -32,13 +34,13 @@ PROBLEM_TYPE_PREFIX = "urn:techex:problem:"
 log = structlog.get_logger(__name__)
 
 
-class FieldError(BaseModel):
+class FieldError(ResponseModel):
     loc: list[str | int] = Field(description="Path to the offending input, e.g. `['body', 'email']`.")
     msg: str = Field(description="What is wrong, in words.")
     type: str = Field(description="Stable machine-readable error type, e.g. `missing`.")
 
 
-class Problem(BaseModel):
+class Problem(ResponseModel):
     """An RFC 9457 problem details object."""
 
     model_config = ConfigDict(
@@ -75,6 +77,25 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="Per-field errors (validation failures only).")
 
 
+@dataclass(frozen=True)
+class ProblemType:
+    """One kind of problem the API answers with: its status, stable `code`, title and a sample detail."""
+
+    status: int
+    code: str
+    title: str
+    detail: str | None = None
+
+
+PROBLEM_TYPES: dict[str, ProblemType] = {}
+"""Every problem `code` the API can answer with; the OpenAPI `ProblemCode` enum lists them."""
+
+
+def register_problem(status: int, code: str, title: str, detail: str | None = None) -> ProblemType:
+    problem = PROBLEM_TYPES.setdefault(code, ProblemType(status, code, title, detail))
+    return problem
+
+
 class AppError(Exception):
     """Base of every domain error; subclasses set `status`, `code` and `title`."""
 
@@ -84,6 +105,14 @@ class AppError(Exception):
     # True for refusals that must leave a trace (e.g. revoking a stolen token family):
     # the unit of work commits what was flushed before the error, then answers with it.
     keeps_changes: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_problem(cls.status, cls.code, cls.title, cls.__doc__.split("\n")[0] if cls.__doc__ else None)
+
+    @classmethod
+    def problem_type(cls) -> ProblemType:
+        return PROBLEM_TYPES[cls.code]
 
     def __init__(
         self,
@@ -342,6 +371,66 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeoutError, _handle_pool_timeout)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries declaring problem+json bodies for these statuses."""
-    return {status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses}
+# Problems raised by the framework and the middleware rather than by an `AppError`.
+REQUEST_VALIDATION_FAILED = register_problem(
+    422, "RequestValidationFailed", "Request validation failed", "1 field is invalid"
+)
+MALFORMED_JSON = register_problem(400, "MalformedJSON", "Request body is not valid JSON", "JSON decode error")
+INTEGRITY_CONFLICT = register_problem(
+    409,
+    "IntegrityConflict",
+    "The change conflicts with existing data",
+    "A unique or referential constraint rejected the change.",
+)
+CONCURRENT_CHANGE = register_problem(
+    409, "ConcurrentChange", "Another request changed the record at the same time", "Read the record again and retry."
+)
+INTERNAL_SERVER_ERROR = register_problem(
+    500,
+    "InternalServerError",
+    "Internal server error",
+    "The server failed to handle the request; quote the request id.",
+)
+NOT_READY = register_problem(503, "NotReady", "Service not ready", "A dependency of the service is failing.")
+ROUTE_NOT_FOUND = register_problem(404, "NotFound", "Not Found", "No route matches GET /api/v1/nowhere")
+METHOD_NOT_ALLOWED = register_problem(405, "MethodNotAllowed", "Method Not Allowed")
+
+ProblemSource = int | ProblemType | type[AppError]
+PROBLEM_CODES_KEY = "x-problem-codes"
+"""Where `problem_responses` lists a response's codes; the OpenAPI builder turns them into examples."""
+
+
+def _problem_type(source: ProblemType | type[AppError]) -> ProblemType:
+    return source if isinstance(source, ProblemType) else source.problem_type()
+
+
+def problem_responses(*sources: ProblemSource) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problems an operation raises.
+
+    Name the errors (`AppError` subclasses or `ProblemType`s): each becomes a documented `code`
+    under its status, with an example. A bare status documents the status alone. Problems every
+    operation shares (validation, authentication, overload) are added by the OpenAPI builder.
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for source in sources:
+        status = source if isinstance(source, int) else _problem_type(source).status
+        response = responses.setdefault(status, {"description": HTTPStatus(status).phrase, PROBLEM_CODES_KEY: []})
+        if not isinstance(source, int):
+            code = _problem_type(source).code
+            if code not in response[PROBLEM_CODES_KEY]:
+                response[PROBLEM_CODES_KEY].append(code)
+    return responses
+
+
+def merge_responses(*groups: Mapping[int | str, Mapping[str, Any]]) -> dict[int | str, dict[str, Any]]:
+    """Several `responses=` mappings as one; the codes documented under a status add up."""
+    merged: dict[int | str, dict[str, Any]] = {}
+    for group in groups:
+        for status, response in group.items():
+            into = merged.setdefault(status, {})
+            for key, value in response.items():
+                if key == PROBLEM_CODES_KEY:
+                    into[key] = [*into.get(key, []), *(c for c in value if c not in into.get(key, []))]
+                else:
+                    into.setdefault(key, value)
+    return merged

@@ -5,23 +5,24 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import text
 
 from app.db import Database, unit_of_work
 from app.models.base import utcnow
+from app.schema_base import ResponseModel
 from app.search import repository as search_repository
 from app.search.backend import SearchBackend
 
 CheckStatus = Literal["ok", "failing"]
 
 
-class OutboxLag(BaseModel):
+class OutboxLag(ResponseModel):
     pending: int = Field(description="Changes not yet applied to the search index.")
     oldest_pending_seconds: float | None
 
 
-class CheckResult(BaseModel):
+class CheckResult(ResponseModel):
     status: CheckStatus
     latency_ms: float | None = Field(default=None, description="How long the check took.")
     detail: str | None = Field(default=None, description="Why the check fails.")

@@ -17,7 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.accounts.throttle import LoginThrottle, create_storage
-from app.api.openapi import OPENAPI_TAGS, install_openapi
+from app.api.openapi import OPENAPI_TAGS, install_openapi, operation_id
 from app.api.router import api_router, probes_router
 from app.api.routes import health
 from app.background import run_periodically
@@ -120,6 +120,7 @@ def create_app(
         contact={"name": "Technology exchange maintainers", "email": "api@techex.example"},
         license_info={"name": "Apache 2.0", "identifier": "Apache-2.0"},
         openapi_tags=OPENAPI_TAGS,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -136,7 +137,10 @@ def create_app(
     app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
-        LoadSheddingMiddleware, limit=settings.concurrency_limit, exempt_paths=_paths(health.router.routes)
+        LoadSheddingMiddleware,
+        limit=settings.concurrency_limit,
+        exempt_paths=_paths(health.router.routes),
+        max_queue_delay=settings.load_shed_queue_delay or None,
     )
     if settings.forwarded_allow_ips:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
@@ -148,7 +152,7 @@ def create_app(
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID", "ETag", "Location", "Retry-After"],
+            expose_headers=["X-Request-ID", "ETag", "Location", "Retry-After", "Idempotent-Replayed"],
         )
 
     app.include_router(probes_router)

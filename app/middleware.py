@@ -7,6 +7,7 @@ context variables intact.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -227,11 +228,31 @@ class LoadSheddingMiddleware:
     work before it starts and before it commits.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, exempt_paths: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        exempt_paths: frozenset[str] = frozenset(),
+        max_queue_delay: float | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.exempt_paths = exempt_paths
+        self.max_queue_delay = max_queue_delay
         self.in_flight = 0
+
+    async def _queue_delay(self) -> float:
+        """How long work that is ready now waits for this worker's event loop.
+
+        Yielding once puts this request behind everything already ready to run: the
+        time until it runs again is what every newly arrived request waits before it
+        is even parsed. When the worker's CPU is saturated that wait grows without
+        bound, while the count of admitted requests stays under `limit`.
+        """
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.sleep(0)
+        return loop.time() - started
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.exempt_paths:
@@ -251,7 +272,9 @@ class LoadSheddingMiddleware:
             )
             await response(scope, receive, send)
             return
-        if self.in_flight >= self.limit:
+        # The queue-delay probe awaits, so it comes first: nothing may run between the count's check and its increment.
+        congested = self.max_queue_delay is not None and await self._queue_delay() > self.max_queue_delay
+        if congested or self.in_flight >= self.limit:
             await self._shed(scope, receive, send, ServerBusyError("The server is at capacity; retry shortly."))
             return
         if deadline is not None:

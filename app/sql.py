@@ -41,6 +41,19 @@ async def next_counter_value(session: AsyncSession, prefix: str) -> int:
     return int((await session.execute(statement)).scalar_one())
 
 
+async def upsert(
+    session: AsyncSession, model: Any, values: dict[str, Any], *, key: list[str], update: list[str]
+) -> None:
+    """Insert a row or, when its `key` columns exist already, update the `update` columns — in one
+    statement, so that two concurrent writes of the same row both succeed (the later one wins)."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(model).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=key, set_={column: statement.excluded[column] for column in update}
+    )
+    await session.execute(statement)
+
+
 async def try_advisory_lock(connection: AsyncConnection, key: int) -> bool:
     """PostgreSQL session-level advisory lock: true when this connection now holds it."""
     return bool(await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))

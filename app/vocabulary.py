@@ -33,6 +33,22 @@ class FieldCode(StrEnum):
     OTHER = "other"
 
 
+class MatchFeature(StrEnum):
+    """What a match score is made of; each reason and gap names one."""
+
+    TEXT = "text"
+    CONCEPTS = "concepts"
+    FIELD = "field"
+    SUBFIELD = "subfield"
+    TRL = "trl"
+    BUDGET = "budget"
+    TRANSFER = "transfer"
+    GEOGRAPHY = "geography"
+    LANGUAGE = "language"
+    FRESHNESS = "freshness"
+    VERIFIED = "verified"
+
+
 def _country_code(value: str) -> str:
     code = value.upper()
     if pycountry.countries.get(alpha_2=code) is None:

@@ -5,6 +5,7 @@ in the MiniZinc data format of the B2B scheduling literature.
     .venv/bin/python scripts/bench_scheduler.py --events 5 --no-large
     .venv/bin/python scripts/bench_scheduler.py --fair 10 --events 0 --no-large   # fairness families only
     .venv/bin/python scripts/bench_scheduler.py --fair 4 --only planted --events 0 --no-large --wall-slack 10
+    .venv/bin/python scripts/bench_scheduler.py --events 0 --fair 0 --wall-slack 3   # the large instance only
     .venv/bin/python scripts/bench_scheduler.py --dzn a.dzn b.dzn --fairness 2 --time-limit 60
     .venv/bin/python scripts/bench_scheduler.py --write-dzn /tmp/instances   # export the generated events
 
@@ -216,7 +217,7 @@ def large(args: argparse.Namespace) -> None:
     print(
         f"  scheduler: placed {r['placed']} meetings, priority {r['priority']} = {ratio:.2%} of the proven "
         f"bound {r['priority_bound']}; breaks {r['breaks']} (lower bound {r['breaks_lower_bound']}); "
-        f"spread {r['spread']} (fairness {args.fairness}); {r['seconds']} s {r['failure'] or ''}"
+        f"spread {r['spread']} (fairness {args.fairness}); {r['seconds']} s, {r['cpu']} CPU s {r['failure'] or ''}"
     )
     print(
         f"  greedy first-fit: placed {r['greedy_placed']}, priority {r['greedy_priority']} = "

@@ -74,6 +74,45 @@ def recall(ranked: list[str], grades: dict[str, int], k: int = 20) -> float:
     return len(set(ranked[:k]) & set(grades)) / len(grades)
 
 
+def best_in_top3(ranked: list[str], grades: dict[str, int]) -> bool:
+    """Is one of the best-graded answers among the first three: what a reader of the list sees first."""
+    best = max(grades.values(), default=0)
+    return any(grades.get(t) == best for t in ranked[:3]) if best else True
+
+
+def classes_of(case: dict[str, Any], foreign: set[str] | bool) -> tuple[str, ...]:
+    """The classes a labelled demand belongs to, for the per-class report: the ones its file names
+    (`class`, a name or a list), its language, whether its answers are only / also in another language,
+    and whether its substance sits in the form's problem statement and requirements."""
+    named = case.get("class") or []
+    classes = [*([named] if isinstance(named, str) else named), f"language {case['language']}"]
+    classes.append("answers in another language" if foreign else "answers in its own language")
+    if case.get("problem_statement") or case.get("requirements"):
+        classes.append("text in problem statement / requirements")
+    return tuple(classes)
+
+
+def report_classes(rows: list[tuple[tuple[str, ...], dict[str, float], bool]]) -> dict[str, dict[str, Any]]:
+    """Per class: demands, mean nDCG@10 / Recall@20 / MRR, and how many have a best answer in the top 3.
+    `rows`: each demand's classes, metrics and top-3 flag."""
+    names = list(dict.fromkeys(name for classes, _, _ in rows for name in classes))
+    table: dict[str, dict[str, Any]] = {}
+    print(f"\n{'class':<42} {'demands':>7} {'nDCG@10':>8} {'Recall@20':>10} {'MRR':>7} {'best in top 3':>14}")
+    for name in names:
+        members = [(metrics, top3) for classes, metrics, top3 in rows if name in classes]
+        figures = {
+            metric: round(statistics.fmean(m[metric] for m, _ in members), 4)
+            for metric in ("ndcg@10", "recall@20", "mrr")
+        }
+        hits = sum(top3 for _, top3 in members)
+        table[name] = {"demands": len(members), **figures, "best_in_top3": hits}
+        print(
+            f"{name:<42} {len(members):>7} {figures['ndcg@10']:>8} {figures['recall@20']:>10} "
+            f"{figures['mrr']:>7} {f'{hits}/{len(members)}':>14}"
+        )
+    return table
+
+
 def reciprocal_rank(ranked: list[str], grades: dict[str, int]) -> float:
     return next((1 / (i + 1) for i, t in enumerate(ranked) if t in grades), 0.0)
 
@@ -88,6 +127,8 @@ class CaseResult:
     foreign: int = 0  # answers with no text in the need's language
     foreign_found: dict[str, int] = field(default_factory=dict)  # model → how many of those in its top 10
     japanese_in_top10: bool | None = None  # Vietnamese needs with a Japanese answer: is one in the top 10?
+    classes: tuple[str, ...] = ()  # failure classes it belongs to (see `classes_of`)
+    best_in_top3: dict[str, bool] = field(default_factory=dict)  # model → a best-graded answer in the top 3
 
 
 async def evaluate() -> list[CaseResult]:
@@ -138,7 +179,9 @@ async def evaluate() -> list[CaseResult]:
             demand = _demand(case, buyer, now)
             session.add(demand)
             await session.flush()
-            result = CaseResult(case["id"], case.get("split", DEVELOPMENT), {}, foreign=len(foreign))
+            result = CaseResult(
+                case["id"], case.get("split", DEVELOPMENT), {}, foreign=len(foreign), classes=classes_of(case, foreign)
+            )
             for name, weights in MODELS.items():
                 found = await matching_service.rank_for(
                     session, backend, demand, buyer, limit=20, min_score=0.0, weights=weights
@@ -152,6 +195,7 @@ async def evaluate() -> list[CaseResult]:
                     "mrr": reciprocal_rank(ranked, grades),
                 }
                 result.foreign_found[name] = len(set(ranked[:10]) & foreign)
+                result.best_in_top3[name] = best_in_top3(ranked, grades)
                 if name == "full" and japanese and case["language"] == "vi":
                     result.japanese_in_top10 = bool(set(ranked[:10]) & japanese)
             results.append(result)
@@ -172,6 +216,8 @@ def _demand(case: dict[str, Any], buyer: Organization, now: Any) -> Listing:
         title=case["title"],
         summary=case["summary"],
         description="",
+        problem_statement=case.get("problem_statement"),
+        requirements=case.get("requirements"),
         translations={},
         field=case["field"],
         concepts=[],
@@ -348,6 +394,8 @@ async def evaluate_heldout(directory: Path, with_demo: bool) -> list[dict[str, A
                     ),
                     "near_misses": len(near_misses),
                     "foreign_answer_in_top10": bool(set(ranked[:10]) & foreign),
+                    "best_in_top3": best_in_top3(ranked, grades),
+                    "classes": classes_of(demand, bool(demand.get("answers_in_other_language"))),
                     "demo_in_top10": ranked[:10].count("demo"),
                 }
             )
@@ -393,6 +441,7 @@ def report_heldout(title: str, results: list[dict[str, Any]]) -> dict[str, Any]:
     above, total = summary["near_misses_above_an_answer"]
     print(f"near misses ranked above a graded answer: {above} of {total}")
     print(f"demo listings in the top 10s: {summary['demo_listings_in_top10']}")
+    summary["by_class"] = report_classes([(r["classes"], r, r["best_in_top3"]) for r in results])
     if "--per-case" in sys.argv:
         for r in results:
             print(
@@ -439,6 +488,12 @@ def main() -> None:
             f"(sign test p = {summary['sign_test_p']})"
         )
         print(f"other-language answers (no text in the need's language): {summary['other_language_answers']}")
+    for split in dict.fromkeys(r.split for r in results):
+        print(f"\nper class, full model, {split} needs:", end="")
+        members = [r for r in results if r.split == split]
+        report[split]["by_class"] = report_classes(
+            [(r.classes, r.metrics["full"], r.best_in_top3["full"]) for r in members]
+        )
     checks = {r.id: r.japanese_in_top10 for r in results if r.japanese_in_top10 is not None}
     print(f"\nVietnamese needs whose Japanese answer is in the top 10: {sum(checks.values())}/{len(checks)} {checks}")
     report["vi_needs_with_japanese_answer_in_top10"] = checks

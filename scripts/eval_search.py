@@ -158,7 +158,7 @@ async def _run_case(client: httpx.AsyncClient, case: dict[str, Any], ids: dict[s
     )
     if response.status_code != 200:
         return Outcome(case, False, f"search failed: {response.status_code}")
-    hits = response.json()["hits"]
+    hits = response.json()["items"]
     ranked = [hit["id"] for hit in hits]
     if case["id"] in SHOW:
         names = {listing_id: key for key, listing_id in ids.items()}

@@ -17,12 +17,15 @@ from app.db import Database
 from app.main import create_app
 from app.search.embedded import EmbeddedBackend
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.live"]
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.live", "tests.fixtures.contract"]
 
 BASE_URL = "http://testserver"
 
 
 def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **overrides: object) -> Settings:
+    # A loaded test machine stalls the event loop often enough to shed test requests;
+    # the tests of that check turn it on.
+    overrides.setdefault("load_shed_queue_delay", 0)
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         environment=Environment.TEST,

@@ -171,3 +171,13 @@ async def create_listing(
         assert moderator is not None, "publishing needs a moderator"
         listing = expect(await client.post(f"/api/v1/{kind}s/{listing['id']}/publish", headers=moderator.headers), 200)
     return listing
+
+
+async def verify(client: AsyncClient, moderator: Registered, organization_id: str) -> dict[str, Any]:
+    """A moderator reads the organisation and verifies it as read (`If-Match` with its ETag)."""
+    path = f"/api/v1/organizations/{organization_id}"
+    etag = (await client.get(path)).headers["etag"]
+    response = await client.put(
+        f"{path}/verification", json={"verified": True}, headers={**moderator.headers, "If-Match": etag}
+    )
+    return expect(response, 200)

@@ -118,7 +118,7 @@ class TestSearch:
     ) -> None:
         await app.state.indexer.drain()
         found = expect(await client.get("/api/v1/search/offers", params={"facets": "owner_kind"}), 200)
-        [hit] = [h for h in found["hits"] if h["id"] == hidden["offer"]["id"]]
+        [hit] = [h for h in found["items"] if h["id"] == hidden["offer"]["id"]]
         assert hit["document"]["owner_kind"] is None
         assert "institute" not in found["facets"].get("owner_kind", {})
         narrowed = expect(await client.get("/api/v1/search/offers", params={"owner_kind": "institute"}), 200)
@@ -224,16 +224,16 @@ class TestInterestThread:
         )
         assert posted["author_organization_id"] == owner.organization_id, "the author sees itself"
         expect(await client.post(path, json={"body": "500 m³/ngày."}, headers=buyer.headers), 201)
-        seen_by_buyer = expect(await client.get(path, headers=buyer.headers), 200)
+        seen_by_buyer = expect(await client.get(path, headers=buyer.headers), 200)["items"]
         assert [m["author_organization_id"] for m in seen_by_buyer] == [None, buyer.organization_id]
         assert seen_by_buyer[0]["author_account_id"] is None
         assert owner.organization_id not in str(seen_by_buyer)
         assert owner.account_id not in str(seen_by_buyer)
-        seen_by_owner = expect(await client.get(path, headers=owner.headers), 200)
+        seen_by_owner = expect(await client.get(path, headers=owner.headers), 200)["items"]
         assert seen_by_owner[0]["author_organization_id"] == owner.organization_id
 
         expect(await client.post(f"/api/v1/interests/{interest['id']}/accept", headers=owner.headers), 200)
-        seen_after = expect(await client.get(path, headers=buyer.headers), 200)
+        seen_after = expect(await client.get(path, headers=buyer.headers), 200)["items"]
         assert seen_after[0]["author_organization_id"] == owner.organization_id
 
 
@@ -300,8 +300,8 @@ class TestEventParticipants:
             }
             expect(await client.post(path, json=body, headers=person.headers), 201)
 
-        def by_org(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-            return {r["organization_id"]: r for r in rows}
+        def by_org(page: dict[str, Any]) -> dict[str, dict[str, Any]]:
+            return {r["organization_id"]: r for r in page["items"]}
 
         for person in (stranger, buyer):
             rows = by_org(expect(await client.get(path, headers=person.headers), 200))

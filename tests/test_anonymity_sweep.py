@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.search.index_config import INDEXES
 from app.search.reindex import rebuild_index
-from tests.helpers import Registered, create_listing, expect, make_staff, register
+from tests.helpers import Registered, create_listing, expect, make_staff, register, verify
 from tests.test_anonymity import SESSIONS, WATER_DEMAND, WATER_OFFER
 
 NOWHERE = str(uuid.UUID(int=1))
@@ -74,10 +74,7 @@ async def _people(client: AsyncClient, session: AsyncSession) -> dict[str, Regis
     # F organises an event of its own, where nobody brought anything: it may not know X's anonymous listings
     other_organizer = await register(client, "f@xuc-tien.vn", kind="intermediary", organization="Trung tâm Xúc tiến F")
     # X differs from Y in what its listings could betray: its kind and its verification
-    verified = await client.put(
-        f"/api/v1/organizations/{x.organization_id}/verification", json={"verified": True}, headers=moderator.headers
-    )
-    expect(verified, 200)
+    await verify(client, moderator, x.organization_id)
     return {"X": x, "Y": y, "S": s, "E": organizer, "F": other_organizer, "M": moderator}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -50,7 +51,7 @@ async def test_demo_catalogue_matches_the_survey(app: FastAPI, client: AsyncClie
     assert any("asen" in o["title"] for o in arsenic["items"])
 
     indicators = expect(await client.get("/api/v1/stats/indicators", params={"year": 2025}), 200)["indicators"]
-    values = {i["code"]: i["value"] for i in indicators}
+    values = {i["code"]: Decimal(i["value"]) if i["value"] is not None else None for i in indicators}
     assert values["transaction_value"] > 0
     assert values["value_growth"] is not None
     assert 0 < values["ip_share"] < 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,6 +64,36 @@ class TestConcurrencyLimit:
             expect(await http.get("/readyz"), 200)
             release.set()
             assert [r.status_code for r in await asyncio.gather(*holders)] == [200, 200]
+            expect(await http.get("/api/v1/offers"), 200)
+
+    async def test_a_saturated_event_loop_sheds_new_requests_at_once(
+        self, database_url: str, app: FastAPI, search_backend: EmbeddedBackend
+    ) -> None:
+        """CPU-bound work ahead of a new request: it is refused instead of queueing behind it."""
+        congested = create_app(
+            make_settings(database_url, load_shed_queue_delay=0.05),
+            database=app.state.database,
+            search=search_backend,
+        )
+        busy = asyncio.Event()
+
+        async def hog() -> dict[str, str]:
+            busy.set()
+            for _ in range(10):  # a second of CPU work in slices, as a worker past saturation sees it
+                await asyncio.sleep(0)
+                time.sleep(0.1)  # noqa: ASYNC251 - blocking the loop is the point
+            return {"status": "done"}
+
+        congested.add_api_route("/_probe/hog", hog, methods=["GET"])
+        async with (
+            congested.router.lifespan_context(congested),
+            AsyncClient(transport=ASGITransport(app=congested), base_url=BASE_URL) as http,
+        ):
+            expect(await http.get("/api/v1/offers"), 200)  # an idle loop admits
+            hogging = asyncio.create_task(http.get("/_probe/hog"))
+            await asyncio.wait_for(busy.wait(), timeout=10)
+            assert_shed(await http.get("/api/v1/offers"), "ServerBusy")
+            expect(await hogging, 200)
             expect(await http.get("/api/v1/offers"), 200)
 
 

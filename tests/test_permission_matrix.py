@@ -283,6 +283,7 @@ MATRIX: list[Row] = [
         lambda i: f"/api/v1/organizations/{i['owner_org']}/verification",
         _only(200, "moderator", "admin"),
         body=lambda i: {"verified": True},
+        headers=lambda i: {"If-Match": "*"},
     ),
     Row(
         "PATCH",

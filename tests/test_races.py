@@ -144,6 +144,79 @@ class TestInterestRaces:
             assert stored["status"] == winner["status"]
 
 
+class TestIdempotencyRaces:
+    async def test_two_retries_of_one_creation_at_once_create_it_once(
+        self,
+        concurrent_client: AsyncClient,  # noqa: F811
+        moderator: Registered,
+    ) -> None:
+        client = concurrent_client
+        owner = await register(client)
+        offer = await create_listing(client, owner, status="published", moderator=moderator)
+        for round_ in range(ROUNDS):
+            buyer = await register(client)
+            headers = {**buyer.headers, "Idempotency-Key": f"interest-{round_}"}
+            body = {"listing_id": offer["id"], "message": "Quan tâm"}
+            responses = await race(
+                client.post("/api/v1/interests", json=body, headers=headers),
+                client.post("/api/v1/interests", json=body, headers=headers),
+            )
+            # the second waits for the first to commit, then replays its answer
+            assert outcome(responses) == [201, 201]
+            assert responses[0].json() == responses[1].json()
+            assert sorted(r.headers.get("idempotent-replayed", "") for r in responses) == ["", "true"]
+            created = responses
+            retry = expect(await client.post("/api/v1/interests", json=body, headers=headers), 201)
+            assert retry["id"] == created[0].json()["id"]
+            sent = expect(await client.get("/api/v1/interests", params={"role": "sent"}, headers=buyer.headers), 200)
+            assert sent["total"] == 1
+
+
+class TestMatchFeedbackRaces:
+    async def test_two_identical_puts_at_once_both_succeed(
+        self,
+        concurrent_client: AsyncClient,  # noqa: F811
+        moderator: Registered,
+    ) -> None:
+        client = concurrent_client
+        buyer, institute = await register(client), await register(client, kind="institute")
+        demand = await create_listing(client, buyer, "demand", status="published", moderator=moderator)
+        for round_ in range(ROUNDS):
+            offer = await create_listing(
+                client, institute, status="published", moderator=moderator, title=f"Màng lọc sinh học {round_}"
+            )
+            path = f"/api/v1/demands/{demand['id']}/matches/{offer['id']}"
+            responses = await race(
+                client.put(path, json={"action": "bookmark"}, headers=buyer.headers),
+                client.put(path, json={"action": "bookmark"}, headers=buyer.headers),
+            )
+            assert outcome(responses) == [204, 204], [r.text for r in responses]
+
+
+class TestOrganizationRaces:
+    async def test_a_rename_during_verification_never_stays_verified(
+        self,
+        concurrent_client: AsyncClient,  # noqa: F811
+        moderator: Registered,
+    ) -> None:
+        client = concurrent_client
+        for round_ in range(ROUNDS):
+            owner = await register(client, organization=f"Công ty Nước sạch {round_}")
+            path = f"/api/v1/organizations/{owner.organization_id}"
+            checked = (await client.get(path)).headers["etag"]  # what the moderator looked at
+            verify_headers = {**moderator.headers, "If-Match": checked}
+            responses = await race(
+                client.put(f"{path}/verification", json={"verified": True}, headers=verify_headers),
+                client.patch(path, json={"name": "Bộ Khoa học và Công nghệ"}, headers=owner.headers),
+            )
+            verification, rename = responses
+            assert rename.status_code == 200, rename.text
+            assert verification.status_code in (200, 412), verification.text
+            stored = expect(await client.get(path), 200)
+            assert stored["name"] == "Bộ Khoa học và Công nghệ"
+            assert stored["verified"] is False, "a name the moderator never saw must not be verified"
+
+
 class TestDealRaces:
     async def test_two_patches_with_one_etag_give_one_success_and_one_412(
         self,
@@ -240,6 +313,49 @@ class TestEventRaces:
             assert stored["status"] == winner["status"]
             if stored["status"] == "accepted":  # frees the pair for the next round
                 expect(await client.post(f"{path}/cancel", headers=seeker.headers), 200)
+
+    @pytest.mark.parametrize("move", ["accept", "new_request"])
+    async def test_a_withdrawal_leaves_no_open_request_of_the_withdrawn_participant(
+        self,
+        concurrent_client: AsyncClient,  # noqa: F811
+        move: str,
+    ) -> None:
+        client = concurrent_client
+        organizer = await register(client, kind="intermediary")
+        supplier, seeker = await register(client, kind="institute"), await register(client)
+        for round_ in range(ROUNDS):
+            base, ids = await _booking_event(client, organizer, supplier, seeker, round_)
+            withdraw = client.patch(
+                f"{base}/participants/{ids['seeker']}", json={"status": "withdrawn"}, headers=seeker.headers
+            )
+            if move == "accept":
+                asked = {"requester_id": ids["seeker"], "recipient_id": ids["supplier"]}
+                request = expect(await client.post(f"{base}/requests", json=asked, headers=seeker.headers), 201)
+                other = client.post(f"{base}/requests/{request['id']}/accept", headers=supplier.headers)
+            else:
+                asked = {"requester_id": ids["supplier"], "recipient_id": ids["seeker"]}
+                other = client.post(f"{base}/requests", json=asked, headers=supplier.headers)
+            withdrawn, answered = await race(withdraw, other)
+            assert withdrawn.status_code == 200, withdrawn.text
+            assert answered.status_code in (200, 201, 409, 422), answered.text
+            requests = expect(await client.get(f"{base}/requests", headers=organizer.headers), 200)
+            still_open = [r for r in requests if r["status"] in ("pending", "accepted")]
+            assert still_open == [], "a withdrawn participant keeps no pending or accepted meeting"
+
+
+async def _booking_event(
+    client: AsyncClient, organizer: Registered, supplier: Registered, seeker: Registered, round_: int
+) -> tuple[str, dict[str, str]]:
+    """An event open for booking with the supplier and the seeker registered."""
+    event = expect(await client.post("/api/v1/events", json=_event(organizer, round_), headers=organizer.headers), 201)
+    base = f"/api/v1/events/{event['id']}"
+    expect(await client.post(f"{base}/status", json={"status": "registration_open"}, headers=organizer.headers), 200)
+    ids = {}
+    for person, role in ((supplier, "supplier"), (seeker, "seeker")):
+        body = {"organization_id": person.organization_id, "representative": "Đại diện", "role": role}
+        ids[role] = expect(await client.post(f"{base}/participants", json=body, headers=person.headers), 201)["id"]
+    expect(await client.post(f"{base}/status", json={"status": "booking_open"}, headers=organizer.headers), 200)
+    return base, ids
 
 
 def _event(organizer: Registered, round_: int) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 index_dir=index_dir,
                 log_level="CRITICAL",
                 # schemathesis signs in with made-up passwords over and over, from one address
-                login_max_failures_per_address=1_000_000,
+                login_max_failures_per_account_address=1_000_000,
                 login_max_failures_per_account=1_000_000,
             )
         )

@@ -34,6 +34,12 @@ async def get_refresh_token(session: AsyncSession, token_hash: str) -> RefreshTo
     return (await session.scalars(statement)).first()
 
 
+async def refresh_used_since(session: AsyncSession, family_id: uuid.UUID, since: datetime) -> bool:
+    """Whether a token of the family was spent after `since`."""
+    statement = select(RefreshToken.id).where(RefreshToken.family_id == family_id, RefreshToken.used_at > since)
+    return (await session.scalars(statement.limit(1))).first() is not None
+
+
 async def revoke_refresh_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
     await session.execute(
         update(RefreshToken)

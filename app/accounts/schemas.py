@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     EmailStr,
     Field,
@@ -18,7 +17,7 @@ from pydantic import (
 
 from app.accounts.permissions import Role
 from app.organizations.schemas import OrganizationCreate, OrganizationRead
-from app.schema_base import RequestModel
+from app.schema_base import InputModel, RequestModel, ResponseModel
 
 
 def normalize_email(value: str) -> str:
@@ -65,7 +64,24 @@ class RegisterRequest(RequestModel):
         return self
 
 
-class TokenPair(BaseModel):
+class TokenRequest(InputModel):
+    """The OAuth2 password grant (RFC 6749 §4.3), sent as a form; other form fields are ignored."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"username": "an.nguyen@rimf.example.vn", "password": "nuoc-sach-cho-nong-thon-2026"}]
+        }
+    )
+
+    grant_type: Literal["password"] | None = Field(default=None, description="`password` when sent.")
+    username: str = Field(description="The account's email.")
+    password: str
+    scope: str = Field(default="", description="Unused: an account's roles decide what it may do.")
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+class TokenPair(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -108,7 +124,7 @@ _ACCOUNT_EXAMPLE: dict[str, Any] = {
 }
 
 
-class AccountRead(BaseModel):
+class AccountRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_ACCOUNT_EXAMPLE]})
 
     id: uuid.UUID
@@ -122,13 +138,13 @@ class AccountRead(BaseModel):
     last_login_at: datetime | None
 
 
-class Registration(BaseModel):
+class Registration(ResponseModel):
     account: AccountRead
     organization: OrganizationRead
     tokens: TokenPair
 
 
-class Me(BaseModel):
+class Me(ResponseModel):
     account: AccountRead
     organization: OrganizationRead
 
@@ -161,7 +177,7 @@ class MemberUpdate(RequestModel):
     is_active: bool | None = Field(default=None, description="False removes the member's access.")
 
 
-class RoleUpdate(BaseModel):
+class RoleUpdate(RequestModel):
     """A platform admin's change of an account's platform role."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"role": "moderator"}]})
@@ -181,7 +197,7 @@ class InvitationCreate(RequestModel):
     is_org_admin: bool = False
 
 
-class InvitationRead(BaseModel):
+class InvitationRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -213,6 +229,25 @@ class InvitationRead(BaseModel):
 
 
 class InvitationCreated(InvitationRead):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "2f9e8d7c-6b5a-4f3e-8d2c-1b0a9f8e7d6c",
+                    "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                    "email": "binh.tran@rimf.example.vn",
+                    "role": "member",
+                    "is_org_admin": False,
+                    "created_at": "2026-11-23T01:20:00Z",
+                    "expires_at": "2026-11-30T01:20:00Z",
+                    "accepted_at": None,
+                    "revoked_at": None,
+                    "token": "q8Zr3mT1vB6yN0cK5hW2pL9sD4fG7jXa",
+                }
+            ]
+        }
+    )
+
     token: str = Field(description="Shown once: send it to the invitee, who registers with it.")
 
 
@@ -222,7 +257,7 @@ class ApiKeyCreate(RequestModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class ApiKeyRead(BaseModel):
+class ApiKeyRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -250,4 +285,21 @@ class ApiKeyRead(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyRead):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+                    "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                    "name": "ERP integration",
+                    "prefix": "3fa94c1b7e20",
+                    "created_at": "2026-11-23T01:30:00Z",
+                    "last_used_at": None,
+                    "revoked_at": None,
+                    "key": "3fa94c1b7e20.Xk2v9QeR4tYb7NmP1sLw8CzH5dJg0FaU",
+                }
+            ]
+        }
+    )
+
     key: str = Field(description="Shown once; send it as the `X-API-Key` header.")

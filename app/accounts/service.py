@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -191,20 +191,33 @@ class AccountService:
     async def refresh(self, session: AsyncSession, settings: Settings, refresh_token: str) -> TokenPair:
         """Rotate: the presented token is spent and a new pair issued in the same family.
 
-        A spent token presented again means it leaked; the whole family is revoked.
+        A spent token presented again means it leaked; the whole family is revoked — except
+        within the rotation leeway: the token spent last in its family, presented again within
+        `refresh_reuse_leeway_seconds` of its use, gets another valid pair. That is two tabs
+        (or a retry after a lost answer) refreshing at once, not a thief: a thief's copy comes
+        later, or after the successor was itself used, and still revokes the family.
         """
         now = utcnow()
         stored = await repository.get_refresh_token(session, hash_secret(refresh_token))
         if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
             raise InvalidTokenError()
-        if stored.used_at is not None:
+        if stored.used_at is not None and not await self._within_leeway(session, settings, stored, now):
             await repository.revoke_refresh_family(session, stored.family_id, now)
             raise RefreshTokenReusedError("The refresh token was already used; sign in again.")
         account = await repository.get(session, stored.account_id)
         if account is None or not account.is_active:
             raise InvalidTokenError()
-        stored.used_at = now
+        if stored.used_at is None:
+            stored.used_at = now  # a reuse within the leeway keeps the first use, so the window does not slide
         return await self._issue_tokens(session, settings, account, family_id=stored.family_id)
+
+    @staticmethod
+    async def _within_leeway(session: AsyncSession, settings: Settings, stored: RefreshToken, now: datetime) -> bool:
+        """Whether a spent token is the family's last spent one, presented again within the leeway."""
+        assert stored.used_at is not None
+        if now - stored.used_at > timedelta(seconds=settings.refresh_reuse_leeway_seconds):
+            return False
+        return not await repository.refresh_used_since(session, stored.family_id, stored.used_at)
 
     async def logout(self, session: AsyncSession, refresh_token: str) -> None:
         stored = await repository.get_refresh_token(session, hash_secret(refresh_token))

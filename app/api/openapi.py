@@ -2,14 +2,46 @@
 
 from __future__ import annotations
 
+import copy
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.errors import PROBLEM_MEDIA_TYPE, Problem
+from app.accounts.exceptions import InvalidApiKeyError, InvalidTokenError
+from app.errors import (
+    CONCURRENT_CHANGE,
+    INTEGRITY_CONFLICT,
+    INTERNAL_SERVER_ERROR,
+    MALFORMED_JSON,
+    PROBLEM_CODES_KEY,
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_PREFIX,
+    PROBLEM_TYPES,
+    REQUEST_VALIDATION_FAILED,
+    AppError,
+    AuthenticationError,
+    ConflictError,
+    DatabaseBusyError,
+    DeadlineExceededError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    Problem,
+    ProblemSource,
+    ProblemType,
+    ServerBusyError,
+    ServiceUnavailableError,
+    TooManyRequestsError,
+    merge_responses,
+    problem_responses,
+)
 
 OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "health", "description": "Liveness and readiness probes."},
@@ -49,11 +81,73 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
 ]
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_REQUEST_ID_EXAMPLE = "5f0c6d3e9b2a4c1d8e7f6a5b4c3d2e1f"
+
+# Response and request headers, declared once under `components` and referred to by name.
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "The request's id (the client's own when it sent a valid one); quote it when reporting.",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": "The version of the record; send it back in `If-Match` to change or delete it.",
+        "schema": {"type": "string", "examples": ['"3"']},
+    },
+    "Location": {"description": "The URL of the created record.", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this answer replays the first response to the same `Idempotency-Key`.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before sending the same request again.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "Content-Disposition": {
+        "description": "The file name to save the download under.",
+        "schema": {"type": "string", "examples": ['attachment; filename="agenda.ics"']},
+    },
+    "WWW-Authenticate": {"description": "The authentication scheme expected: `Bearer`.", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "`no-store`: the body carries a secret.", "schema": {"type": "string"}},
+}
+REQUEST_HEADER_PARAMETERS: dict[str, dict[str, Any]] = {
+    "RequestTimeout": {
+        "name": "Request-Timeout",
+        "in": "header",
+        "required": False,
+        "description": "Seconds the client will wait. Past them the server gives up, changes nothing and "
+        "answers 503 `DeadlineExceeded`.",
+        "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 300},
+    },
+    "RequestDeadline": {
+        "name": "Request-Deadline",
+        "in": "header",
+        "required": False,
+        "description": "The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins.",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+}
 
 
-def _problem_content() -> dict[str, Any]:
-    example = Problem.model_config.get("json_schema_extra", {})["examples"][0]  # type: ignore[index]
-    return {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF, "example": example}}
+def response_headers(status: int, *names: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entry declaring the headers a successful answer carries."""
+    unknown = set(names) - set(RESPONSE_HEADERS)
+    assert not unknown, f"undeclared response headers: {unknown}"
+    return {status: {"headers": {name: _header_ref(name) for name in names}}}
+
+
+def _header_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def operation_id(route: APIRoute) -> str:
+    """`<tag>.<endpoint>` in camelCase, e.g. `events.getParticipantAgenda`: stable and readable in SDKs."""
+    tag = str(route.tags[0]) if route.tags else "default"
+    return f"{_camel(tag)}.{_camel(route.name)}"
+
+
+def _camel(name: str) -> str:
+    head, *rest = re.split(r"[-_ ]+", name)
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 _PRIMITIVE_EXAMPLES: dict[str, Any] = {"integer": 1, "number": 1.0, "boolean": True, "string": "text"}
@@ -61,7 +155,7 @@ _PRIMITIVE_EXAMPLES: dict[str, Any] = {"integer": 1, "number": 1.0, "boolean": T
 
 def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> Any:
     """An example for a schema, composed from the examples its parts declare."""
-    if depth > 8:
+    if depth > 12:
         return None
     if "examples" in schema:
         return schema["examples"][0]
@@ -71,10 +165,14 @@ def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0)
         return _example(components[schema["$ref"].rsplit("/", 1)[-1]], components, depth + 1)
     if "default" in schema and schema["default"] is not None:
         return schema["default"]
+    if "const" in schema:
+        return schema["const"]
     for key in ("anyOf", "oneOf", "allOf"):
         options = [o for o in schema.get(key, []) if o.get("type") != "null"]
         if options:
             return _example(options[0], components, depth + 1)
+    if "prefixItems" in schema:
+        return [_example(item, components, depth + 1) for item in schema["prefixItems"]]
     if schema.get("type") == "array":
         return [_example(schema.get("items", {}), components, depth + 1)]
     if schema.get("type") == "object" or "properties" in schema:
@@ -82,6 +180,51 @@ def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0)
     if "enum" in schema:
         return schema["enum"][0]
     return _PRIMITIVE_EXAMPLES.get(schema.get("type", ""))
+
+
+def _nullable(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "null" or any(o.get("type") == "null" for o in schema.get("anyOf", []))
+
+
+def _complete(example: Any, schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> None:
+    """Fill in what an example leaves out and the server always sends (defaults, nulls), at every level."""
+    if depth > 12:
+        return
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    if isinstance(example, dict) and "properties" in schema:
+        for name, prop in schema["properties"].items():
+            if name not in example and name in schema.get("required", []):
+                if "default" in prop:
+                    example[name] = prop["default"]
+                elif _nullable(prop):
+                    example[name] = None
+                elif prop.get("type") in ("array", "object"):
+                    example[name] = [] if prop["type"] == "array" else {}
+            if name in example:
+                _complete(example[name], prop, components, depth + 1)
+    elif isinstance(example, list) and isinstance(schema.get("items"), dict):
+        for item in example:
+            _complete(item, schema["items"], components, depth + 1)
+    elif isinstance(example, dict) and isinstance(schema.get("additionalProperties"), dict):
+        for item in example.values():
+            _complete(item, schema["additionalProperties"], components, depth + 1)
+    elif isinstance(example, dict) and "discriminator" in schema:
+        discriminator = schema["discriminator"]
+        chosen = discriminator.get("mapping", {}).get(str(example.get(discriminator["propertyName"])))
+        if chosen:
+            _complete(example, {"$ref": chosen}, components, depth + 1)
+    elif example is not None:
+        options = [o for o in schema.get("anyOf", schema.get("oneOf", [])) if o.get("type") != "null"]
+        if len(options) == 1:
+            _complete(example, options[0], components, depth + 1)
+
+
+def _complete_examples(components: dict[str, Any]) -> None:
+    """Response schemas' examples show every field a response carries, as the server sends them."""
+    for schema in components.values():
+        for example in schema.get("examples", []):
+            _complete(example, schema, components)
 
 
 def _add_composed_examples(schema: dict[str, Any]) -> None:
@@ -93,7 +236,7 @@ def _add_composed_examples(schema: dict[str, Any]) -> None:
             bodies += [r for s, r in operation.get("responses", {}).items() if s.startswith("2")]
             for body in bodies:
                 for media in body.get("content", {}).values():
-                    if "example" not in media and "schema" in media:
+                    if "example" not in media and "examples" not in media and "schema" in media:
                         media["example"] = _example(media["schema"], components)
 
 
@@ -101,32 +244,232 @@ def _calls(dependant: Dependant, function: Any) -> bool:
     return any(d.call is function or _calls(d, function) for d in dependant.dependencies)
 
 
+def _operations(app: FastAPI, schema: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Each route (an included route: the original's dependant under the full path) with its operation."""
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute):
+            continue
+        route: Any = context
+        for method in route.methods:
+            operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                yield route, operation
+
+
+def declare_problems(router: APIRouter, problems: Mapping[str, Sequence[ProblemSource]]) -> None:
+    """Document the problems each endpoint of `router` raises, by endpoint name.
+
+    Kept apart from the route decorators so that a route module reads as a list of endpoints
+    followed by what each can refuse; problems shared by every operation are added for all.
+    """
+    routes = {route.name: route for route in router.routes if isinstance(route, APIRoute)}
+    unknown = set(problems) - set(routes)
+    assert not unknown, f"no such endpoints: {unknown}"
+    for name, sources in problems.items():
+        route = routes[name]
+        route.responses = merge_responses(route.responses or {}, problem_responses(*sources))
+
+
+def declare_headers(router: APIRouter, headers: Mapping[str, Sequence[str]]) -> None:
+    """Document the headers each endpoint of `router` sets on its successful answer, by endpoint name."""
+    routes = {route.name: route for route in router.routes if isinstance(route, APIRoute)}
+    unknown = set(headers) - set(routes)
+    assert not unknown, f"no such endpoints: {unknown}"
+    for name, names in headers.items():
+        route = routes[name]
+        status = route.status_code or 200
+        declared = response_headers(status, *names)
+        responses = dict(route.responses or {})
+        entry = dict(responses.get(status, {}))
+        entry["headers"] = {**entry.get("headers", {}), **declared[status]["headers"]}
+        responses[status] = entry
+        route.responses = responses
+
+
+def _not_found_by_parameter() -> dict[str, type[AppError]]:
+    """The 404 each path parameter can cause: an operation on `/events/{event_id}` may not find the event."""
+    from app.accounts.exceptions import AccountNotFoundError, ApiKeyNotFoundError, InvitationNotFoundError
+    from app.deals.service import DealNotFoundError, InterestNotFoundError
+    from app.events.service import (
+        EventNotFoundError,
+        MeetingNotFoundError,
+        ParticipantNotFoundError,
+        SessionNotFoundError,
+    )
+    from app.listings.exceptions import ListingNotFoundError
+    from app.mandates.service import MandateNotFoundError
+    from app.organizations.exceptions import OrganizationNotFoundError
+    from app.scheduling.agenda import TableNotFoundError
+
+    return {
+        "offer_id": ListingNotFoundError,
+        "demand_id": ListingNotFoundError,
+        "candidate_id": ListingNotFoundError,
+        "organization_id": OrganizationNotFoundError,
+        "account_id": AccountNotFoundError,
+        "invitation_id": InvitationNotFoundError,
+        "api_key_id": ApiKeyNotFoundError,
+        "mandate_id": MandateNotFoundError,
+        "interest_id": InterestNotFoundError,
+        "deal_id": DealNotFoundError,
+        "event_id": EventNotFoundError,
+        "session_id": SessionNotFoundError,
+        "participant_id": ParticipantNotFoundError,
+        "request_id": MeetingNotFoundError,
+        "meeting_id": MeetingNotFoundError,
+        "table": TableNotFoundError,
+    }
+
+
 def _mark_optional_auth(app: FastAPI, schema: dict[str, Any]) -> None:
     """Operations that serve anonymous callers too list `{}` among their security requirements."""
     from app.api.deps import get_optional_principal, get_principal
 
-    for context in iter_route_contexts(app.routes):
-        if not isinstance(context.original_route, APIRoute):
-            continue
-        route: Any = context  # an included route: the original's dependant under the full path
+    for route, operation in _operations(app, schema):
         if _calls(route.dependant, get_principal) or not _calls(route.dependant, get_optional_principal):
             continue
-        for method in route.methods:
-            operation = schema["paths"].get(route.path_format, {}).get(method.lower())
-            if operation is not None and {} not in operation.get("security", [{}]):
-                operation["security"].insert(0, {})
+        if {} not in operation.get("security", [{}]):
+            operation["security"].insert(0, {})
 
 
-def _declare_malformed_bodies(schema: dict[str, Any]) -> None:
-    """Operations that read a body answer 400 when it is not JSON (or form data) at all."""
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
-            if "requestBody" in operation:
-                operation["responses"].setdefault("400", {"description": "Malformed request body"})
+def _shared_problems(route: Any, operation: dict[str, Any]) -> list[ProblemType | type[AppError]]:
+    """The problems an operation can answer with whatever it does: from the middleware and its dependencies."""
+    from app.api.deps import get_optional_principal, get_principal, get_session_within_deadline
+
+    if "health" in operation.get("tags", []):
+        return [INTERNAL_SERVER_ERROR]  # probes are never shed nor validated
+    problems: list[ProblemType | type[AppError]] = [
+        REQUEST_VALIDATION_FAILED,  # `Request-Timeout` / `Request-Deadline` and every parameter
+        INTERNAL_SERVER_ERROR,
+        ServerBusyError,
+    ]
+    dependant = route.dependant
+    if _calls(dependant, get_principal):
+        problems += [AuthenticationError, InvalidTokenError, InvalidApiKeyError]
+    elif _calls(dependant, get_optional_principal):
+        problems += [InvalidTokenError, InvalidApiKeyError]
+    if _calls(dependant, get_optional_principal) or _calls(dependant, get_session_within_deadline):
+        problems.append(DatabaseBusyError)
+    if _calls(dependant, get_session_within_deadline):
+        problems.append(DeadlineExceededError)
+        if "GET" not in route.methods:
+            problems += [INTEGRITY_CONFLICT, CONCURRENT_CHANGE]
+    if "requestBody" in operation:
+        problems += [MALFORMED_JSON, PayloadTooLargeError]
+    not_found = _not_found_by_parameter()
+    problems += [not_found[name] for name in re.findall(r"\{(\w+)\}", route.path_format) if name in not_found]
+    return problems
+
+
+_GENERIC_CODES: dict[int, type[AppError]] = {
+    cls.status: cls
+    for cls in (
+        NotFoundError,
+        ConflictError,
+        AuthenticationError,
+        PermissionDeniedError,
+        InvalidInputError,
+        TooManyRequestsError,
+        ServiceUnavailableError,
+    )
+}
+
+
+def _generic_code(status: int) -> str:
+    """The code of a status only declared as a number: its most general problem type."""
+    if status in _GENERIC_CODES:
+        return _GENERIC_CODES[status].code
+    return next(p.code for p in PROBLEM_TYPES.values() if p.status == status)
+
+
+def _problem_example(problem: ProblemType) -> dict[str, Any]:
+    example: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + problem.code,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail or problem.title,
+        "instance": "/api/v1/offers/3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+        "code": problem.code,
+        "request_id": _REQUEST_ID_EXAMPLE,
+    }
+    if problem.status == 422:
+        example["errors"] = [
+            {"loc": ["body", "email"], "msg": "value is not a valid email address", "type": "value_error"}
+        ]
+    if problem.status == 429:
+        example["retry_after"] = 60
+    return example
+
+
+def _document_problems(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Every 4xx/5xx answer: problem+json, the codes it can carry (an enum) and one example per code."""
+    for route, operation in _operations(app, schema):
+        responses = operation.setdefault("responses", {})
+        declared: dict[int | str, dict[str, Any]] = {
+            str(status): {PROBLEM_CODES_KEY: response.pop(PROBLEM_CODES_KEY, [])}
+            for status, response in responses.items()
+            if status.isdigit() and int(status) >= 400
+        }
+        shared = problem_responses(*_shared_problems(route, operation))
+        for status, entry in merge_responses(declared, {str(k): v for k, v in shared.items()}).items():
+            codes = entry[PROBLEM_CODES_KEY] or [_generic_code(int(status))]
+            response = responses.setdefault(status, {})
+            phrase = HTTPStatus(int(status)).phrase
+            response["description"] = f"{phrase}: " + ", ".join(f"`{code}`" for code in codes)
+            response["content"] = {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {
+                        "allOf": [_PROBLEM_REF],
+                        "properties": {"status": {"const": int(status)}, "code": {"enum": codes}},
+                    },
+                    "examples": {code: {"$ref": f"#/components/examples/{code}"} for code in codes},
+                }
+            }
+            headers = response.setdefault("headers", {})
+            if status in ("429", "503"):
+                headers["Retry-After"] = _header_ref("Retry-After")
+            if status == "401":
+                headers["WWW-Authenticate"] = _header_ref("WWW-Authenticate")
+        operation["responses"] = dict(sorted(responses.items()))
+
+
+def _document_headers(app: FastAPI, schema: dict[str, Any]) -> None:
+    """`X-Request-ID` on every answer; the deadline headers on every request the server may shed;
+    `If-Match` required where its absence is refused (428)."""
+    for _route, operation in _operations(app, schema):
+        for response in operation["responses"].values():
+            headers = response.setdefault("headers", {})
+            headers["X-Request-ID"] = _header_ref("X-Request-ID")
+            response["headers"] = dict(sorted(headers.items()))
+        if "health" not in operation.get("tags", []):
+            parameters = operation.setdefault("parameters", [])
+            parameters += copy.deepcopy(list(REQUEST_HEADER_PARAMETERS.values()))
+        if "428" in operation["responses"]:
+            for parameter in operation.get("parameters", []):
+                if str(parameter.get("name", "")).lower() == "if-match":
+                    parameter["required"] = True
+                    parameter["schema"] = {"type": "string"}
+
+
+def _add_problem_schema(components: dict[str, Any]) -> None:
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in problem_schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    problem_schema["properties"]["code"] = {
+        "$ref": "#/components/schemas/ProblemCode",
+        "description": problem_schema["properties"]["code"].get("description", ""),
+    }
+    components["Problem"] = problem_schema
+    components["ProblemCode"] = {
+        "type": "string",
+        "title": "ProblemCode",
+        "description": "Every `code` a problem can carry; each operation lists those it raises.",
+        "enum": sorted(PROBLEM_TYPES),
+    }
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Declare every 4xx/5xx response as `application/problem+json` with the `Problem` schema."""
+    """Build the document from the routes, with problem+json errors, their codes and the headers."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -141,21 +484,18 @@ def install_openapi(app: FastAPI) -> None:
             license_info=app.license_info,
         )
         _mark_optional_auth(app, schema)
-        _declare_malformed_bodies(schema)
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
-        for defn in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():
-            components.setdefault(*defn)
-        components["Problem"].pop("$defs", None)
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
-                for status, response in operation.get("responses", {}).items():
-                    if status.isdigit() and int(status) >= 400:
-                        response["content"] = _problem_content()
-                        if status == "422":
-                            response["description"] = "Validation error"
+        components = schema.setdefault("components", {})
+        _add_problem_schema(components.setdefault("schemas", {}))
+        components["headers"] = RESPONSE_HEADERS
+        components["examples"] = {
+            code: {"summary": problem.title, "value": _problem_example(problem)}
+            for code, problem in sorted(PROBLEM_TYPES.items())
+        }
+        _document_problems(app, schema)
+        _document_headers(app, schema)
         for unused in ("HTTPValidationError", "ValidationError"):
-            components.pop(unused, None)
+            components["schemas"].pop(unused, None)
+        _complete_examples(components["schemas"])
         _add_composed_examples(schema)
         app.openapi_schema = schema
         return schema

@@ -7,13 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.schemas import AuditFilters
 from app.models import AuditEntry
-from app.pagination import PageParams, paginate
+from app.pagination import Keyset, PageParams, paginate_keyset
 
 
-async def list_page(session: AsyncSession, filters: AuditFilters, page: PageParams) -> tuple[list[AuditEntry], int]:
-    statement = select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id)
+async def list_page(
+    session: AsyncSession, filters: AuditFilters, page: PageParams
+) -> tuple[list[AuditEntry], int, Keyset | None]:
+    statement = select(AuditEntry)
+    if filters.record_type:
+        statement = statement.where(AuditEntry.record_type.in_(filters.record_type))
     for column, value in (
-        (AuditEntry.record_type, filters.record_type),
         (AuditEntry.record_id, filters.record_id),
         (AuditEntry.actor_account_id, filters.actor_account_id),
         (AuditEntry.actor_organization_id, filters.actor_organization_id),
@@ -24,4 +27,4 @@ async def list_page(session: AsyncSession, filters: AuditFilters, page: PagePara
         statement = statement.where(AuditEntry.occurred_at >= filters.since)
     if filters.until is not None:
         statement = statement.where(AuditEntry.occurred_at < filters.until)
-    return await paginate(session, statement, page)
+    return await paginate_keyset(session, statement, page, (AuditEntry.occurred_at, AuditEntry.id), descending=True)

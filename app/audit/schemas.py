@@ -4,12 +4,42 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schema_base import ResponseModel
 
-class AuditEntryRead(BaseModel):
+
+class AuditAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    STATE = "state"
+
+
+class AuditRecordType(StrEnum):
+    ACCOUNT = "account"
+    API_KEY = "api_key"
+    INVITATION = "invitation"
+    ORGANIZATION = "organization"
+    MANDATE = "mandate"
+    OFFER = "offer"
+    DEMAND = "demand"
+    INTEREST = "interest"
+    DEAL = "deal"
+    EVENT = "event"
+    EVENT_PARTICIPANT = "event_participant"
+    EVENT_SCHEDULE = "event_schedule"
+    MEETING_REQUEST = "meeting_request"
+    MEETING_OUTCOME = "meeting_outcome"
+
+
+FieldChange = Annotated[list[Any], Field(min_length=2, max_length=2, description="`[old, new]`; `null` for nothing.")]
+
+
+class AuditEntryRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -37,15 +67,15 @@ class AuditEntryRead(BaseModel):
     actor_organization_id: uuid.UUID | None
     via_mandate_id: uuid.UUID | None = Field(description="Set when a broker acted under a mandate.")
     via_api_key_id: uuid.UUID | None = Field(description="Set when an integration acted with an API key.")
-    action: str = Field(description="create, update, delete or state.")
-    record_type: str
+    action: AuditAction
+    record_type: AuditRecordType
     record_id: uuid.UUID
-    changes: dict[str, Any] = Field(description="`{field: [old, new]}`; secrets are redacted.")
+    changes: dict[str, FieldChange] = Field(description="`{field: [old, new]}`; secrets are redacted.")
     request_id: str | None
 
 
 class AuditFilters(BaseModel):
-    record_type: str | None = None
+    record_type: list[str] | None = None
     record_id: uuid.UUID | None = None
     actor_account_id: uuid.UUID | None = None
     actor_organization_id: uuid.UUID | None = None

@@ -6,28 +6,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.permissions import Permission, Principal
 from app.audit import repository
+from app.audit.schemas import AuditAction as AuditAction
 from app.audit.schemas import AuditFilters
 from app.errors import PermissionDeniedError
 from app.models.audit import AuditEntry
-from app.pagination import PageParams
+from app.pagination import Keyset, PageParams
 from app.request_context import current_request_id
 
 REDACTED = "[redacted]"
 _SECRET_FIELDS = frozenset({"password_hash", "key_hash", "token_hash", "password"})
-
-
-class AuditAction(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    STATE = "state"
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,7 @@ def record(
 
 async def list_entries(
     session: AsyncSession, principal: Principal, filters: AuditFilters, page: PageParams
-) -> tuple[list[AuditEntry], int]:
+) -> tuple[list[AuditEntry], int, Keyset | None]:
     """The audit log is for moderators and administrators."""
     if not principal.has(Permission.READ_AUDIT):
         raise PermissionDeniedError("Only moderators read the audit log.")

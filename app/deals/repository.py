@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Deal, Interest, InterestMessage, Listing
-from app.pagination import PageParams, paginate
+from app.pagination import Keyset, PageParams, paginate, paginate_keyset
 
 
 async def get_interest(session: AsyncSession, interest_id: uuid.UUID, *, lock: bool = False) -> Interest | None:
@@ -29,7 +29,7 @@ async def list_interests(
     session: AsyncSession,
     organization_id: uuid.UUID | None,
     role: str | None,
-    status: str | None,
+    status: list[str] | None,
     page: PageParams,
 ) -> tuple[list[Interest], int]:
     """Interests the organisation sent or received (`role`); all of them when `organization_id` is None."""
@@ -37,18 +37,17 @@ async def list_interests(
     if organization_id is not None:
         sent, received = Interest.from_organization_id == organization_id, Interest.listing_owner_id == organization_id
         statement = statement.where(sent if role == "sent" else received if role == "received" else or_(sent, received))
-    if status is not None:
-        statement = statement.where(Interest.status == status)
+    if status:
+        statement = statement.where(Interest.status.in_(status))
     return await paginate(session, statement, page)
 
 
-async def messages(session: AsyncSession, interest_id: uuid.UUID) -> list[InterestMessage]:
-    statement = (
-        select(InterestMessage)
-        .where(InterestMessage.interest_id == interest_id)
-        .order_by(InterestMessage.created_at, InterestMessage.id)
-    )
-    return list((await session.scalars(statement)).all())
+async def messages(
+    session: AsyncSession, interest_id: uuid.UUID, page: PageParams
+) -> tuple[list[InterestMessage], int, Keyset | None]:
+    statement = select(InterestMessage).where(InterestMessage.interest_id == interest_id)
+    key = (InterestMessage.created_at, InterestMessage.id)
+    return await paginate_keyset(session, statement, page, key, descending=False)
 
 
 async def anonymous_listings(session: AsyncSession, listing_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -69,9 +68,9 @@ async def get_deal(session: AsyncSession, deal_id: uuid.UUID, *, lock: bool = Fa
 async def list_deals(
     session: AsyncSession,
     organization_id: uuid.UUID | None,
-    stage: str | None,
+    stage: list[str] | None,
     page: PageParams,
-    confirmation: str | None = None,
+    confirmation: list[str] | None = None,
 ) -> tuple[list[Deal], int]:
     """Deals the organisation is a party or broker to; all of them when `organization_id` is None."""
     statement = select(Deal).order_by(Deal.created_at.desc(), Deal.id)
@@ -83,8 +82,8 @@ async def list_deals(
                 Deal.broker_organization_id == organization_id,
             )
         )
-    if stage is not None:
-        statement = statement.where(Deal.stage == stage)
-    if confirmation is not None:
-        statement = statement.where(Deal.confirmation == confirmation)
+    if stage:
+        statement = statement.where(Deal.stage.in_(stage))
+    if confirmation:
+        statement = statement.where(Deal.confirmation.in_(confirmation))
     return await paginate(session, statement, page)

@@ -8,9 +8,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, field_serializer
 
-from app.schema_base import RequestModel
+from app.money import AmountIn, AmountOut, AmountText, DecimalString, VndAmount, format_amount
+from app.schema_base import RequestModel, ResponseModel
 from app.validation import Day
 from app.vocabulary import CountryCode, FieldCode
 
@@ -65,7 +66,7 @@ class MessageCreate(RequestModel):
     body: Body
 
 
-class MessageRead(BaseModel):
+class MessageRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -92,7 +93,7 @@ class MessageRead(BaseModel):
     created_at: datetime
 
 
-class InterestRead(BaseModel):
+class InterestRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -169,7 +170,7 @@ class DealOrigin(StrEnum):
     IMPORTED = "imported"
 
 
-Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+Money = AmountIn
 # Below 1,000,000 VND per unit: a value (below 10^16) times the rate fits `value_vnd` (22 integer digits).
 Rate = Annotated[
     Decimal, Field(gt=0, max_digits=12, decimal_places=6, description="VND per unit of `currency`, below 1,000,000.")
@@ -254,7 +255,7 @@ class StageChange(RequestModel):
     on: Day | None = Field(default=None, description="The date of the step; today by default.")
 
 
-class DealRead(BaseModel):
+class DealRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -265,8 +266,8 @@ class DealRead(BaseModel):
                     "reference": "GD-2026-0001",
                     "demand_id": None,
                     "source_reference": None,
-                    "vnd_rate": "1.000000",
-                    "value_vnd": "850000000.00",
+                    "vnd_rate": "1",
+                    "value_vnd": "850000000",
                     "started_on": None,
                     "completed_on": None,
                     "cancelled_on": None,
@@ -297,10 +298,10 @@ class DealRead(BaseModel):
     title: str
     deal_type: DealType
     field: FieldCode
-    value: Decimal | None
+    value: AmountOut | None
     currency: str
-    vnd_rate: Decimal
-    value_vnd: Decimal | None
+    vnd_rate: DecimalString
+    value_vnd: VndAmount | None
     stage: DealStage
     signed_on: date | None
     started_on: date | None
@@ -323,3 +324,7 @@ class DealRead(BaseModel):
     notes: str | None
     created_at: datetime
     updated_at: datetime
+
+    @field_serializer("value")
+    def serialize_value(self, value: Decimal | None) -> AmountText | None:
+        return format_amount(value, self.currency)

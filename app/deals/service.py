@@ -38,7 +38,7 @@ from app.models import Deal, Interest, InterestMessage, Listing, Notification
 from app.models.base import utcnow
 from app.organizations.schemas import OrganizationKind
 from app.organizations.service import organization_service
-from app.pagination import PageParams
+from app.pagination import Keyset, PageParams
 from app.sql import next_counter_value
 
 
@@ -147,7 +147,12 @@ class InterestService:
         return interest
 
     async def list_page(
-        self, session: AsyncSession, principal: Principal, role: str | None, status: str | None, page: PageParams
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        role: str | None,
+        status: list[str] | None,
+        page: PageParams,
     ) -> tuple[list[Interest], int]:
         scope = None if principal.is_staff and role is None else principal.organization_id
         return await repository.list_interests(session, scope, role, status, page)
@@ -202,10 +207,10 @@ class InterestService:
         return interest
 
     async def thread(
-        self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID
-    ) -> tuple[Interest, list[InterestMessage]]:
+        self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID, page: PageParams
+    ) -> tuple[Interest, tuple[list[InterestMessage], int, Keyset | None]]:
         interest = await self.get(session, principal, interest_id)
-        return interest, await repository.messages(session, interest_id)
+        return interest, await repository.messages(session, interest_id, page)
 
     async def post_message(
         self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID, body: str
@@ -368,15 +373,29 @@ class DealService:
         self, session: AsyncSession, principal: Principal, payload: DealCreate, review_above: Decimal
     ) -> Deal:
         """A deal recorded by one side is unconfirmed until the other confirms (see `confirm`)."""
-        offer = await self._listing(session, principal, payload.offer_id, "offer", "offer_id")
-        demand = await self._listing(session, principal, payload.demand_id, "demand", "demand_id")
-        interest = await repository.get_interest(session, payload.interest_id) if payload.interest_id else None
-        if payload.interest_id and interest is None:
-            raise InvalidInputError.for_field(["body", "interest_id"], "no such interest", "not_found")
+        listing_ids = {"offer": payload.offer_id, "demand": payload.demand_id}
+        interest = await self._interest(session, principal, payload.interest_id) if payload.interest_id else None
+        interested_kind = None
+        if interest is not None:
+            # The interest's listing is the deal's offer or demand: its owner is the supplier of an
+            # offer and the buyer of a demand; the interested organisation is the other side.
+            interested = await self._listing(session, principal, interest.listing_id, None, "interest_id")
+            assert interested is not None
+            interested_kind = interested.kind
+            given = listing_ids[interested_kind]
+            if given is not None and given != interested.id:
+                raise InvalidInputError.for_field(
+                    ["body", f"{interested_kind}_id"], f"differs from the interest's {interested_kind}", "value_error"
+                )
+            listing_ids[interested_kind] = interested.id
+        offer = await self._listing(session, principal, listing_ids["offer"], "offer", "offer_id")
+        demand = await self._listing(session, principal, listing_ids["demand"], "demand", "demand_id")
         supplier_id = payload.supplier_organization_id or (offer.organization_id if offer else None)
         buyer_id = payload.buyer_organization_id or (demand.organization_id if demand else None)
-        if buyer_id is None and interest is not None:
+        if interest is not None and interested_kind == "offer" and buyer_id is None:
             buyer_id = interest.from_organization_id
+        if interest is not None and interested_kind == "demand" and supplier_id is None:
+            supplier_id = interest.from_organization_id
         for loc, value in (("supplier_organization_id", supplier_id), ("buyer_organization_id", buyer_id)):
             if value is None:
                 raise InvalidInputError.for_field(["body", loc], "required (or implied by the offer/demand)", "missing")
@@ -469,20 +488,29 @@ class DealService:
         return deal
 
     @staticmethod
+    async def _interest(session: AsyncSession, principal: Principal, interest_id: uuid.UUID) -> Interest:
+        """The interest the deal comes from, if the caller can see it (same refusal otherwise)."""
+        try:
+            return await interest_service.get(session, principal, interest_id)
+        except InterestNotFoundError:
+            raise InvalidInputError.for_field(["body", "interest_id"], "no such interest", "not_found") from None
+
+    @staticmethod
     async def _listing(
-        session: AsyncSession, principal: Principal, listing_id: uuid.UUID | None, kind: str, loc: str
+        session: AsyncSession, principal: Principal, listing_id: uuid.UUID | None, kind: str | None, loc: str
     ) -> Listing | None:
-        """The deal's offer or demand. Its owner becomes a party of the deal, so an anonymous listing is
-        named only by those who may know its owner; the refusal is the same whoever owns it."""
+        """The deal's offer or demand (`kind` None: either). Its owner becomes a party of the deal, so an
+        anonymous listing is named only by those who may know its owner; the refusal is the same whoever owns it."""
         if listing_id is None:
             return None
         listing = await repository.get_listing(session, listing_id)
-        if listing is None or listing.kind != kind:
-            raise InvalidInputError.for_field(["body", loc], f"no such {kind}", "not_found")
+        noun = kind or "listing"
+        if listing is None or (kind is not None and listing.kind != kind):
+            raise InvalidInputError.for_field(["body", loc], f"no such {noun}", "not_found")
         if not await owner_known_to(session, principal, listing):
             raise InvalidInputError.for_field(
                 ["body", loc],
-                f"the {kind}'s owner is not disclosed to you; record the deal once the owner accepts your interest",
+                f"the {noun}'s owner is not disclosed to you; record the deal once the owner accepts your interest",
                 "owner_not_disclosed",
             )
         return listing
@@ -506,9 +534,9 @@ class DealService:
         self,
         session: AsyncSession,
         principal: Principal,
-        stage: str | None,
+        stage: list[str] | None,
         page: PageParams,
-        confirmation: str | None = None,
+        confirmation: list[str] | None = None,
     ) -> tuple[list[Deal], int]:
         scope = None if principal.has(Permission.MODERATE_RECORDS) else principal.organization_id
         return await repository.list_deals(session, scope, stage, page, confirmation)
@@ -579,27 +607,43 @@ class DealService:
         return deal
 
     async def change_stage(
-        self, session: AsyncSession, principal: Principal, deal_id: uuid.UUID, stage: DealStage, on: date | None
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        deal_id: uuid.UUID,
+        stage: DealStage,
+        on: date | None,
+        review_above: Decimal,
     ) -> Deal:
+        """Move the deal on. The signature date decides whether and in which period the deal counts, so
+        a move that sets or changes it (to `signed`, or to `in_progress`/`completed` without one) is a
+        change of terms: like a PATCH of the value, it takes back the other side's confirmation."""
         deal, actor = await self.get(session, principal, deal_id, lock=True)
         current = DealStage(deal.stage)
         if stage not in STAGE_MOVES[current]:
             allowed = ", ".join(sorted(s.value for s in STAGE_MOVES[current])) or "none"
             raise InvalidTransitionError(f"A {current.value} deal cannot become {stage.value} (allowed: {allowed}).")
+        by_moderator, sides = await _confirming_sides(session, principal, deal)  # queries before any change
+        signed_before = deal.signed_on
         day = on or utcnow().date()
         deal.stage = stage.value
         setattr(deal, STAGE_DATE[stage], day)
         if stage in (DealStage.IN_PROGRESS, DealStage.COMPLETED) and deal.signed_on is None:
             deal.signed_on = day
-        audit.record(
-            session,
-            actor or Actor(principal),
-            AuditAction.STATE,
-            "deal",
-            deal.id,
-            {"stage": [current.value, stage.value], STAGE_DATE[stage]: [None, day.isoformat()]},
-        )
+        changes: dict[str, Any] = {"stage": [current.value, stage.value], STAGE_DATE[stage]: [None, day.isoformat()]}
+        reconfirm = deal.signed_on != signed_before
+        if reconfirm:
+            changes["signed_on"] = [d.isoformat() if d else None for d in (signed_before, deal.signed_on)]
+            previous = deal.confirmation
+            deal.supplier_confirmed_at = deal.buyer_confirmed_at = deal.moderator_confirmed_at = None
+            _confirm(deal, by_moderator, sides)
+            _settle(deal, review_above)
+            if deal.confirmation != previous:
+                changes["confirmation"] = [previous, deal.confirmation]
+        audit.record(session, actor or Actor(principal), AuditAction.STATE, "deal", deal.id, changes)
         await self._flush(session)
+        if reconfirm and deal.confirmation == DealConfirmation.UNCONFIRMED.value:
+            _notify_parties(session, deal, DEAL_TO_CONFIRM, unconfirmed_only=True)
         return deal
 
     @staticmethod

@@ -37,16 +37,20 @@ async def lock_event(session: AsyncSession, event_id: uuid.UUID) -> Event | None
 
 
 async def list_events(
-    session: AsyncSession, visible_to: uuid.UUID | None, status: str | None, field: str | None, page: PageParams
+    session: AsyncSession,
+    visible_to: uuid.UUID | None,
+    status: list[str] | None,
+    field: list[str] | None,
+    page: PageParams,
 ) -> tuple[list[Event], int]:
     """Events other than drafts, plus the drafts `visible_to` organises (all drafts when None)."""
     statement = select(Event).order_by(Event.starts_at.desc().nulls_last(), Event.created_at.desc(), Event.id)
     if visible_to is not None:
         statement = statement.where(or_(Event.status != "draft", Event.organizer_organization_id == visible_to))
-    if status is not None:
-        statement = statement.where(Event.status == status)
-    if field is not None:
-        statement = statement.where(Event.field == field)
+    if status:
+        statement = statement.where(Event.status.in_(status))
+    if field:
+        statement = statement.where(Event.field.in_(field))
     return await paginate(session, statement, page)
 
 
@@ -74,6 +78,43 @@ async def get_participant(
 ) -> EventParticipant | None:
     found = await session.get(EventParticipant, participant_id)
     return found if found is not None and found.event_id == event_id else None
+
+
+async def lock_participants(
+    session: AsyncSession, event_id: uuid.UUID, participant_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, EventParticipant]:
+    """The participants, row-locked (`FOR UPDATE`) until commit and read afresh.
+
+    Writers that touch a participant's status and its meeting requests lock the participants first,
+    in id order, then the requests: a withdrawal and an accept (or a new request) of the same
+    participant run one after the other, and never wait on each other in a cycle.
+    """
+    statement = (
+        select(EventParticipant)
+        .where(EventParticipant.event_id == event_id, EventParticipant.id.in_(sorted(set(participant_ids))))
+        .order_by(EventParticipant.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {p.id: p for p in (await session.scalars(statement)).all()}
+
+
+async def open_requests_of(
+    session: AsyncSession, event_id: uuid.UUID, participant_id: uuid.UUID
+) -> list[MeetingRequest]:
+    """The participant's pending and accepted requests, row-locked until commit and read afresh."""
+    statement = (
+        select(MeetingRequest)
+        .where(
+            MeetingRequest.event_id == event_id,
+            or_(MeetingRequest.requester_id == participant_id, MeetingRequest.recipient_id == participant_id),
+            MeetingRequest.status.in_(("pending", "accepted")),
+        )
+        .order_by(MeetingRequest.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.scalars(statement)).all())
 
 
 async def requests_of(session: AsyncSession, event_id: uuid.UUID, status: str | None = None) -> list[MeetingRequest]:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from app.schema_base import RequestModel
+from app.scheduling.engine import UnplacedReason
+from app.schema_base import RequestModel, ResponseModel
 from app.validation import Day, Timestamp
-from app.vocabulary import FieldCode, LanguageCode, Translations
+from app.vocabulary import FieldCode, LanguageCode, MatchFeature, Translations
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
@@ -84,6 +85,19 @@ class SchedulePublication(StrEnum):
     FINAL = "final"
 
 
+class ParticipantStatus(StrEnum):
+    INVITED = "invited"  # registered by the organiser
+    REGISTERED = "registered"
+    WITHDRAWN = "withdrawn"
+
+
+class ScheduleStatus(StrEnum):
+    NONE = "none"
+    DRAFT = "draft"
+    PRELIMINARY = "preliminary"
+    FINAL = "final"
+
+
 DEFAULT_RULES = [["supplier", "seeker"], ["both", "supplier"], ["both", "seeker"], ["both", "both"]]
 
 
@@ -124,7 +138,12 @@ class SessionCreate(RequestModel):
         return self
 
 
-class SessionRead(BaseModel):
+class BreakRead(ResponseModel):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class SessionRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -132,7 +151,7 @@ class SessionRead(BaseModel):
     starts_at: datetime
     ends_at: datetime
     meeting_minutes: int
-    breaks: list[dict[str, Any]]
+    breaks: list[BreakRead]
     tables: int
 
 
@@ -178,7 +197,7 @@ class ParticipantUpdate(RequestModel):
     status: Annotated[str, StringConstraints(pattern="^(registered|withdrawn)$")] | None = None
 
 
-class ParticipantRead(BaseModel):
+class ParticipantRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -187,12 +206,12 @@ class ParticipantRead(BaseModel):
     representative: str
     representative_email: str | None
     role: ParticipantRole
-    listing_ids: list[str]
+    listing_ids: list[uuid.UUID]
     languages: list[str]
     max_meetings: int | None
     unavailable_slots: list[int]
     booth: str | None
-    status: str
+    status: ParticipantStatus
     created_at: datetime
 
 
@@ -283,7 +302,7 @@ class EventUpdate(RequestModel):
     fairness: Annotated[int, Field(ge=0)] | None = None
 
 
-class EventRead(BaseModel):
+class EventRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -291,8 +310,8 @@ class EventRead(BaseModel):
     name_translations: dict[str, str]
     kind: EventKind
     organizer_organization_id: uuid.UUID
-    co_organizer_ids: list[str]
-    field: str | None
+    co_organizer_ids: list[uuid.UUID]
+    field: FieldCode | None
     theme: str | None
     description: str | None
     venue: str | None
@@ -307,10 +326,10 @@ class EventRead(BaseModel):
     request_mode: RequestMode
     request_expiry_hours: int
     max_requests_per_participant: int
-    meeting_rules: list[list[str]]
+    meeting_rules: list[tuple[ParticipantRole, ParticipantRole]]
     exclusive: bool
     fairness: int | None
-    schedule_status: str
+    schedule_status: ScheduleStatus
     version: int
     created_at: datetime
     updated_at: datetime
@@ -326,7 +345,7 @@ class StatusChange(RequestModel):
     status: EventStatus
 
 
-class SlotRead(BaseModel):
+class SlotRead(ResponseModel):
     number: int
     session_id: uuid.UUID
     session_name: str
@@ -361,7 +380,7 @@ class MeetingRequestDecline(RequestModel):
     message: Text | None = None
 
 
-class MeetingRead(BaseModel):
+class MeetingRead(ResponseModel):
     """A meeting request; once accepted and scheduled it carries its slot, time and table or booth."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -372,7 +391,7 @@ class MeetingRead(BaseModel):
     recipient_id: uuid.UUID
     message: str | None
     status: RequestStatus
-    decline_reason: str | None
+    decline_reason: MeetingDeclineReason | None
     expires_at: datetime | None
     responded_at: datetime | None
     session_id: uuid.UUID | None
@@ -384,7 +403,7 @@ class MeetingRead(BaseModel):
     booth: str | None
     locked: bool
     published_slot: int | None
-    unplaced_reason: str | None
+    unplaced_reason: UnplacedReason | None
     created_at: datetime
 
 
@@ -415,14 +434,14 @@ class ScheduleRequest(RequestModel):
     ] = False
 
 
-class ObjectiveRead(BaseModel):
+class ObjectiveRead(ResponseModel):
     value: int
     bound: int
     gap: float
     optimal: bool
 
 
-class ScheduleReport(BaseModel):
+class ScheduleReport(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -442,7 +461,7 @@ class ScheduleReport(BaseModel):
         }
     )
 
-    status: str
+    status: ScheduleStatus
     meetings: int
     placed: int
     priority: ObjectiveRead | None = None
@@ -460,7 +479,9 @@ class ScheduleReport(BaseModel):
         description="The organiser published this schedule although it exceeds the fairness bound (`accept_unfair`).",
     )
     table_changes: int = 0
-    unplaced: dict[str, str] = Field(default_factory=dict, description="Meeting id → why it could not be placed.")
+    unplaced: dict[str, UnplacedReason] = Field(
+        default_factory=dict, description="Meeting id → why it could not be placed."
+    )
     seconds: float = 0.0
 
 
@@ -475,7 +496,7 @@ class PublishRequest(RequestModel):
     )
 
 
-class AgendaItem(BaseModel):
+class AgendaItem(ResponseModel):
     meeting_id: uuid.UUID
     slot: int
     starts_at: datetime
@@ -487,11 +508,11 @@ class AgendaItem(BaseModel):
     participants: list[str] = Field(default_factory=list)
 
 
-class Agenda(BaseModel):
+class Agenda(ResponseModel):
     event_id: uuid.UUID
     event: str
     owner: str
-    schedule_status: str
+    schedule_status: ScheduleStatus
     timezone: str
     venue: str | None = None
     items: list[AgendaItem]
@@ -509,7 +530,7 @@ class OutcomeCreate(RequestModel):
     note: Text | None = None
 
 
-class OutcomeRead(BaseModel):
+class OutcomeRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     meeting_id: uuid.UUID
@@ -519,13 +540,13 @@ class OutcomeRead(BaseModel):
     recorded_at: datetime
 
 
-class SuggestionReason(BaseModel):
-    feature: str
+class SuggestionReason(ResponseModel):
+    feature: MatchFeature
     contribution: float
     text: str
 
 
-class Suggestion(BaseModel):
+class Suggestion(ResponseModel):
     participant_id: uuid.UUID
     organization_id: uuid.UUID
     organization: str
@@ -537,7 +558,7 @@ class Suggestion(BaseModel):
     requested: bool = Field(description="A request between the two is already open or accepted.")
 
 
-class ParticipantCount(BaseModel):
+class ParticipantCount(ResponseModel):
     participant_id: uuid.UUID
     representative: str
     requests_sent: int
@@ -545,7 +566,7 @@ class ParticipantCount(BaseModel):
     meetings: int
 
 
-class Analytics(BaseModel):
+class Analytics(ResponseModel):
     requests: dict[str, int] = Field(description="Requests by status: pending, accepted, declined, cancelled, expired.")
     decline_reasons: dict[str, int]
     meetings_requested: int
@@ -580,20 +601,20 @@ class ProposalCreate(RequestModel):
     strong_match: Annotated[float, Field(ge=0, le=1, description="Score from which a match counts as strong.")] = 0.5
 
 
-class ProposedParticipant(BaseModel):
+class ProposedParticipant(ResponseModel):
     organization_id: uuid.UUID
     organization: str
     role: ParticipantRole
     listing_ids: list[uuid.UUID]
 
 
-class CandidateMeeting(BaseModel):
+class CandidateMeeting(ResponseModel):
     a: uuid.UUID
     b: uuid.UUID
     score: float
 
 
-class Proposal(BaseModel):
+class Proposal(ResponseModel):
     theme: str
     participants: list[ProposedParticipant]
     candidate_meetings: list[CandidateMeeting]

@@ -212,8 +212,8 @@ class EventService:
         self,
         session: AsyncSession,
         principal: Principal | None,
-        status: str | None,
-        field: str | None,
+        status: list[str] | None,
+        field: list[str] | None,
         page: PageParams,
     ) -> tuple[list[Event], int]:
         if principal is not None and principal.is_staff:
@@ -383,12 +383,18 @@ class EventService:
                     await actor_for_organization(session, principal, participant.organization_id)
                 except PermissionDeniedError:
                     read.representative_email = None
-                    read.listing_ids = [i for i in read.listing_ids if uuid.UUID(i) in public]
+                    read.listing_ids = [i for i in read.listing_ids if i in public]
             reads.append(read)
         return reads
 
-    async def participant(self, session: AsyncSession, event: Event, participant_id: uuid.UUID) -> EventParticipant:
-        found = await repository.get_participant(session, event.id, participant_id)
+    async def participant(
+        self, session: AsyncSession, event: Event, participant_id: uuid.UUID, *, lock: bool = False
+    ) -> EventParticipant:
+        """`lock` holds the row until commit (see `repository.lock_participants` for the lock order)."""
+        if lock:
+            found = (await repository.lock_participants(session, event.id, [participant_id])).get(participant_id)
+        else:
+            found = await repository.get_participant(session, event.id, participant_id)
         if found is None:
             raise ParticipantNotFoundError()
         return found
@@ -402,7 +408,7 @@ class EventService:
         payload: ParticipantUpdate,
     ) -> EventParticipant:
         event = await self.get(session, principal, event_id)
-        participant = await self.participant(session, event, participant_id)
+        participant = await self.participant(session, event, participant_id, lock=True)
         actor = await self.participant_actor(session, principal, event, participant)
         changes = payload.model_dump(exclude_unset=True, mode="json")
         if "listing_ids" in changes:
@@ -413,13 +419,11 @@ class EventService:
         for key, value in changes.items():
             setattr(participant, key, value)
         if changes.get("status") == "withdrawn":
-            for request in await repository.requests_of(session, event.id):
-                if participant.id in (request.requester_id, request.recipient_id) and request.status in (
-                    "pending",
-                    "accepted",
-                ):
-                    request.status = RequestStatus.CANCELLED.value
-                    request.slot = request.table_number = None
+            # Locked after the participant: an accept or a new request of this participant waits for
+            # the withdrawal and then finds it withdrawn; one that came first is cancelled here.
+            for request in await repository.open_requests_of(session, event.id, participant.id):
+                request.status = RequestStatus.CANCELLED.value
+                request.slot = request.table_number = None
         await session.flush()
         audit.record(
             session, actor, AuditAction.UPDATE, "event_participant", participant.id, audit.diff(before, changes)
@@ -496,7 +500,9 @@ class EventService:
             raise EventStateError("Booking is not open.")
         requester = await self.participant(session, event, payload.requester_id)
         actor = await actor_for_organization(session, principal, requester.organization_id)
-        recipient = await repository.get_participant(session, event.id, payload.recipient_id)
+        # Both sides locked: a withdrawal running now either finishes first (and is seen) or waits.
+        locked = await repository.lock_participants(session, event.id, [requester.id, payload.recipient_id])
+        recipient = locked.get(payload.recipient_id)
         if recipient is None:
             raise InvalidInputError.for_field(["body", "recipient_id"], "no such participant", "not_found")
         if recipient.organization_id == requester.organization_id:
@@ -625,6 +631,9 @@ class EventService:
         reason: MeetingDeclineReason | None = None,
     ) -> MeetingRequest:
         event = await self.get(session, principal, event_id)
+        sides = await self.meeting(session, event, request_id)
+        # The lock order of every writer: participants, then the request (read again once locked).
+        await repository.lock_participants(session, event.id, [sides.requester_id, sides.recipient_id])
         request = await self.meeting(session, event, request_id, lock=True)
         requester, recipient = await self._sides(session, event, request)
         try:
@@ -636,6 +645,8 @@ class EventService:
         status = request_status(request)
         if status is not RequestStatus.PENDING:
             raise RequestStateError(f"The request is {status.value}.")
+        if "withdrawn" in (requester.status, recipient.status):
+            raise RequestStateError("A participant has withdrawn from the event.")
         if EventStatus(event.status) not in BOOKING_STATUSES:
             raise EventStateError("Booking is not open.")
         request.status = (RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED).value
@@ -698,7 +709,7 @@ class EventService:
         principal: Principal,
         event_id: uuid.UUID,
         participant_id: uuid.UUID | None,
-        status: RequestStatus | None,
+        status: list[RequestStatus] | None,
     ) -> tuple[Event, list[MeetingRequest]]:
         """Organisers see every request; others those of participants they act for."""
         event = await self.get(session, principal, event_id)
@@ -715,8 +726,8 @@ class EventService:
             requests = [r for r in requests if {r.requester_id, r.recipient_id} & mine]
         if participant_id is not None:
             requests = [r for r in requests if participant_id in (r.requester_id, r.recipient_id)]
-        if status is not None:
-            requests = [r for r in requests if request_status(r) is status]
+        if status:
+            requests = [r for r in requests if request_status(r) in status]
         return event, requests
 
     # --- outcomes and analytics -----------------------------------------------------------

@@ -67,31 +67,34 @@ def _filtered(
     now: datetime,
 ) -> Select:
     statement = statement.where(Listing.kind == kind.value, visible)
-    exact = (
+    any_of: tuple[tuple[Any, list[Any] | None], ...] = (
         (Listing.field, filters.field),
         (Listing.ip_status, filters.ip_status),
         (Listing.organization_id, filters.organization_id),
-        (Listing.country, filters.country.upper() if filters.country else None),
+        (Listing.country, [c.upper() for c in filters.country] if filters.country else None),
         (Listing.province, filters.province),
         (Listing.language, filters.language),
-        (Listing.proposed_for_city, filters.proposed_for_city),
         (Organization.kind, filters.owner_kind),
     )
-    for column, value in exact:
-        if value is not None:
-            statement = statement.where(column == (value.value if hasattr(value, "value") else value))
+    for column, values in any_of:
+        if values:
+            statement = statement.where(column.in_([v.value if hasattr(v, "value") else v for v in values]))
+    if filters.proposed_for_city is not None:
+        statement = statement.where(Listing.proposed_for_city == filters.proposed_for_city)
     trl = Listing.trl if kind is ListingKind.OFFER else Listing.min_trl
     if filters.trl_min is not None:
         statement = statement.where(trl >= filters.trl_min)
     if filters.trl_max is not None:
         statement = statement.where(trl <= filters.trl_max)
     dialect = session.get_bind().dialect.name
-    if filters.concept is not None:
-        statement = statement.where(json_array_contains(dialect, Listing.concepts, filters.concept))
-    if filters.transfer_type is not None:
-        statement = statement.where(json_array_contains(dialect, Listing.transfer_types, filters.transfer_type.value))
-    if filters.status is not None:
-        statement = statement.where(_status_condition(filters.status, now))
+    if filters.concept:
+        statement = statement.where(or_(*(json_array_contains(dialect, Listing.concepts, c) for c in filters.concept)))
+    if filters.transfer_type:
+        statement = statement.where(
+            or_(*(json_array_contains(dialect, Listing.transfer_types, t.value) for t in filters.transfer_type))
+        )
+    if filters.status:
+        statement = statement.where(or_(*(_status_condition(s, now) for s in filters.status)))
     range_column: Any
     for range_column, low, high in (
         (Listing.created_at, filters.created_from, filters.created_to),
@@ -122,8 +125,8 @@ async def browse(
     elif viewer_organization_id is not None:
         visible = or_(publicly_visible(now), Listing.organization_id == viewer_organization_id)
     else:
-        visible = publicly_visible(now) if filters.status in (None, ListingStatus.PUBLISHED) else false()
-    owner_join = filters.owner_kind is not None
+        visible = publicly_visible(now) if not filters.status or ListingStatus.PUBLISHED in filters.status else false()
+    owner_join = bool(filters.owner_kind)
 
     def scoped(columns: Select) -> Select:
         if owner_join:

@@ -14,10 +14,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_serializer, model_validator
 
+from app.money import AmountIn, AmountOut, AmountText, format_amount
 from app.organizations.schemas import Contact, OrganizationKind
-from app.schema_base import RequestModel
+from app.schema_base import RequestModel, ResponseModel
 from app.validation import Day, Timestamp
 from app.vocabulary import CountryCode, FieldCode, Language, LanguageCode
 
@@ -113,7 +114,7 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40
 Advantages = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Province = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
 PatentNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+Money = AmountIn
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code.")]
 Trl = Annotated[int, Field(ge=1, le=9, description="Technology readiness level, 1–9.")]
 ConceptIds = Annotated[
@@ -191,7 +192,7 @@ class Evidence(RequestModel):
     url: HttpUrl | None = None
 
 
-class OwnerSummary(BaseModel):
+class OwnerSummary(ResponseModel):
     id: uuid.UUID
     name: str
     kind: OrganizationKind
@@ -354,10 +355,11 @@ _READ_COMMON: dict[str, Any] = {
     "expires_at": "2027-11-22T03:00:00Z",
     "rejection_reason": None,
     "country": "VN",
+    "visibility": "public",
 }
 
 
-class ListingReadBase(BaseModel):
+class ListingReadBase(ResponseModel):
     id: uuid.UUID
     reference: str = Field(description="Human reference code, e.g. `TO-VN-20261122-0007`.")
     kind: ListingKind
@@ -415,12 +417,16 @@ class OfferRead(ListingReadBase):
     advantages: str | None
     applications: str | None
     evidence: list[Evidence]
-    price_min: Decimal | None
-    price_max: Decimal | None
+    price_min: AmountOut | None
+    price_max: AmountOut | None
     support_included: bool
     origin_country: str | None
     origin_kind: OriginKind | None
     proposed_for_city: bool
+
+    @field_serializer("price_min", "price_max")
+    def serialize_amounts(self, value: Decimal | None) -> AmountText | None:
+        return format_amount(value, self.currency)
 
 
 class DemandRead(ListingReadBase):
@@ -432,6 +438,7 @@ class DemandRead(ListingReadBase):
                     **_READ_COMMON,
                     "reference": "TD-VN-20261122-0003",
                     "kind": "demand",
+                    "description": "Nước thải có COD 2.000 mg/l, nhiều dầu mỡ; mặt bằng xử lý 300 m².",
                     "inferred_concepts": [],
                 }
             ]
@@ -442,11 +449,15 @@ class DemandRead(ListingReadBase):
     problem_statement: str | None
     requirements: str | None
     min_trl: int | None
-    budget_min: Decimal | None
-    budget_max: Decimal | None
+    budget_min: AmountOut | None
+    budget_max: AmountOut | None
     wanted_by: date | None
     deployment_province: str | None
     co_development: bool
+
+    @field_serializer("budget_min", "budget_max")
+    def serialize_amounts(self, value: Decimal | None) -> AmountText | None:
+        return format_amount(value, self.currency)
 
 
 class Rejection(RequestModel):
@@ -464,20 +475,20 @@ class Renewal(RequestModel):
 
 
 class ListingFilters(BaseModel):
-    """Browse filters; every one is optional and they combine with AND."""
+    """Browse filters; every one is optional and they combine with AND; a list matches any of its values."""
 
-    field: FieldCode | None = None
-    concept: str | None = None
+    field: list[FieldCode] | None = None
+    concept: list[str] | None = None
     trl_min: int | None = None
     trl_max: int | None = None
-    ip_status: IpStatus | None = None
-    transfer_type: TransferType | None = None
-    owner_kind: OrganizationKind | None = None
-    organization_id: uuid.UUID | None = None
-    country: str | None = None
-    province: str | None = None
-    language: Language | None = None
-    status: ListingStatus | None = None
+    ip_status: list[IpStatus] | None = None
+    transfer_type: list[TransferType] | None = None
+    owner_kind: list[OrganizationKind] | None = None
+    organization_id: list[uuid.UUID] | None = None
+    country: list[str] | None = None
+    province: list[str] | None = None
+    language: list[Language] | None = None
+    status: list[ListingStatus] | None = None
     proposed_for_city: bool | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None

@@ -249,7 +249,7 @@ class ListingService:
         filters: ListingFilters,
         page: PageParams,
     ) -> tuple[list[tuple[Listing, Organization]], int]:
-        by_owner = filters.organization_id is not None or filters.owner_kind is not None
+        by_owner = bool(filters.organization_id or filters.owner_kind)
         return await repository.browse(
             session,
             kind,

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from app.schema_base import RequestModel
+from app.schema_base import RequestModel, ResponseModel
 from app.validation import Timestamp
 
 _EXAMPLE: dict[str, Any] = {
@@ -31,7 +31,7 @@ class MandateCreate(RequestModel):
     valid_until: Timestamp | None = Field(default=None, description="No end date when omitted.")
 
 
-class MandateRead(BaseModel):
+class MandateRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={

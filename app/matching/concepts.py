@@ -13,6 +13,7 @@ a concept also tags the broader concepts the taxonomy names for it
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -23,6 +24,7 @@ from app.taxonomy.data import get_taxonomy
 MAX_PHRASE_WORDS = 6
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK_LABEL_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_CJK_RUN = re.compile(f"(?:{_CJK_LABEL_CHARS.pattern})+")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class ConceptIndex:
     acronyms: dict[str, frozenset[str]]  # two-letter upper-case labels (AI, RO, EV) → ids; matched case-exact
     cjk: dict[str, frozenset[str]]  # Japanese label → concept ids
     broader: dict[str, frozenset[str]]  # concept id → all its broader concepts (transitively)
+    # folded word sequence → the labels' own (lower-cased) spellings, tones kept: a query that writes
+    # its tones names a concept only if they agree ("máy ép bún" is a noodle press, not "máy ép bùn")
+    spellings: dict[tuple[str, ...], frozenset[tuple[str, ...]]]
 
 
 @lru_cache
@@ -39,6 +44,7 @@ def concept_index() -> ConceptIndex:
     phrases: dict[tuple[str, ...], set[str]] = {}
     cjk: dict[str, set[str]] = {}
     acronyms: dict[str, set[str]] = {}
+    spellings: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
     for concept in taxonomy.concepts.values():
         for label in [*concept.labels.values(), *concept.synonyms]:
             if is_cjk(label):
@@ -50,6 +56,7 @@ def concept_index() -> ConceptIndex:
                 acronyms.setdefault(label.strip(), set()).add(concept.id)
             elif key and len(key) <= MAX_PHRASE_WORDS and not (len(key) == 1 and len(key[0]) < 3):
                 phrases.setdefault(key, set()).add(concept.id)
+                spellings.setdefault(key, set()).add(tuple(words(label)))
     broader: dict[str, frozenset[str]] = {}
     for concept_id in taxonomy.concepts:
         seen: set[str] = set()
@@ -65,6 +72,7 @@ def concept_index() -> ConceptIndex:
         acronyms={k: frozenset(v) for k, v in acronyms.items()},
         cjk={k: frozenset(v) for k, v in cjk.items()},
         broader=broader,
+        spellings={k: frozenset(v) for k, v in spellings.items()},
     )
 
 
@@ -117,9 +125,10 @@ def _latin_concepts(text: str, index: ConceptIndex) -> set[str]:
     return _innermost_dropped(spans)
 
 
-def _japanese_concepts(text: str, index: ConceptIndex) -> set[str]:
+def _japanese_spans(text: str, index: ConceptIndex) -> list[tuple[int, int, frozenset[str]]]:
+    """Japanese labels found on word boundaries, those inside a longer match left out."""
     if not _CJK_LABEL_CHARS.search(text):
-        return set()
+        return []
     candidates = []
     for label in index.cjk:  # every occurrence, overlapping ones too (a regex alternation hides them)
         start = text.find(label)
@@ -127,10 +136,18 @@ def _japanese_concepts(text: str, index: ConceptIndex) -> set[str]:
             candidates.append((start, start + len(label), index.cjk[label]))
             start = text.find(label, start + 1)
     if not candidates:
-        return set()
+        return []
     boundaries = japanese_boundaries(text)
     spans = [(s, e, ids) for s, e, ids in candidates if s in boundaries and e in boundaries]
-    return _innermost_dropped(spans)
+    return [
+        (start, end, ids)
+        for start, end, ids in spans
+        if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
+    ]
+
+
+def _japanese_concepts(text: str, index: ConceptIndex) -> set[str]:
+    return {concept_id for _, _, ids in _japanese_spans(text, index) for concept_id in ids}
 
 
 def infer_concepts(*texts: str) -> list[str]:
@@ -142,7 +159,60 @@ def infer_concepts(*texts: str) -> list[str]:
             continue
         found |= _latin_concepts(text, index)
         found |= _japanese_concepts(text, index)
+    return with_broader(found)
+
+
+def with_broader(concept_ids: Iterable[str]) -> list[str]:
+    """The concepts and all their broader ones, in taxonomy order."""
+    index = concept_index()
+    found = set(concept_ids)
     for concept_id in list(found):
         found |= index.broader[concept_id]
-    order = {concept_id: position for position, concept_id in enumerate(get_taxonomy().concepts)}
-    return sorted(found, key=order.__getitem__)
+    return sorted(found, key=_taxonomy_order().__getitem__)
+
+
+@lru_cache(maxsize=1)
+def _taxonomy_order() -> dict[str, int]:
+    return {concept_id: position for position, concept_id in enumerate(get_taxonomy().concepts)}
+
+
+def query_concept_words(query: str) -> dict[str, frozenset[int]]:
+    """The concepts a search query names, each with the positions of the query words that name it:
+    the query's Latin-script words (`QueryTerms.folded_words`) first, then its CJK runs, the order in
+    which the engines count a query's words. "tái chế rác thải điện tử" → {e-waste-recycling: {0…5}}.
+    A listing tagged with the concept answers those words whatever language it is written in. A
+    Japanese label in a run of which it is less than half names no word ("れんが工場の排熱回収" →
+    {heat-recovery: {}}): a topic of the query still. Broader concepts are not listed."""
+    index = concept_index()
+    raw = [w for w in _WORD.findall(query) if not _CJK_LABEL_CHARS.search(w)]
+    lowered = [w.lower() for w in raw]
+    tokens = [fold(w) for w in lowered]
+    spans = [(i, i + 1, index.acronyms[w]) for i, w in enumerate(raw) if w in index.acronyms]
+    for start in range(len(tokens)):
+        for length in range(1, min(MAX_PHRASE_WORDS, len(tokens) - start) + 1):
+            key = tuple(tokens[start : start + length])
+            ids = index.phrases.get(key)
+            if ids and any(_same_tones(lowered[start : start + length], label) for label in index.spellings[key]):
+                spans.append((start, start + length, ids))
+    named: dict[str, set[int]] = {}
+    for start, end, ids in spans:
+        if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans):
+            for concept_id in ids:
+                named.setdefault(concept_id, set()).update(range(start, end))
+    for offset, run in enumerate(_CJK_RUN.findall(query), start=len(tokens)):
+        covered: dict[str, int] = {}
+        for start, end, ids in _japanese_spans(run, index):
+            for concept_id in ids:
+                covered[concept_id] = covered.get(concept_id, 0) + end - start
+        for concept_id, length in covered.items():
+            # a label naming most of the run ("防食" in "防食塗料") stands for it; one word of a longer
+            # run ("排熱回収" in "れんが工場の排熱回収") names a topic of the query but not the whole run
+            words = named.setdefault(concept_id, set())
+            if 2 * length >= len(run):
+                words.add(offset)
+    return {concept_id: frozenset(positions) for concept_id, positions in named.items()}
+
+
+def _same_tones(query_words: list[str], label_words: tuple[str, ...]) -> bool:
+    """Whether the query's words may be the label's: equal as written, or one of the two unmarked."""
+    return all(q == w or q == fold(q) or w == fold(w) for q, w in zip(query_words, label_words, strict=True))

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.listings.visibility import names_owner
 from app.models import Listing, MatchFeedback, MatchSubscription, Notification, Organization
-from app.pagination import PageParams, paginate
+from app.models.base import utcnow
+from app.pagination import Keyset, PageParams, paginate_keyset
+from app.sql import upsert
 
 
 @dataclass(frozen=True)
@@ -137,12 +139,22 @@ async def feedback(session: AsyncSession, listing_id: uuid.UUID) -> dict[uuid.UU
 async def set_feedback(
     session: AsyncSession, listing_id: uuid.UUID, candidate_id: uuid.UUID, action: str | None
 ) -> None:
-    await session.execute(
-        delete(MatchFeedback).where(MatchFeedback.listing_id == listing_id, MatchFeedback.candidate_id == candidate_id)
-    )
-    if action is not None:
-        session.add(MatchFeedback(listing_id=listing_id, candidate_id=candidate_id, action=action))
-    await session.flush()
+    """Set (or with None clear) the owner's word on a candidate; a repeated or concurrent PUT is no conflict."""
+    if action is None:
+        await session.execute(
+            delete(MatchFeedback).where(
+                MatchFeedback.listing_id == listing_id, MatchFeedback.candidate_id == candidate_id
+            )
+        )
+        return
+    values = {
+        "id": uuid.uuid4(),
+        "listing_id": listing_id,
+        "candidate_id": candidate_id,
+        "action": action,
+        "created_at": utcnow(),
+    }
+    await upsert(session, MatchFeedback, values, key=["listing_id", "candidate_id"], update=["action", "created_at"])
 
 
 async def active_subscriptions(session: AsyncSession, kind: str) -> list[MatchSubscription]:
@@ -165,15 +177,11 @@ async def get_subscription(session: AsyncSession, subscription_id: uuid.UUID) ->
 
 async def notifications_of(
     session: AsyncSession, organization_id: uuid.UUID, unread_only: bool, page: PageParams
-) -> tuple[list[Notification], int]:
-    statement = (
-        select(Notification)
-        .where(Notification.organization_id == organization_id)
-        .order_by(Notification.created_at.desc(), Notification.id)
-    )
+) -> tuple[list[Notification], int, Keyset | None]:
+    statement = select(Notification).where(Notification.organization_id == organization_id)
     if unread_only:
         statement = statement.where(Notification.read_at.is_(None))
-    return await paginate(session, statement, page)
+    return await paginate_keyset(session, statement, page, (Notification.created_at, Notification.id), descending=True)
 
 
 async def get_notification(session: AsyncSession, notification_id: uuid.UUID) -> Notification | None:

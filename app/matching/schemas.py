@@ -4,37 +4,40 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, RootModel, StringConstraints
 
-from app.schema_base import RequestModel
-from app.vocabulary import FieldCode
+from app.deals.schemas import DealConfirmation
+from app.events.schemas import MeetingDeclineReason, RequestStatus, SchedulePublication
+from app.listings.schemas import ListingKind
+from app.organizations.schemas import OrganizationKind
+from app.schema_base import RequestModel, ResponseModel
+from app.vocabulary import FieldCode, Language, MatchFeature
 
 
-class ReasonRead(BaseModel):
-    feature: str = Field(
-        description="text, concepts, field, trl, budget, transfer, geography, language, freshness, verified"
-    )
+class ReasonRead(ResponseModel):
+    feature: MatchFeature
     contribution: float = Field(description="This feature's share of the score.")
     text: str = Field(
         description="The reason in the reader's language (Accept-Language: vi, en, ja; else the listing's)."
     )
 
 
-class CandidateSummary(BaseModel):
+class CandidateSummary(ResponseModel):
     id: uuid.UUID
-    kind: str
+    kind: ListingKind
     reference: str
     title: str
-    field: str
+    field: FieldCode
     trl: int | None
     min_trl: int | None
     organization_id: uuid.UUID | None = Field(description="Null for anonymous listings.")
     organization_name: str | None
 
 
-class MatchRead(BaseModel):
+class MatchRead(ResponseModel):
     rank: int
     score: float = Field(description="0–1; the weighted sum of the features.")
     candidate: CandidateSummary
@@ -48,13 +51,15 @@ class MatchRead(BaseModel):
     bookmarked: bool
 
 
-class MatchesResponse(BaseModel):
+class MatchesResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "listing_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
                     "language": "vi",
+                    "total": 1,
+                    "limit": 20,
                     "items": [
                         {
                             "rank": 1,
@@ -88,37 +93,46 @@ class MatchesResponse(BaseModel):
     )
 
     listing_id: uuid.UUID
-    language: str
+    language: Language
     items: list[MatchRead]
+    total: int = Field(description="Matches ranked here; a ranking of at most `limit`, not a list to page through.")
+    limit: int
 
 
-class OrganizationSummary(BaseModel):
+class OrganizationSummary(ResponseModel):
     id: uuid.UUID
     name: str
-    kind: str
+    kind: OrganizationKind
     country: str
     province: str | None
     verified: bool
 
 
-class OrganizationMatchRead(BaseModel):
+class BestPair(ResponseModel):
+    your_listing_id: uuid.UUID
+    their_listing_id: uuid.UUID
+
+
+class OrganizationMatchRead(ResponseModel):
     rank: int
     score: float = Field(description="Harmonic mean of the two directions: both sides' listings must fit.")
     score_for_you: float = Field(description="How well their listings answer yours.")
     score_for_them: float = Field(description="How well your listings answer theirs.")
     organization: OrganizationSummary
-    best_pair: dict[str, uuid.UUID] = Field(description="`your_listing_id` and `their_listing_id` of the best fit.")
+    best_pair: BestPair = Field(description="The two listings that fit best.")
     reasons: list[ReasonRead] = Field(description="What fits in the best pair (see MatchRead.reasons).")
     gaps: list[ReasonRead] = Field(default_factory=list, description="Where the best pair falls short.")
 
 
-class OrganizationMatchesResponse(BaseModel):
+class OrganizationMatchesResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
                     "language": "en",
+                    "total": 1,
+                    "limit": 10,
                     "items": [
                         {
                             "rank": 1,
@@ -152,8 +166,10 @@ class OrganizationMatchesResponse(BaseModel):
     )
 
     organization_id: uuid.UUID
-    language: str
+    language: Language
     items: list[OrganizationMatchRead]
+    total: int = Field(description="Matches ranked here; a ranking of at most `limit`, not a list to page through.")
+    limit: int
 
 
 class FeedbackUpdate(RequestModel):
@@ -183,21 +199,137 @@ class SubscriptionCreate(RequestModel):
     threshold: float = Field(default=0.5, ge=0, le=1, description="Minimum match score (listing subscriptions).")
 
 
-class SubscriptionRead(BaseModel):
+class SubscriptionFilters(ResponseModel):
+    field: FieldCode | None = Field(default=None, description="Only listings of this field.")
+
+
+class SubscriptionRead(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     organization_id: uuid.UUID
     listing_id: uuid.UUID | None
-    kind: str
+    kind: ListingKind = Field(description="What it watches: new offers or new demands.")
     query: str | None
-    filters: dict[str, Any]
+    filters: SubscriptionFilters = Field(description="Of a saved search.")
     threshold: float
     active: bool
     created_at: datetime
 
 
-class NotificationRead(BaseModel):
+class NotificationKind(StrEnum):
+    NEW_MATCH = "new_match"
+    DEAL_TO_CONFIRM = "deal_to_confirm"
+    DEAL_CONFIRMED = "deal_confirmed"
+    EVENT_CANCELLED = "event_cancelled"
+    MEETING_REQUEST = "meeting_request"
+    MEETING_REQUEST_ANSWERED = "meeting_request_answered"
+    MEETING_CANCELLED = "meeting_cancelled"
+    SCHEDULE_PUBLISHED = "schedule_published"
+
+
+class NewMatchPayload(ResponseModel):
+    subscription_id: uuid.UUID
+    listing_id: uuid.UUID
+    kind: ListingKind
+    reference: str
+    title: str
+    score: float | None = Field(description="Match score with the subscribed listing; null for a saved search.")
+
+
+class DealPayload(ResponseModel):
+    deal_id: uuid.UUID
+    reference: str
+    title: str
+    value_vnd: str | None
+    confirmation: DealConfirmation
+    recorded_by_organization_id: uuid.UUID | None
+
+
+class EventPayload(ResponseModel):
+    event_id: uuid.UUID
+
+
+class MeetingRequestPayload(ResponseModel):
+    event_id: uuid.UUID
+    request_id: uuid.UUID
+    status: RequestStatus
+
+
+class MeetingRequestAnsweredPayload(MeetingRequestPayload):
+    reason: MeetingDeclineReason | None = Field(description="Why it was declined.")
+
+
+class MeetingCancelledPayload(ResponseModel):
+    event_id: uuid.UUID
+    request_id: uuid.UUID
+
+
+class SchedulePublishedPayload(ResponseModel):
+    event_id: uuid.UUID
+    stage: SchedulePublication
+    changed_meetings: int
+
+
+class _NotificationBase(ResponseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NewMatchNotification(_NotificationBase):
+    kind: Literal[NotificationKind.NEW_MATCH]
+    payload: NewMatchPayload
+
+
+class DealNotification(_NotificationBase):
+    kind: Literal[NotificationKind.DEAL_TO_CONFIRM, NotificationKind.DEAL_CONFIRMED]
+    payload: DealPayload
+
+
+class EventCancelledNotification(_NotificationBase):
+    kind: Literal[NotificationKind.EVENT_CANCELLED]
+    payload: EventPayload
+
+
+class MeetingRequestNotification(_NotificationBase):
+    kind: Literal[NotificationKind.MEETING_REQUEST]
+    payload: MeetingRequestPayload
+
+
+class MeetingRequestAnsweredNotification(_NotificationBase):
+    kind: Literal[NotificationKind.MEETING_REQUEST_ANSWERED]
+    payload: MeetingRequestAnsweredPayload
+
+
+class MeetingCancelledNotification(_NotificationBase):
+    kind: Literal[NotificationKind.MEETING_CANCELLED]
+    payload: MeetingCancelledPayload
+
+
+class SchedulePublishedNotification(_NotificationBase):
+    kind: Literal[NotificationKind.SCHEDULE_PUBLISHED]
+    payload: SchedulePublishedPayload
+
+
+class NotificationRead(
+    RootModel[
+        Annotated[
+            NewMatchNotification
+            | DealNotification
+            | EventCancelledNotification
+            | MeetingRequestNotification
+            | MeetingRequestAnsweredNotification
+            | MeetingCancelledNotification
+            | SchedulePublishedNotification,
+            Field(discriminator="kind"),
+        ]
+    ]
+):
+    """A notification; its `payload` depends on its `kind`."""
+
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -206,7 +338,9 @@ class NotificationRead(BaseModel):
                     "id": "4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b",
                     "kind": "new_match",
                     "payload": {
+                        "subscription_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
                         "listing_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                        "kind": "offer",
                         "reference": "TO-VN-20261123-0001",
                         "title": "Bể lọc sinh học xử lý nước thải thủy sản",
                         "score": 0.64,
@@ -217,9 +351,3 @@ class NotificationRead(BaseModel):
             ]
         },
     )
-
-    id: uuid.UUID
-    kind: str
-    payload: dict[str, Any]
-    created_at: datetime
-    read_at: datetime | None

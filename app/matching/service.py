@@ -160,8 +160,12 @@ class MatchingService:
         candidate_id: uuid.UUID,
         action: str | None,
     ) -> None:
+        """The owner side dismisses or bookmarks a candidate it can see (404 otherwise, not a conflict)."""
         listing, _owner = await listing_service.get_for_viewer(session, principal, kind, listing_id)
         await actor_for_organization(session, principal, listing.organization_id)
+        if action is not None:
+            other = ListingKind.DEMAND if kind is ListingKind.OFFER else ListingKind.OFFER
+            await listing_service.get_for_viewer(session, principal, other, candidate_id)
         await repository.set_feedback(session, listing.id, candidate_id, action)
 
     async def for_organization(
@@ -242,7 +246,7 @@ class MatchingService:
 
     async def notifications(
         self, session: AsyncSession, principal: Principal, unread_only: bool, page: Any
-    ) -> tuple[list[Notification], int]:
+    ) -> tuple[list[Notification], int, Any]:
         return await repository.notifications_of(session, principal.organization_id, unread_only, page)
 
     async def mark_read(self, session: AsyncSession, principal: Principal, notification_id: uuid.UUID) -> Notification:

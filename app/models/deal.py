@@ -6,10 +6,11 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
+from app.models.types import ExactNumeric
 
 
 class Interest(IdMixin, TimestampMixin, Base):
@@ -67,10 +68,10 @@ class Deal(IdMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(256))
     deal_type: Mapped[str] = mapped_column(String(32))
     field: Mapped[str] = mapped_column(String(32))
-    value: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
+    value: Mapped[Decimal | None] = mapped_column(ExactNumeric(20, 2))
     currency: Mapped[str] = mapped_column(String(3), default="VND")
-    vnd_rate: Mapped[Decimal] = mapped_column(Numeric(20, 6), default=Decimal(1))
-    value_vnd: Mapped[Decimal | None] = mapped_column(Numeric(24, 2))
+    vnd_rate: Mapped[Decimal] = mapped_column(ExactNumeric(20, 6), default=Decimal(1))
+    value_vnd: Mapped[Decimal | None] = mapped_column(ExactNumeric(24, 2))
     stage: Mapped[str] = mapped_column(String(16), default="negotiating")
     signed_on: Mapped[date | None] = mapped_column(Date)
     started_on: Mapped[date | None] = mapped_column(Date)

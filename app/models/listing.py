@@ -7,11 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
-from app.models.types import JSONType
+from app.models.types import ExactNumeric, JSONType
 
 BROWSE_COLUMNS = [
     "id",
@@ -89,8 +89,8 @@ class Listing(IdMixin, TimestampMixin, Base):
     advantages: Mapped[str | None] = mapped_column(String(2000))
     applications: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
-    price_min: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
-    price_max: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
+    price_min: Mapped[Decimal | None] = mapped_column(ExactNumeric(20, 2))
+    price_max: Mapped[Decimal | None] = mapped_column(ExactNumeric(20, 2))
     support_included: Mapped[bool | None] = mapped_column(Boolean)
     origin_country: Mapped[str | None] = mapped_column(String(2))
     origin_kind: Mapped[str | None] = mapped_column(String(32))
@@ -100,8 +100,8 @@ class Listing(IdMixin, TimestampMixin, Base):
     problem_statement: Mapped[str | None] = mapped_column(Text)
     requirements: Mapped[str | None] = mapped_column(Text)
     min_trl: Mapped[int | None] = mapped_column(Integer)
-    budget_min: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
-    budget_max: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
+    budget_min: Mapped[Decimal | None] = mapped_column(ExactNumeric(20, 2))
+    budget_max: Mapped[Decimal | None] = mapped_column(ExactNumeric(20, 2))
     wanted_by: Mapped[date | None] = mapped_column(Date)
     deployment_province: Mapped[str | None] = mapped_column(String(128))
     co_development: Mapped[bool | None] = mapped_column(Boolean)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.errors import AppError, ConflictError, InvalidInputError, NotFoundError
 
 
 class OrganizationNotFoundError(NotFoundError):
@@ -18,3 +18,15 @@ class OrganizationInUseError(ConflictError):
 class ServicesNotAllowedError(InvalidInputError):
     code = "ServicesNotAllowed"
     title = "Only intermediaries offer intermediary services"
+
+
+class OrganizationChangedError(AppError):
+    status = 412
+    code = "PreconditionFailed"
+    title = "The organisation changed since you read it"
+
+
+class VerificationPreconditionRequiredError(AppError):
+    status = 428
+    code = "PreconditionRequired"
+    title = "If-Match header required"

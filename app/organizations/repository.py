@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Account, Organization
@@ -31,15 +31,17 @@ async def list_page(
     session: AsyncSession, filters: OrganizationFilters, page: PageParams
 ) -> tuple[list[Organization], int]:
     statement = select(Organization).order_by(Organization.name, Organization.id)
-    if filters.kind is not None:
-        statement = statement.where(Organization.kind == filters.kind.value)
-    if filters.country is not None:
-        statement = statement.where(Organization.country == filters.country.upper())
+    if filters.kind:
+        statement = statement.where(Organization.kind.in_([k.value for k in filters.kind]))
+    if filters.country:
+        statement = statement.where(Organization.country.in_([c.upper() for c in filters.country]))
     if filters.verified is not None:
         statement = statement.where(Organization.verified.is_(filters.verified))
-    if filters.sector is not None:
+    if filters.sector:
         dialect = session.get_bind().dialect.name
-        statement = statement.where(json_array_contains(dialect, Organization.sectors, filters.sector.value))
+        statement = statement.where(
+            or_(*(json_array_contains(dialect, Organization.sectors, s.value) for s in filters.sector))
+        )
     if filters.q:
         statement = statement.where(contains_text(Organization.name, filters.q))
     return await paginate(session, statement, page)

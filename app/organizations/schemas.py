@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.schema_base import RequestModel
+from app.schema_base import RequestModel, ResponseModel
 from app.validation import non_nullable_in_schema, refuse_null
 from app.vocabulary import CountryCode, FieldCode, LanguageCode, Translations
 
@@ -157,7 +157,7 @@ class OrganizationUpdate(RequestModel):
     _not_null = refuse_null(*_NOT_NULL)
 
 
-class OrganizationRead(BaseModel):
+class OrganizationRead(ResponseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -203,8 +203,10 @@ class VerificationUpdate(RequestModel):
 
 
 class OrganizationFilters(BaseModel):
-    kind: OrganizationKind | None = None
-    country: str | None = None
+    """Filters combine with AND; a list matches any of its values."""
+
+    kind: list[OrganizationKind] | None = None
+    country: list[str] | None = None
     verified: bool | None = None
-    sector: FieldCode | None = None
+    sector: list[FieldCode] | None = None
     q: str | None = None

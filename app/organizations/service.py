@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -16,14 +17,17 @@ from app.models import Organization
 from app.models.base import utcnow
 from app.organizations import repository
 from app.organizations.exceptions import (
+    OrganizationChangedError,
     OrganizationInUseError,
     OrganizationNotFoundError,
     ServicesNotAllowedError,
+    VerificationPreconditionRequiredError,
 )
 from app.organizations.schemas import (
     OrganizationCreate,
     OrganizationFilters,
     OrganizationKind,
+    OrganizationRead,
     OrganizationUpdate,
 )
 from app.pagination import PageParams
@@ -33,6 +37,12 @@ RECORD_TYPE = "organization"
 # What a moderator checked when verifying: changing any of it, other than by a moderator,
 # sends the organisation back to verification (a verified badge must not pass to a new identity).
 IDENTITY_FIELDS = ("name", "name_i18n", "kind", "country", "registration_code")
+
+
+def etag(organization: Organization) -> str:
+    """A strong ETag of the organisation's public representation (a digest: the table has no version)."""
+    representation = OrganizationRead.model_validate(organization).model_dump_json()
+    return f'"{hashlib.sha256(representation.encode()).hexdigest()[:24]}"'
 
 
 def _column_values(payload: OrganizationCreate | OrganizationUpdate, *, partial: bool) -> dict[str, Any]:
@@ -111,10 +121,21 @@ class OrganizationService:
         principal: Principal,
         organization_id: uuid.UUID,
         verified: bool,
+        if_match: str | None = None,
     ) -> Organization:
+        """Verifying needs `If-Match` with the ETag of what the moderator read: the row is locked, and a
+        rename committed since that read fails the check (412) instead of being verified unseen."""
         if not principal.has(Permission.VERIFY_ORGANIZATIONS):
             raise PermissionDeniedError("Only moderators verify organisations.")
         organization = await self.get(session, organization_id, lock=True)
+        if verified:
+            if if_match is None:
+                raise VerificationPreconditionRequiredError(
+                    "Send If-Match with the ETag of the organisation as you checked it."
+                )
+            candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+            if "*" not in candidates and etag(organization) not in candidates:
+                raise OrganizationChangedError("Read the organisation again and check it before verifying.")
         if organization.verified != verified:
             changes = audit.diff({"verified": organization.verified}, {"verified": verified})
             organization.verified = verified

@@ -28,6 +28,11 @@ Fairness — max − min breaks over the participants with a placed meeting
 ≤ d — is a hard constraint in every breaks step: the local search pays a
 penalty for each unit of spread over d and keeps the best fair schedule;
 CP-SAT and the MaxSAT encoding carry it as constraints (m ≤ breaks ≤ m + d).
+On large events (no proof there) the local search also makes moves that
+bring a shared-table meeting back when a move overfills a slot's tables, and
+if participants are still over the bound, the cheapest runs of their
+meetings are left out (priority comes first, but an unfair schedule is no
+schedule) and whatever then fits within the bound is put back.
 The returned schedule never breaks a hard rule silently: when no fair
 schedule is found, `Schedule.fairness_met` is False and the schedule is the
 fewest-breaks draft (`fairness_impossible` says when that is proven).
@@ -53,7 +58,7 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -113,6 +118,7 @@ class UnplacedReason(StrEnum):
     no_common_slot = "no_common_slot"  # no slot where both are available and free
     cap_reached = "cap_reached"  # a participant already has its maximum of meetings
     no_table = "no_table"  # both free in some slot, but every table is taken
+    fairness = "fairness"  # left out to keep the breaks within the fairness bound (large events)
 
 
 @dataclass(frozen=True)
@@ -455,6 +461,7 @@ LARGE_INSTANCE = 1000  # meetings; above, the breaks stage improves the best sch
 MAXSAT_MEETINGS = 40  # placed meetings; from here on, RC2 in its own process proves the fewest breaks
 FAIRNESS_WEIGHT = 3  # local search: a break over the fairness bound costs as much as three breaks
 LOCAL_SHARE = 0.1  # of the breaks stage's budget, before the proof (all of it above LARGE_INSTANCE)
+BALANCE_TRIES = 4  # large instances: shared meetings tried to move back when a move overfills a slot's tables
 STALE_STEPS = 50  # per movable meeting: the length of one round of cooling in the local search
 # Work per second of the time limit in deterministic runs, from CPU time measured on event-size instances
 # (local search ~19,000–21,000 moves per CPU second; RC2 with CaDiCaL 165–1,500 conflicts, its set-up
@@ -657,19 +664,22 @@ class _BreakSearch:
     the best kept in that order (fair first, then fewest breaks). Bounded by a number of steps, so a
     seed gives the same schedule whatever the machine's load."""
 
-    def __init__(self, prepared: _Prepared, start: dict[int, int], seed: int):
+    def __init__(self, prepared: _Prepared, start: dict[int, int], seed: int, *, balance: bool = False):
         self.prepared = prepared
+        self.balance = balance
         self.instance = prepared.instance
         self.fairness = self.instance.fairness
         self.slot_of = dict(start)
         self.occupant = {}
         self.shared_count = [0] * len(self.instance.slots)
+        self.shared_in: list[set[int]] = [set() for _ in self.instance.slots]
         for index, slot in sorted(self.slot_of.items()):
             meeting = self.instance.meetings[index]
             self.occupant[meeting.a, slot] = index
             self.occupant[meeting.b, slot] = index
             if prepared.shared[index]:
                 self.shared_count[slot] += 1
+                self.shared_in[slot].add(index)
         self.busy: dict[Hashable, set[int]] = defaultdict(set)
         for participant, slot in self.occupant:
             self.busy[participant].add(slot)
@@ -733,6 +743,8 @@ class _BreakSearch:
             if self.prepared.shared[index]:
                 self.shared_count[old] -= 1
                 self.shared_count[new] += 1
+                self.shared_in[old].discard(index)
+                self.shared_in[new].add(index)
         for index in chain:
             meeting = self.instance.meetings[index]
             for participant in (meeting.a, meeting.b):
@@ -772,14 +784,13 @@ class _BreakSearch:
         if chain is None:
             return
         self._swap(chain, source, target)
-        if (
-            self.shared_count[source] > self.instance.slots[source].tables
-            or self.shared_count[target] > self.instance.slots[target].tables
-        ):
+        moves = [(chain, source, target)]
+        if not self._tables_hold(source, target) and not (self.balance and self._balance(moves)):
             self._swap(chain, source, target)
             return
         touched = sorted(
-            {p for i in chain for p in (self.instance.meetings[i].a, self.instance.meetings[i].b)}, key=str
+            {p for c, _, _ in moves for i in c for p in (self.instance.meetings[i].a, self.instance.meetings[i].b)},
+            key=str,
         )
         before_total, before_excess = self.total, self.excess()
         old = {p: self.breaks[p] for p in touched}
@@ -788,7 +799,32 @@ class _BreakSearch:
         if delta <= 0 or self.random.random() < math.exp(-delta / temperature):
             return
         self._set_breaks(old)
-        self._swap(chain, source, target)
+        for c, one, other in reversed(moves):
+            self._swap(c, one, other)
+
+    def _tables_hold(self, source: int, target: int) -> bool:
+        slots = self.instance.slots
+        return self.shared_count[source] <= slots[source].tables and self.shared_count[target] <= slots[target].tables
+
+    def _balance(self, moves: list[tuple[list[int], int, int]]) -> bool:
+        """The move just made overfills one slot's tables (every table taken, as on large events): move a
+        chain of a shared meeting there back to the other slot, trying a few at random. Appends that chain
+        to `moves` when the tables then hold."""
+        chain, source, target = moves[0]
+        full, other = (
+            (target, source) if self.shared_count[target] > self.instance.slots[target].tables else (source, target)
+        )
+        candidates = sorted(self.shared_in[full] - set(chain))
+        for _ in range(min(BALANCE_TRIES, len(candidates))):
+            back = self._chain(candidates[self.random.randrange(len(candidates))], other)
+            if back is None:
+                continue
+            self._swap(back, full, other)
+            if self._tables_hold(source, target):
+                moves.append((back, full, other))
+                return True
+            self._swap(back, full, other)
+        return False
 
     def run(self, steps: int, deadline: float) -> tuple[tuple[int, int], dict[int, int], int]:
         """Anneal in rounds of cooling (hot to cold over STALE_STEPS moves per movable meeting, each round
@@ -823,8 +859,106 @@ class _BreakSearch:
     def _restart(self, slot_of: dict[int, int]) -> None:
         """Continue from `slot_of` (moves are chains of swaps: undo them by reloading the state)."""
         fresh = _BreakSearch(self.prepared, slot_of, 0)
-        for name in ("slot_of", "occupant", "shared_count", "busy", "breaks", "histogram", "total"):
+        for name in ("slot_of", "occupant", "shared_count", "shared_in", "busy", "breaks", "histogram", "total"):
             setattr(self, name, getattr(fresh, name))
+
+
+def _drop_for_fairness(prepared: _Prepared, start: dict[int, int]) -> dict[int, int]:
+    """Large instances, when the local search leaves participants over the fairness bound: one at a time,
+    most breaks first, leave out a run of its meetings (back-to-back slots) whose removal takes a break off
+    it — one that takes nobody else over the bound if there is one, the least valuable among those — until
+    nobody is over; then put back, most valuable first, every left-out meeting that fits in a slot without
+    taking anyone over the bound. Priority comes first, but a schedule over the bound is no schedule."""
+    instance, meetings = prepared.instance, prepared.instance.meetings
+    assert instance.fairness is not None
+    slot_of = dict(start)
+    days = instance.slots
+
+    def busy(pid: Hashable) -> dict[int, int]:
+        return {slot_of[i]: i for i in prepared.meetings_of.get(pid, ()) if i in slot_of}
+
+    def breaks_of(slots: Iterable[int]) -> int:
+        ordered = sorted(slots)
+        return sum(1 for a, b in itertools.pairwise(ordered) if b > a + 1 and days[a].day == days[b].day)
+
+    breaks = {pid: breaks_of(busy(pid)) for pid in prepared.participants}
+
+    def ceiling() -> int:
+        present = [breaks[pid] for pid in prepared.participants if busy(pid)]
+        return (min(present) if present else 0) + instance.fairness  # type: ignore[operator]
+
+    def within(change: dict[Hashable, set[int]], limit: int) -> dict[Hashable, int] | None:
+        """New breaks of the participants whose busy slots would become `change`, if none goes over."""
+        after = {pid: breaks_of(slots) for pid, slots in change.items()}
+        return after if all(b <= max(limit, breaks[pid]) for pid, b in after.items()) else None
+
+    limit = ceiling()
+    stuck: set[Hashable] = set()  # over the bound, but every run of theirs is locked
+    for _ in range(len(slot_of)):  # each round leaves out at least one meeting
+        over = [pid for pid in prepared.participants if breaks[pid] > limit and pid not in stuck]
+        if not over:
+            break
+        pid = min(over, key=lambda p: (-breaks[p], str(p)))
+        mine = busy(pid)
+        runs: list[list[int]] = []
+        for slot in sorted(mine):
+            if runs and runs[-1][-1] == slot - 1 and days[slot].day == days[slot - 1].day:
+                runs[-1].append(slot)
+            else:
+                runs.append([slot])
+        options = []
+        for run in runs:
+            indices = [mine[s] for s in run]
+            if any(meetings[i].locked_slot is not None for i in indices):
+                continue
+            change: dict[Hashable, set[int]] = {pid: set(mine) - set(run)}
+            for i in indices:
+                other = meetings[i].b if meetings[i].a == pid else meetings[i].a
+                change.setdefault(other, set(busy(other))).discard(slot_of[i])
+            after = {q: breaks_of(slots) for q, slots in change.items()}
+            if after[pid] >= breaks[pid]:
+                continue
+            # partners taken over the bound (a run out of the middle of theirs): only when nothing else will do
+            pushed = sum(max(0, b - max(limit, breaks[q])) for q, b in after.items() if q != pid)
+            options.append((pushed, sum(meetings[i].priority for i in indices), run[0], indices, after))
+        if not options:
+            stuck.add(pid)
+            continue
+        *_, indices, after = min(options, key=lambda o: o[:3])
+        for i in indices:
+            del slot_of[i]
+        breaks.update(after)
+    # put back what fits, within the bound
+    count = {pid: len(busy(pid)) for pid in prepared.participants}
+    shared_used = [0] * len(days)
+    for i, slot in slot_of.items():
+        if prepared.shared[i]:
+            shared_used[slot] += 1
+    limit = ceiling()
+    left_out = [i for i, m in enumerate(meetings) if i not in slot_of and prepared.allowed[i] and m.locked_slot is None]
+    for i in sorted(left_out, key=lambda i: (-meetings[i].priority, i)):
+        m = meetings[i]
+        if count[m.a] >= prepared.capacity[m.a] or count[m.b] >= prepared.capacity[m.b]:
+            continue
+        busy_a, busy_b = busy(m.a), busy(m.b)
+        best: tuple[int, int, dict[Hashable, int]] | None = None
+        for slot in prepared.allowed[i]:
+            if slot in busy_a or slot in busy_b or (prepared.shared[i] and shared_used[slot] >= days[slot].tables):
+                continue
+            fits = within({m.a: set(busy_a) | {slot}, m.b: set(busy_b) | {slot}}, limit)
+            if fits is None:
+                continue
+            added = fits[m.a] + fits[m.b] - breaks[m.a] - breaks[m.b]
+            if best is None or (added, slot) < best[:2]:
+                best = (added, slot, fits)
+        if best is not None:
+            slot_of[i] = best[1]
+            breaks.update(best[2])
+            count[m.a] += 1
+            count[m.b] += 1
+            if prepared.shared[i]:
+                shared_used[best[1]] += 1
+    return slot_of
 
 
 def _status_ok(status: Any) -> bool:
@@ -1016,7 +1150,11 @@ def solve(
     if moved_objective is not None:
         stage.previous = {index_of[mid]: slot for mid, slot in instance.previous.items() if mid in index_of}
         stage.moved_at_most = moved_objective.value
+    placed_before = set(best)
     best, breaks_bound, fairness_impossible = stage.run(best)
+    if _value_by_index(prepared, best) != value:  # large instances: left out (or added) for fairness
+        priority_optimal = priority_optimal and _value_by_index(prepared, best) >= value
+        value = _value_by_index(prepared, best)
 
     slot_of = {meetings[i].id: s for i, s in best.items()}
     breaks = count_breaks(instance, slot_of)
@@ -1026,7 +1164,7 @@ def solve(
     placements, table_changes = assign_tables(instance, slot_of)
     return Schedule(
         placements=placements,
-        unplaced=_unplaced_reasons(prepared, slot_of),
+        unplaced=_unplaced_reasons(prepared, slot_of, left_out={meetings[i].id for i in placed_before - set(best)}),
         priority=Objective(value, max(bound, value), priority_optimal),
         breaks=Objective(breaks_value, min(breaks_bound, breaks_value), breaks_value <= breaks_bound),
         moved=moved_objective,
@@ -1069,14 +1207,17 @@ class _BreaksStage:
             return start, 0, False
         if not self.instance.previous:  # the local search knows nothing of moved meetings
             units = self.budget.share(1.0 if self.large else LOCAL_SHARE)
-            search = _BreakSearch(self.prepared, start, self.budget.seed)
+            search = _BreakSearch(self.prepared, start, self.budget.seed, balance=self.large)
             (_, total), solution, taken = search.run(int(units * STEPS_PER_SECOND), self.budget.deadline)
             self.budget.spent += taken / STEPS_PER_SECOND
             found.append(solution)
             if total == 0:
                 return solution, 0, False
         if self.large:
-            return min(found, key=self.score), 0, False
+            best = min(found, key=self.score)
+            if self.instance.fairness is not None and not self.instance.previous and self.score(best)[0] > 0:
+                best = _drop_for_fairness(self.prepared, best)
+            return best, 0, False
         best = min(found, key=self.score)
         breaks_expr, per_participant = _add_breaks(self.prepared, self.built)
         fair = None
@@ -1157,7 +1298,9 @@ def _previous_kept(prepared: _Prepared, previous: dict[Hashable, int]) -> dict[H
     return _greedy(kept_prepared, first_fit=False)
 
 
-def _unplaced_reasons(prepared: _Prepared, slot_of: dict[Hashable, int]) -> dict[Hashable, UnplacedReason]:
+def _unplaced_reasons(
+    prepared: _Prepared, slot_of: dict[Hashable, int], left_out: Collection[Hashable] = ()
+) -> dict[Hashable, UnplacedReason]:
     instance = prepared.instance
     busy: dict[Hashable, set[int]] = defaultdict(set)
     count: dict[Hashable, int] = defaultdict(int)
@@ -1174,6 +1317,9 @@ def _unplaced_reasons(prepared: _Prepared, slot_of: dict[Hashable, int]) -> dict
     reasons = {}
     for index, meeting in enumerate(instance.meetings):
         if meeting.id in slot_of:
+            continue
+        if meeting.id in left_out:
+            reasons[meeting.id] = UnplacedReason.fairness
             continue
         if any(count[pid] >= prepared.capacity[pid] for pid in (meeting.a, meeting.b)):
             reasons[meeting.id] = UnplacedReason.cap_reached

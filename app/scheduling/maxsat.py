@@ -226,12 +226,18 @@ class BreaksMaxSat:
         """Solve until proven, `conflicts` SAT conflicts are spent, `seconds` pass or `stop` is set. RC2
         runs in a process of its own: CaDiCaL cannot be interrupted, a process can be stopped, and the
         proof holds no lock the local search in this process needs."""
+        deadline = time.monotonic() + seconds
         context = prover_context()
         receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_prove, args=(self.formula, self.phases, conflicts, sender), daemon=True)
+        inbox, outbox = context.Pipe(duplex=False)
+        process = context.Process(target=_prove, args=(inbox, sender), daemon=True)
         process.start()
         sender.close()
-        deadline = time.monotonic() + seconds
+        inbox.close()
+        # The formula goes over a pipe from a thread: the write waits until the new process reads it, which on
+        # a loaded machine can take seconds — the time limit keeps counting here, not blocked behind it.
+        feeder = threading.Thread(target=_feed, args=(outbox, (self.formula, self.phases, conflicts)), daemon=True)
+        feeder.start()
         bound = 0
         try:
             while not stop.is_set() and time.monotonic() < deadline:
@@ -257,6 +263,7 @@ class BreaksMaxSat:
             if process.is_alive():
                 process.kill()
             process.join()
+            feeder.join()
             receiver.close()
 
 
@@ -270,8 +277,23 @@ class Proof:
     infeasible: bool
 
 
-def _prove(formula: WCNF, phases: list[int], conflicts: int | None, sender: Connection) -> None:
+def _feed(outbox: Connection, work: tuple[WCNF, list[int], int | None]) -> None:
+    """Send the proving process its work; it may be stopped before it reads it all."""
+    try:
+        outbox.send(work)
+    except OSError:  # BrokenPipeError: stopped at the time limit
+        pass
+    finally:
+        outbox.close()
+
+
+def _prove(inbox: Connection, sender: Connection) -> None:
     """The proving process: each raised bound, then the optimum with its true literals (or why none)."""
+    try:
+        formula, phases, conflicts = inbox.recv()
+    except EOFError:
+        return
+    inbox.close()
     with _ReportingRC2(formula, lambda cost: sender.send(("bound", cost)), conflicts) as solver:
         if phases:
             solver.oracle.set_phases(phases)

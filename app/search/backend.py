@@ -52,6 +52,10 @@ class SearchQuery:
     # Taxonomy concepts the query names (in any language): listings tagged with one are found and
     # ranked up even when written in another language.
     concepts: tuple[str, ...] = ()
+    # The concepts the query names itself, each with the positions of the words naming it (Latin
+    # words first, then CJK runs, see `app.matching.concepts.query_concept_words`): a listing tagged
+    # with one counts as having those words.
+    concept_words: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 @dataclass

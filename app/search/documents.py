@@ -12,6 +12,7 @@ from typing import Any
 
 from app.listings.texts import listing_texts
 from app.models import Listing, Organization
+from app.money import format_decimal
 from app.search.text import cjk_text, tone_text
 from app.taxonomy.data import get_taxonomy
 
@@ -46,6 +47,9 @@ class Fields:
     PROPOSED = "proposed_for_city"
     PRICE_MIN = "price_min"
     PRICE_MAX = "price_max"
+    # the low price as a number, for Meilisearch's sort only (the embedded engine indexes `price_min`'s
+    # decimal string as a float itself); hits show the exact decimal strings
+    PRICE_SORT = "price_sort"
     CURRENCY = "currency"
     VISIBILITY = "visibility"
     CREATED_AT = "created_at"
@@ -66,6 +70,7 @@ SEARCH_ONLY = (
     Fields.KEYWORDS,
     Fields.CJK,
     Fields.TONES,
+    Fields.PRICE_SORT,
 )
 
 
@@ -125,8 +130,9 @@ def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[
         Fields.PROVINCE: listing.province,
         Fields.ORIGIN_KIND: listing.origin_kind,
         Fields.PROPOSED: listing.proposed_for_city,
-        Fields.PRICE_MIN: float(price_min) if price_min is not None else None,
-        Fields.PRICE_MAX: float(price_max) if price_max is not None else None,
+        Fields.PRICE_MIN: format_decimal(price_min),
+        Fields.PRICE_MAX: format_decimal(price_max),
+        Fields.PRICE_SORT: float(price_min) if price_min is not None else None,
         Fields.CURRENCY: listing.currency,
         Fields.VISIBILITY: listing.visibility,
         Fields.CREATED_AT: _epoch(listing.created_at),

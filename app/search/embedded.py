@@ -44,6 +44,7 @@ EXACT_BOOST = 2.0
 PREFIX_BOOST = 0.6
 TYPO_BOOST = 0.3
 FLOAT_FIELDS = {Fields.PRICE_MIN}
+MAX_FACET_VALUES = 1000  # every taxonomy concept (~460) fits
 HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME)
 
 
@@ -270,10 +271,12 @@ class EmbeddedBackend:
         required, fewest = required_words(count), fewest_words(count)
         while True:
             if ranked:
-                concepts = () if query.fields else query.concepts  # own words only: no concept either
+                # own words only: no concept either
+                concepts = () if query.fields else query.concepts
+                concept_words = () if query.fields else query.concept_words
                 # once words drop out, the rest must match as written: a typo of a short word finds too much
                 fuzzy = required == required_words(count)
-                text_query = _ranked_text_query(live.schema, config, terms, required, concepts, fuzzy)
+                text_query = _ranked_text_query(live.schema, config, terms, required, concepts, fuzzy, concept_words)
             else:
                 text_query = _text_query(live.schema, config, terms, match_any=query.match_any, fuzzy=query.fuzzy)
             clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
@@ -380,12 +383,18 @@ def _text_query(
 # matches (a word no document has drops out instead of emptying the result), then how many it
 # matches with their exact tones, then how many without a typo, then how many of its neighbouring
 # word pairs it has side by side (proximity), then relevance. Each tier is a constant far above the next.
+# Concepts bridge languages. A listing tagged with a concept the query names has the words that name
+# it, in whatever language it is written ("tái chế rác thải điện tử" names e-waste recycling: a
+# Japanese listing tagged with it has all six words; the tone and typo tiers stay with a listing's
+# own words, which also keeps the tag cheap to score), and each topic the query names that the
+# listing is about counts for three words more. A broader concept (recycling, for e-waste recycling)
+# names no word of the query: a listing tagged only with it is found, and ranks below every listing
+# with more of the words — a thin listing tagged with one broad concept gains little.
 WORD_SCORE = 1000.0
-# A concept the query names (in any language) says what the listing is about: it counts for more
-# than the two or three words that name it.
-CONCEPT_SCORE = 3 * WORD_SCORE
+CONCEPT_SCORE = 3 * WORD_SCORE  # for each concept the query names that the listing is tagged with
 TONE_SCORE = 100.0
 NO_TYPO_SCORE = 10.0
+BROADER_CONCEPT_SCORE = 3.0  # tagged with any query concept, broader ones included
 PAIR_SCORE = 1.0
 RELEVANCE_SCALE = 0.001  # a word's BM25 (× field weight) stays well under PAIR_SCORE once scaled
 CJK_RUN_SHARE = 0.6  # of a CJK run's bigrams a document must have for the run to count as matched
@@ -419,40 +428,55 @@ def _ranked_text_query(
     required: int,
     concepts: tuple[str, ...] = (),
     fuzzy: bool = True,
+    concept_words: tuple[tuple[str, tuple[int, ...]], ...] = (),
 ) -> tantivy.Query | None:
-    """Documents with `required` of the words, or tagged with a query concept; documents matching
-    more of the query rank first."""
+    """Documents with `required` of the words (a word counts where the document is tagged with a
+    concept the query names with it), or tagged with a query concept; documents matching more of the
+    query rank first."""
     tiers: list[tantivy.Query] = []
     count = len(terms.folded_words)
     names = [name for name, _ in config.searchable]
+    taggable = Fields.CONCEPTS in config.keyword_filters
+    naming: dict[int, list[str]] = {}
+    for concept_id, positions in concept_words if taggable else ():
+        for position in positions:
+            naming.setdefault(position, []).append(concept_id)
+
+    def or_tagged(query: tantivy.Query, position: int) -> tantivy.Query:
+        if position not in naming:
+            return query
+        tagged = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, naming[position])
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, query), (tantivy.Occur.Should, tagged)])
+
     for position, (raw, folded) in enumerate(zip(terms.raw_words, terms.folded_words, strict=True)):
         prefix = terms.last_is_prefix and position == count - 1
         word = _word_query(schema, config, raw, folded, prefix, fuzzy)
         no_typo = _any_term(schema, [n + FOLDED for n in names], folded, prefix)
         parts = [
-            (tantivy.Occur.Should, tantivy.Query.const_score_query(word, WORD_SCORE)),
+            (tantivy.Occur.Should, tantivy.Query.const_score_query(or_tagged(word, position), WORD_SCORE)),
             (tantivy.Occur.Should, tantivy.Query.const_score_query(no_typo, NO_TYPO_SCORE)),
             (tantivy.Occur.Should, tantivy.Query.boost_query(word, RELEVANCE_SCALE)),
         ]
         if raw != folded:
+            # tones are the text's own: a listing with the very words outranks one only tagged with their concept
             exact = _any_term(schema, names, raw)
             parts.append((tantivy.Occur.Should, tantivy.Query.const_score_query(exact, TONE_SCORE)))
         tiers.append(tantivy.Query.boolean_query(parts))
-    for run in terms.cjk_runs:
+    for offset, run in enumerate(terms.cjk_runs, start=count):
         grams = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, Fields.CJK, g)) for g in run]
         share = max(1, math.ceil(len(grams) * CJK_RUN_SHARE))
         matched = tantivy.Query.boolean_query(grams, minimum_number_should_match=share)
         tiers.append(
             tantivy.Query.boolean_query(
                 [
-                    (tantivy.Occur.Should, tantivy.Query.const_score_query(matched, WORD_SCORE)),
+                    (tantivy.Occur.Should, tantivy.Query.const_score_query(or_tagged(matched, offset), WORD_SCORE)),
                     (tantivy.Occur.Should, tantivy.Query.boost_query(matched, RELEVANCE_SCALE)),
                 ]
             )
         )
     words = [(tantivy.Occur.Should, t) for t in tiers]
     enough_words = tantivy.Query.boolean_query(words, minimum_number_should_match=required) if tiers else None
-    if concepts and Fields.CONCEPTS in config.keyword_filters:
+    if concepts and taggable:
         # a tagged listing is found with fewer words (or none: another language), and those it has still count
         tagged = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, list(concepts))
         found = [(tantivy.Occur.Should, tagged)]
@@ -460,9 +484,17 @@ def _ranked_text_query(
             found.append((tantivy.Occur.Should, enough_words))
         clauses = [
             (tantivy.Occur.Must, tantivy.Query.const_score_query(tantivy.Query.boolean_query(found), 0.0)),
-            (tantivy.Occur.Should, tantivy.Query.const_score_query(tagged, CONCEPT_SCORE)),
+            (tantivy.Occur.Should, tantivy.Query.const_score_query(tagged, BROADER_CONCEPT_SCORE)),
             *words,
         ]
+        # each topic the query names that the listing is about; concepts named by the same words ("nuôi cá":
+        # fish farming, and aquaculture by a synonym) are one topic
+        topics: dict[tuple[int, ...] | str, list[str]] = {}
+        for concept_id, positions in concept_words:  # one naming no whole word is a topic of its own
+            topics.setdefault(tuple(positions) or concept_id, []).append(concept_id)
+        for same_words in topics.values():
+            on_topic = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, same_words)
+            clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(on_topic, CONCEPT_SCORE)))
     elif enough_words is not None:
         clauses = [(tantivy.Occur.Must, enough_words)]
     else:
@@ -504,7 +536,7 @@ def _int_bound(value: float) -> int:
 
 
 def _facets(searcher: tantivy.Searcher, query: tantivy.Query, names: tuple[str, ...]) -> dict[str, dict[str, int]]:
-    spec = {name: {"terms": {"field": name, "size": 200}} for name in names}
+    spec = {name: {"terms": {"field": name, "size": MAX_FACET_VALUES}} for name in names}
     raw = searcher.aggregate(query, spec)
     return {
         name: {str(bucket["key"]): int(bucket["doc_count"]) for bucket in raw.get(name, {}).get("buckets", [])}

@@ -63,6 +63,11 @@ def filter_expression(filters: Iterable[Filter]) -> list[str]:
     return [f"({clause})" for clause in clauses]
 
 
+def _sort_field(name: str) -> str:
+    """Prices are decimal strings in the documents; Meilisearch sorts them by their number."""
+    return Fields.PRICE_SORT if name == Fields.PRICE_MIN else name
+
+
 def index_settings(config: IndexConfig) -> dict[str, Any]:
     # The Telex spellings come first: "đường" in the query (sent as "dduwowngf" too, see `tone_query`)
     # then outranks "Dương", though Meilisearch folds both to "duong" in the other attributes.
@@ -70,14 +75,14 @@ def index_settings(config: IndexConfig) -> dict[str, Any]:
     return {
         "searchableAttributes": searchable,
         "filterableAttributes": sorted({*config.keyword_filters, *config.numeric}),
-        "sortableAttributes": list(config.sortable),
+        "sortableAttributes": [_sort_field(name) for name in config.sortable],
         "rankingRules": RANKING_RULES,
         # a Telex spelling one letter from another is another tone, not a typo
         "typoTolerance": TYPO_TOLERANCE | {"disableOnAttributes": [Fields.TONES]},
         "synonyms": synonyms(),
         "displayedAttributes": ["*"],
         "pagination": {"maxTotalHits": 100_000},
-        "faceting": {"maxValuesPerFacet": 200},
+        "faceting": {"maxValuesPerFacet": 1000},  # every taxonomy concept (~460) fits
     }
 
 
@@ -89,9 +94,31 @@ def tone_query(q: str) -> str:
     return f"{q} {keys}" if keys else q
 
 
-# How a query's concepts weigh in a federated search: a listing tagged with one is found even when
-# none of its words match (written in another language), below listings that match the words well.
+# How a query's concepts weigh in a federated search. A listing tagged with a concept the query names
+# is found even when none of its words match (written in another language), just below listings that
+# match the words well; one tagged only with a broader concept (recycling, for e-waste recycling) after
+# every listing that matches words. The embedded engine ranks the same way (`embedded.CONCEPT_SCORE`).
 CONCEPT_WEIGHT = 0.9
+BROADER_WEIGHT = 0.2
+
+
+def concept_queries(uid: str, query: SearchQuery, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The federated queries for the listings tagged with the query's concepts: those it names, then
+    the broader ones."""
+    named = [concept_id for concept_id, _ in query.concept_words]
+    broader = [c for c in query.concepts if c not in named]
+
+    def tagged(concepts: list[str], weight: float) -> dict[str, Any]:
+        any_of = " OR ".join(f"{Fields.CONCEPTS} = {quote(c)}" for c in concepts)
+        return {
+            **params,
+            "indexUid": uid,
+            "q": "",
+            "filter": [*params["filter"], f"({any_of})"],
+            "federationOptions": {"weight": weight},
+        }
+
+    return [tagged(ids, weight) for ids, weight in ((named, CONCEPT_WEIGHT), (broader, BROADER_WEIGHT)) if ids]
 
 
 class MeiliBackend:
@@ -157,7 +184,7 @@ class MeiliBackend:
                 name for name, _ in CONFIGS[index].searching_only(query.fields).searchable
             ]
         if query.sort:
-            field = query.sort.lstrip("-")
+            field = _sort_field(query.sort.lstrip("-"))
             params["sort"] = [f"{field}:{'desc' if query.sort.startswith('-') else 'asc'}"]
         if query.highlight and query.q:
             params |= {
@@ -199,19 +226,11 @@ class MeiliBackend:
         """The words' search merged with the listings tagged with the query's concepts (a document
         both find counts once, at its better weighted score)."""
         uid = self.uid(index)
-        tagged = [*params["filter"], f"({' OR '.join(f'{Fields.CONCEPTS} = {quote(c)}' for c in query.concepts)})"]
         words = {**params, "indexUid": uid, "q": q, "federationOptions": {"weight": 1.0}}
-        concepts = {
-            **params,
-            "indexUid": uid,
-            "q": "",
-            "filter": tagged,
-            "federationOptions": {"weight": CONCEPT_WEIGHT},
-        }
         federation: dict[str, Any] = {"offset": query.offset, "limit": query.limit}
         if query.facets:
             federation |= {"facetsByIndex": {uid: list(query.facets)}, "mergeFacets": {}}
-        return self.client.multi_search([words, concepts], federation)
+        return self.client.multi_search([words, *concept_queries(uid, query, params)], federation)
 
     async def search(self, index: str, query: SearchQuery) -> SearchResult:
         return await self._run(self._search, index, query)  # type: ignore[no-any-return]

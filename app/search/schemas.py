@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field, field_serializer
 
 from app.listings.schemas import IpStatus, ListingKind, OriginKind, TransferType, Visibility
+from app.money import AmountOut, AmountText, format_amount
 from app.organizations.schemas import OrganizationKind
-from app.vocabulary import FieldCode
+from app.schema_base import NamedGeneric, ResponseModel
+from app.vocabulary import FieldCode, Language
 
 HitT = TypeVar("HitT")
 
@@ -27,7 +30,7 @@ class SearchSort(StrEnum):
     PRICE_HIGH = "-price"
 
 
-class ListingHitDocument(BaseModel):
+class ListingHitDocument(ResponseModel):
     """A listing as search shows it: no contact, and no owner for anonymous listings."""
 
     id: uuid.UUID
@@ -35,7 +38,7 @@ class ListingHitDocument(BaseModel):
     reference: str
     title: str
     summary: str
-    language: str
+    language: Language
     translations: dict[str, dict[str, str | None]]
     field: FieldCode
     concepts: list[str]
@@ -51,16 +54,20 @@ class ListingHitDocument(BaseModel):
     province: str | None = None
     origin_kind: OriginKind | None = None
     proposed_for_city: bool | None = None
-    price_min: float | None = None
-    price_max: float | None = None
+    price_min: AmountOut | None = Field(default=None, description="Price (offers) or budget (demands), low end.")
+    price_max: AmountOut | None = None
     currency: str
     visibility: Visibility
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
 
+    @field_serializer("price_min", "price_max")
+    def serialize_amounts(self, value: Decimal | None) -> AmountText | None:
+        return format_amount(value, self.currency)
 
-class OrganizationHitDocument(BaseModel):
+
+class OrganizationHitDocument(ResponseModel):
     id: uuid.UUID
     name: str
     translations: dict[str, str]
@@ -75,13 +82,18 @@ class OrganizationHitDocument(BaseModel):
     updated_at: datetime
 
 
-class Hit(BaseModel, Generic[HitT]):
+class Hit(ResponseModel, NamedGeneric, Generic[HitT]):
     id: uuid.UUID
     score: float | None = Field(description="Relevance score (null when sorted by a field).")
     document: HitT
     highlights: dict[str, str] = Field(
         description="Matched words wrapped in <mark>, per field (title, summary, translations.<lang>.title)."
     )
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """`ListingHit` for `Hit[ListingHitDocument]`: the name clients see in the OpenAPI document."""
+        return f"{params[0].__name__.removesuffix('HitDocument')}Hit"
 
 
 _LISTING_HIT: dict[str, Any] = {
@@ -108,8 +120,8 @@ _LISTING_HIT: dict[str, Any] = {
         "province": "Hải Phòng",
         "origin_kind": "institute_university",
         "proposed_for_city": True,
-        "price_min": 150000000.0,
-        "price_max": 450000000.0,
+        "price_min": "150000000",
+        "price_max": "450000000",
         "currency": "VND",
         "visibility": "public",
         "created_at": "2026-06-01T02:00:00Z",
@@ -120,11 +132,14 @@ _LISTING_HIT: dict[str, Any] = {
 }
 
 
-class SearchResponse(BaseModel, Generic[HitT]):
-    hits: list[Hit[HitT]]
+class SearchResponse(ResponseModel, Generic[HitT]):
+    """The list envelope of every list (`items`, `total`, `page`, `limit`, `next_cursor`) with facets."""
+
+    items: list[Hit[HitT]]
     total: int = Field(description="Matching documents over all pages.")
     page: int
     limit: int
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
     facets: dict[str, dict[str, int]] = Field(description="Per requested facet: value → count among the matches.")
     processing_time_ms: float
     query: str
@@ -135,10 +150,11 @@ class ListingSearchResponse(SearchResponse[ListingHitDocument]):
         json_schema_extra={
             "examples": [
                 {
-                    "hits": [_LISTING_HIT],
+                    "items": [_LISTING_HIT],
                     "total": 1,
                     "page": 1,
                     "limit": 20,
+                    "next_cursor": None,
                     "facets": {"field": {"environment": 1}},
                     "processing_time_ms": 3.2,
                     "query": "xu ly nuoc thai",
@@ -153,7 +169,7 @@ class OrganizationSearchResponse(SearchResponse[OrganizationHitDocument]):
         json_schema_extra={
             "examples": [
                 {
-                    "hits": [
+                    "items": [
                         {
                             "id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
                             "score": 8.1,
@@ -177,6 +193,7 @@ class OrganizationSearchResponse(SearchResponse[OrganizationHitDocument]):
                     "total": 1,
                     "page": 1,
                     "limit": 20,
+                    "next_cursor": None,
                     "facets": {},
                     "processing_time_ms": 1.4,
                     "query": "hai san",
@@ -186,16 +203,16 @@ class OrganizationSearchResponse(SearchResponse[OrganizationHitDocument]):
     )
 
 
-class IndexStatus(BaseModel):
+class IndexStatus(ResponseModel):
     documents: int
 
 
-class OutboxStatus(BaseModel):
+class OutboxStatus(ResponseModel):
     pending: int = Field(description="Changes not yet applied to the search index.")
     oldest_pending_seconds: float | None = Field(description="Age of the oldest pending change.")
 
 
-class SearchStatus(BaseModel):
+class SearchStatus(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

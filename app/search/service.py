@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import SearchBackendName, Settings
 from app.errors import AppError, InvalidInputError
-from app.matching.concepts import infer_concepts
+from app.matching.concepts import query_concept_words, with_broader
 from app.models.base import utcnow
 from app.search import repository
 from app.search.backend import Filter, RangeFilter, SearchBackend, SearchQuery, SearchResult, TermFilter
 from app.search.documents import Fields
-from app.search.index_config import CONFIGS, INDEXES, ORGANIZATIONS
+from app.search.index_config import CONFIGS, DEMANDS, INDEXES, OFFERS, ORGANIZATIONS
 from app.search.schemas import IndexStatus, OutboxStatus, SearchSort, SearchStatus
 
 MAX_QUERY_LENGTH = 200
@@ -91,9 +91,11 @@ def build_query(index: str, params: SearchParams, now: datetime) -> SearchQuery:
     if sort and sort.lstrip("-") not in config.sortable:
         raise InvalidInputError.for_field(["query", "sort"], f"cannot sort {index} by {sort}", "enum")
     q = params.q.strip()[:MAX_QUERY_LENGTH]
+    named = query_concept_words(q) if q and index != ORGANIZATIONS else {}
     return SearchQuery(
         q=q,
-        concepts=tuple(infer_concepts(q)) if q and index != ORGANIZATIONS else (),
+        concepts=tuple(with_broader(named)),
+        concept_words=tuple((concept_id, tuple(sorted(words))) for concept_id, words in named.items()),
         filters=tuple(filters),
         facets=params.facets,
         sort=sort,
@@ -113,6 +115,19 @@ class SearchService:
         except Exception as error:
             detail = f"The {backend.name} search backend failed: {type(error).__name__}."
             raise SearchUnavailableProblem(detail) from error
+
+    async def concept_counts(self, backend: SearchBackend) -> dict[str, dict[str, int]]:
+        """How many public, unexpired offers and demands each concept tags (given or inferred), from
+        the index's facet on concepts."""
+        counts = {}
+        for index in (OFFERS, DEMANDS):
+            query = build_query(index, SearchParams(facets=(Fields.CONCEPTS,), limit=1, highlight=False), utcnow())
+            try:
+                result = await backend.search(index, query)
+            except Exception as error:
+                raise SearchUnavailableProblem(f"The {backend.name} search backend failed.") from error
+            counts[index] = result.facets.get(Fields.CONCEPTS, {})
+        return counts
 
     async def status(self, session: AsyncSession, backend: SearchBackend) -> SearchStatus:
         pending, oldest = await repository.lag(session)

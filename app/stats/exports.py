@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Font, numbers
 
+from app.money import format_decimal
+from app.stats.indicators import Period
 from app.stats.schemas import DealsByFieldResponse, FunnelResponse, IndicatorsResponse, ListingStatsResponse
+
+BOM = "\ufeff"
 
 
 def indicator_rows(report: IndicatorsResponse) -> tuple[list[str], list[list[Any]]]:
@@ -76,41 +83,121 @@ def deals_by_field_rows(report: DealsByFieldResponse) -> tuple[list[str], list[l
     return header, rows
 
 
+def csv_value(value: Any) -> Any:
+    """A cell as people read it: whole numbers without `.0`, no exponents, lower-case booleans."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, Decimal):
+        return format_decimal(value)  # as in the JSON answers
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """RFC 4180 CSV starting with a UTF-8 byte order mark, so that Excel on Windows reads the
+    Vietnamese as UTF-8 rather than in the local code page."""
     buffer = io.StringIO()
+    buffer.write(BOM)
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerows([csv_value(v) for v in row] for row in rows)
     return buffer.getvalue()
 
 
+# Number formats of the workbook's cells (openpyxl's built-in ones, which Excel and LibreOffice localise).
+PERCENT = numbers.FORMAT_PERCENTAGE_00  # 0.00%
+THOUSANDS = numbers.BUILTIN_FORMATS[3]  # #,##0 — VND has no minor unit; counts
+DECIMAL = numbers.FORMAT_NUMBER_00  # 0.00
+DATE = numbers.FORMAT_DATE_YYYYMMDD2  # yyyy-mm-dd
+DATETIME = numbers.FORMAT_DATE_DATETIME  # yyyy-mm-dd h:mm:ss (as the locale writes it)
+UNIT_FORMAT = {"ratio": PERCENT, "VND": THOUSANDS, "count": THOUSANDS}
+
+
 def to_xlsx(
+    period: Period,
     indicators: IndicatorsResponse,
     listings: ListingStatsResponse,
     funnel: FunnelResponse,
     deals: DealsByFieldResponse,
 ) -> bytes:
-    """One sheet per indicator, then the listings table, the funnel and deals by field."""
+    """A sheet about the report, one per indicator, then the listings table, the funnel and deals by field.
+
+    Cells hold numbers and dates, not text, with number formats: ratios as percentages, VND and
+    counts with thousands separators, dates as dates."""
     workbook = Workbook()
     workbook.remove(workbook.active)  # type: ignore[arg-type]
+    about: list[list[Any]] = [
+        ["period", period.label],
+        ["from", period.start],
+        ["to", period.end - timedelta(days=1)],
+        ["generated_at_utc", datetime.now(UTC).replace(tzinfo=None, microsecond=0)],
+    ]
+    _sheet(workbook, "report", ["item", "value"], about, {})
     header, rows = indicator_rows(indicators)
     for row in rows:
-        _sheet(workbook, row[0][:31], header, [row])
-    for title, (h, r) in (
-        ("listings_by_field", listing_rows(listings)),
-        ("funnel", funnel_rows(funnel)),
-        ("deals_by_field", deals_by_field_rows(deals)),
-    ):
-        _sheet(workbook, title, h, r)
+        unit_format = UNIT_FORMAT.get(row[header.index("unit")], DECIMAL)
+        formats = {
+            "value": unit_format,
+            "target_2025": unit_format,
+            "target_2030": unit_format,
+            "numerator": THOUSANDS,
+            "denominator": THOUSANDS,
+        }
+        _sheet(workbook, row[0][:31], header, [row], formats)
+    listing_header, listing_table = listing_rows(listings)
+    funnel_header, funnel_table = funnel_rows(funnel)
+    deals_header, deals_table = deals_by_field_rows(deals)
+    _sheet(workbook, "listings_by_field", listing_header, listing_table, {h: THOUSANDS for h in listing_header[1:]})
+    funnel_formats = {
+        h: PERCENT if h.startswith("conversion_") else DECIMAL if h.endswith("_hours") else THOUSANDS
+        for h in funnel_header
+        if h != "period"
+    }
+    _sheet(workbook, "funnel", funnel_header, funnel_table, funnel_formats)
+    _sheet(workbook, "deals_by_field", deals_header, deals_table, {h: THOUSANDS for h in deals_header[2:]})
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _sheet(workbook: Workbook, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def _cell(value: Any) -> Any:
+    """A number given as a decimal string (money) becomes a number; other values stay as they are."""
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return value
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _sheet(
+    workbook: Workbook,
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    formats: Mapping[str, str],
+) -> None:
     sheet = workbook.create_sheet(title=title)
     sheet.append(list(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([_cell(v) if header[i] in formats else v for i, v in enumerate(row)])
+        for cell, name in zip(sheet[sheet.max_row], header, strict=True):
+            if isinstance(cell.value, datetime):
+                cell.number_format = DATETIME
+            elif isinstance(cell.value, date):
+                cell.number_format = DATE
+            elif name in formats and isinstance(cell.value, int | float | Decimal) and not isinstance(cell.value, bool):
+                cell.number_format = formats[name]

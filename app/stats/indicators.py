@@ -83,9 +83,9 @@ class Indicator:
     label_vi: str
     label_en: str
     unit: str
-    value: float | None
-    numerator: float | None
-    denominator: float | None
+    value: Decimal | int | None
+    numerator: Decimal | int | None
+    denominator: Decimal | int | None
     period: str
     targets: list[dict[str, object]] = field(default_factory=list)
     note: str | None = None
@@ -95,8 +95,11 @@ def counted(facts: list[DealFact], period: Period) -> list[DealFact]:
     return [f for f in facts if f.stage != "cancelled" and period.contains(f.signed_on)]
 
 
-def _share(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+RATIO = Decimal("0.0001")
+
+
+def _share(part: int, whole: int) -> Decimal | None:
+    return (Decimal(part) / Decimal(whole)).quantize(RATIO) if whole else None
 
 
 def total_value(facts: list[DealFact]) -> Decimal:
@@ -118,7 +121,7 @@ def compute(
     if value_before == 0:
         growth, growth_note = None, f"undefined: no transaction value recorded in {period.previous().label}"
     else:
-        growth = round(float((value_now - value_before) / value_before), 4)
+        growth = ((value_now - value_before) / value_before).quantize(RATIO)
     domestic = [f for f in current if f.origin in ("domestic_institute_university", "domestic_enterprise")]
     institutes = [f for f in domestic if f.origin == "domestic_institute_university"]
     ip = [f for f in current if f.ip_transferred]
@@ -131,8 +134,8 @@ def compute(
             "Tổng giá trị giao dịch công nghệ",
             "Total technology transaction value",
             "VND",
-            float(value_now),
-            float(value_now),
+            value_now,
+            value_now,
             None,
             label,
             note=f"{len(current)} transactions, {sum(1 for f in current if f.value_vnd is None)} without a value",
@@ -143,8 +146,8 @@ def compute(
             "Growth of transaction value",
             "ratio",
             growth,
-            float(value_now - value_before),
-            float(value_before),
+            value_now - value_before,
+            value_before,
             label,
             TARGETS["value_growth"],
             growth_note,
@@ -224,10 +227,7 @@ def deals_by_field(facts: list[DealFact], period: Period) -> list[dict[str, obje
             row["confidential_deals"] = int(row["confidential_deals"]) + 1  # type: ignore[call-overload]
         elif fact.value_vnd is not None:
             row["value_vnd"] = row["value_vnd"] + fact.value_vnd  # type: ignore[operator]
-    return [
-        {**row, "value_vnd": float(row["value_vnd"])}  # type: ignore[arg-type]
-        for row in sorted(rows.values(), key=lambda r: str(r["field"]))
-    ]
+    return sorted(rows.values(), key=lambda r: str(r["field"]))
 
 
 def median_hours(durations_hours: list[float]) -> float | None:

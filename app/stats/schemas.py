@@ -2,31 +2,49 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from app.money import DecimalString, VndAmount
+from app.schema_base import ResponseModel
+
+IndicatorCode = Literal[
+    "transaction_value",
+    "value_growth",
+    "ip_share",
+    "imported_developed_share",
+    "institute_share_of_domestic",
+    "active_intermediaries",
+    "intermediary_networks",
+]
 
 
-class TargetRead(BaseModel):
+class TargetRead(ResponseModel):
     year: int
-    value: float
-    comparison: str = Field(description="How the indicator must compare with the target: `>` or `>=`.")
+    value: DecimalString
+    comparison: Literal[">", ">="] = Field(description="How the indicator must compare with the target.")
     note: str | None = None
     met: bool | None = Field(description="Whether the measured value meets the target (null when undefined).")
 
 
-class IndicatorRead(BaseModel):
-    code: str
+class IndicatorRead(ResponseModel):
+    code: IndicatorCode
     label_vi: str
     label_en: str
-    unit: str = Field(description="`VND`, `ratio` (0–1) or `count`.")
-    value: float | None = Field(description="Null when undefined (e.g. growth with nothing to grow from).")
-    numerator: float | None
-    denominator: float | None
+    unit: Literal["VND", "ratio", "count"] = Field(description="`VND`, `ratio` (0–1) or `count`.")
+    value: DecimalString | None = Field(
+        description="A decimal string (an amount of VND, a ratio to 4 decimals or a count); null when undefined "
+        "(e.g. growth with nothing to grow from)."
+    )
+    numerator: DecimalString | None
+    denominator: DecimalString | None
     period: str
     targets: list[TargetRead]
     note: str | None
 
 
-class IndicatorsResponse(BaseModel):
+class IndicatorsResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -38,13 +56,13 @@ class IndicatorsResponse(BaseModel):
                             "label_vi": "Tỷ trọng giao dịch tài sản trí tuệ",
                             "label_en": "Share of intellectual-property transactions",
                             "unit": "ratio",
-                            "value": 0.18,
-                            "numerator": 9,
-                            "denominator": 50,
+                            "value": "0.18",
+                            "numerator": "9",
+                            "denominator": "50",
                             "period": "2025",
                             "targets": [
-                                {"year": 2025, "value": 0.15, "comparison": ">", "note": None, "met": True},
-                                {"year": 2030, "value": 0.2, "comparison": ">", "note": None, "met": False},
+                                {"year": 2025, "value": "0.15", "comparison": ">", "note": None, "met": True},
+                                {"year": 2030, "value": "0.2", "comparison": ">", "note": None, "met": False},
                             ],
                             "note": None,
                         }
@@ -58,7 +76,7 @@ class IndicatorsResponse(BaseModel):
     indicators: list[IndicatorRead]
 
 
-class ListingStatsRow(BaseModel):
+class ListingStatsRow(ResponseModel):
     field: str
     units: int = Field(description="Organisations with listings of this field.")
     listings: int
@@ -66,7 +84,7 @@ class ListingStatsRow(BaseModel):
     by_status: dict[str, int]
 
 
-class ListingStatsResponse(BaseModel):
+class ListingStatsResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -92,7 +110,7 @@ class ListingStatsResponse(BaseModel):
     totals: dict[str, int]
 
 
-class FunnelResponse(BaseModel):
+class FunnelResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -127,22 +145,22 @@ class FunnelResponse(BaseModel):
     unanswered_interests: int
 
 
-class DealsByFieldRow(BaseModel):
+class DealsByFieldRow(ResponseModel):
     field: str
     deals: int
-    value_vnd: float = Field(description="Sum of non-confidential values.")
+    value_vnd: VndAmount = Field(description="Sum of non-confidential values, a decimal string.")
     confidential_deals: int
 
 
-class DealsByFieldResponse(BaseModel):
+class DealsByFieldResponse(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "period": "2025",
-                    "rows": [{"field": "environment", "deals": 12, "value_vnd": 9.5e9, "confidential_deals": 2}],
+                    "rows": [{"field": "environment", "deals": 12, "value_vnd": "9500000000", "confidential_deals": 2}],
                     "total_deals": 12,
-                    "total_value_vnd": 1.1e10,
+                    "total_value_vnd": "11000000000",
                 }
             ]
         }
@@ -151,4 +169,4 @@ class DealsByFieldResponse(BaseModel):
     period: str
     rows: list[DealsByFieldRow]
     total_deals: int
-    total_value_vnd: float = Field(description="All values, confidential ones included.")
+    total_value_vnd: VndAmount = Field(description="All values, confidential ones included, a decimal string.")

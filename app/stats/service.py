@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,25 +24,30 @@ from app.stats.schemas import (
 )
 
 
-def _met(value: float | None, target: dict[str, object]) -> bool | None:
+def _met(value: Decimal | int | None, target: dict[str, object]) -> bool | None:
     if value is None:
         return None
-    goal = float(target["value"])  # type: ignore[arg-type]
+    goal = Decimal(str(target["value"]))
     return value > goal if target["comparison"] == ">" else value >= goal
 
 
 def _read(indicator: Indicator) -> IndicatorRead:
-    return IndicatorRead(
-        code=indicator.code,
-        label_vi=indicator.label_vi,
-        label_en=indicator.label_en,
-        unit=indicator.unit,
-        value=indicator.value,
-        numerator=indicator.numerator,
-        denominator=indicator.denominator,
-        period=indicator.period,
-        targets=[TargetRead(**t, met=_met(indicator.value, t)) for t in indicator.targets],
-        note=indicator.note,
+    return IndicatorRead.model_validate(
+        {
+            "code": indicator.code,
+            "label_vi": indicator.label_vi,
+            "label_en": indicator.label_en,
+            "unit": indicator.unit,
+            "value": indicator.value,
+            "numerator": indicator.numerator,
+            "denominator": indicator.denominator,
+            "period": indicator.period,
+            "targets": [
+                TargetRead.model_validate({**t, "value": Decimal(str(t["value"])), "met": _met(indicator.value, t)})
+                for t in indicator.targets
+            ],
+            "note": indicator.note,
+        }
     )
 
 
@@ -106,7 +112,7 @@ class StatsService:
             period=period.label,
             rows=rows,
             total_deals=len(current),
-            total_value_vnd=float(total_value(current)),
+            total_value_vnd=total_value(current),
         )
 
     async def deals_detail(self, session: AsyncSession, principal: Principal, period: Period) -> list[Deal]:

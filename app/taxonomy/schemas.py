@@ -4,36 +4,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from app.schema_base import ResponseModel
 
 _CONCEPT: dict[str, Any] = {
     "id": "arsenic-removal",
     "labels": {"vi": "khử asen trong nước", "en": "arsenic removal", "ja": "ヒ素除去"},
     "synonyms": ["loc asen", "asen", "arsenic"],
+    "broader": [],
+    "narrower": [],
+    "offers": 4,
+    "demands": 1,
 }
 
 
-class ConceptRead(BaseModel):
+class ConceptRead(ResponseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_CONCEPT]})
 
     id: str = Field(description="Stable id that listings store.")
     labels: dict[str, str] = Field(description="Label per language (vi, en, ja).")
     synonyms: list[str]
+    broader: list[str] = Field(
+        description="Concepts this one is a kind of: a listing tagged with it is tagged with them too."
+    )
+    narrower: list[str] = Field(description="Concepts that are a kind of this one.")
+    offers: int = Field(description="Published, unexpired offers tagged with the concept (by their owner or inferred).")
+    demands: int = Field(description="Published, unexpired demands tagged with the concept.")
 
 
-class SubfieldRead(BaseModel):
+class SubfieldRead(ResponseModel):
     code: str
     labels: dict[str, str]
     concepts: list[ConceptRead]
 
 
-class FieldRead(BaseModel):
+class FieldRead(ResponseModel):
     code: str
     labels: dict[str, str]
     subfields: list[SubfieldRead]
 
 
-class TaxonomyRead(BaseModel):
+class TaxonomyRead(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

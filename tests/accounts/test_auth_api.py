@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from httpx import AsyncClient
+from datetime import timedelta
 
-from app.accounts.security import create_access_token
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.security import create_access_token, hash_secret
+from app.models import RefreshToken
+from app.models.base import utcnow
 from tests.helpers import PASSWORD, bearer, expect, login, organization_payload, register
 
 
@@ -16,6 +23,19 @@ def _registration(email: str, password: str = PASSWORD, **extra: object) -> dict
         "organization": organization_payload("Công ty Sơn Hải Phòng"),
         **extra,
     }
+
+
+LEEWAY = 30  # REFRESH_REUSE_LEEWAY_SECONDS by default
+
+
+async def _spent_ago(session: AsyncSession, token: str, *, seconds: int) -> None:
+    """Move a spent refresh token's use back in time, as if the clock had run."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == hash_secret(token))
+        .values(used_at=utcnow() - timedelta(seconds=seconds))
+    )
+    await session.commit()
 
 
 class TestRegister:
@@ -121,17 +141,61 @@ class TestSignIn:
 
 
 class TestTokens:
-    async def test_refresh_rotates_and_reuse_revokes_the_family(self, client: AsyncClient) -> None:
+    async def test_an_empty_or_other_grant_type_is_refused_naming_the_field(self, client: AsyncClient) -> None:
+        person = await register(client)
+        credentials = {"username": person.account["email"], "password": PASSWORD}
+        for grant_type in ("", "client_credentials"):
+            response = await client.post("/api/v1/auth/token", data={**credentials, "grant_type": grant_type})
+            problem = expect(response, 422)
+            assert problem["errors"][0]["loc"] == ["body", "grant_type"], grant_type
+        expect(await client.post("/api/v1/auth/token", data={**credentials, "grant_type": "password"}), 200)
+        expect(await client.post("/api/v1/auth/token", data=credentials), 200)
+
+    async def test_refresh_rotates_and_reuse_revokes_the_family(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
         person = await register(client)
         first = person.tokens["refresh_token"]
         second = expect(await client.post("/api/v1/auth/refresh", json={"refresh_token": first}), 200)
         assert second["refresh_token"] != first
         expect(await client.get("/api/v1/auth/me", headers=bearer(second["access_token"])), 200)
-        # The spent token comes back: someone copied it. Both it and its successor die.
+        await _spent_ago(session, first, seconds=LEEWAY + 5)
+        # The spent token comes back after the leeway: someone copied it. Both it and its successor die.
         replay = await client.post("/api/v1/auth/refresh", json={"refresh_token": first})
         assert expect(replay, 401)["code"] == "InvalidToken"
         successor = await client.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
         assert expect(successor, 401)["code"] == "InvalidToken"
+
+    async def test_two_tabs_refreshing_at_once_both_stay_signed_in(self, client: AsyncClient) -> None:
+        person = await register(client)
+        spent = person.tokens["refresh_token"]
+        tab_a = expect(await client.post("/api/v1/auth/refresh", json={"refresh_token": spent}), 200)
+        # the other tab sent the same token a moment later: within the leeway it gets a valid pair too
+        tab_b = expect(await client.post("/api/v1/auth/refresh", json={"refresh_token": spent}), 200)
+        assert tab_b["refresh_token"] not in (spent, tab_a["refresh_token"])
+        for pair in (tab_a, tab_b):
+            expect(await client.get("/api/v1/auth/me", headers=bearer(pair["access_token"])), 200)
+        expect(await client.post("/api/v1/auth/refresh", json={"refresh_token": tab_b["refresh_token"]}), 200)
+
+    async def test_an_older_token_or_one_whose_successor_was_used_still_revokes_the_family(
+        self, client: AsyncClient
+    ) -> None:
+        person = await register(client)
+        oldest = person.tokens["refresh_token"]
+        middle = expect(await client.post("/api/v1/auth/refresh", json={"refresh_token": oldest}), 200)
+        newest = expect(await client.post("/api/v1/auth/refresh", json={"refresh_token": middle["refresh_token"]}), 200)
+        # seconds later, but not the token spent last: a copy, not a second tab
+        replay = await client.post("/api/v1/auth/refresh", json={"refresh_token": oldest})
+        assert expect(replay, 401)["code"] == "InvalidToken"
+        revoked = await client.post("/api/v1/auth/refresh", json={"refresh_token": newest["refresh_token"]})
+        assert expect(revoked, 401)["code"] == "InvalidToken"
+
+    async def test_the_leeway_can_be_turned_off(self, app: FastAPI, client: AsyncClient) -> None:
+        app.state.settings = app.state.settings.model_copy(update={"refresh_reuse_leeway_seconds": 0})
+        person = await register(client)
+        spent = person.tokens["refresh_token"]
+        expect(await client.post("/api/v1/auth/refresh", json={"refresh_token": spent}), 200)
+        expect(await client.post("/api/v1/auth/refresh", json={"refresh_token": spent}), 401)
 
     async def test_logout_revokes_refresh_token(self, client: AsyncClient) -> None:
         person = await register(client)

@@ -69,7 +69,7 @@ class TestInterests:
         expect(await client.post(path, json={"body": "Xin báo giá."}, headers=buyer.headers), 201)
         expect(await client.post(path, json={"body": "Đã gửi báo giá."}, headers=owner.headers), 201)
         thread = expect(await client.get(path, headers=owner.headers), 200)
-        assert [m["body"] for m in thread] == ["Xin báo giá.", "Đã gửi báo giá."]
+        assert [m["body"] for m in thread["items"]] == ["Xin báo giá.", "Đã gửi báo giá."]
         assert (await client.get(path, headers=stranger.headers)).status_code == 404
         assert (await client.post(path, json={"body": "Tôi chen vào"}, headers=stranger.headers)).status_code == 404
         assert (await client.get(f"/api/v1/interests/{interest['id']}", headers=stranger.headers)).status_code == 404
@@ -176,7 +176,69 @@ class TestDeals:
         assert deal["origin"] == "domestic_institute_university"
         assert deal["field"] == "environment"
         assert deal["reference"] == "GD-2026-0001"
-        assert deal["value_vnd"] == "850000000.00"
+        assert deal["value_vnd"] == "850000000"
+
+    async def test_deal_from_an_interest_in_an_offer_needs_only_the_interest(
+        self, client: AsyncClient, moderator
+    ) -> None:
+        owner = await register(client, kind="institute")
+        offer = await create_listing(client, owner, status="published", moderator=moderator)
+        buyer = await register(client)
+        interest = await _interest(client, offer, buyer)
+        expect(await client.post(f"/api/v1/interests/{interest['id']}/accept", headers=owner.headers), 200)
+        deal = expect(
+            await client.post(
+                "/api/v1/deals",
+                json={"source": "interest", "interest_id": interest["id"], "deal_type": "licence"},
+                headers=buyer.headers,
+            ),
+            201,
+        )
+        assert deal["supplier_organization_id"] == owner.organization_id
+        assert deal["buyer_organization_id"] == buyer.organization_id
+        assert deal["offer_id"] == offer["id"]
+        assert deal["interest_id"] == interest["id"]
+
+    async def test_an_interest_in_a_demand_makes_the_sender_the_supplier(self, client: AsyncClient, moderator) -> None:
+        needing = await register(client)
+        demand = await create_listing(client, needing, "demand", status="published", moderator=moderator)
+        institute = await register(client, kind="institute")
+        interest = await _interest(client, demand, institute)
+        deal = expect(
+            await client.post(
+                "/api/v1/deals",
+                json={
+                    "source": "interest",
+                    "interest_id": interest["id"],
+                    "deal_type": "licence",
+                    "origin": "domestic_institute_university",
+                },
+                headers=needing.headers,
+            ),
+            201,
+        )
+        assert deal["supplier_organization_id"] == institute.organization_id
+        assert deal["buyer_organization_id"] == needing.organization_id
+        assert deal["demand_id"] == demand["id"]
+
+    async def test_a_deal_names_only_an_interest_its_recorder_can_see(self, client: AsyncClient, moderator) -> None:
+        owner = await register(client)
+        offer = await create_listing(client, owner, status="published", moderator=moderator)
+        buyer, stranger = await register(client), await register(client)
+        interest = await _interest(client, offer, buyer)
+        other_offer = await create_listing(client, owner, status="published", moderator=moderator, title="Khác hẳn")
+        refused = await client.post(
+            "/api/v1/deals",
+            json={"source": "interest", "interest_id": interest["id"], "deal_type": "licence"},
+            headers=stranger.headers,
+        )
+        assert expect(refused, 422)["errors"][0]["loc"] == ["body", "interest_id"]
+        mismatched = await client.post(
+            "/api/v1/deals",
+            json={"interest_id": interest["id"], "offer_id": other_offer["id"], "deal_type": "licence"},
+            headers=owner.headers,
+        )
+        assert expect(mismatched, 422)["errors"][0]["loc"] == ["body", "offer_id"]
 
     async def test_currency_is_converted_with_a_recorded_rate(self, client: AsyncClient) -> None:
         supplier, buyer = await register(client, country="JP"), await register(client)
@@ -197,8 +259,8 @@ class TestDeals:
             ),
             201,
         )
-        assert recorded["vnd_rate"] == "26000.000000"  # the 2025 USD rate of app/seed_data/exchange_rates.yaml
-        assert recorded["value_vnd"] == "260000000.00"  # 10,000 × 26,000
+        assert recorded["vnd_rate"] == "26000"  # the 2025 USD rate of app/seed_data/exchange_rates.yaml
+        assert recorded["value_vnd"] == "260000000"  # 10,000 × 26,000
         assert recorded["developed_economy"] is True
         given = expect(
             await client.post(
@@ -208,7 +270,7 @@ class TestDeals:
             ),
             201,
         )
-        assert given["value_vnd"] == "28000000.00"
+        assert given["value_vnd"] == "28000000"
         unknown = await client.post("/api/v1/deals", json=_deal(supplier, buyer, currency="XAU"), headers=buyer.headers)
         assert expect(unknown, 422)["errors"][0]["loc"] == ["body", "vnd_rate"]
 
@@ -295,25 +357,27 @@ class TestStatistics:
             )
         report = expect(await client.get("/api/v1/stats/indicators", params={"year": 2025}), 200)
         indicators = {i["code"]: i for i in report["indicators"]}
-        assert indicators["transaction_value"]["value"] == 900_000_000  # 600 + 200 + 100 M
-        assert indicators["value_growth"]["value"] == 2.0  # (900 − 300) / 300
-        assert indicators["ip_share"]["numerator"] == 1
-        assert indicators["ip_share"]["denominator"] == 3
-        assert indicators["imported_developed_share"]["value"] == round(1 / 3, 4)
-        assert indicators["institute_share_of_domestic"]["value"] == 0.5
-        assert indicators["active_intermediaries"]["value"] == 0  # the mandate was granted later, this year
+        assert indicators["transaction_value"]["value"] == "900000000"  # 600 + 200 + 100 M
+        assert indicators["value_growth"]["value"] == "2"  # (900 − 300) / 300
+        assert indicators["ip_share"]["numerator"] == "1"
+        assert indicators["ip_share"]["denominator"] == "3"
+        assert indicators["imported_developed_share"]["value"] == "0.3333"
+        assert indicators["institute_share_of_domestic"]["value"] == "0.5"
+        assert indicators["active_intermediaries"]["value"] == "0"  # the mandate was granted later, this year
         this_year = expect(await client.get("/api/v1/stats/indicators"), 200)
         active = next(i for i in this_year["indicators"] if i["code"] == "active_intermediaries")
-        assert active["value"] == 1
+        assert active["value"] == "1"
         ip_2025 = next(t for t in indicators["ip_share"]["targets"] if t["year"] == 2025)
         assert ip_2025["met"] is True  # 33 % > 15 %
 
         by_field = expect(await client.get("/api/v1/stats/deals-by-field", params={"year": 2025}), 200)
-        assert by_field["total_value_vnd"] == 900_000_000
-        assert by_field["rows"][0]["value_vnd"] == 800_000_000  # the confidential 100 M is withheld
+        assert by_field["total_value_vnd"] == "900000000"
+        assert by_field["rows"][0]["value_vnd"] == "800000000"  # the confidential 100 M is withheld
         assert by_field["rows"][0]["confidential_deals"] == 1
 
-        csv_text = (await client.get("/api/v1/stats/indicators", params={"year": 2025, "format": "csv"})).text
+        csv_text = (
+            await client.get("/api/v1/stats/indicators", params={"year": 2025, "format": "csv"})
+        ).content.decode("utf-8-sig")
         assert csv_text.splitlines()[0].startswith("code,label_vi,label_en")
         assert any(line.startswith("ip_share,") for line in csv_text.splitlines())
 
@@ -337,7 +401,7 @@ class TestStatistics:
         assert body["errors"][0]["loc"] == ["query", "to"]
 
 
-async def _value_2025(client: AsyncClient) -> float:
+async def _value_2025(client: AsyncClient) -> str:
     report = expect(await client.get("/api/v1/stats/indicators", params={"year": 2025}), 200)
     return next(i for i in report["indicators"] if i["code"] == "transaction_value")["value"]
 
@@ -350,7 +414,7 @@ class TestDealConfirmation:
         assert deal["confirmation"] == "unconfirmed"
         assert deal["supplier_confirmed_at"] is not None
         assert deal["buyer_confirmed_at"] is None
-        assert await _value_2025(client) == 0
+        assert await _value_2025(client) == "0"
         notes = expect(await client.get("/api/v1/notifications", headers=buyer.headers), 200)["items"]
         assert [(n["kind"], n["payload"]["deal_id"]) for n in notes] == [("deal_to_confirm", deal["id"])]
 
@@ -359,9 +423,31 @@ class TestDealConfirmation:
         confirmed = expect(await client.post(f"/api/v1/deals/{deal['id']}/confirm", headers=buyer.headers), 200)
         assert confirmed["confirmation"] == "confirmed"
         assert confirmed["buyer_confirmed_at"] is not None
-        assert await _value_2025(client) == 500_000_000
+        assert await _value_2025(client) == "500000000"
         recorder_notes = expect(await client.get("/api/v1/notifications", headers=supplier.headers), 200)["items"]
         assert [n["kind"] for n in recorder_notes] == ["deal_confirmed"]
+
+    async def test_signing_alone_after_confirmation_asks_the_other_side_again(self, client: AsyncClient) -> None:
+        supplier, buyer = await register(client, kind="institute"), await register(client)
+        deal = expect(await client.post("/api/v1/deals", json=_deal(supplier, buyer), headers=supplier.headers), 201)
+        path = f"/api/v1/deals/{deal['id']}"
+        confirmed = expect(await client.post(f"{path}/confirm", headers=buyer.headers), 200)
+        assert confirmed["confirmation"] == "confirmed"  # the negotiation, as both saw it
+        # one side alone says it was signed in 2025: that moves the indicators, so the other confirms it
+        signed = expect(
+            await client.post(f"{path}/stage", json={"stage": "signed", "on": "2025-05-01"}, headers=supplier.headers),
+            200,
+        )
+        assert signed["confirmation"] == "unconfirmed"
+        assert (signed["supplier_confirmed_at"] is not None, signed["buyer_confirmed_at"]) == (True, None)
+        assert await _value_2025(client) == "0"
+        notes = expect(await client.get("/api/v1/notifications", headers=buyer.headers), 200)["items"]
+        assert "deal_to_confirm" in [n["kind"] for n in notes if n["payload"].get("deal_id") == deal["id"]]
+        expect(await client.post(f"{path}/confirm", headers=buyer.headers), 200)
+        assert await _value_2025(client) == 500_000_000
+        # completing a signed deal changes no term the statistics use: the confirmation stays
+        done = expect(await client.post(f"{path}/stage", json={"stage": "completed"}, headers=supplier.headers), 200)
+        assert done["confirmation"] == "confirmed"
 
     async def test_a_fabricated_deal_naming_another_organisation_moves_no_indicator(
         self, client: AsyncClient, moderator
@@ -378,11 +464,11 @@ class TestDealConfirmation:
             )
         report = expect(await client.get("/api/v1/stats/indicators", params={"year": 2025}), 200)
         indicators = {i["code"]: i for i in report["indicators"]}
-        assert indicators["transaction_value"]["value"] == 0
+        assert indicators["transaction_value"]["value"] == "0"
         assert indicators["value_growth"]["value"] is None
         assert not any(t["met"] for t in indicators["value_growth"]["targets"])
         detail = expect(await client.get("/api/v1/stats/deals", params={"year": 2025}, headers=moderator.headers), 200)
-        assert detail == []
+        assert detail["items"] == []
 
     async def test_a_value_above_the_plausibility_bound_needs_a_moderator(self, client: AsyncClient, moderator) -> None:
         supplier, buyer = await register(client), await register(client)
@@ -391,7 +477,7 @@ class TestDealConfirmation:
         path = f"/api/v1/deals/{deal['id']}/confirm"
         both = expect(await client.post(path, headers=buyer.headers), 200)
         assert both["confirmation"] == "awaiting_moderator"
-        assert await _value_2025(client) == 0
+        assert await _value_2025(client) == "0"
         waiting = expect(
             await client.get("/api/v1/deals", params={"confirmation": "awaiting_moderator"}, headers=moderator.headers),
             200,
@@ -400,7 +486,7 @@ class TestDealConfirmation:
         confirmed = expect(await client.post(path, headers=moderator.headers), 200)
         assert confirmed["confirmation"] == "confirmed"
         assert confirmed["moderator_confirmed_at"] is not None
-        assert await _value_2025(client) == 60_000_000_000
+        assert await _value_2025(client) == "60000000000"
 
     async def test_a_mandated_broker_confirms_for_its_client_and_strangers_cannot(self, client: AsyncClient) -> None:
         supplier, buyer, stranger = await register(client), await register(client), await register(client)
@@ -431,7 +517,7 @@ class TestDealConfirmation:
         )
         assert expect(inflated, 200)["confirmation"] == "unconfirmed"
         assert inflated.json()["buyer_confirmed_at"] is None
-        assert await _value_2025(client) == 0
+        assert await _value_2025(client) == "0"
         notes = expect(await client.get("/api/v1/notifications", headers=buyer.headers), 200)["items"]
         assert [n["kind"] for n in notes].count("deal_to_confirm") == 2
 

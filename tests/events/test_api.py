@@ -136,7 +136,7 @@ async def ask(
 
 
 async def test_slots_come_from_sessions_and_skip_breaks(client: AsyncClient, fair: Fair) -> None:
-    slots = expect(await client.get(f"{fair.path}/slots"), 200)
+    slots = expect(await client.get(f"{fair.path}/slots"), 200)["items"]
     starts = [s["starts_at"][11:16] for s in slots]
     # 08:30, 08:50, 09:10, (break 09:30–09:50), 09:50, 10:10; then 13:30, 14:00 in UTC+7 → shown in UTC
     assert starts == ["01:30", "01:50", "02:10", "02:50", "03:10", "06:30", "07:00"]
@@ -182,7 +182,7 @@ async def test_suggestions_rank_counterparts_reciprocally_with_reasons(client: A
             headers={**seeker.headers, "Accept-Language": "en"},
         ),
         200,
-    )
+    )["items"]
     # the rules let a seeker meet suppliers only; both offer wastewater treatment
     assert {s["participant_id"] for s in found} == {pid(fair, s) for s in fair.suppliers}
     assert all(0 < s["score"] <= min(s["score_for_us"], s["score_for_them"]) * 2 for s in found)
@@ -233,9 +233,9 @@ async def test_requests_follow_the_rules(client: AsyncClient, fair: Fair, sessio
     )
     expect(await client.post(f"{fair.path}/requests/{late['id']}/accept", headers=seeker.headers), 409)
     # each side sees its own requests; the organiser sees all
-    mine = expect(await client.get(f"{fair.path}/requests", headers=other_seeker.headers), 200)
+    mine = expect(await client.get(f"{fair.path}/requests", headers=other_seeker.headers), 200)["items"]
     assert {r["id"] for r in mine} == {declined["id"]}
-    everything = expect(await client.get(f"{fair.path}/requests", headers=fair.organizer.headers), 200)
+    everything = expect(await client.get(f"{fair.path}/requests", headers=fair.organizer.headers), 200)["items"]
     assert len(everything) == 3
     # notifications: the recipient heard of the request, the requester of the answer
     notes = expect(await client.get("/api/v1/notifications", headers=seeker.headers), 200)
@@ -413,7 +413,7 @@ async def test_locked_meetings_stay_and_republishing_moves_little(client: AsyncC
         200,
     )
     target = meetings[0]
-    current = expect(await client.get(f"{fair.path}/requests", headers=fair.organizer.headers), 200)
+    current = expect(await client.get(f"{fair.path}/requests", headers=fair.organizer.headers), 200)["items"]
     sides = {target["requester_id"], target["recipient_id"]}
     busy = {r["slot"] for r in current if sides & {r["requester_id"], r["recipient_id"]}}
     free = next(s for s in range(7) if s not in busy)
@@ -452,7 +452,7 @@ async def test_withdrawal_cancels_requests(client: AsyncClient, fair: Fair) -> N
         ),
         200,
     )
-    requests = expect(await client.get(f"{fair.path}/requests", headers=fair.organizer.headers), 200)
+    requests = expect(await client.get(f"{fair.path}/requests", headers=fair.organizer.headers), 200)["items"]
     theirs = [r for r in requests if pid(fair, japan) in (r["requester_id"], r["recipient_id"])]
     assert theirs
     assert all(r["status"] == "cancelled" for r in theirs)
@@ -484,7 +484,7 @@ async def test_outcomes_and_analytics(client: AsyncClient, fair: Fair) -> None:
     expect(await client.put(f"{fair.path}/meetings/{meeting['id']}/outcome", json=mine, headers=requester.headers), 200)
     outcomes = expect(
         await client.get(f"{fair.path}/meetings/{meeting['id']}/outcomes", headers=requester.headers), 200
-    )
+    )["items"]
     assert {o["outcome"] for o in outcomes} == {"negotiation", "agreement_reached"}
     declined = await ask(client, fair, fair.seekers[0], fair.seekers[1], 422)  # rules
     assert declined["code"] == "InvalidInput"
@@ -525,7 +525,7 @@ async def test_a_proposal_becomes_an_event_in_one_call(client: AsyncClient, fair
     assert len(event["sessions"]) == 2
     participants = expect(
         await client.get(f"/api/v1/events/{event['id']}/participants", headers=organizer.headers), 200
-    )
+    )["items"]
     assert {p["organization_id"] for p in participants} == invited
     assert {p["status"] for p in participants} == {"invited"}
 

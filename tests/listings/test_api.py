@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -434,6 +435,26 @@ class TestTaxonomy:
         concept = expect(await client.get("/api/v1/taxonomy/concepts/mushroom-cultivation"), 200)
         assert concept["labels"]["ja"] == "きのこ栽培"
         assert expect(await client.get("/api/v1/taxonomy/concepts/nope"), 404)["code"] == "ConceptNotFound"
+
+    async def test_concepts_show_their_links_and_how_many_listings_they_tag(
+        self, app: FastAPI, client: AsyncClient, moderator
+    ) -> None:
+        owner = await register(client)
+        await create_listing(
+            client, owner, status="published", moderator=moderator, title="Hệ thống điện mặt trời nổi trên hồ thủy lợi"
+        )
+        await create_listing(client, owner, title="Điện mặt trời nổi trên ao nuôi tôm")  # a draft counts nowhere
+        await app.state.indexer.drain()
+        floating = expect(await client.get("/api/v1/taxonomy/concepts/floating-solar"), 200)
+        assert floating["broader"] == ["solar-pv"]
+        assert (floating["offers"], floating["demands"]) == (1, 0)
+        solar = expect(await client.get("/api/v1/taxonomy/concepts/solar-pv"), 200)
+        assert "floating-solar" in solar["narrower"]
+        assert solar["offers"] == 1, "a listing tagged with a concept is tagged with its broader ones"
+        tree = expect(await client.get("/api/v1/taxonomy"), 200)
+        listed = {c["id"]: c for f in tree["fields"] for s in f["subfields"] for c in s["concepts"]}
+        assert listed["floating-solar"]["offers"] == 1
+        assert listed["arsenic-removal"]["offers"] == 1  # the default offer names it (concepts given)
 
 
 class TestInferredConcepts:

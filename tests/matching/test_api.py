@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -238,6 +240,24 @@ class TestMatches:
             f"{path}/{market['paint']['id']}", json={"action": "dismiss"}, headers=stranger.headers
         )
         assert refused.status_code == 403
+
+    async def test_feedback_on_an_unknown_candidate_is_404_and_a_repeated_put_no_conflict(
+        self, client: AsyncClient, market
+    ) -> None:
+        path = f"/api/v1/demands/{market['demand']['id']}/matches"
+        buyer = market["buyer"]
+        unknown = await client.put(f"{path}/{uuid.uuid4()}", json={"action": "dismiss"}, headers=buyer.headers)
+        assert unknown.status_code == 404, unknown.text
+        not_an_offer = await client.put(
+            f"{path}/{market['demand']['id']}", json={"action": "bookmark"}, headers=buyer.headers
+        )
+        assert not_an_offer.status_code == 404
+        for action in ("bookmark", "bookmark", "dismiss", None, None):
+            expect(
+                await client.put(f"{path}/{market['japanese']['id']}", json={"action": action}, headers=buyer.headers),
+                204,
+            )
+        assert market["japanese"]["id"] in [m["candidate"]["id"] for m in expect(await client.get(path), 200)["items"]]
 
     async def test_counterpart_organisations_are_reciprocal(self, client: AsyncClient, market) -> None:
         result = expect(await client.get(f"/api/v1/organizations/{market['buyer'].organization_id}/matches"), 200)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.matching.concepts import infer_concepts
+from app.matching.concepts import infer_concepts, query_concept_words
 from app.taxonomy.data import get_taxonomy
 from scripts.eval_tagging import load_labels, measure
 
@@ -56,3 +56,20 @@ def test_precision_and_recall_on_the_labelled_list() -> None:
     assert counts["all"].recall >= 0.93
     for language in ("vi", "en", "ja"):
         assert counts[language].precision >= 0.8
+
+
+def test_a_query_names_concepts_with_the_positions_of_their_words() -> None:
+    # Latin words first, then each Japanese run: the order in which the engines count a query's words
+    assert query_concept_words("tái chế rác thải điện tử") == {"e-waste-recycling": frozenset(range(6))}
+    assert query_concept_words("máy ép bùn cho nhà máy") == {"sludge-dewatering": frozenset({0, 1, 2})}
+    assert query_concept_words("船舶用 防食塗料")["anticorrosion"] == frozenset({1})
+    # a label that is a small part of a Japanese run is a topic of the query, but stands for no word
+    assert query_concept_words("れんが工場の排熱回収")["heat-recovery"] == frozenset()
+    # broader concepts name no word of the query
+    assert "solar-pv" not in query_concept_words("điện mặt trời nổi")
+
+
+def test_a_query_with_tones_names_only_the_concepts_it_spells() -> None:
+    # "bún" (rice noodles) folds like "bùn" (sludge): written with its tones, it is not a sludge press
+    assert query_concept_words("máy ép bún") == {}
+    assert "sludge-dewatering" in query_concept_words("may ep bun")

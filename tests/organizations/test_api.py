@@ -6,7 +6,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.helpers import expect, make_staff, organization_payload, register
+from tests.helpers import expect, make_staff, organization_payload, register, verify
 
 
 class TestDirectory:
@@ -98,14 +98,7 @@ class TestVerification:
     async def test_moderator_verifies(self, client: AsyncClient, session: AsyncSession) -> None:
         owner = await register(client)
         moderator = await make_staff(client, session, "moderator")
-        verified = expect(
-            await client.put(
-                f"/api/v1/organizations/{owner.organization_id}/verification",
-                json={"verified": True},
-                headers=moderator.headers,
-            ),
-            200,
-        )
+        verified = await verify(client, moderator, owner.organization_id)
         assert verified["verified"] is True
         assert verified["verified_at"] is not None
         listed = expect(await client.get("/api/v1/organizations", params={"verified": True}), 200)
@@ -125,7 +118,7 @@ class TestVerification:
         owner = await register(client, organization="Công ty Nước sạch Tiên Lãng")
         moderator = await make_staff(client, session, "moderator")
         path = f"/api/v1/organizations/{owner.organization_id}"
-        expect(await client.put(f"{path}/verification", json={"verified": True}, headers=moderator.headers), 200)
+        await verify(client, moderator, owner.organization_id)
         renamed = expect(await client.patch(path, json=change, headers=owner.headers), 200)
         assert (renamed["verified"], renamed["verified_at"]) == (False, None)
         listed = expect(await client.get("/api/v1/organizations", params={"verified": True}), 200)
@@ -146,13 +139,34 @@ class TestVerification:
         owner = await register(client, organization="Viện Cơ khí Hải Phòng", kind="institute")
         moderator = await make_staff(client, session, "moderator")
         path = f"/api/v1/organizations/{owner.organization_id}"
-        expect(await client.put(f"{path}/verification", json={"verified": True}, headers=moderator.headers), 200)
+        await verify(client, moderator, owner.organization_id)
         described = expect(await client.patch(path, json={"description": "Đúc kim loại"}, headers=owner.headers), 200)
         assert described["verified"] is True
         corrected = expect(
             await client.patch(path, json={"name": "Viện Cơ khí Hải Phòng (VCK)"}, headers=moderator.headers), 200
         )
         assert (corrected["name"], corrected["verified"]) == ("Viện Cơ khí Hải Phòng (VCK)", True)
+
+    async def test_verifying_needs_the_etag_of_what_was_checked(
+        self, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        owner = await register(client, organization="Công ty Nước sạch Tiên Lãng")
+        moderator = await make_staff(client, session, "moderator")
+        path = f"/api/v1/organizations/{owner.organization_id}"
+        checked = (await client.get(path)).headers["etag"]
+        blind = await client.put(f"{path}/verification", json={"verified": True}, headers=moderator.headers)
+        assert expect(blind, 428)["code"] == "PreconditionRequired"
+        # renamed after the moderator read it: the check no longer holds
+        expect(await client.patch(path, json={"name": "Bộ Khoa học và Công nghệ"}, headers=owner.headers), 200)
+        stale = await client.put(
+            f"{path}/verification", json={"verified": True}, headers={**moderator.headers, "If-Match": checked}
+        )
+        assert expect(stale, 412)["code"] == "PreconditionFailed"
+        assert expect(await client.get(path), 200)["verified"] is False
+        verified = await verify(client, moderator, owner.organization_id)
+        assert (verified["name"], verified["verified"]) == ("Bộ Khoa học và Công nghệ", True)
+        withdrawn = await client.put(f"{path}/verification", json={"verified": False}, headers=moderator.headers)
+        assert expect(withdrawn, 200)["verified"] is False
 
     async def test_owner_cannot_verify_itself(self, client: AsyncClient) -> None:
         owner = await register(client)

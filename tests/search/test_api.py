@@ -42,8 +42,8 @@ class TestIndexFollowsTheDatabase:
         assert expect(await client.get("/api/v1/search/status"), 200)["outbox"]["pending"] == 0
 
         result = await search(client, q="xu ly nuoc thai")
-        assert [h["id"] for h in result["hits"]] == [published["id"]], "drafts are not searchable"
-        hit = result["hits"][0]
+        assert [h["id"] for h in result["items"]] == [published["id"]], "drafts are not searchable"
+        hit = result["items"][0]
         assert hit["document"]["organization_name"] == "Viện Công nghệ Môi trường"
         assert "<mark>" in hit["highlights"]["title"]
         assert draft["id"] not in str(result)
@@ -76,10 +76,10 @@ class TestIndexFollowsTheDatabase:
             200,
         )
         await app.state.indexer.drain()
-        [hit] = (await search(client, q="may say lanh"))["hits"]
+        [hit] = (await search(client, q="may say lanh"))["items"]
         assert hit["document"]["organization_name"] == "Công ty Mới"
         orgs = await search(client, "organizations", q="cong ty moi")
-        assert [h["id"] for h in orgs["hits"]] == [owner.organization_id]
+        assert [h["id"] for h in orgs["items"]] == [owner.organization_id]
 
 
 class TestSearchApi:
@@ -95,11 +95,11 @@ class TestSearchApi:
             )
         await app.state.indexer.drain()
         robots = await search(client, q="robot", facets="field,ip_status", sort="-trl")
-        assert [h["document"]["trl"] for h in robots["hits"]] == [8, 6]
+        assert [h["document"]["trl"] for h in robots["items"]] == [8, 6]
         assert robots["facets"]["field"] == {"automation": 2}
         assert (await search(client, q="tau", field="new_materials"))["total"] == 1
         assert (await search(client, trl_min=7))["total"] == 2
-        assert (await search(client, owner_kind="university", limit=1, page=3))["hits"][0]["id"]
+        assert (await search(client, owner_kind="university", limit=1, page=3))["items"][0]["id"]
 
     async def test_unknown_facet_is_a_clear_422(self, client: AsyncClient) -> None:
         body = expect(await client.get("/api/v1/search/offers", params={"facets": "field,password"}), 422)
@@ -135,13 +135,13 @@ class TestDemoCatalogue:
         assert status["indexes"]["demands"]["documents"] == 84
 
         wastewater = await search(client, q="xu ly nuoc thai", limit=5)
-        assert all("xử lý nước thải" in h["document"]["title"].lower() for h in wastewater["hits"][:3])
+        assert all("xử lý nước thải" in h["document"]["title"].lower() for h in wastewater["items"][:3])
         media = await search(client, q="mangan oxyt", limit=3)
-        assert "mangan oxit" in media["hits"][0]["document"]["title"]
+        assert "mangan oxit" in media["items"][0]["document"]["title"]
         japanese = await search(client, q="浄水", limit=5)
-        assert japanese["hits"][0]["document"]["title"] == "浄水用セラミック膜ろ過装置"
+        assert japanese["items"][0]["document"]["title"] == "浄水用セラミック膜ろ過装置"
         # and, through the concept it names (drinking water), Vietnamese offers on the same topic
-        assert any(h["document"]["language"] == "vi" for h in japanese["hits"])
+        assert any(h["document"]["language"] == "vi" for h in japanese["items"])
         demands = await search(client, "demands", q="nuoc thai thuy san")
         assert demands["total"] >= 3
 
@@ -196,7 +196,7 @@ class TestDemandTexts:
         )
         await app.state.indexer.drain()
         for words in ("gieng khoan", "không cần hóa chất"):
-            hits = (await search(client, "demands", q=words))["hits"]
+            hits = (await search(client, "demands", q=words))["items"]
             assert [h["id"] for h in hits] == [demand["id"]], words
         read = expect(await client.get(f"/api/v1/demands/{demand['id']}", headers=owner.headers), 200)
         assert "arsenic-removal" in read["inferred_concepts"]

@@ -237,6 +237,16 @@ class TestConceptBridge:
         assert (await public(backend, "điện gió cho ao nuôi"))[0] == wind
         assert pond in await public(backend, "điện gió cho ao nuôi")
 
+    async def test_the_concept_the_query_names_outranks_its_broader_one(self, backend: SearchBackend) -> None:
+        # "điện mặt trời nổi" names floating solar; a listing tagged only with solar power (its broader
+        # concept) and more of the other words is not what was asked for
+        floating, rooftop = await load(
+            backend,
+            tagged_offer("Floating solar arrays for fish and shrimp ponds", language="en"),
+            offer("Điện mặt trời cho ao nuôi tôm", summary="Lắp tấm pin trên bờ ao.", concepts=["solar-pv"]),
+        )
+        assert await public(backend, "điện mặt trời nổi cho ao nuôi tôm") == [floating, rooftop]
+
 
 class TestLanguages:
     async def test_japanese_query_finds_japanese_text(self, backend: SearchBackend) -> None:

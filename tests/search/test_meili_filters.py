@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from app.models.base import utcnow
 from app.search.backend import RangeFilter, TermFilter
 from app.search.documents import Fields
 from app.search.index_config import CONFIGS
-from app.search.meili import filter_expression, index_settings, quote, tone_query
+from app.search.meili import (
+    BROADER_WEIGHT,
+    CONCEPT_WEIGHT,
+    concept_queries,
+    filter_expression,
+    index_settings,
+    quote,
+    tone_query,
+)
+from app.search.service import SearchParams, build_query
 
 
 def test_values_are_quoted_and_escaped() -> None:
@@ -50,3 +60,12 @@ def test_meilisearch_ranks_the_tone_spellings_first_without_typos() -> None:
     assert Fields.TONES in settings["typoTolerance"]["disableOnAttributes"]
     assert tone_query("sản xuất đường") == "sản xuất đường sanr xuaats dduwowngf"
     assert tone_query("xu ly nuoc thai") == "xu ly nuoc thai"
+
+
+def test_meilisearch_ranks_a_named_concept_above_a_broader_one() -> None:
+    # "điện mặt trời nổi" names floating solar; solar PV is its broader concept and names no word
+    query = build_query("offers", SearchParams(q="điện mặt trời nổi trên ao nuôi"), utcnow())
+    queries = concept_queries("offers", query, {"filter": ['(kind = "offer")']})
+    weights = {q["filter"][-1]: q["federationOptions"]["weight"] for q in queries}
+    assert weights == {'(concepts = "floating-solar")': CONCEPT_WEIGHT, '(concepts = "solar-pv")': BROADER_WEIGHT}
+    assert all(q["q"] == "" and q["filter"][0] == '(kind = "offer")' for q in queries)

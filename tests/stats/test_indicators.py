@@ -104,8 +104,8 @@ def test_confidential_values_leave_breakdowns_but_stay_in_totals() -> None:
     assert rows["environment"] == {
         "field": "environment",
         "deals": 3,
-        "value_vnd": 300_000_000.0,
+        "value_vnd": Decimal(300_000_000),
         "confidential_deals": 1,
     }
-    assert rows["biotech"]["value_vnd"] == 200_000_000.0
+    assert rows["biotech"]["value_vnd"] == Decimal(200_000_000)
     assert by_code(Period.year(2025))["transaction_value"].value == 600_000_000  # c's 100 M still counted

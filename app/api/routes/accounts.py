@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from app.accounts.schemas import AccountRead, RoleUpdate
 from app.accounts.service import account_service
 from app.api.deps import CurrentPrincipal, SessionDep
+from app.api.idempotency import ExchangeRoute
 from app.errors import problem_responses
 
-router = APIRouter(prefix="/accounts", tags=["accounts"])
+router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=ExchangeRoute)
 
 
 @router.put(

@@ -6,15 +6,17 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import StringConstraints
 
 from app.api.deps import CurrentPrincipal, SessionDep
+from app.api.idempotency import ExchangeRoute
 from app.audit import service as audit_service
 from app.audit.schemas import AuditEntryRead, AuditFilters
 from app.errors import problem_responses
-from app.pagination import Page, PageDep
+from app.pagination import ANY_OF, MAX_VALUES, KeysetPageDep, LinksDep, Page
 from app.validation import Timestamp
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=ExchangeRoute)
 
 
 @router.get(
@@ -26,8 +28,12 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 async def list_audit_entries(
     principal: CurrentPrincipal,
     session: SessionDep,
-    page: PageDep,
-    record_type: Annotated[str | None, Query(max_length=64, description="e.g. `organization`.")] = None,
+    page: KeysetPageDep,
+    links: LinksDep,
+    record_type: Annotated[
+        list[Annotated[str, StringConstraints(max_length=64)]] | None,
+        Query(max_length=MAX_VALUES, description=f"e.g. `organization`. {ANY_OF}"),
+    ] = None,
     record_id: Annotated[uuid.UUID | None, Query()] = None,
     actor_account_id: Annotated[uuid.UUID | None, Query()] = None,
     actor_organization_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -43,5 +49,5 @@ async def list_audit_entries(
         since=since,
         until=until,
     )
-    items, total = await audit_service.list_entries(session, principal, filters, page)
-    return Page.of([AuditEntryRead.model_validate(e) for e in items], total, page)
+    items, total, last = await audit_service.list_entries(session, principal, filters, page)
+    return links(Page.of([AuditEntryRead.model_validate(e) for e in items], total, page, last_key=last))

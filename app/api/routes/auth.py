@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request, status
 
+from app.accounts.exceptions import (
+    AccountRequiredError,
+    EmailTakenError,
+    InvalidCredentialsError,
+    InvalidTokenError,
+    InvitationNotFoundError,
+    TooManyLoginAttemptsError,
+)
 from app.accounts.schemas import (
     AccountRead,
     Me,
@@ -15,14 +22,26 @@ from app.accounts.schemas import (
     RegisterRequest,
     Registration,
     TokenPair,
+    TokenRequest,
 )
-from app.accounts.service import account_service
+from app.accounts.service import WeakPasswordError, account_service
+from app.accounts.throttle import SignInUnavailableError
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep, SettingsDep, ThrottleDep
-from app.errors import problem_responses
+from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_problems
+from app.errors import InvalidInputError, problem_responses
 from app.organizations.schemas import OrganizationRead
 from app.organizations.service import organization_service
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=ExchangeRoute)
+
+
+async def _grant_type_given_is_password(request: Request) -> None:
+    """`grant_type` may be left out, but when sent it must be `password`: the form parser reads an
+    empty field as a missing one, so `grant_type=` would otherwise pass unnoticed."""
+    form = await request.form()
+    if "grant_type" in form and form["grant_type"] != "password":
+        raise InvalidInputError.for_field(["body", "grant_type"], "must be 'password' when given", "literal_error")
 
 
 @router.post(
@@ -48,7 +67,7 @@ async def register(payload: RegisterRequest, session: SessionDep, settings: Sett
     summary="Sign in (OAuth2 password flow)",
     response_model=TokenPair,
     responses=problem_responses(401, 422, 429),
-    dependencies=[NoStore],
+    dependencies=[NoStore, Depends(_grant_type_given_is_password)],
     openapi_extra={
         "requestBody": {
             "content": {
@@ -63,7 +82,7 @@ async def register(payload: RegisterRequest, session: SessionDep, settings: Sett
     },
 )
 async def create_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[TokenRequest, Form()],
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -117,3 +136,15 @@ async def get_me(principal: CurrentPrincipal, session: SessionDep) -> Me:
 async def change_password(payload: PasswordChange, principal: CurrentPrincipal, session: SessionDep) -> None:
     """Set a new password; every refresh token of the account is revoked."""
     await account_service.change_password(session, principal, payload)
+
+
+declare_problems(
+    router,
+    {
+        "register": [EmailTakenError, InvitationNotFoundError, WeakPasswordError, InvalidInputError],
+        "create_token": [InvalidCredentialsError, TooManyLoginAttemptsError, SignInUnavailableError],
+        "refresh_token": [InvalidTokenError],
+        "get_me": [AccountRequiredError],
+        "change_password": [AccountRequiredError, InvalidCredentialsError, WeakPasswordError, InvalidInputError],
+    },
+)

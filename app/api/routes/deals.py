@@ -7,14 +7,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from app.accounts.authorization import NotYourOrganizationError
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_headers, declare_problems
 from app.deals.schemas import DealConfirmation, DealCreate, DealRead, DealStage, DealUpdate, StageChange
-from app.deals.service import deal_service
-from app.errors import problem_responses
-from app.pagination import Page, PageDep
+from app.deals.service import NotADealPartyError, deal_service
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
+from app.listings.exceptions import InvalidTransitionError, PreconditionFailedError, PreconditionRequiredError
+from app.pagination import ANY_OF, MAX_VALUES, LinksDep, Page, PageDep, values
 
-router = APIRouter(prefix="/deals", tags=["deals"])
+router = APIRouter(prefix="/deals", tags=["deals"], route_class=ExchangeRoute)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+ACTION_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
 def _with_etag(deal: DealRead, response: Response) -> DealRead:
@@ -23,7 +28,7 @@ def _with_etag(deal: DealRead, response: Response) -> DealRead:
 
 
 @router.post(
-    "", summary="Record a deal", status_code=status.HTTP_201_CREATED, response_model=DealRead, responses=WRITE_ERRORS
+    "", summary="Record a deal", status_code=status.HTTP_201_CREATED, response_model=DealRead, responses=ACTION_ERRORS
 )
 async def create_deal(
     payload: DealCreate, response: Response, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
@@ -38,14 +43,13 @@ async def list_deals(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    stage: Annotated[DealStage | None, Query()] = None,
-    confirmation: Annotated[DealConfirmation | None, Query()] = None,
+    links: LinksDep,
+    stage: Annotated[list[DealStage] | None, Query(max_length=MAX_VALUES, description=ANY_OF)] = None,
+    confirmation: Annotated[list[DealConfirmation] | None, Query(max_length=MAX_VALUES, description=ANY_OF)] = None,
 ) -> Page[DealRead]:
     """Deals your organisation is a party or broker to (moderators: all), by stage and confirmation."""
-    items, total = await deal_service.list_page(
-        session, principal, stage.value if stage else None, page, confirmation.value if confirmation else None
-    )
-    return Page.of([DealRead.model_validate(d) for d in items], total, page)
+    items, total = await deal_service.list_page(session, principal, values(stage), page, values(confirmation))
+    return links(Page.of([DealRead.model_validate(d) for d in items], total, page))
 
 
 @router.get("/{deal_id}", summary="Get a deal", response_model=DealRead, responses=problem_responses(401, 404, 422))
@@ -73,7 +77,7 @@ async def update_deal(
     return _with_etag(DealRead.model_validate(deal), response)
 
 
-@router.post("/{deal_id}/confirm", summary="Confirm a deal", response_model=DealRead, responses=WRITE_ERRORS)
+@router.post("/{deal_id}/confirm", summary="Confirm a deal", response_model=DealRead, responses=ACTION_ERRORS)
 async def confirm_deal(
     deal_id: uuid.UUID, response: Response, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> DealRead:
@@ -83,11 +87,36 @@ async def confirm_deal(
 
 
 @router.post(
-    "/{deal_id}/stage", summary="Move a deal to its next stage", response_model=DealRead, responses=WRITE_ERRORS
+    "/{deal_id}/stage", summary="Move a deal to its next stage", response_model=DealRead, responses=ACTION_ERRORS
 )
 async def change_deal_stage(
-    deal_id: uuid.UUID, payload: StageChange, response: Response, principal: CurrentPrincipal, session: SessionDep
+    deal_id: uuid.UUID,
+    payload: StageChange,
+    response: Response,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> DealRead:
-    """negotiating → signed → in_progress → completed, or cancelled; the step's date is recorded."""
-    deal = await deal_service.change_stage(session, principal, deal_id, payload.stage, payload.on)
+    """negotiating → signed → in_progress → completed, or cancelled; the step's date is recorded. Setting the
+    signature date takes back the other side's confirmation, which it then gives again."""
+    deal = await deal_service.change_stage(
+        session, principal, deal_id, payload.stage, payload.on, settings.deal_value_review_vnd
+    )
     return _with_etag(DealRead.model_validate(deal), response)
+
+
+_PARTY = (NotADealPartyError, NotYourOrganizationError)
+declare_problems(
+    router,
+    {
+        "create_deal": [NotYourOrganizationError, PermissionDeniedError, InvalidInputError],
+        "get_deal": _PARTY,
+        "update_deal": [*_PARTY, InvalidInputError, PreconditionFailedError, PreconditionRequiredError],
+        "confirm_deal": [*_PARTY, InvalidTransitionError],
+        "change_deal_stage": [*_PARTY, InvalidTransitionError, InvalidInputError],
+    },
+)
+declare_headers(
+    router,
+    {name: ["ETag"] for name in ("create_deal", "get_deal", "update_deal", "confirm_deal", "change_deal_stage")},
+)

@@ -8,9 +8,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from app.accounts.authorization import NotYourOrganizationError
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, ReadSessionDep, SessionDep
+from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_headers, declare_problems
 from app.db import Database
-from app.errors import problem_responses
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
 from app.events import repository
 from app.events.proposals import propose
 from app.events.schemas import (
@@ -43,16 +46,30 @@ from app.events.schemas import (
     Suggestion,
     SuggestionReason,
 )
-from app.events.service import EventContext, event_service, request_status
+from app.events.service import (
+    DuplicateRequestError,
+    EventContext,
+    EventStateError,
+    NotOrganizerError,
+    RequestCapError,
+    RequestStateError,
+    event_service,
+    request_status,
+)
 from app.matching.explain import explain, language_of
 from app.models import Event, MeetingRequest
-from app.pagination import Page, PageDep
+from app.pagination import ANY_OF, MAX_VALUES, LinksDep, Page, PageDep, PageParams, values, window
 from app.scheduling.agenda import participant_agenda, table_agenda, to_csv, to_ical
-from app.scheduling.service import scheduling_service
+from app.scheduling.service import (
+    FairScheduleNotFoundError,
+    ScheduleChangedError,
+    UnfairScheduleNotAcceptedError,
+    scheduling_service,
+)
 from app.vocabulary import FieldCode
 
-router = APIRouter(prefix="/events", tags=["events"])
-proposals_router = APIRouter(prefix="/event-proposals", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"], route_class=ExchangeRoute)
+proposals_router = APIRouter(prefix="/event-proposals", tags=["events"], route_class=ExchangeRoute)
 READ_ERRORS = problem_responses(401, 404, 422)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 AgendaFormat = Annotated[
@@ -133,14 +150,15 @@ async def list_events(
     principal: OptionalPrincipal,
     session: SessionDep,
     page: PageDep,
-    status_filter: Annotated[EventStatus | None, Query(alias="status")] = None,
-    field: Annotated[FieldCode | None, Query()] = None,
+    links: LinksDep,
+    status_filter: Annotated[
+        list[EventStatus] | None, Query(alias="status", max_length=MAX_VALUES, description=ANY_OF)
+    ] = None,
+    field: Annotated[list[FieldCode] | None, Query(max_length=MAX_VALUES, description=ANY_OF)] = None,
 ) -> Page[EventRead]:
     """Events open to all, newest first; drafts only for their organisers and moderators."""
-    items, total = await event_service.list_page(
-        session, principal, status_filter.value if status_filter else None, field.value if field else None, page
-    )
-    return Page.of([EventRead.model_validate(e) for e in items], total, page)
+    items, total = await event_service.list_page(session, principal, values(status_filter), values(field), page)
+    return links(Page.of([EventRead.model_validate(e) for e in items], total, page))
 
 
 @router.get("/{event_id}", summary="Get an event", response_model=EventDetail, responses=READ_ERRORS)
@@ -211,21 +229,30 @@ async def delete_session(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{event_id}/slots", summary="List meeting slots", response_model=list[SlotRead], responses=READ_ERRORS)
-async def list_slots(event_id: uuid.UUID, principal: OptionalPrincipal, session: SessionDep) -> list[SlotRead]:
+@router.get("/{event_id}/slots", summary="List meeting slots", response_model=Page[SlotRead], responses=READ_ERRORS)
+async def list_slots(
+    event_id: uuid.UUID, principal: OptionalPrincipal, session: SessionDep, page: PageDep, links: LinksDep
+) -> Page[SlotRead]:
     """The event's slots numbered from 0 in time order: the numbers availability and meetings refer to."""
     context = await event_service.context(session, await event_service.get(session, principal, event_id))
-    return [
-        SlotRead(
-            number=s.number,
-            session_id=s.session_id,
-            session_name=s.session_name,
-            starts_at=s.starts_at,
-            ends_at=s.ends_at,
-            tables=s.tables,
+    slots, total = window(context.slots, page)
+    return links(
+        Page.of(
+            [
+                SlotRead(
+                    number=s.number,
+                    session_id=s.session_id,
+                    session_name=s.session_name,
+                    starts_at=s.starts_at,
+                    ends_at=s.ends_at,
+                    tables=s.tables,
+                )
+                for s in slots
+            ],
+            total,
+            page,
         )
-        for s in context.slots
-    ]
+    )
 
 
 # --- participants ------------------------------------------------------------------------
@@ -246,16 +273,17 @@ async def register_participant(
 
 
 @router.get(
-    "/{event_id}/participants", summary="List participants", response_model=list[ParticipantRead], responses=READ_ERRORS
+    "/{event_id}/participants", summary="List participants", response_model=Page[ParticipantRead], responses=READ_ERRORS
 )
 async def list_participants(
-    event_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
-) -> list[ParticipantRead]:
+    event_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
+) -> Page[ParticipantRead]:
     """Everyone registered, for signed-in users who can see the event (to choose whom to ask); the
     representative's e-mail and anonymous listings only for the participant's side and the organisers."""
     event = await event_service.get(session, principal, event_id)
-    participants = await repository.participants_of(session, event.id)
-    return await event_service.present_participants(session, principal, event, participants)
+    participants, total = window(await repository.participants_of(session, event.id), page)
+    reads = await event_service.present_participants(session, principal, event, participants)
+    return links(Page.of(reads, total, page))
 
 
 @router.get(
@@ -296,7 +324,7 @@ async def update_participant(
 @router.get(
     "/{event_id}/participants/{participant_id}/suggestions",
     summary="Suggested counterparts",
-    response_model=list[Suggestion],
+    response_model=Page[Suggestion],
     responses={**READ_ERRORS, **problem_responses(403)},
 )
 async def suggestions(
@@ -306,12 +334,12 @@ async def suggestions(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     accept_language: Annotated[str | None, Header()] = None,
-) -> list[Suggestion]:
+) -> Page[Suggestion]:
     """Participants the rules allow, ranked by the reciprocal match score of their listings, with reasons in
-    the caller's language (`Accept-Language`: vi, en, ja)."""
+    the caller's language (`Accept-Language`: vi, en, ja): a ranking of at most `limit`, in one page."""
     language = language_of(accept_language)
     found = await event_service.suggestions(session, principal, event_id, participant_id, limit)
-    return [
+    ranked = [
         Suggestion(
             participant_id=p.id,
             organization_id=p.organization_id,
@@ -328,6 +356,7 @@ async def suggestions(
         )
         for p, result, requested, org in found
     ]
+    return Page.of(ranked, len(ranked), PageParams(limit=limit))
 
 
 @router.get(
@@ -369,19 +398,24 @@ async def request_meeting(
 
 
 @router.get(
-    "/{event_id}/requests", summary="List meeting requests", response_model=list[MeetingRead], responses=READ_ERRORS
+    "/{event_id}/requests", summary="List meeting requests", response_model=Page[MeetingRead], responses=READ_ERRORS
 )
 async def list_requests(
     event_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: SessionDep,
+    page: PageDep,
+    links: LinksDep,
     participant_id: Annotated[uuid.UUID | None, Query()] = None,
-    status_filter: Annotated[RequestStatus | None, Query(alias="status")] = None,
-) -> list[MeetingRead]:
+    status_filter: Annotated[
+        list[RequestStatus] | None, Query(alias="status", max_length=MAX_VALUES, description=ANY_OF)
+    ] = None,
+) -> Page[MeetingRead]:
     """Organisers see all; participants the requests they sent or received."""
     event, requests = await event_service.list_requests(session, principal, event_id, participant_id, status_filter)
     context = await event_service.context(session, event)
-    return [_meeting(r, context) for r in requests]
+    shown, total = window(requests, page)
+    return links(Page.of([_meeting(r, context) for r in shown], total, page))
 
 
 @router.get(
@@ -528,16 +562,20 @@ async def record_outcome(
 @router.get(
     "/{event_id}/meetings/{meeting_id}/outcomes",
     summary="A meeting's outcomes",
-    response_model=list[OutcomeRead],
+    response_model=Page[OutcomeRead],
     responses=READ_ERRORS,
 )
 async def list_outcomes(
-    event_id: uuid.UUID, meeting_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
-) -> list[OutcomeRead]:
+    event_id: uuid.UUID,
+    meeting_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    links: LinksDep,
+) -> Page[OutcomeRead]:
     """What each side recorded, for the two sides and the organisers."""
-    return [
-        OutcomeRead.model_validate(o) for o in await event_service.outcomes(session, principal, event_id, meeting_id)
-    ]
+    outcomes, total = window(await event_service.outcomes(session, principal, event_id, meeting_id), page)
+    return links(Page.of([OutcomeRead.model_validate(o) for o in outcomes], total, page))
 
 
 @router.get(
@@ -574,3 +612,52 @@ async def propose_session(payload: ProposalCreate, principal: CurrentPrincipal, 
     """From the published listings of a field (and theme): the organisations worth inviting, the candidate
     meetings that would fill the day, the expected number of strong matches, and a ready event to create."""
     return await propose(session, principal, payload)
+
+
+_ORGANIZER = (NotOrganizerError, EventStateError, InvalidInputError)
+declare_problems(
+    router,
+    {
+        "create_event": [NotYourOrganizationError, InvalidInputError],
+        "update_event": _ORGANIZER,
+        "change_event_status": _ORGANIZER,
+        "add_session": _ORGANIZER,
+        "delete_session": _ORGANIZER,
+        "register_participant": [NotYourOrganizationError, NotOrganizerError, EventStateError, InvalidInputError],
+        "update_participant": [NotYourOrganizationError, NotOrganizerError, EventStateError, InvalidInputError],
+        "get_participant": [NotOrganizerError, PermissionDeniedError],
+        "list_participants": [PermissionDeniedError],
+        "suggestions": [NotOrganizerError, NotYourOrganizationError],
+        "get_participant_agenda": [NotOrganizerError, NotYourOrganizationError],
+        "request_meeting": [
+            NotYourOrganizationError,
+            EventStateError,
+            DuplicateRequestError,
+            RequestCapError,
+            InvalidInputError,
+        ],
+        "list_requests": [NotOrganizerError, PermissionDeniedError],
+        "get_request": [NotOrganizerError, PermissionDeniedError],
+        "accept_request": [NotYourOrganizationError, RequestStateError, EventStateError, RequestCapError],
+        "decline_request": [NotYourOrganizationError, RequestStateError, EventStateError],
+        "cancel_request": [NotYourOrganizationError, RequestStateError, EventStateError],
+        "compute_schedule": [NotOrganizerError, EventStateError, FairScheduleNotFoundError, ScheduleChangedError],
+        "get_schedule": [NotOrganizerError],
+        "publish_schedule": [NotOrganizerError, EventStateError, UnfairScheduleNotAcceptedError, ScheduleChangedError],
+        "update_meeting": [NotOrganizerError, EventStateError, InvalidInputError],
+        "record_outcome": [NotYourOrganizationError, RequestStateError, InvalidInputError],
+        "list_outcomes": [NotOrganizerError, NotYourOrganizationError],
+        "get_table_agenda": [NotOrganizerError],
+        "analytics": [NotOrganizerError],
+    },
+)
+declare_problems(proposals_router, {"propose_session": [NotYourOrganizationError, InvalidInputError]})
+declare_headers(
+    router,
+    {
+        "get_event": ["ETag"],
+        "update_event": ["ETag"],
+        "get_participant_agenda": ["Content-Disposition"],
+        "get_table_agenda": ["Content-Disposition"],
+    },
+)

@@ -6,23 +6,24 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from app import __version__
-from app.errors import problem_response, problem_responses
+from app.errors import NOT_READY, problem_response, problem_responses
 from app.health import CheckResult, OutboxLag, check_database, check_search, outbox_lag
+from app.schema_base import ResponseModel
 
 router = APIRouter(tags=["health"])
 
 
-class Liveness(BaseModel):
+class Liveness(ResponseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "version": "0.1.0"}]})
 
     status: Literal["ok"]
     version: str
 
 
-class Readiness(BaseModel):
+class Readiness(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -53,7 +54,7 @@ async def get_liveness() -> Liveness:
     "/readyz",
     summary="Readiness probe",
     response_model=Readiness,
-    responses=problem_responses(503),
+    responses=problem_responses(NOT_READY),
 )
 async def get_readiness(request: Request) -> Readiness | JSONResponse:
     """Answer 200 while the database answers (writes work even when search is down), else 503.

@@ -7,13 +7,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
+from app.accounts.authorization import NotYourOrganizationError
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_problems
 from app.deals.schemas import InterestCreate, InterestDecline, InterestRead, InterestStatus, MessageCreate, MessageRead
-from app.deals.service import interest_service
-from app.errors import problem_responses
-from app.pagination import Page, PageDep
+from app.deals.service import InterestExistsError, interest_service
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
+from app.listings.exceptions import InvalidTransitionError, ListingNotFoundError
+from app.pagination import ANY_OF, MAX_VALUES, KeysetPageDep, LinksDep, Page, PageDep, values
 
-router = APIRouter(prefix="/interests", tags=["interests"])
+router = APIRouter(prefix="/interests", tags=["interests"], route_class=ExchangeRoute)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
@@ -38,15 +42,16 @@ async def list_interests(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
+    links: LinksDep,
     role: Annotated[Literal["sent", "received"] | None, Query(description="Sent or received; both by default.")] = None,
-    status_filter: Annotated[InterestStatus | None, Query(alias="status")] = None,
+    status_filter: Annotated[
+        list[InterestStatus] | None, Query(alias="status", max_length=MAX_VALUES, description=ANY_OF)
+    ] = None,
 ) -> Page[InterestRead]:
     """Interests your organisation sent or received, newest first (moderators: all)."""
-    items, total = await interest_service.list_page(
-        session, principal, role, status_filter.value if status_filter else None, page
-    )
+    items, total = await interest_service.list_page(session, principal, role, values(status_filter), page)
     reads = await interest_service.present_all(session, items, principal, settings.interest_response_days)
-    return Page.of(reads, total, page)
+    return links(Page.of(reads, total, page))
 
 
 @router.get(
@@ -98,13 +103,17 @@ async def withdraw_interest(
 @router.get(
     "/{interest_id}/messages",
     summary="Read the thread",
-    response_model=list[MessageRead],
+    response_model=Page[MessageRead],
     responses=problem_responses(401, 404, 422),
 )
-async def list_messages(interest_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> list[MessageRead]:
-    """The messages between the two parties, oldest first."""
-    interest, messages = await interest_service.thread(session, principal, interest_id)
-    return await interest_service.present_messages(session, interest, principal, messages)
+async def list_messages(
+    interest_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: KeysetPageDep, links: LinksDep
+) -> Page[MessageRead]:
+    """The messages between the two parties, oldest first. `next_cursor` continues after the last message
+    seen, so messages written meanwhile are neither skipped nor repeated."""
+    interest, (messages, total, last) = await interest_service.thread(session, principal, interest_id, page)
+    reads = await interest_service.present_messages(session, interest, principal, messages)
+    return links(Page.of(reads, total, page, last_key=last))
 
 
 @router.post(
@@ -121,3 +130,18 @@ async def post_message(
     interest, message = await interest_service.post_message(session, principal, interest_id, payload.body)
     [read] = await interest_service.present_messages(session, interest, principal, [message])
     return read
+
+
+_PARTY = (NotYourOrganizationError, InvalidTransitionError)
+declare_problems(
+    router,
+    {
+        "create_interest": [ListingNotFoundError, InterestExistsError, NotYourOrganizationError, InvalidInputError],
+        "get_interest": [NotYourOrganizationError],
+        "accept_interest": _PARTY,
+        "decline_interest": _PARTY,
+        "withdraw_interest": _PARTY,
+        "list_messages": [NotYourOrganizationError],
+        "post_message": [NotYourOrganizationError, PermissionDeniedError, InvalidTransitionError],
+    },
+)

@@ -12,12 +12,21 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from pydantic import StringConstraints
 
+from app.accounts.authorization import NotYourOrganizationError
 from app.accounts.permissions import Principal
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
-from app.errors import problem_responses
-from app.idempotency.service import REPLAY_HEADER, StoredResponse, fingerprint, run_once
+from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_headers, declare_problems
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
+from app.idempotency.service import IdempotencyKeyReusedError
+from app.listings.exceptions import (
+    InvalidTransitionError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+    UnknownConceptError,
+)
 from app.listings.schemas import (
     DemandCreate,
     DemandRead,
@@ -34,36 +43,52 @@ from app.listings.schemas import (
     Renewal,
     TransferType,
 )
-from app.listings.service import etag, listing_service, present
+from app.listings.service import listing_service, present
 from app.organizations.schemas import OrganizationKind
-from app.pagination import Page, PageDep
+from app.pagination import ANY_OF, MAX_VALUES, LinksDep, Page, PageDep
 from app.validation import Timestamp
 from app.vocabulary import FieldCode, Language
 
 IfMatch = Annotated[str | None, Header(description="The `ETag` of the version you read; required to change or delete.")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(max_length=200, description="Retry-safe creation: the same key and body replay the first response."),
-]
 
 
 def _filters(
-    field: Annotated[FieldCode | None, Query(description="Technology field.")] = None,
-    concept: Annotated[str | None, Query(max_length=64, description="Taxonomy concept id.")] = None,
+    field: Annotated[
+        list[FieldCode] | None, Query(max_length=MAX_VALUES, description=f"Technology field. {ANY_OF}")
+    ] = None,
+    concept: Annotated[
+        list[Annotated[str, StringConstraints(max_length=64)]] | None,
+        Query(max_length=MAX_VALUES, description=f"Taxonomy concept id. {ANY_OF}"),
+    ] = None,
     trl_min: Annotated[
         int | None, Query(ge=1, le=9, description="Lowest TRL (offers) / minimum TRL (demands).")
     ] = None,
     trl_max: Annotated[int | None, Query(ge=1, le=9, description="Highest TRL.")] = None,
-    ip_status: Annotated[IpStatus | None, Query()] = None,
-    transfer_type: Annotated[TransferType | None, Query()] = None,
-    owner_kind: Annotated[OrganizationKind | None, Query(description="Kind of the owning organisation.")] = None,
-    organization_id: Annotated[uuid.UUID | None, Query(description="Owning organisation.")] = None,
-    country: Annotated[str | None, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")] = None,
-    province: Annotated[str | None, Query(max_length=128)] = None,
-    language: Annotated[Language | None, Query(description="Original language.")] = None,
+    ip_status: Annotated[list[IpStatus] | None, Query(max_length=MAX_VALUES, description=ANY_OF)] = None,
+    transfer_type: Annotated[list[TransferType] | None, Query(max_length=MAX_VALUES, description=ANY_OF)] = None,
+    owner_kind: Annotated[
+        list[OrganizationKind] | None,
+        Query(max_length=MAX_VALUES, description=f"Kind of the owning organisation. {ANY_OF}"),
+    ] = None,
+    organization_id: Annotated[
+        list[uuid.UUID] | None, Query(max_length=MAX_VALUES, description=f"Owning organisation. {ANY_OF}")
+    ] = None,
+    country: Annotated[
+        list[Annotated[str, StringConstraints(min_length=2, max_length=2)]] | None,
+        Query(max_length=MAX_VALUES, description=f"ISO 3166-1 alpha-2. {ANY_OF}"),
+    ] = None,
+    province: Annotated[
+        list[Annotated[str, StringConstraints(max_length=128)]] | None, Query(max_length=MAX_VALUES, description=ANY_OF)
+    ] = None,
+    language: Annotated[
+        list[Language] | None, Query(max_length=MAX_VALUES, description=f"Original language. {ANY_OF}")
+    ] = None,
     status: Annotated[
-        ListingStatus | None,
-        Query(description="Public callers see published listings; owners also their own; moderators all."),
+        list[ListingStatus] | None,
+        Query(
+            max_length=MAX_VALUES,
+            description=f"Public callers see published listings; owners also their own; moderators all. {ANY_OF}",
+        ),
     ] = None,
     proposed_for_city: Annotated[bool | None, Query(description="Offers proposed for transfer in the city.")] = None,
     created_from: Annotated[Timestamp | None, Query()] = None,
@@ -97,6 +122,7 @@ def _filters(
 FiltersDep = Annotated[ListingFilters, Depends(_filters)]
 READ_ERRORS = problem_responses(404, 422)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+CREATE_ERRORS = problem_responses(401, 403, 409, 422)
 
 
 @dataclass(frozen=True)
@@ -117,60 +143,53 @@ def listing_router(spec: KindSpec) -> APIRouter:
     """The endpoints of one listing kind; offers and demands differ only in their schemas."""
     kind, noun = spec.kind, spec.noun
     plural = f"{noun}s"
-    router = APIRouter(prefix=f"/{plural}", tags=[plural])
+    router = APIRouter(prefix=f"/{plural}", tags=[plural], route_class=ExchangeRoute)
     create_schema, update_schema, read_schema = spec.create, spec.update, spec.read
     a_noun = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
-    @router.get("", summary=f"Browse {plural}", response_model=Page[read_schema], responses=READ_ERRORS)  # type: ignore[valid-type]
+    @router.get(
+        "",
+        name=f"list_{plural}",
+        summary=f"Browse {plural}",
+        response_model=Page[read_schema],  # type: ignore[valid-type]
+        responses=READ_ERRORS,
+    )
     async def browse_listings(
-        session: SessionDep, principal: OptionalPrincipal, filters: FiltersDep, page: PageDep
+        session: SessionDep, principal: OptionalPrincipal, filters: FiltersDep, page: PageDep, links: LinksDep
     ) -> Page[Any]:
         """Filter, sort and paginate; the public sees published listings within their validity."""
         rows, total = await listing_service.list_page(session, principal, kind, filters, page)
         revealed = await listing_service.revealed_to(session, principal, [listing.id for listing, _ in rows])
         items = [present(listing, owner, principal, listing.id in revealed) for listing, owner in rows]
-        return Page.of(items, total, page)
+        return links(Page.of(items, total, page))
 
     @router.post(
         "",
+        name=f"create_{noun}",
         summary=f"Create {a_noun}",
         status_code=status.HTTP_201_CREATED,
         response_model=read_schema,
-        responses=WRITE_ERRORS,
+        responses=CREATE_ERRORS,
     )
     async def create_listing(
         request: Request,
         payload: Annotated[create_schema, Body()],  # type: ignore[valid-type]
+        response: Response,
         principal: CurrentPrincipal,
         session: SessionDep,
-        idempotency_key: IdempotencyKey = None,
-    ) -> JSONResponse:
+    ) -> OfferRead | DemandRead:
         """Create a draft owned by the caller's organisation (or a client's, under mandate)."""
+        listing, owner = await listing_service.create(session, principal, kind, payload)
+        response.headers["Location"] = f"{request.url.path}/{listing.id}"
+        return _with_etag(present(listing, owner, principal), response)
 
-        async def produce() -> StoredResponse:
-            listing, owner = await listing_service.create(session, principal, kind, payload)
-            body = present(listing, owner, principal)
-            return StoredResponse(
-                status_code=201,
-                body=body.model_dump(mode="json"),
-                headers={"ETag": etag(listing), "Location": f"{request.url.path}/{listing.id}"},
-            )
-
-        stored = await run_once(
-            session,
-            scope=_idempotency_scope(principal),
-            key=idempotency_key,
-            request_fingerprint=fingerprint(
-                "POST",
-                request.url.path,
-                payload.model_dump(mode="json"),  # type: ignore[attr-defined]
-            ),
-            produce=produce,
-        )
-        headers = {**stored.headers, **({REPLAY_HEADER: "true"} if stored.replayed else {})}
-        return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
-
-    @router.get(f"/{{{noun}_id}}", summary=f"Get {a_noun}", response_model=read_schema, responses=READ_ERRORS)
+    @router.get(
+        f"/{{{noun}_id}}",
+        name=f"get_{noun}",
+        summary=f"Get {a_noun}",
+        response_model=read_schema,
+        responses=READ_ERRORS,
+    )
     async def get_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -182,7 +201,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         revealed = await listing_service.revealed_to(session, principal, [listing.id])
         return _with_etag(present(listing, owner, principal, listing.id in revealed), response)
 
-    @router.patch(f"/{{{noun}_id}}", summary=f"Update {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.patch(
+        f"/{{{noun}_id}}",
+        name=f"update_{noun}",
+        summary=f"Update {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def update_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         payload: Annotated[update_schema, Body()],  # type: ignore[valid-type]
@@ -197,6 +222,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
 
     @router.delete(
         f"/{{{noun}_id}}",
+        name=f"delete_{noun}",
         summary=f"Delete {a_noun}",
         status_code=status.HTTP_204_NO_CONTENT,
         responses=WRITE_ERRORS,
@@ -236,6 +262,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
 
     @router.post(
         f"{item}/submit",
+        name=f"submit_{noun}",
         summary=f"Submit {a_noun} for moderation",
         response_model=read_schema,
         responses=WRITE_ERRORS,
@@ -250,7 +277,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Owner side: draft or rejected → submitted."""
         return await move("submit", listing_id, response, principal, session, if_match)
 
-    @router.post(f"{item}/publish", summary=f"Publish {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/publish",
+        name=f"publish_{noun}",
+        summary=f"Publish {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def publish_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -261,7 +294,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Moderators: submitted → published."""
         return await move("publish", listing_id, response, principal, session, if_match)
 
-    @router.post(f"{item}/reject", summary=f"Reject {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/reject",
+        name=f"reject_{noun}",
+        summary=f"Reject {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def reject_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         payload: Rejection,
@@ -273,7 +312,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Moderators: submitted → rejected, with the reason the owner will read."""
         return await move("reject", listing_id, response, principal, session, if_match, reason=payload.reason)
 
-    @router.post(f"{item}/withdraw", summary=f"Withdraw {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/withdraw",
+        name=f"withdraw_{noun}",
+        summary=f"Withdraw {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def withdraw_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -284,7 +329,13 @@ def listing_router(spec: KindSpec) -> APIRouter:
         """Owner side: submitted → draft; published or expired → archived."""
         return await move("withdraw", listing_id, response, principal, session, if_match)
 
-    @router.post(f"{item}/renew", summary=f"Renew {a_noun}", response_model=read_schema, responses=WRITE_ERRORS)
+    @router.post(
+        f"{item}/renew",
+        name=f"renew_{noun}",
+        summary=f"Renew {a_noun}",
+        response_model=read_schema,
+        responses=WRITE_ERRORS,
+    )
     async def renew_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
         response: Response,
@@ -304,9 +355,38 @@ def _path(noun: str) -> Any:
     return Path(alias=f"{noun}_id", description=f"The {noun}'s id.")
 
 
-def _idempotency_scope(principal: Principal) -> str:
-    return f"listing:{principal.api_key_id or principal.account_id or principal.organization_id}"
-
-
 offers_router = listing_router(KindSpec(ListingKind.OFFER, "offer", OfferCreate, OfferUpdate, OfferRead))
 demands_router = listing_router(KindSpec(ListingKind.DEMAND, "demand", DemandCreate, DemandUpdate, DemandRead))
+
+
+def _declare_listing_problems(router: APIRouter, noun: str) -> None:
+    owner_side = (NotYourOrganizationError, PermissionDeniedError)
+    versioned = (PreconditionFailedError, PreconditionRequiredError)
+    declare_problems(
+        router,
+        {
+            f"list_{noun}s": [InvalidInputError],
+            f"create_{noun}": [*owner_side, UnknownConceptError, IdempotencyKeyReusedError, InvalidInputError],
+            f"update_{noun}": [*owner_side, *versioned, InvalidTransitionError, UnknownConceptError, InvalidInputError],
+            f"delete_{noun}": [*owner_side, *versioned, InvalidTransitionError],
+            **{
+                f"{action}_{noun}": [*owner_side, *versioned, InvalidTransitionError, InvalidInputError]
+                for action in ("submit", "publish", "reject", "withdraw", "renew")
+            },
+        },
+    )
+
+    declare_headers(
+        router,
+        {
+            f"create_{noun}": ["ETag", "Location", "Idempotent-Replayed"],
+            **{
+                f"{action}_{noun}": ["ETag"]
+                for action in ("get", "update", "submit", "publish", "reject", "withdraw", "renew")
+            },
+        },
+    )
+
+
+_declare_listing_problems(offers_router, "offer")
+_declare_listing_problems(demands_router, "demand")

@@ -6,13 +6,17 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from app.accounts.authorization import NotYourOrganizationError
+from app.accounts.exceptions import AccountRequiredError
 from app.api.deps import CurrentPrincipal, SessionDep
-from app.errors import problem_responses
+from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_problems
+from app.errors import InvalidInputError, problem_responses
 from app.mandates.schemas import MandateCreate, MandateRead
-from app.mandates.service import mandate_service, to_read
-from app.pagination import Page, PageDep
+from app.mandates.service import NotAnIntermediaryError, mandate_service, to_read
+from app.pagination import LinksDep, Page, PageDep
 
-router = APIRouter(prefix="/mandates", tags=["mandates"])
+router = APIRouter(prefix="/mandates", tags=["mandates"], route_class=ExchangeRoute)
 
 
 @router.post(
@@ -33,10 +37,12 @@ async def grant_mandate(payload: MandateCreate, principal: CurrentPrincipal, ses
     response_model=Page[MandateRead],
     responses=problem_responses(401, 422),
 )
-async def list_mandates(principal: CurrentPrincipal, session: SessionDep, page: PageDep) -> Page[MandateRead]:
+async def list_mandates(
+    principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
+) -> Page[MandateRead]:
     """Mandates the caller's organisation granted or received (all of them for moderators)."""
     items, total = await mandate_service.list_page(session, principal, page)
-    return Page.of([to_read(m) for m in items], total, page)
+    return links(Page.of([to_read(m) for m in items], total, page))
 
 
 @router.get(
@@ -59,3 +65,13 @@ async def get_mandate(mandate_id: uuid.UUID, principal: CurrentPrincipal, sessio
 async def revoke_mandate(mandate_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> MandateRead:
     """Either party ends the mandate; the broker can no longer act for the client."""
     return to_read(await mandate_service.revoke(session, principal, mandate_id))
+
+
+declare_problems(
+    router,
+    {
+        "grant_mandate": [AccountRequiredError, NotYourOrganizationError, NotAnIntermediaryError, InvalidInputError],
+        "get_mandate": [NotYourOrganizationError],
+        "revoke_mandate": [AccountRequiredError, NotYourOrganizationError],
+    },
+)

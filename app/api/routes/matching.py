@@ -7,10 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from app.accounts.authorization import NotYourOrganizationError
+from app.accounts.exceptions import AccountRequiredError
 from app.accounts.permissions import Principal
 from app.api.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
+from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_problems
 from app.api.routes.search import SearchDep
-from app.errors import problem_responses
+from app.errors import InvalidInputError, NotFoundError, problem_responses
 from app.listings.schemas import ListingKind
 from app.listings.visibility import owner_visible, revealed_to
 from app.matching.explain import explain, negotiate
@@ -28,9 +32,9 @@ from app.matching.schemas import (
     SubscriptionRead,
 )
 from app.matching.service import RankedMatch, matching_service
-from app.pagination import Page, PageDep
+from app.pagination import KeysetPageDep, LinksDep, Page, PageDep, window
 
-router = APIRouter(tags=["matching"])
+router = APIRouter(tags=["matching"], route_class=ExchangeRoute)
 AcceptLanguage = Annotated[
     str | None,
     Header(
@@ -65,6 +69,7 @@ def _response(
     language: str,
     principal: Principal | None,
     revealed: set[uuid.UUID],
+    limit: int,
 ) -> MatchesResponse:
     items = []
     for position, match in enumerate(found, start=1):
@@ -92,7 +97,7 @@ def _response(
                 bookmarked=match.bookmarked,
             )
         )
-    return MatchesResponse(listing_id=listing_id, language=language, items=items)
+    return MatchesResponse(listing_id=listing_id, language=language, items=items, total=len(items), limit=limit)
 
 
 @router.get(
@@ -118,7 +123,7 @@ async def matches_for_demand(
     revealed = await revealed_to(session, principal, [m.listing.id for m in found])
     language = negotiate(accept_language, default=listing.language)
     _content_language(response, language)
-    return _response(demand_id, found, language, principal, revealed)
+    return _response(demand_id, found, language, principal, revealed, limit)
 
 
 @router.get(
@@ -144,7 +149,7 @@ async def matches_for_offer(
     revealed = await revealed_to(session, principal, [m.listing.id for m in found])
     language = negotiate(accept_language, default=listing.language)
     _content_language(response, language)
-    return _response(offer_id, found, language, principal, revealed)
+    return _response(offer_id, found, language, principal, revealed, limit)
 
 
 @router.put(
@@ -214,7 +219,9 @@ async def matches_for_organization(
                 gaps=gaps,
             )
         )
-    return OrganizationMatchesResponse(organization_id=organization_id, language=language, items=items)
+    return OrganizationMatchesResponse(
+        organization_id=organization_id, language=language, items=items, total=len(items), limit=limit
+    )
 
 
 @router.post(
@@ -235,13 +242,16 @@ async def create_subscription(
 @router.get(
     "/match-subscriptions",
     summary="List subscriptions",
-    response_model=list[SubscriptionRead],
-    responses=problem_responses(401),
+    response_model=Page[SubscriptionRead],
+    responses=problem_responses(401, 422),
     tags=["notifications"],
 )
-async def list_subscriptions(principal: CurrentPrincipal, session: SessionDep) -> list[SubscriptionRead]:
+async def list_subscriptions(
+    principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
+) -> Page[SubscriptionRead]:
     """Your organisation's match alerts."""
-    return [SubscriptionRead.model_validate(s) for s in await matching_service.subscriptions(session, principal)]
+    subscriptions, total = window(await matching_service.subscriptions(session, principal), page)
+    return links(Page.of([SubscriptionRead.model_validate(s) for s in subscriptions], total, page))
 
 
 @router.delete(
@@ -266,12 +276,14 @@ async def delete_subscription(subscription_id: uuid.UUID, principal: CurrentPrin
 async def list_notifications(
     principal: CurrentPrincipal,
     session: SessionDep,
-    page: PageDep,
+    page: KeysetPageDep,
+    links: LinksDep,
     unread: Annotated[bool, Query(description="Only unread ones.")] = False,
 ) -> Page[NotificationRead]:
-    """Your organisation's notifications, newest first (delivery channels come later; this is the record)."""
-    items, total = await matching_service.notifications(session, principal, unread, page)
-    return Page.of([NotificationRead.model_validate(n) for n in items], total, page)
+    """Your organisation's notifications, newest first (delivery channels come later; this is the record).
+    Follow `next_cursor`: new notifications arriving meanwhile do not shift the pages."""
+    items, total, last = await matching_service.notifications(session, principal, unread, page)
+    return links(Page.of([NotificationRead.model_validate(n) for n in items], total, page, last_key=last))
 
 
 @router.post(
@@ -286,3 +298,18 @@ async def read_notification(
 ) -> NotificationRead:
     """Mark one of your organisation's notifications as read."""
     return NotificationRead.model_validate(await matching_service.mark_read(session, principal, notification_id))
+
+
+declare_problems(
+    router,
+    {
+        "matches_for_demand": [NotYourOrganizationError],
+        "matches_for_offer": [NotYourOrganizationError],
+        "set_demand_match_feedback": [NotYourOrganizationError],
+        "set_offer_match_feedback": [NotYourOrganizationError],
+        "matches_for_organization": [NotYourOrganizationError],
+        "create_subscription": [AccountRequiredError, NotYourOrganizationError, InvalidInputError],
+        "delete_subscription": [NotFoundError],
+        "read_notification": [NotFoundError],
+    },
+)

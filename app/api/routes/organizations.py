@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+from pydantic import StringConstraints
 
+from app.accounts.authorization import NotYourOrganizationError
+from app.accounts.exceptions import AccountRequiredError, OrgAdminRequiredError
 from app.accounts.schemas import (
     AccountRead,
     ApiKeyCreate,
@@ -17,9 +20,12 @@ from app.accounts.schemas import (
     InvitationRead,
     MemberUpdate,
 )
-from app.accounts.service import account_service
+from app.accounts.service import BrokerRoleNotAllowedError, account_service
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep
-from app.errors import problem_responses
+from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_problems
+from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
+from app.organizations.exceptions import OrganizationInUseError, ServicesNotAllowedError
 from app.organizations.schemas import (
     OrganizationCreate,
     OrganizationFilters,
@@ -28,22 +34,32 @@ from app.organizations.schemas import (
     OrganizationUpdate,
     VerificationUpdate,
 )
+from app.organizations.service import etag as organization_etag
 from app.organizations.service import organization_service
-from app.pagination import Page, PageDep
+from app.pagination import ANY_OF, MAX_VALUES, LinksDep, Page, PageDep
 from app.vocabulary import FieldCode
 
-router = APIRouter(prefix="/organizations", tags=["organizations"])
-members_router = APIRouter(prefix="/organizations/{organization_id}", tags=["members"])
-keys_router = APIRouter(prefix="/organizations/{organization_id}/api-keys", tags=["api-keys"])
+router = APIRouter(prefix="/organizations", tags=["organizations"], route_class=ExchangeRoute)
+members_router = APIRouter(prefix="/organizations/{organization_id}", tags=["members"], route_class=ExchangeRoute)
+keys_router = APIRouter(
+    prefix="/organizations/{organization_id}/api-keys", tags=["api-keys"], route_class=ExchangeRoute
+)
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
 def _filters(
-    kind: Annotated[OrganizationKind | None, Query(description="Organisation kind.")] = None,
-    country: Annotated[str | None, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")] = None,
+    kind: Annotated[
+        list[OrganizationKind] | None, Query(max_length=MAX_VALUES, description=f"Organisation kind. {ANY_OF}")
+    ] = None,
+    country: Annotated[
+        list[Annotated[str, StringConstraints(min_length=2, max_length=2)]] | None,
+        Query(max_length=MAX_VALUES, description=f"ISO 3166-1 alpha-2. {ANY_OF}"),
+    ] = None,
     verified: Annotated[bool | None, Query(description="Verified by a moderator.")] = None,
-    sector: Annotated[FieldCode | None, Query(description="Has this technology field.")] = None,
+    sector: Annotated[
+        list[FieldCode] | None, Query(max_length=MAX_VALUES, description=f"Has this technology field. {ANY_OF}")
+    ] = None,
     q: Annotated[str | None, Query(max_length=100, description="Part of the name.")] = None,
 ) -> OrganizationFilters:
     return OrganizationFilters(kind=kind, country=country, verified=verified, sector=sector, q=q)
@@ -58,11 +74,12 @@ def _filters(
 async def list_organizations(
     session: SessionDep,
     page: PageDep,
+    links: LinksDep,
     filters: Annotated[OrganizationFilters, Depends(_filters)],
 ) -> Page[OrganizationRead]:
     """Public directory of organisations, filtered and paginated."""
     items, total = await organization_service.list_page(session, filters, page)
-    return Page.of([OrganizationRead.model_validate(o) for o in items], total, page)
+    return links(Page.of([OrganizationRead.model_validate(o) for o in items], total, page))
 
 
 @router.post(
@@ -85,9 +102,11 @@ async def create_organization(
     response_model=OrganizationRead,
     responses=problem_responses(404, 422),
 )
-async def get_organization(organization_id: uuid.UUID, session: SessionDep) -> OrganizationRead:
-    """Public profile of one organisation."""
-    return OrganizationRead.model_validate(await organization_service.get(session, organization_id))
+async def get_organization(organization_id: uuid.UUID, response: Response, session: SessionDep) -> OrganizationRead:
+    """Public profile of one organisation, with its `ETag` (what a moderator verifies against)."""
+    organization = await organization_service.get(session, organization_id)
+    response.headers["ETag"] = organization_etag(organization)
+    return OrganizationRead.model_validate(organization)
 
 
 @router.patch(
@@ -99,11 +118,13 @@ async def get_organization(organization_id: uuid.UUID, session: SessionDep) -> O
 async def update_organization(
     organization_id: uuid.UUID,
     payload: OrganizationUpdate,
+    response: Response,
     principal: CurrentPrincipal,
     session: SessionDep,
 ) -> OrganizationRead:
     """Change the profile: its members, a broker under mandate, or a moderator."""
     organization = await organization_service.update(session, principal, organization_id, payload)
+    response.headers["ETag"] = organization_etag(organization)
     return OrganizationRead.model_validate(organization)
 
 
@@ -122,16 +143,27 @@ async def delete_organization(organization_id: uuid.UUID, principal: CurrentPrin
     "/{organization_id}/verification",
     summary="Verify an organisation",
     response_model=OrganizationRead,
-    responses=WRITE_ERRORS,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def set_verification(
     organization_id: uuid.UUID,
     payload: VerificationUpdate,
+    response: Response,
     principal: CurrentPrincipal,
     session: SessionDep,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description="To verify: the `ETag` of the organisation as you checked it (412 if it changed since).",
+        ),
+    ] = None,
 ) -> OrganizationRead:
-    """Moderators mark an organisation's identity as checked (or withdraw it)."""
-    organization = await organization_service.set_verified(session, principal, organization_id, payload.verified)
+    """Moderators mark an organisation's identity as checked — as they read it (`If-Match`) — or withdraw it."""
+    organization = await organization_service.set_verified(
+        session, principal, organization_id, payload.verified, if_match
+    )
+    response.headers["ETag"] = organization_etag(organization)
     return OrganizationRead.model_validate(organization)
 
 
@@ -142,11 +174,11 @@ async def set_verification(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_members(
-    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
 ) -> Page[AccountRead]:
     """Accounts of the organisation, for its members and moderators."""
     items, total = await account_service.list_members(session, principal, organization_id, page)
-    return Page.of([AccountRead.model_validate(a) for a in items], total, page)
+    return links(Page.of([AccountRead.model_validate(a) for a in items], total, page))
 
 
 @members_router.patch(
@@ -193,11 +225,11 @@ async def create_invitation(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_invitations(
-    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
 ) -> Page[InvitationRead]:
     """Invitations of the organisation, newest first, for its admins."""
     items, total = await account_service.list_invitations(session, principal, organization_id, page)
-    return Page.of([InvitationRead.model_validate(i) for i in items], total, page)
+    return links(Page.of([InvitationRead.model_validate(i) for i in items], total, page))
 
 
 @members_router.delete(
@@ -242,11 +274,11 @@ async def create_api_key(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_api_keys(
-    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, page: PageDep, links: LinksDep
 ) -> Page[ApiKeyRead]:
     """The organisation's keys with their last use; never the secrets."""
     items, total = await account_service.list_api_keys(session, principal, organization_id, page)
-    return Page.of([ApiKeyRead.model_validate(k) for k in items], total, page)
+    return links(Page.of([ApiKeyRead.model_validate(k) for k in items], total, page))
 
 
 @keys_router.delete(
@@ -263,3 +295,25 @@ async def revoke_api_key(
 ) -> None:
     """Organisation admins revoke a key; requests with it get 401 from then on."""
     await account_service.revoke_api_key(session, principal, organization_id, api_key_id)
+
+
+_ADMIN = (AccountRequiredError, NotYourOrganizationError, OrgAdminRequiredError)
+declare_problems(
+    router,
+    {
+        "create_organization": [ServicesNotAllowedError],
+        "update_organization": [NotYourOrganizationError, ServicesNotAllowedError],
+        "delete_organization": [NotYourOrganizationError, PermissionDeniedError, OrganizationInUseError],
+    },
+)
+declare_problems(
+    members_router,
+    {
+        "list_members": [*_ADMIN, PermissionDeniedError],
+        "update_member": [*_ADMIN, InvalidInputError],
+        "create_invitation": [*_ADMIN, BrokerRoleNotAllowedError],
+        "list_invitations": _ADMIN,
+        "revoke_invitation": _ADMIN,
+    },
+)
+declare_problems(keys_router, {"create_api_key": _ADMIN, "list_api_keys": _ADMIN, "revoke_api_key": _ADMIN})

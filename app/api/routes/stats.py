@@ -9,15 +9,18 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.api.idempotency import ExchangeRoute
+from app.api.openapi import declare_headers, declare_problems
 from app.deals.schemas import DealRead
 from app.errors import InvalidInputError, problem_responses
 from app.models.base import utcnow
+from app.pagination import LinksDep, Page, PageDep, window
 from app.stats import exports
 from app.stats.indicators import Period
 from app.stats.schemas import DealsByFieldResponse, FunnelResponse, IndicatorsResponse, ListingStatsResponse
 from app.stats.service import stats_service
 
-router = APIRouter(prefix="/stats", tags=["stats"])
+router = APIRouter(prefix="/stats", tags=["stats"], route_class=ExchangeRoute)
 Format = Annotated[Literal["json", "csv"], Query(alias="format", description="`csv` for a spreadsheet-ready table.")]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}, "example": "code,label_vi,...\n"}}}
@@ -119,18 +122,26 @@ async def get_deals_by_field(session: SessionDep, period: PeriodDep, output: For
 @router.get(
     "/deals",
     summary="Deal-level detail (moderators)",
-    response_model=list[DealRead],
+    response_model=Page[DealRead],
     responses={**problem_responses(401, 403, 422), **CSV_RESPONSE},
 )
 async def get_deal_detail(
-    session: SessionDep, principal: CurrentPrincipal, period: PeriodDep, output: Format = "json"
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    period: PeriodDep,
+    page: PageDep,
+    links: LinksDep,
+    output: Format = "json",
 ) -> Any:
-    """Every confirmed deal signed in the period with its value, confidential ones included."""
+    """Every confirmed deal signed in the period with its value, confidential ones included; the CSV holds
+    them all, the JSON a page."""
     deals = [DealRead.model_validate(d) for d in await stats_service.deals_detail(session, principal, period)]
     if output == "csv":
         header = list(DealRead.model_fields)
-        return _csv(header, [[getattr(d, h) for h in header] for d in deals], f"deals-{period.label}")
-    return deals
+        rows = [[dumped[h] for h in header] for dumped in (d.model_dump(mode="json") for d in deals)]
+        return _csv(header, rows, f"deals-{period.label}")
+    shown, total = window(deals, page)
+    return links(Page.of(shown, total, page))
 
 
 @router.get(
@@ -142,9 +153,40 @@ async def get_deal_detail(
 async def get_report(session: SessionDep, settings: SettingsDep, period: PeriodDep) -> Response:
     """An XLSX workbook: one sheet per indicator, then listings by field, the funnel and deals by field."""
     content = exports.to_xlsx(
+        period,
         await stats_service.indicators(session, period),
         await stats_service.listings(session, "offer"),
         await stats_service.funnel(session, period, settings.interest_response_days),
         await stats_service.deals_by_field(session, period),
     )
     return XlsxResponse(content, headers={"Content-Disposition": f'attachment; filename="techex-{period.label}.xlsx"'})
+
+
+declare_problems(
+    router,
+    {
+        name: [InvalidInputError]
+        for name in (
+            "get_indicators",
+            "get_listing_stats",
+            "get_funnel",
+            "get_deals_by_field",
+            "get_deal_detail",
+            "get_report",
+        )
+    },
+)
+declare_headers(
+    router,
+    {
+        name: ["Content-Disposition"]
+        for name in (
+            "get_indicators",
+            "get_listing_stats",
+            "get_funnel",
+            "get_deals_by_field",
+            "get_deal_detail",
+            "get_report",
+        )
+    },
+)
