@@ -25,10 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SDK = ROOT / "clients" / "typescript"
 MODERATOR_EMAIL = "kiem-duyet@sokhcn.example.vn"
 MODERATOR_PASSWORD = "duyet-tin-cong-nghe-2026"
-# What the flow's deal step prints while the server still wants the supplier named for a deal
-# recorded from an interest (the interest's listing owner is the supplier). Only that failure, at
-# that step, is expected; remove this once the server implies the supplier.
-KNOWN_DEAL_GAP = ('step "institute records a deal from the interest" failed', "supplier_organization_id")
 
 
 @dataclass(frozen=True)
@@ -180,9 +176,6 @@ def test_the_flow_compiles_strictly_and_passes_on_the_live_server(
         [node.node, "dist/e2e/flow.js"], cwd=SDK, env=env, capture_output=True, text=True, timeout=180, check=False
     )
     output = f"{flow.stdout}{flow.stderr}"
-    if flow.returncode != 0 and all(marker in output for marker in KNOWN_DEAL_GAP):
-        failure = next(line for line in output.splitlines() if line.startswith("step "))
-        pytest.xfail(f"the steps before passed; a deal recorded from an interest still needs its supplier: {failure}")
     assert flow.returncode == 0, f"the TypeScript flow failed:\n{output}\nserver log:\n{server_log(tmp_path)}"
     assert "flow passed" in flow.stdout
 
