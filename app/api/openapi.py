@@ -106,6 +106,10 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
         "description": "The file name to save the download under.",
         "schema": {"type": "string", "examples": ['attachment; filename="agenda.ics"']},
     },
+    "Link": {
+        "description": 'The next (and previous) page of the list, RFC 8288: `<…?cursor=…>; rel="next"`.',
+        "schema": {"type": "string"},
+    },
     "WWW-Authenticate": {"description": "The authentication scheme expected: `Bearer`.", "schema": {"type": "string"}},
     "Cache-Control": {"description": "`no-store`: the body carries a secret.", "schema": {"type": "string"}},
 }
@@ -334,7 +338,9 @@ def _mark_optional_auth(app: FastAPI, schema: dict[str, Any]) -> None:
 
 def _shared_problems(route: Any, operation: dict[str, Any]) -> list[ProblemType | type[AppError]]:
     """The problems an operation can answer with whatever it does: from the middleware and its dependencies."""
-    from app.api.deps import get_optional_principal, get_principal, get_session_within_deadline
+    from app.api.deps import _no_store, get_optional_principal, get_principal, get_session_within_deadline
+    from app.api.idempotency import claim_idempotency_key
+    from app.idempotency.service import IdempotencyKeyReusedError, IdempotentSecretNotReplayedError
 
     if "health" in operation.get("tags", []):
         return [INTERNAL_SERVER_ERROR]  # probes are never shed nor validated
@@ -356,6 +362,10 @@ def _shared_problems(route: Any, operation: dict[str, Any]) -> list[ProblemType 
             problems += [INTEGRITY_CONFLICT, CONCURRENT_CHANGE]
     if "requestBody" in operation:
         problems += [MALFORMED_JSON, PayloadTooLargeError]
+    if _calls(dependant, claim_idempotency_key):
+        problems.append(IdempotencyKeyReusedError)
+        if _calls(dependant, _no_store):  # a secret shown once is never stored, so never replayed
+            problems.append(IdempotentSecretNotReplayedError)
     not_found = _not_found_by_parameter()
     problems += [not_found[name] for name in re.findall(r"\{(\w+)\}", route.path_format) if name in not_found]
     return problems
@@ -435,11 +445,20 @@ def _document_problems(app: FastAPI, schema: dict[str, Any]) -> None:
 
 def _document_headers(app: FastAPI, schema: dict[str, Any]) -> None:
     """`X-Request-ID` on every answer; the deadline headers on every request the server may shed;
-    `If-Match` required where its absence is refused (428)."""
-    for _route, operation in _operations(app, schema):
-        for response in operation["responses"].values():
+    `If-Match` required where its absence is refused (428); `Idempotent-Replayed` where a key is
+    honoured, `Link` on every page of a list."""
+    from app.api.idempotency import claim_idempotency_key
+
+    for route, operation in _operations(app, schema):
+        replays = _calls(route.dependant, claim_idempotency_key)
+        for status, response in operation["responses"].items():
             headers = response.setdefault("headers", {})
             headers["X-Request-ID"] = _header_ref("X-Request-ID")
+            if status.startswith("2") and replays:
+                headers["Idempotent-Replayed"] = _header_ref("Idempotent-Replayed")
+            body = response.get("content", {}).get("application/json", {}).get("schema", {})
+            if status.startswith("2") and str(body.get("$ref", "")).endswith("Page"):
+                headers["Link"] = _header_ref("Link")
             response["headers"] = dict(sorted(headers.items()))
         if "health" not in operation.get("tags", []):
             parameters = operation.setdefault("parameters", [])

@@ -142,7 +142,7 @@ declare_problems(
     router,
     {
         "register": [EmailTakenError, InvitationNotFoundError, WeakPasswordError, InvalidInputError],
-        "create_token": [InvalidCredentialsError, TooManyLoginAttemptsError, SignInUnavailableError],
+        "create_token": [InvalidCredentialsError, TooManyLoginAttemptsError, SignInUnavailableError, InvalidInputError],
         "refresh_token": [InvalidTokenError],
         "get_me": [AccountRequiredError],
         "change_password": [AccountRequiredError, InvalidCredentialsError, WeakPasswordError, InvalidInputError],

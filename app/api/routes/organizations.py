@@ -23,7 +23,7 @@ from app.accounts.schemas import (
 from app.accounts.service import BrokerRoleNotAllowedError, account_service
 from app.api.deps import CurrentPrincipal, NoStore, SessionDep
 from app.api.idempotency import ExchangeRoute
-from app.api.openapi import declare_problems
+from app.api.openapi import declare_headers, declare_problems
 from app.errors import InvalidInputError, PermissionDeniedError, problem_responses
 from app.organizations.exceptions import OrganizationInUseError, ServicesNotAllowedError
 from app.organizations.schemas import (
@@ -317,3 +317,4 @@ declare_problems(
     },
 )
 declare_problems(keys_router, {"create_api_key": _ADMIN, "list_api_keys": _ADMIN, "revoke_api_key": _ADMIN})
+declare_headers(router, {name: ["ETag"] for name in ("get_organization", "update_organization", "set_verification")})

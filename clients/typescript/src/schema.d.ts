@@ -7348,6 +7348,8 @@ export interface components {
         "Retry-After": number;
         /** @description The file name to save the download under. */
         "Content-Disposition": string;
+        /** @description The next (and previous) page of the list, RFC 8288: `<…?cursor=…>; rel="next"`. */
+        Link: string;
         /** @description The authentication scheme expected: `Bearer`. */
         "WWW-Authenticate": string;
         /** @description `no-store`: the body carries a secret. */
@@ -7508,6 +7510,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -7619,7 +7622,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: `EmailTaken`, `IntegrityConflict`, `ConcurrentChange` */
+            /** @description Conflict: `EmailTaken`, `IntegrityConflict`, `ConcurrentChange`, `IdempotentSecretNotReplayed` */
             409: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -7630,7 +7633,7 @@ export interface operations {
                         /** @constant */
                         status?: 409;
                         /** @enum {unknown} */
-                        code?: "EmailTaken" | "IntegrityConflict" | "ConcurrentChange";
+                        code?: "EmailTaken" | "IntegrityConflict" | "ConcurrentChange" | "IdempotentSecretNotReplayed";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -7649,7 +7652,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `WeakPassword`, `InvalidInput`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `WeakPassword`, `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -7660,7 +7663,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "WeakPassword" | "InvalidInput" | "RequestValidationFailed";
+                        code?: "WeakPassword" | "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -7801,7 +7804,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -7812,7 +7815,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "RequestValidationFailed";
+                        code?: "InvalidInput" | "RequestValidationFailed";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -8484,6 +8487,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -8641,6 +8645,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -8777,7 +8782,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `ServicesNotAllowed`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `ServicesNotAllowed`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -8788,7 +8793,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "ServicesNotAllowed" | "RequestValidationFailed";
+                        code?: "ServicesNotAllowed" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -8844,6 +8849,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -9114,6 +9120,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -9328,6 +9335,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -9568,6 +9576,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -9904,6 +9913,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10058,6 +10068,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10140,7 +10151,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange`, `IdempotentSecretNotReplayed` */
             409: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -10151,7 +10162,7 @@ export interface operations {
                         /** @constant */
                         status?: 409;
                         /** @enum {unknown} */
-                        code?: "IntegrityConflict" | "ConcurrentChange";
+                        code?: "IntegrityConflict" | "ConcurrentChange" | "IdempotentSecretNotReplayed";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -10170,7 +10181,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `BrokerRoleNotAllowed`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `BrokerRoleNotAllowed`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -10181,7 +10192,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "BrokerRoleNotAllowed" | "RequestValidationFailed";
+                        code?: "BrokerRoleNotAllowed" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -10378,6 +10389,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10528,6 +10540,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10608,7 +10621,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange`, `IdempotentSecretNotReplayed` */
             409: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -10619,7 +10632,7 @@ export interface operations {
                         /** @constant */
                         status?: 409;
                         /** @enum {unknown} */
-                        code?: "IntegrityConflict" | "ConcurrentChange";
+                        code?: "IntegrityConflict" | "ConcurrentChange" | "IdempotentSecretNotReplayed";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -10638,7 +10651,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -10649,7 +10662,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "RequestValidationFailed";
+                        code?: "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -11031,6 +11044,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -11154,6 +11168,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -11265,7 +11280,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `NotAnIntermediary`, `InvalidInput`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `NotAnIntermediary`, `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -11276,7 +11291,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "NotAnIntermediary" | "InvalidInput" | "RequestValidationFailed";
+                        code?: "NotAnIntermediary" | "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -11627,6 +11642,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -12021,6 +12037,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -14572,6 +14589,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -17357,6 +17375,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -17480,6 +17499,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -17593,7 +17613,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -17604,7 +17624,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "InvalidInput" | "RequestValidationFailed";
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -18292,6 +18312,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -18441,6 +18462,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -18549,7 +18571,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -18560,7 +18582,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "RequestValidationFailed";
+                        code?: "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -18625,6 +18647,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -18787,6 +18810,7 @@ export interface operations {
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -18924,7 +18948,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -18935,7 +18959,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "InvalidInput" | "RequestValidationFailed";
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -20220,6 +20244,7 @@ export interface operations {
             200: {
                 headers: {
                     "Content-Disposition": components["headers"]["Content-Disposition"];
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -21293,6 +21318,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -21416,6 +21442,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -21529,7 +21556,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -21540,7 +21567,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "InvalidInput" | "RequestValidationFailed";
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -21736,6 +21763,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -22010,6 +22038,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -22182,6 +22211,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -22335,7 +22365,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -22346,7 +22376,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "InvalidInput" | "RequestValidationFailed";
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -23075,6 +23105,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -23189,7 +23220,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -23200,7 +23231,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "InvalidInput" | "RequestValidationFailed";
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -23397,6 +23428,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -23527,6 +23559,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -23704,6 +23737,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -23825,7 +23859,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -23836,7 +23870,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "InvalidInput" | "RequestValidationFailed";
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -24242,6 +24276,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -24560,6 +24595,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -24725,6 +24761,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -24847,7 +24884,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -24858,7 +24895,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "InvalidInput" | "RequestValidationFailed";
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -26552,6 +26589,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
