@@ -16,7 +16,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 # ISO 4217 currencies whose minor unit is not the cent; every other code has two decimals.
@@ -133,3 +133,6 @@ DecimalString = Annotated[
 AmountOut = Annotated[Decimal, WithJsonSchema(AMOUNT_OUT_SCHEMA, mode="serialization")]
 AmountText = Annotated[str, WithJsonSchema(AMOUNT_OUT_SCHEMA)]
 """An amount in a response, written by the model's `amount_serializer` in its currency."""
+
+# The currency of a listing, deal or hit as answered: an ISO 4217 code.
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code.")]

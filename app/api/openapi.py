@@ -449,6 +449,7 @@ def _document_headers(app: FastAPI, schema: dict[str, Any]) -> None:
     honoured, `Link` on every page of a list."""
     from app.api.idempotency import claim_idempotency_key
 
+    components = schema.get("components", {}).get("schemas", {})
     for route, operation in _operations(app, schema):
         replays = _calls(route.dependant, claim_idempotency_key)
         for status, response in operation["responses"].items():
@@ -457,7 +458,8 @@ def _document_headers(app: FastAPI, schema: dict[str, Any]) -> None:
             if status.startswith("2") and replays:
                 headers["Idempotent-Replayed"] = _header_ref("Idempotent-Replayed")
             body = response.get("content", {}).get("application/json", {}).get("schema", {})
-            if status.startswith("2") and str(body.get("$ref", "")).endswith("Page"):
+            listed = components.get(str(body.get("$ref", "")).rsplit("/", 1)[-1], {})
+            if status.startswith("2") and "next_cursor" in listed.get("properties", {}):
                 headers["Link"] = _header_ref("Link")
             response["headers"] = dict(sorted(headers.items()))
         if "health" not in operation.get("tags", []):

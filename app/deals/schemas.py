@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, field_serializer
 
-from app.money import AmountIn, AmountOut, AmountText, DecimalString, VndAmount, format_amount
+from app.money import AmountIn, AmountOut, AmountText, CurrencyCode, DecimalString, VndAmount, format_amount
 from app.schema_base import RequestModel, ResponseModel
 from app.validation import Day
 from app.vocabulary import CountryCode, FieldCode
@@ -299,7 +299,7 @@ class DealRead(ResponseModel):
     deal_type: DealType
     field: FieldCode
     value: AmountOut | None
-    currency: str
+    currency: CurrencyCode
     vnd_rate: DecimalString
     value_vnd: VndAmount | None
     stage: DealStage

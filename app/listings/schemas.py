@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_serializer, model_validator
 
-from app.money import AmountIn, AmountOut, AmountText, format_amount
+from app.money import AmountIn, AmountOut, AmountText, CurrencyCode, format_amount
 from app.organizations.schemas import Contact, OrganizationKind
 from app.schema_base import RequestModel, ResponseModel
 from app.validation import Day, Timestamp
@@ -385,7 +385,7 @@ class ListingReadBase(ResponseModel):
     country: str
     province: str | None
     visibility: Visibility
-    currency: str
+    currency: CurrencyCode
     expires_at: datetime
     submitted_at: datetime | None
     published_at: datetime | None

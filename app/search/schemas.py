@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import ConfigDict, Field, field_serializer
 
 from app.listings.schemas import IpStatus, ListingKind, OriginKind, TransferType, Visibility
-from app.money import AmountOut, AmountText, format_amount
+from app.money import AmountOut, AmountText, CurrencyCode, format_amount
 from app.organizations.schemas import OrganizationKind
 from app.schema_base import NamedGeneric, ResponseModel
 from app.vocabulary import FieldCode, Language
@@ -56,7 +56,7 @@ class ListingHitDocument(ResponseModel):
     proposed_for_city: bool | None = None
     price_min: AmountOut | None = Field(default=None, description="Price (offers) or budget (demands), low end.")
     price_max: AmountOut | None = None
-    currency: str
+    currency: CurrencyCode
     visibility: Visibility
     created_at: datetime
     updated_at: datetime

@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
+from app.listings.schemas import ListingKind
 from app.money import DecimalString, VndAmount
 from app.schema_base import ResponseModel
+from app.vocabulary import FieldCode
 
 IndicatorCode = Literal[
     "transaction_value",
@@ -77,7 +79,7 @@ class IndicatorsResponse(ResponseModel):
 
 
 class ListingStatsRow(ResponseModel):
-    field: str
+    field: FieldCode
     units: int = Field(description="Organisations with listings of this field.")
     listings: int
     proposed_for_city: int
@@ -105,7 +107,7 @@ class ListingStatsResponse(ResponseModel):
         }
     )
 
-    kind: str
+    kind: ListingKind
     rows: list[ListingStatsRow]
     totals: dict[str, int]
 
@@ -146,7 +148,7 @@ class FunnelResponse(ResponseModel):
 
 
 class DealsByFieldRow(ResponseModel):
-    field: str
+    field: FieldCode
     deals: int
     value_vnd: VndAmount = Field(description="Sum of non-confidential values, a decimal string.")
     confidential_deals: int

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from app.schema_base import ResponseModel
+from app.vocabulary import FieldCode
 
 _CONCEPT: dict[str, Any] = {
     "id": "arsenic-removal",
@@ -40,7 +41,7 @@ class SubfieldRead(ResponseModel):
 
 
 class FieldRead(ResponseModel):
-    code: str
+    code: FieldCode
     labels: dict[str, str]
     subfields: list[SubfieldRead]
 

@@ -2694,7 +2694,10 @@ export interface components {
             field: components["schemas"]["FieldCode"];
             /** Value */
             value: string | null;
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 code.
+             */
             currency: string;
             /**
              * Vnd Rate
@@ -2822,8 +2825,7 @@ export interface components {
         };
         /** DealsByFieldRow */
         DealsByFieldRow: {
-            /** Field */
-            field: string;
+            field: components["schemas"]["FieldCode"];
             /** Deals */
             deals: number;
             /**
@@ -3087,7 +3089,10 @@ export interface components {
             /** Province */
             province: string | null;
             visibility: components["schemas"]["Visibility"];
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 code.
+             */
             currency: string;
             /**
              * Expires At
@@ -3712,8 +3717,7 @@ export interface components {
         FieldCode: "biotech" | "environment" | "new_energy" | "automation" | "new_materials" | "ict" | "marine_logistics" | "agriculture_food" | "mechanical_manufacturing" | "health" | "other";
         /** FieldRead */
         FieldRead: {
-            /** Code */
-            code: string;
+            code: components["schemas"]["FieldCode"];
             /** Labels */
             labels: {
                 [key: string]: string;
@@ -4200,7 +4204,10 @@ export interface components {
             price_min: string | null;
             /** Price Max */
             price_max: string | null;
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 code.
+             */
             currency: string;
             visibility: components["schemas"]["Visibility"];
             /**
@@ -4347,8 +4354,7 @@ export interface components {
          *     }
          */
         ListingStatsResponse: {
-            /** Kind */
-            kind: string;
+            kind: components["schemas"]["ListingKind"];
             /** Rows */
             rows: components["schemas"]["ListingStatsRow"][];
             /** Totals */
@@ -4358,8 +4364,7 @@ export interface components {
         };
         /** ListingStatsRow */
         ListingStatsRow: {
-            /** Field */
-            field: string;
+            field: components["schemas"]["FieldCode"];
             /**
              * Units
              * @description Organisations with listings of this field.
@@ -5365,7 +5370,10 @@ export interface components {
             /** Province */
             province: string | null;
             visibility: components["schemas"]["Visibility"];
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 code.
+             */
             currency: string;
             /**
              * Expires At
@@ -16832,6 +16840,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -17004,6 +17013,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -17161,6 +17171,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Link: components["headers"]["Link"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
