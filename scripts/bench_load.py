@@ -41,7 +41,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchdata import create_database, drop_database, percentile
+from benchdata import create_database, drop_database, percentile, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "do-tai-tai-tai-2026-bench"  # noqa: S105
@@ -89,27 +89,6 @@ def offer_body(rng: random.Random) -> dict[str, Any]:
 
 def techex(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
-
-
-def start_server(env: dict[str, str], port: int, workers: int, cpus: set[int] | None) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    if cpus is not None:
-        command = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus))), *command]
-    process = subprocess.Popen(  # noqa: S603
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(150):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).raise_for_status()
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("server did not start")
 
 
 async def one_request(
@@ -257,7 +236,14 @@ async def main() -> None:
         try:
             techex("migrate", env=env)
             techex("seed", "--demo", env=env)
-            server = start_server(env, args.port, args.workers, server_cpus)
+            server = serve(
+                url,
+                args.port,
+                workers=args.workers,
+                cpus=server_cpus,
+                INDEX_DIR=env["INDEX_DIR"],
+                INDEXER_IN_PROCESS=env["INDEXER_IN_PROCESS"],
+            )
             base = f"http://127.0.0.1:{args.port}"
             token, ids = await prepare(base)
             await warm_up(base, ids)

@@ -220,11 +220,19 @@ async def load(url: str, count: int, rng: random.Random, *, outbox: bool = False
     return time.perf_counter() - started
 
 
-def serve(url: str, port: int, **env_overrides: str) -> subprocess.Popen[bytes]:
-    """The real app under uvicorn on 127.0.0.1; returns once /healthz answers."""
+def serve(
+    url: str, port: int, *, workers: int = 1, cpus: set[int] | None = None, **env_overrides: str
+) -> subprocess.Popen[bytes]:
+    """The real app under uvicorn on 127.0.0.1; returns once /healthz answers.
+
+    `cpus`: pin the server's processes to these CPUs, so that a load client can have the others.
+    """
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "EXPIRY_SWEEP_SECONDS": "0", **env_overrides}
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    if cpus is not None:
+        command = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus))), *command]
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

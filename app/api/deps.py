@@ -49,13 +49,13 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An organisation's API key for integrations.")
 
 
-def _no_store(response: Response) -> None:
+def send_no_store(response: Response) -> None:
     """Responses that carry a secret (tokens, keys) must not be kept by browsers or proxies (RFC 6749 §5.1)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
 
 
-NoStore = Depends(_no_store)
+NoStore = Depends(send_no_store)
 """Add to `dependencies=[...]` of every route whose response carries a secret."""
 
 

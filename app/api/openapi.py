@@ -338,7 +338,7 @@ def _mark_optional_auth(app: FastAPI, schema: dict[str, Any]) -> None:
 
 def _shared_problems(route: Any, operation: dict[str, Any]) -> list[ProblemType | type[AppError]]:
     """The problems an operation can answer with whatever it does: from the middleware and its dependencies."""
-    from app.api.deps import _no_store, get_optional_principal, get_principal, get_session_within_deadline
+    from app.api.deps import get_optional_principal, get_principal, get_session_within_deadline, send_no_store
     from app.api.idempotency import claim_idempotency_key
     from app.idempotency.service import IdempotencyKeyReusedError, IdempotentSecretNotReplayedError
 
@@ -364,7 +364,7 @@ def _shared_problems(route: Any, operation: dict[str, Any]) -> list[ProblemType 
         problems += [MALFORMED_JSON, PayloadTooLargeError]
     if _calls(dependant, claim_idempotency_key):
         problems.append(IdempotencyKeyReusedError)
-        if _calls(dependant, _no_store):  # a secret shown once is never stored, so never replayed
+        if _calls(dependant, send_no_store):  # a secret shown once is never stored, so never replayed
             problems.append(IdempotentSecretNotReplayedError)
     not_found = _not_found_by_parameter()
     problems += [not_found[name] for name in re.findall(r"\{(\w+)\}", route.path_format) if name in not_found]

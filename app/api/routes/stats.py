@@ -162,31 +162,7 @@ async def get_report(session: SessionDep, settings: SettingsDep, period: PeriodD
     return XlsxResponse(content, headers={"Content-Disposition": f'attachment; filename="techex-{period.label}.xlsx"'})
 
 
-declare_problems(
-    router,
-    {
-        name: [InvalidInputError]
-        for name in (
-            "get_indicators",
-            "get_listing_stats",
-            "get_funnel",
-            "get_deals_by_field",
-            "get_deal_detail",
-            "get_report",
-        )
-    },
-)
-declare_headers(
-    router,
-    {
-        name: ["Content-Disposition"]
-        for name in (
-            "get_indicators",
-            "get_listing_stats",
-            "get_funnel",
-            "get_deals_by_field",
-            "get_deal_detail",
-            "get_report",
-        )
-    },
-)
+# Every statistics endpoint reads a period (refused when out of range) and can answer a download.
+_REPORTS = ("get_indicators", "get_listing_stats", "get_funnel", "get_deals_by_field", "get_deal_detail", "get_report")
+declare_problems(router, {name: [InvalidInputError] for name in _REPORTS})
+declare_headers(router, {name: ["Content-Disposition"] for name in _REPORTS})
