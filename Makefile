@@ -1,5 +1,6 @@
 # Set-up and everyday commands. `make run` and `make test` work on a fresh
-# machine with nothing but Python 3.11: they create .venv and install first.
+# machine with nothing but Python 3.11: they create .venv and install first,
+# exactly the versions in uv.lock (uv itself is bootstrapped from PyPI with pip).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -7,16 +8,27 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+UV_VERSION := 0.13.8
+# uv reads the system's certificate store (as pip does), for proxies that re-sign TLS.
+export UV_NATIVE_TLS := 1
 
-.PHONY: install run test test-sqlite lint fmt typecheck openapi sdk migrate seed clean
+.PHONY: install lock lock-check run test test-sqlite lint fmt typecheck openapi sdk migrate seed clean
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet --editable . --group dev
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv sync --locked --python $(BIN)/python
 	touch $(INSTALLED)
+
+# After changing dependencies in pyproject.toml: resolve again and commit uv.lock.
+lock: $(INSTALLED)
+	$(BIN)/uv lock
+
+# Fails when uv.lock no longer matches pyproject.toml (CI runs it first).
+lock-check: $(INSTALLED)
+	$(BIN)/uv lock --check
 
 run: $(INSTALLED)
 	$(BIN)/techex migrate
