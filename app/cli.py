@@ -26,6 +26,7 @@ def serve(
 ) -> None:
     """Serve the API with uvicorn."""
     import os
+    import tempfile
 
     import uvicorn
 
@@ -47,6 +48,14 @@ def serve(
     # Each worker sizes its database pool as its share of DATABASE_MAX_CONNECTIONS;
     # the workers read their count from the environment they inherit.
     os.environ["WEB_CONCURRENCY"] = str(workers)
+    if workers > 1:
+        # Workers write their metric samples there and a scrape adds them up; a previous run's
+        # samples would be counted again, so the folder starts empty.
+        metrics_dir = settings.prometheus_multiproc_dir or Path(tempfile.mkdtemp(prefix="techex-metrics-"))
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -17,6 +17,10 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me-0123456789"  # noqa: S105
+# Vite, Create React App / Next.js, Angular and Vue CLI dev servers, on both loopback names.
+DEVELOPMENT_CORS_ORIGINS = tuple(
+    f"http://{host}:{port}" for port in (5173, 3000, 4200, 8080) for host in ("localhost", "127.0.0.1")
+)
 
 
 class Environment(StrEnum):
@@ -82,7 +86,19 @@ class Settings(BaseSettings):
     # 503 at once instead of queueing; 0 turns the check off.
     load_shed_queue_delay: float = Field(default=0.25, ge=0)
 
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Origins allowed to call the API from a browser; in development, unset means the usual
+    # local dev-server origins (DEVELOPMENT_CORS_ORIGINS); elsewhere, none.
+    cors_origins: Annotated[list[str], NoDecode] | None = None
+    # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when set; in production it is
+    # not served without one.
+    metrics_token: str | None = Field(default=None, min_length=16)
+    # Where worker processes share their metric samples (read by prometheus-client itself);
+    # `techex serve --workers N` sets a fresh one when unset.
+    prometheus_multiproc_dir: Path | None = None
+    # OTLP/HTTP collector (`http://collector:4318`): traces are exported there when set, and
+    # nothing is traced when unset.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "techex-api"
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -118,6 +134,13 @@ class Settings(BaseSettings):
         if self.database_pool_size is not None:
             return self.database_pool_size
         return max(2, self.database_max_connections // self.web_concurrency)
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """CORS_ORIGINS when set (even empty); else the local dev servers, in development only."""
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return list(DEVELOPMENT_CORS_ORIGINS) if self.environment is Environment.DEVELOPMENT else []
 
     @property
     def concurrency_limit(self) -> int:

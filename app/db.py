@@ -42,9 +42,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from starlette.requests import Request
 
 from app.errors import AppError
+from app.metrics import DB_POOL_IN_USE, DB_POOL_WAITING
 
 SQLITE_WRITE_OPTION = "techex_sqlite_write"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -54,6 +56,23 @@ DEFAULT_POOL_TIMEOUT = 30.0
 
 def is_sqlite_url(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+class MeteredPool(AsyncAdaptedQueuePool):
+    """The default async pool, counting connections in use and sessions waiting for one (/metrics)."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        DB_POOL_WAITING.inc()
+        try:
+            entry = super()._do_get()
+        finally:
+            DB_POOL_WAITING.dec()
+        DB_POOL_IN_USE.inc()
+        return entry
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        DB_POOL_IN_USE.dec()
+        super()._do_return_conn(record)
 
 
 def create_engine(
@@ -71,7 +90,7 @@ def create_engine(
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     if database != ":memory:":  # in-memory SQLite is one static connection, not a pool
-        kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
+        kwargs.update(poolclass=MeteredPool, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite_url(url):
         _configure_sqlite(engine)

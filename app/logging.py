@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line, with the request id bound in."""
+"""Structured logs: one JSON object per line, with the request id and the trace context bound in."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 
 from app.request_context import current_request_id
+from app.tracing import add_trace_context
 
 
 def _add_request_id(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -35,6 +36,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         _add_request_id,
+        add_trace_context,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

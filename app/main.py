@@ -11,15 +11,16 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import __version__
+from app import __version__, tracing
 from app.accounts.throttle import LoginThrottle, create_storage
 from app.api.openapi import OPENAPI_TAGS, install_openapi, operation_id
 from app.api.router import api_router, probes_router
-from app.api.routes import health
+from app.api.routes import health, metrics
 from app.background import run_periodically
 from app.config import Environment, Settings, get_settings
 from app.db import Database
@@ -33,6 +34,7 @@ from app.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.migrations import SchemaNotCurrentError, require_current_schema
 from app.scheduling import maxsat
 from app.search.backend import SearchBackend
 from app.search.indexer import Indexer
@@ -58,11 +60,15 @@ def _paths(routes: list[BaseRoute]) -> frozenset[str]:
 
 
 def create_app(
-    settings: Settings | None = None, database: Database | None = None, search: SearchBackend | None = None
+    settings: Settings | None = None,
+    database: Database | None = None,
+    search: SearchBackend | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
-    """Build the ASGI app; tests hand in their own session factory and search backend."""
+    """Build the ASGI app; tests hand in their own session factory, search backend and tracer provider."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    tracer_provider = tracer_provider or tracing.provider_from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +79,15 @@ def create_app(
             pool_size=settings.pool_size,
             pool_timeout=settings.database_pool_timeout,
         )
+        if owned:
+            try:
+                await require_current_schema(app.state.database.engine)
+            except SchemaNotCurrentError as error:
+                log.error("schema_not_current", detail=str(error))
+                await app.state.database.dispose()
+                raise
+        if tracer_provider is not None:
+            tracing.instrument_clients(app.state.database.engine, tracer_provider)
         app.state.search = search or create_backend(settings)
         try:
             await app.state.search.ensure_indexes()
@@ -112,6 +127,8 @@ def create_app(
                 await app.state.search.close()
             if owned:
                 await app.state.database.dispose()
+            if tracer_provider is not None:
+                tracing.uninstrument_clients(tracer_provider)
 
     app = FastAPI(
         title="Technology Exchange API",
@@ -139,17 +156,17 @@ def create_app(
     app.add_middleware(
         LoadSheddingMiddleware,
         limit=settings.concurrency_limit,
-        exempt_paths=_paths(health.router.routes),
+        exempt_paths=_paths(health.router.routes) | _paths(metrics.router.routes),
         max_queue_delay=settings.load_shed_queue_delay or None,
     )
     if settings.forwarded_allow_ips:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION)
-    if settings.cors_origins:
+    if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=settings.cors_origins,
+            allow_origins=settings.allowed_origins,
             allow_methods=["*"],
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "ETag", "Location", "Retry-After", "Idempotent-Replayed"],
@@ -158,4 +175,6 @@ def create_app(
     app.include_router(probes_router)
     app.include_router(api_router)
     install_openapi(app)
+    if tracer_provider is not None:
+        tracing.instrument_app(app, tracer_provider)
     return app

@@ -30,6 +30,7 @@ from app.errors import (
     ServiceUnavailableError,
     problem_response,
 )
+from app.metrics import record_request, route_template
 from app.request_context import reset_request_id, set_request_id
 from app.validation import control_character
 
@@ -92,14 +93,16 @@ class RequestContextMiddleware:
                 await response(scope, receive, send_with_id)
         finally:
             client = scope.get("client")
+            seconds = time.perf_counter() - started
             access_log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 client=client[0] if client else None,
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )
+            record_request(scope["method"], route_template(scope), status, seconds)
             reset_request_id(token)
 
 

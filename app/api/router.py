@@ -15,6 +15,7 @@ from app.api.routes import (
     listings,
     mandates,
     matching,
+    metrics,
     organizations,
     search,
     stats,
@@ -25,6 +26,7 @@ API_PREFIX = "/api/v1"
 
 probes_router = APIRouter()
 probes_router.include_router(health.router)
+probes_router.include_router(metrics.router)
 
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(auth.router)

@@ -19,6 +19,7 @@ from app.matching import repository
 from app.matching.engine import COMMON_WORDS, DEFAULT_WEIGHTS, Match, Weights, rank, score
 from app.matching.profiles import need_texts, owner_names, profile
 from app.matching.schemas import SubscriptionCreate
+from app.metrics import MATCHING_DURATION
 from app.models import MatchSubscription, Notification
 from app.models.base import utcnow
 from app.organizations.service import organization_service
@@ -116,6 +117,19 @@ class MatchingService:
         limit: int,
         min_score: float,
         weights: Weights = DEFAULT_WEIGHTS,
+    ) -> list[RankedMatch]:
+        with MATCHING_DURATION.time():
+            return await self._rank_for(session, backend, need, owner, limit, min_score, weights)
+
+    async def _rank_for(
+        self,
+        session: AsyncSession,
+        backend: SearchBackend,
+        need: Any,
+        owner: Any,
+        limit: int,
+        min_score: float,
+        weights: Weights,
     ) -> list[RankedMatch]:
         candidates = await self._candidates(session, backend, need, owner)
         feedback = await repository.feedback(session, need.id)

@@ -30,6 +30,7 @@ from app.errors import ConflictError, InvalidInputError
 from app.events import repository
 from app.events.schemas import EventStatus, MeetingUpdate, ObjectiveRead, RequestStatus, ScheduleReport, ScheduleRequest
 from app.events.service import EventContext, EventStateError, event_service, notify, request_status
+from app.metrics import SCHEDULE_DURATION, SCHEDULE_GAP, SCHEDULE_RUNS
 from app.models import Event, EventParticipant, MeetingRequest
 from app.scheduling.engine import (
     Instance,
@@ -167,6 +168,27 @@ class SchedulingService:
     async def run(
         self, database: Database, principal: Principal, event_id: uuid.UUID, payload: ScheduleRequest
     ) -> ScheduleReport:
+        """Compute and store a draft schedule; every run is counted by outcome for /metrics."""
+        outcome = "failed"
+        try:
+            report = await self._run(database, principal, event_id, payload)
+            outcome = "ok"
+            return report
+        except FairScheduleNotFoundError:
+            outcome = "unfair"
+            raise
+        except ScheduleChangedError:
+            outcome = "changed"
+            raise
+        except InvalidInputError:
+            outcome = "invalid"
+            raise
+        finally:
+            SCHEDULE_RUNS.labels(outcome).inc()
+
+    async def _run(
+        self, database: Database, principal: Principal, event_id: uuid.UUID, payload: ScheduleRequest
+    ) -> ScheduleReport:
         async with unit_of_work(database.reader) as session:
             loaded = await self._load(session, principal, event_id)
         event = loaded.context.event
@@ -182,6 +204,9 @@ class SchedulingService:
             )
         except SchedulingError as error:
             raise InvalidInputError(str(error)) from error
+        SCHEDULE_DURATION.observe(schedule.seconds)
+        SCHEDULE_GAP.labels("priority").set(schedule.priority.gap)
+        SCHEDULE_GAP.labels("breaks").set(schedule.breaks.gap)
         async with unit_of_work(database.writer) as session:
             # Concurrent computations store one at a time, each seeing what the one before stored.
             await repository.lock_event(session, event_id)

@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Database, unit_of_work
+from app.metrics import INDEXER_BATCH_DURATION, INDEXER_BATCHES, INDEXER_DOCUMENTS
 from app.models import OutboxEvent
 from app.models.base import utcnow
 from app.search import repository
@@ -61,10 +62,13 @@ class Indexer:
             return events, (await self._changes(session, events) if events else {})
 
     async def _apply_batch(self, events: list[OutboxEvent], changes: Changes) -> None:
-        for index_name, (upserts, deletes) in changes.items():
-            await self.backend.apply(index_name, upserts, deletes)
-        async with unit_of_work(self.database.writer) as session:
-            await repository.mark_processed(session, [e.id for e in events], utcnow())
+        with INDEXER_BATCH_DURATION.time():
+            for index_name, (upserts, deletes) in changes.items():
+                await self.backend.apply(index_name, upserts, deletes)
+            async with unit_of_work(self.database.writer) as session:
+                await repository.mark_processed(session, [e.id for e in events], utcnow())
+        INDEXER_BATCHES.inc()
+        INDEXER_DOCUMENTS.inc(len(events))
 
     async def _changes(self, session: Any, events: list[OutboxEvent]) -> Changes:
         by_index: dict[str, list[uuid.UUID]] = defaultdict(list)

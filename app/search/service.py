@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import SearchBackendName, Settings
 from app.errors import AppError, InvalidInputError
 from app.matching.concepts import query_concept_words, with_broader
+from app.metrics import SEARCH_DURATION
 from app.models.base import utcnow
 from app.search import repository
 from app.search.backend import Filter, RangeFilter, SearchBackend, SearchQuery, SearchResult, TermFilter
@@ -109,7 +110,8 @@ class SearchService:
     async def search(self, backend: SearchBackend, index: str, params: SearchParams) -> SearchResult:
         query = build_query(index, params, utcnow())
         try:
-            return await backend.search(index, query)
+            with SEARCH_DURATION.labels(index).time():
+                return await backend.search(index, query)
         except AppError:
             raise
         except Exception as error:
