@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from opentelemetry.sdk.trace import TracerProvider
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute
@@ -41,6 +42,7 @@ from app.search.indexer import Indexer
 from app.search.service import create_backend
 
 log = structlog.get_logger(__name__)
+DOCS_ASSETS_URL = "/docs-assets"
 
 DESCRIPTION = """\
 REST API of the technology supply–demand exchange (*sàn giao dịch công nghệ*).
@@ -130,7 +132,9 @@ def create_app(
             if tracer_provider is not None:
                 tracing.uninstrument_clients(tracer_provider)
 
-    app = FastAPI(
+    # Swagger UI and ReDoc with their bundles served from here (DOCS_ASSETS_URL), not from a CDN.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS_URL,
         title="Technology Exchange API",
         version=__version__,
         description=DESCRIPTION,

@@ -447,13 +447,13 @@ def refuse_past_deadline(deadline: float | None) -> None:
 
 # The API serves JSON, CSV, XLSX and iCalendar: nothing to render, run or frame.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-# Swagger UI and ReDoc are HTML pages loading their bundles from a CDN and starting them inline.
+# Swagger UI and ReDoc are HTML pages loading their bundles from this server (DOCS_ASSETS_URL, from
+# the fastapi-offline package, so they render offline) and starting them inline.
 DOCS_CSP = (
     "default-src 'none'; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
     "connect-src 'self'; worker-src 'self' blob:; "
     "frame-ancestors 'none'"
 )

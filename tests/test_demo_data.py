@@ -61,6 +61,10 @@ async def test_demo_catalogue_matches_the_survey(app: FastAPI, client: AsyncClie
     assert survey["totals"]["listings"] == 209
     assert survey["totals"]["proposed_for_city"] == 126
     assert {r["field"]: r["listings"] for r in survey["rows"]} == {f: t for f, (_u, t, _p) in SURVEY.items()}
+    # The programme's table: 66 surveyed units; the 13 Japanese suppliers are counted apart.
+    assert {r["field"]: r["units"] for r in survey["rows"]} == {f: u for f, (u, _t, _p) in SURVEY.items()}
+    assert survey["totals"]["units"] == 66
+    assert survey["totals"]["foreign_units"] == 13
 
     again = await load_demo_data(app.state.database)
     assert "0 organisations, 0 offers and 0 demands loaded" in again

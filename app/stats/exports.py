@@ -61,9 +61,9 @@ def indicator_rows(report: IndicatorsResponse) -> tuple[list[str], list[list[Any
 
 def listing_rows(report: ListingStatsResponse) -> tuple[list[str], list[list[Any]]]:
     statuses = sorted({status for row in report.rows for status in row.by_status})
-    header = ["field", "units", "listings", "proposed_for_city", *statuses]
+    header = ["field", "units", "foreign_units", "listings", "proposed_for_city", *statuses]
     rows = [
-        [r.field, r.units, r.listings, r.proposed_for_city, *(r.by_status.get(s, 0) for s in statuses)]
+        [r.field, r.units, r.foreign_units, r.listings, r.proposed_for_city, *(r.by_status.get(s, 0) for s in statuses)]
         for r in report.rows
     ]
     return header, rows

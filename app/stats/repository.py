@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deals.schemas import DealConfirmation
 from app.events.schemas import RequestStatus
-from app.listings.visibility import owner_unit
+from app.listings.visibility import names_owner, owner_unit
 from app.matching.alerts import NEW_MATCH
 from app.models import Deal, Event, Interest, Listing, Mandate, MeetingRequest, Notification, Organization
 from app.stats.indicators import DealFact, Period
+
+# The exchange's own country: its organisations are the surveyed units of the statistics.
+HOME_COUNTRY = "VN"
 
 
 def _start(period: Period) -> datetime:
@@ -147,14 +150,25 @@ async def listing_table(session: AsyncSession, kind: str) -> list[tuple[str, str
     return [(row[0], row[1], int(row[2]), int(row[3]), int(row[4])) for row in rows]
 
 
-async def owners_by_field(session: AsyncSession, kind: str) -> dict[str, int]:
-    """Distinct owners per field, as `owner_unit` counts them."""
+async def owners_by_field(session: AsyncSession, kind: str) -> dict[str, tuple[int, int]]:
+    """(domestic, foreign) organisations per field that own a listing naming them.
+
+    Domestic units are the city's surveyed institutes, universities and enterprises; suppliers
+    abroad are counted apart. An anonymous listing's owner is not counted: counting it (or the
+    listing as a unit of its own) would tell, by difference, whether it also lists publicly.
+    """
+    organization_id = Listing.organization_id
     rows = await session.execute(
-        select(Listing.field, func.count(func.distinct(owner_unit())))
-        .where(Listing.kind == kind)
+        select(
+            Listing.field,
+            func.count(func.distinct(case((Organization.country == HOME_COUNTRY, organization_id)))),
+            func.count(func.distinct(case((Organization.country != HOME_COUNTRY, organization_id)))),
+        )
+        .join(Organization, Organization.id == organization_id)
+        .where(Listing.kind == kind, names_owner())
         .group_by(Listing.field)
     )
-    return {row[0]: int(row[1]) for row in rows}
+    return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
 async def deals_detail(session: AsyncSession, period: Period) -> list[Deal]:

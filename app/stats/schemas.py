@@ -80,7 +80,11 @@ class IndicatorsResponse(ResponseModel):
 
 class ListingStatsRow(ResponseModel):
     field: FieldCode
-    units: int = Field(description="Organisations with listings of this field.")
+    units: int = Field(
+        description="Organisations in Vietnam (the surveyed units) with listings of this field that name them; "
+        "an anonymous listing's owner is not counted."
+    )
+    foreign_units: int = Field(description="Organisations abroad (e.g. Japanese suppliers), counted the same way.")
     listings: int
     proposed_for_city: int
     by_status: dict[str, int]
@@ -96,12 +100,13 @@ class ListingStatsResponse(ResponseModel):
                         {
                             "field": "biotech",
                             "units": 19,
+                            "foreign_units": 0,
                             "listings": 94,
                             "proposed_for_city": 50,
                             "by_status": {"published": 94},
                         }
                     ],
-                    "totals": {"units": 66, "listings": 209, "proposed_for_city": 126},
+                    "totals": {"units": 66, "foreign_units": 13, "listings": 209, "proposed_for_city": 126},
                 }
             ]
         }

@@ -63,9 +63,12 @@ class StatsService:
         owners = await repository.owners_by_field(session, kind)
         rows: dict[str, ListingStatsRow] = {}
         for field, status, count, _owners, proposed in table:
+            domestic, foreign = owners.get(field, (0, 0))
             row = rows.setdefault(
                 field,
-                ListingStatsRow(field=field, units=owners.get(field, 0), listings=0, proposed_for_city=0, by_status={}),
+                ListingStatsRow(
+                    field=field, units=domestic, foreign_units=foreign, listings=0, proposed_for_city=0, by_status={}
+                ),
             )
             row.listings += count
             row.proposed_for_city += proposed
@@ -73,6 +76,7 @@ class StatsService:
         ordered = sorted(rows.values(), key=lambda r: r.field)
         totals = {
             "units": sum(r.units for r in ordered),
+            "foreign_units": sum(r.foreign_units for r in ordered),
             "listings": sum(r.listings for r in ordered),
             "proposed_for_city": sum(r.proposed_for_city for r in ordered),
         }

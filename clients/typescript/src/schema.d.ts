@@ -4341,12 +4341,14 @@ export interface components {
          *             "published": 94
          *           },
          *           "field": "biotech",
+         *           "foreign_units": 0,
          *           "listings": 94,
          *           "proposed_for_city": 50,
          *           "units": 19
          *         }
          *       ],
          *       "totals": {
+         *         "foreign_units": 13,
          *         "listings": 209,
          *         "proposed_for_city": 126,
          *         "units": 66
@@ -4367,9 +4369,14 @@ export interface components {
             field: components["schemas"]["FieldCode"];
             /**
              * Units
-             * @description Organisations with listings of this field.
+             * @description Organisations in Vietnam (the surveyed units) with listings of this field that name them; an anonymous listing's owner is not counted.
              */
             units: number;
+            /**
+             * Foreign Units
+             * @description Organisations abroad (e.g. Japanese suppliers), counted the same way.
+             */
+            foreign_units: number;
             /** Listings */
             listings: number;
             /** Proposed For City */
@@ -19957,12 +19964,14 @@ export interface operations {
                      *             "published": 94
                      *           },
                      *           "field": "biotech",
+                     *           "foreign_units": 0,
                      *           "listings": 94,
                      *           "proposed_for_city": 50,
                      *           "units": 19
                      *         }
                      *       ],
                      *       "totals": {
+                     *         "foreign_units": 13,
                      *         "listings": 209,
                      *         "proposed_for_city": 126,
                      *         "units": 66
