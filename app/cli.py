@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from app.accounts.permissions import Role
-from app.config import get_settings
+from app.config import Environment, get_settings
 from app.organizations.schemas import OrganizationKind
 
 cli = typer.Typer(help="Technology exchange backend.", no_args_is_help=True)
@@ -88,12 +88,16 @@ def seed(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set.")] = False,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when the database holds data.")] = False,
 ) -> None:
-    """Load data: `--demo` loads the demonstration data set (idempotent)."""
+    """Load data: `--demo` loads the demonstration data set and demo accounts (idempotent; not in production)."""
     from app.db import Database
     from app.seed import load_demo_data
 
     if not demo:
         raise typer.BadParameter("say what to load, e.g. --demo")
+    if get_settings().environment is Environment.PRODUCTION:
+        # The demo accounts' passwords are published in the README.
+        typer.echo("error: the demo data set (with its published passwords) is for development only", err=True)
+        raise typer.Exit(code=2)
 
     async def run() -> str:
         database = Database.from_url(get_settings().database_url)

@@ -32,6 +32,7 @@ from app.organizations import repository as organization_repository
 from app.organizations.schemas import OrganizationCreate, OrganizationKind
 from app.organizations.service import organization_service
 from app.search import outbox
+from app.seed_data import demo_accounts
 from app.seed_queries import deal_count, organizations_of_kind, published_listings
 from app.sql import next_counter_value
 from app.taxonomy.data import get_taxonomy
@@ -125,7 +126,7 @@ class DemoLoader:
         self.session = session
         self.rng = random.Random(RANDOM_SEED)  # noqa: S311 - reproducible demo data, not secrets
         self.now = utcnow()
-        self.created = {"organizations": 0, "offers": 0, "demands": 0, "deals": 0}
+        self.created = {"organizations": 0, "offers": 0, "demands": 0, "deals": 0, "accounts": 0, "events": 0}
         self.existing_titles: set[tuple[Any, str]] = set()
 
     async def organization(self, payload: OrganizationCreate, *, verified: bool = True) -> Organization:
@@ -462,6 +463,7 @@ class DemoLoader:
         await self.load_demands(data)
         await self.session.flush()
         await self.load_deals()
+        self.created["accounts"], self.created["events"] = await demo_accounts.load(self.session)
         return self.created
 
 
@@ -473,5 +475,6 @@ async def load_demo_data(database: Database, *, only_if_empty: bool = False) -> 
         created = await DemoLoader(session).run()
     return (
         f"demo data: {created['organizations']} organisations, {created['offers']} offers "
-        f"and {created['demands']} demands loaded, {created['deals']} deals"
+        f"and {created['demands']} demands loaded, {created['deals']} deals, "
+        f"{created['accounts']} demo accounts, {created['events']} events"
     )
