@@ -81,7 +81,7 @@ def test_the_demo_data_set_is_refused_in_production(tmp_path: Path) -> None:
         "SECRET_KEY": "a-private-production-secret-0123456789",
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'techex.db'}",
     }
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", "app.cli", "seed", "--demo"], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 2
