@@ -1,5 +1,5 @@
-"""`techex`: the command-line entry point (serve, worker, migrate, seed, reindex, retag, create-account,
-export-openapi)."""
+"""`techex`: the command-line entry point (serve, worker, migrate, seed, meili-keys, reindex, retag,
+create-account, export-openapi)."""
 
 from __future__ import annotations
 
@@ -143,6 +143,27 @@ def worker() -> None:
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+@cli.command("meili-keys")
+def meili_keys(
+    master_key: Annotated[
+        str, typer.Option(envvar="MEILI_MASTER_KEY", prompt=True, hide_input=True, help="Meilisearch master key.")
+    ],
+    url: Annotated[str | None, typer.Option(help="Meilisearch URL [default: MEILI_URL].")] = None,
+) -> None:
+    """Create (once) the scoped Meilisearch keys: the API's can only search, the worker's only write the
+    exchange's indexes. Prints them as environment lines for the .env file."""
+    import meilisearch
+
+    from app.search.meili_keys import SEARCH_KEY, WRITE_KEY, ensure_key
+
+    url = url or get_settings().meili_url
+    if not url:
+        raise typer.BadParameter("give --url or set MEILI_URL")
+    client = meilisearch.Client(url, master_key, timeout=10)
+    typer.echo(f"MEILI_API_KEY_SEARCH={ensure_key(client, SEARCH_KEY)}")
+    typer.echo(f"MEILI_API_KEY_WRITE={ensure_key(client, WRITE_KEY)}")
 
 
 @cli.command()

@@ -91,10 +91,13 @@ def create_app(
         if tracer_provider is not None:
             tracing.instrument_clients(app.state.database.engine, tracer_provider)
         app.state.search = search or create_backend(settings)
-        try:
-            await app.state.search.ensure_indexes()
-        except Exception:  # search down at start-up: serve anyway, the indexer retries
-            log.exception("search_backend_unavailable_at_startup")
+        # Whoever indexes creates the indexes: with `techex worker` processes and Meilisearch, the API's
+        # key may only search (`techex meili-keys`).
+        if settings.indexer_in_process or app.state.search.name != "meilisearch":
+            try:
+                await app.state.search.ensure_indexes()
+            except Exception:  # search down at start-up: serve anyway, the indexer retries
+                log.exception("search_backend_unavailable_at_startup")
         app.state.indexer = Indexer(app.state.database, app.state.search, batch_size=settings.indexer_batch_size)
         tasks: list[asyncio.Task[None]] = []
         if settings.indexer_in_process:
