@@ -121,6 +121,10 @@ def worker() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    if settings.worker_metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port, addr="0.0.0.0")  # noqa: S104 - the internal network's scrape
 
     async def run() -> None:
         database = Database.from_url(settings.database_url)

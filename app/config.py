@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when set; in production it is
     # not served without one.
     metrics_token: str | None = Field(default=None, min_length=16)
+    # `techex worker` serves its metrics (indexer, periodic jobs) at this port's /metrics; keep it
+    # on the internal network. Unset: not served.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Where worker processes share their metric samples (read by prometheus-client itself);
     # `techex serve --workers N` sets a fresh one when unset.
     prometheus_multiproc_dir: Path | None = None
