@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from fastapi import FastAPI
 from httpx import AsyncClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from app.seed import load_demo_data
 from app.seed_data.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, EVENT_NAME
@@ -67,11 +69,31 @@ async def test_the_demo_broker_runs_the_demo_event(app: FastAPI, client: AsyncCl
     )["items"]
     assert {r["status"] for r in requests} == {"pending", "accepted", "declined"}
 
-    # The organiser schedules the accepted meetings into the session.
+    # The organiser schedules the accepted meetings into the session; /metrics counts the run.
+    runs_before = _schedule_runs((await client.get("/metrics")).text)
     report = expect(
         await client.post(f"/api/v1/events/{event['id']}/schedule", json={"time_limit": 5}, headers=broker), 200
     )
     assert report["placed"] == sum(r["status"] == "accepted" for r in requests)
+    scraped = (await client.get("/metrics")).text
+    assert _schedule_runs(scraped) == runs_before + 1
+    durations = [
+        s.value
+        for family in text_string_to_metric_families(scraped)
+        for s in family.samples
+        if s.name == "techex_schedule_duration_seconds_count"
+    ]
+    assert durations
+    assert durations[0] >= 1
+
+
+def _schedule_runs(text: str) -> float:
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "techex_schedule_runs_total" and s.labels["outcome"] == "ok"
+    )
 
 
 def test_the_demo_data_set_is_refused_in_production(tmp_path: Path) -> None:
@@ -93,3 +115,17 @@ def test_the_readme_lists_every_demo_account_with_its_password() -> None:
     for demo in DEMO_ACCOUNTS:
         assert demo.email in text
     assert DEMO_PASSWORD in text
+
+
+async def test_the_readme_quick_start_signs_in_as_the_demo_broker(app: FastAPI, client: AsyncClient) -> None:
+    """The curl commands of the quick start, sent as curl sends them (a form, then the bearer token)."""
+    await load_demo_data(app.state.database)
+    text = README.read_text(encoding="utf-8")
+    block = text[text.index("### Quick start") :].split("```sh", 1)[1].split("```", 1)[0]
+    url, fields = re.search(r"curl -s -X POST (\S+) \\\s+((?:-d \S+ ?)+)", block).groups()  # type: ignore[union-attr]
+    form = dict(field.split("=", 1) for field in re.findall(r"-d (\S+)", fields))
+    assert form["username"] == "broker@demo.techex.vn"
+    token = expect(await client.post(url.removeprefix("http://127.0.0.1:8000"), data=form), 200)
+    me_url = re.search(r"curl -s (\S+/auth/me)", block).group(1)  # type: ignore[union-attr]
+    me = expect(await client.get(me_url.removeprefix("http://127.0.0.1:8000"), headers=_bearer(token)), 200)
+    assert me["account"]["role"] == "broker"
