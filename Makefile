@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 UV_VERSION := 0.13.8
 # uv reads the system's certificate store (as pip does), for proxies that re-sign TLS.
-export UV_NATIVE_TLS := 1
+export UV_SYSTEM_CERTS := 1
 
 .PHONY: install lock lock-check run test test-sqlite lint fmt typecheck openapi sdk migrate seed clean
 
