@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +155,41 @@ class TestScrapingInProcess:
         )
         async with AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url=BASE_URL) as http:
             assert (await http.get("/metrics")).status_code == 404
+
+
+@pytest.mark.slow
+def test_the_worker_serves_its_indexer_metrics_on_its_own_port(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'techex.db'}",
+        "INDEX_DIR": str(tmp_path / "index"),
+        "LOG_LEVEL": "WARNING",
+    }
+    techex = [sys.executable, "-m", "app.cli"]
+    for command in (["migrate"], ["seed", "--demo"]):
+        subprocess.run([*techex, *command], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)  # noqa: S603
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [*techex, "worker"],
+        cwd=tmp_path,
+        env={**env, "WORKER_METRICS_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        indexed = 0.0
+        while time.monotonic() < deadline and indexed < 209:
+            time.sleep(0.5)
+            try:
+                found = samples(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text)
+            except httpx.HTTPError:
+                continue
+            indexed = value(found, "techex_indexer_documents_total")
+        assert indexed >= 209  # the catalogue's offers alone; demands and organisations come too
+        assert value(found, "techex_indexer_batch_duration_seconds_count") == value(
+            found, "techex_indexer_batches_total"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
