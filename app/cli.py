@@ -112,6 +112,7 @@ def seed(
 @cli.command()
 def worker() -> None:
     """Drain the search outbox and expire listings in a process of its own (API: INDEXER_IN_PROCESS=false)."""
+    from app import tracing
     from app.background import run_periodically
     from app.db import Database
     from app.listings.service import listing_service
@@ -128,6 +129,9 @@ def worker() -> None:
 
     async def run() -> None:
         database = Database.from_url(settings.database_url)
+        tracer_provider = tracing.provider_from_settings(settings)
+        if tracer_provider is not None:
+            tracing.instrument_clients(database.engine, tracer_provider)
         backend = create_backend(settings)
         indexer = Indexer(database, backend, batch_size=settings.indexer_batch_size)
         try:
