@@ -33,6 +33,7 @@ The webhook families are declared for the deliverer to record with `record_webho
 
 from __future__ import annotations
 
+import os
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -126,9 +127,29 @@ def record_webhook_delivery(outcome: str, seconds: float) -> None:
     WEBHOOK_DURATION.observe(seconds)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def forget_dead_processes(multiprocess_dir: Path) -> None:
+    """Drop the live-summed gauges of worker processes that died (uvicorn replaces them): a dead
+    worker's last pool figures would otherwise be added in forever. Counters and histograms stay."""
+    for path in multiprocess_dir.glob("gauge_live*_*.db"):
+        pid = path.stem.rsplit("_", 1)[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            multiprocess.mark_process_dead(int(pid), str(multiprocess_dir))  # type: ignore[no-untyped-call]
+
+
 def exposition(multiprocess_dir: Path | None) -> tuple[bytes, str]:
     """The text exposition of every process's samples (multiprocess) or this one's."""
     if multiprocess_dir is not None:
+        forget_dead_processes(multiprocess_dir)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=str(multiprocess_dir))  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
