@@ -48,7 +48,7 @@ def serve(
     # Each worker sizes its database pool as its share of DATABASE_MAX_CONNECTIONS;
     # the workers read their count from the environment they inherit.
     os.environ["WEB_CONCURRENCY"] = str(workers)
-    if workers > 1:
+    if workers > 1 or settings.prometheus_multiproc_dir is not None:
         # Workers write their metric samples there and a scrape adds them up; a previous run's
         # samples would be counted again, so the folder starts empty.
         metrics_dir = settings.prometheus_multiproc_dir or Path(tempfile.mkdtemp(prefix="techex-metrics-"))
