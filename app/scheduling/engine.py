@@ -39,7 +39,7 @@ fewest-breaks draft (`fairness_impossible` says when that is proven).
 
 Reproducible by default: the time limit is turned into amounts of work —
 CP-SAT's deterministic time (workers interleaved), a number of local-search
-moves (its own seeded random generator), a number of SAT conflicts for RC2
+moves (its own seeded random generator), a number of SAT propagations for RC2
 — and solvers that run side by side never stop each other in a way that
 changes the answer (RC2's optimum wins when it comes; CP-SAT is stopped
 then). So the same instance and seed give the same schedule. The wall
@@ -464,10 +464,10 @@ LOCAL_SHARE = 0.1  # of the breaks stage's budget, before the proof (all of it a
 BALANCE_TRIES = 4  # large instances: shared meetings tried to move back when a move overfills a slot's tables
 STALE_STEPS = 50  # per movable meeting: the length of one round of cooling in the local search
 # Work per second of the time limit in deterministic runs, from CPU time measured on event-size instances
-# (local search ~19,000–21,000 moves per CPU second; RC2 with CaDiCaL 165–1,500 conflicts, its set-up
-# included; CP-SAT 0.1–0.5 units of deterministic time, one worker the slowest), at the low end.
+# (local search ~19,000–21,000 moves per CPU second; RC2 with CaDiCaL 2.5–4.6 million propagations on
+# real-shaped events; CP-SAT 0.1–0.5 units of deterministic time, one worker the slowest), at the low end.
 STEPS_PER_SECOND = 15_000  # local-search moves
-CONFLICTS_PER_SECOND = 300  # RC2's SAT conflicts
+PROPAGATIONS_PER_SECOND = 2_000_000  # RC2's SAT propagations
 DETERMINISTIC_PER_SECOND = 0.1  # CP-SAT's deterministic time
 
 
@@ -644,8 +644,8 @@ def _race(built: _Model, maxsat: BreaksMaxSat, units: float, budget: _Budget) ->
 
     thread = threading.Thread(target=run_cp)
     thread.start()
-    conflicts = int(units * CONFLICTS_PER_SECOND) if budget.deterministic else None
-    proof = maxsat.run(budget.wall_left(), stop, on_bound, conflicts)
+    propagations = int(units * PROPAGATIONS_PER_SECOND) if budget.deterministic else None
+    proof = maxsat.run(budget.wall_left(), stop, on_bound, propagations)
     if proof.solution is not None or proof.infeasible:
         solver.stop_search()
     thread.join()
@@ -968,7 +968,7 @@ def _status_ok(status: Any) -> bool:
 @dataclass
 class _Budget:
     """Who gets how much of the time limit. Deterministic runs count work, not seconds: CP-SAT's
-    deterministic time, local-search moves and SAT conflicts, each converted at a fixed rate; the wall
+    deterministic time, local-search moves and SAT propagations, each converted at a fixed rate; the wall
     clock (`deadline`) is then only a safety net for a machine too loaded to do that work in time."""
 
     seed: int
