@@ -12,8 +12,9 @@ optionally with a fairness bound on the spread of breaks per participant.
 Pipeline: allowed slots per meeting → an upper bound on the placed
 priority from a relaxation (caps, free slots and the table budget, with no
 timetable) → a greedy construction that favours slots next to a
-participant's other meetings → CP-SAT, warm-started from the best complete
-solution so far, for each objective in turn (each fixed before the next) →
+participant's other meetings → CP-SAT for each objective in turn (each fixed
+before the next), warm-started from the best complete solution so far (for
+the placed priority only on large events: below, its own search proves more) →
 breaks: a schedule without breaks is taken at once (it is fair); else a
 Kempe-chain local search, then RC2 (`maxsat.py`, from 40 placed meetings)
 beside CP-SAT, both warm-started from the best schedule so far → tables
