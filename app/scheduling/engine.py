@@ -12,8 +12,9 @@ optionally with a fairness bound on the spread of breaks per participant.
 Pipeline: allowed slots per meeting → an upper bound on the placed
 priority from a relaxation (caps, free slots and the table budget, with no
 timetable) → a greedy construction that favours slots next to a
-participant's other meetings → CP-SAT, warm-started from the best complete
-solution so far, for each objective in turn (each fixed before the next) →
+participant's other meetings → CP-SAT for each objective in turn (each fixed
+before the next), warm-started from the best complete solution so far (for
+the placed priority only on large events: below, its own search proves more) →
 breaks: a schedule without breaks is taken at once (it is fair); else a
 Kempe-chain local search, then RC2 (`maxsat.py`, from 40 placed meetings)
 beside CP-SAT, both warm-started from the best schedule so far → tables
@@ -39,7 +40,7 @@ fewest-breaks draft (`fairness_impossible` says when that is proven).
 
 Reproducible by default: the time limit is turned into amounts of work —
 CP-SAT's deterministic time (workers interleaved), a number of local-search
-moves (its own seeded random generator), a number of SAT conflicts for RC2
+moves (its own seeded random generator), a number of SAT propagations for RC2
 — and solvers that run side by side never stop each other in a way that
 changes the answer (RC2's optimum wins when it comes; CP-SAT is stopped
 then). So the same instance and seed give the same schedule. The wall
@@ -464,10 +465,10 @@ LOCAL_SHARE = 0.1  # of the breaks stage's budget, before the proof (all of it a
 BALANCE_TRIES = 4  # large instances: shared meetings tried to move back when a move overfills a slot's tables
 STALE_STEPS = 50  # per movable meeting: the length of one round of cooling in the local search
 # Work per second of the time limit in deterministic runs, from CPU time measured on event-size instances
-# (local search ~19,000–21,000 moves per CPU second; RC2 with CaDiCaL 165–1,500 conflicts, its set-up
-# included; CP-SAT 0.1–0.5 units of deterministic time, one worker the slowest), at the low end.
+# (local search ~19,000–21,000 moves per CPU second; RC2 with CaDiCaL 2.5–4.6 million propagations on
+# real-shaped events; CP-SAT 0.1–0.5 units of deterministic time, one worker the slowest), at the low end.
 STEPS_PER_SECOND = 15_000  # local-search moves
-CONFLICTS_PER_SECOND = 300  # RC2's SAT conflicts
+PROPAGATIONS_PER_SECOND = 2_000_000  # RC2's SAT propagations
 DETERMINISTIC_PER_SECOND = 0.1  # CP-SAT's deterministic time
 
 
@@ -644,8 +645,8 @@ def _race(built: _Model, maxsat: BreaksMaxSat, units: float, budget: _Budget) ->
 
     thread = threading.Thread(target=run_cp)
     thread.start()
-    conflicts = int(units * CONFLICTS_PER_SECOND) if budget.deterministic else None
-    proof = maxsat.run(budget.wall_left(), stop, on_bound, conflicts)
+    propagations = int(units * PROPAGATIONS_PER_SECOND) if budget.deterministic else None
+    proof = maxsat.run(budget.wall_left(), stop, on_bound, propagations)
     if proof.solution is not None or proof.infeasible:
         solver.stop_search()
     thread.join()
@@ -968,7 +969,7 @@ def _status_ok(status: Any) -> bool:
 @dataclass
 class _Budget:
     """Who gets how much of the time limit. Deterministic runs count work, not seconds: CP-SAT's
-    deterministic time, local-search moves and SAT conflicts, each converted at a fixed rate; the wall
+    deterministic time, local-search moves and SAT propagations, each converted at a fixed rate; the wall
     clock (`deadline`) is then only a safety net for a machine too loaded to do that work in time."""
 
     seed: int
@@ -1097,8 +1098,14 @@ def solve(
     # 2. placed priority
     built = _placement_model(prepared)
     priority_optimal = value >= bound and bound_optimal
+    large = len(meetings) > LARGE_INSTANCE
     if value < bound:
-        _hint(built, best)
+        # Warm-started from the best start only on large events, where no proof is in reach and CP-SAT's
+        # schedule must start from the repaired greedy one to beat it. Below that, the hint steers CP-SAT
+        # into the start's neighbourhood: on a 273-meeting forum it stalled one meeting short, where its own
+        # search placed all and proved it in two thirds of the work. The start is kept if CP-SAT finds worse.
+        if large:
+            _hint(built, best)
         built.model.maximize(built.priority)
         solver = _solver(budget.share(0.35), budget)
         status = solver.solve(built.model)
@@ -1111,7 +1118,6 @@ def solve(
             priority_optimal = status == cp_model.OPTIMAL or value >= bound
     if priority_optimal:
         bound = value
-    large = len(meetings) > LARGE_INSTANCE
     fixed_set = large or len(best) == sum(1 for slots in prepared.allowed if slots)
     if fixed_set:
         # Fix the placed set: exact when everything placeable is placed, and on large instances the price

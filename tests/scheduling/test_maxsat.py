@@ -89,12 +89,12 @@ def test_the_maxsat_optimum_within_the_fairness_bound_equals_brute_force(instanc
     assert proof.bound == sum(count_breaks(instance, slot_of).values()) == expected
 
 
-def test_a_proof_out_of_conflicts_returns_no_schedule() -> None:
+def test_a_proof_out_of_work_returns_no_schedule() -> None:
     instance = read_dzn(EVENT_WITH_BREAKS)
     placed = greedy(instance)
     index_of = {m.id: i for i, m in enumerate(instance.meetings)}
     prover = BreaksMaxSat(_prepare(instance), {index_of[m] for m in placed})
-    proof = prover.run(30, threading.Event(), lambda _: None, conflicts=1)
+    proof = prover.run(30, threading.Event(), lambda _: None, propagations=1)
     assert proof.solution is None
     assert not proof.infeasible
     assert proof.bound < 6  # its optimum
