@@ -7,6 +7,9 @@ folder and times each query of `bench_search.py`'s mix — with its filters, fac
 public search asks it: `build_query` (query analysis, concepts) and the engine's search (hits,
 highlights, count, facets). No HTTP, no database.
 
+`--asgi`: ask through the real app instead (`GET /api/v1/search/offers` over httpx's ASGI transport,
+in the same process: routing, dependencies, validation and serialisation, no sockets).
+
 `--against DIR`: a second checkout of the project (e.g. `git worktree add /tmp/before <commit>`).
 Each checkout runs in a process of its own, builds its own index from the same generated listings
 with its own code, and the two are asked each query in turn, one after the other, so a loaded
@@ -102,7 +105,7 @@ def search_params(words: str, extra: dict[str, Any]) -> Any:
     return SearchParams(q=words, terms=tuple(terms), **options)
 
 
-def worker(listings: int) -> None:
+def worker(listings: int, asgi: bool) -> None:
     """Build an index with this checkout's code, then answer "time query i" lines on stdin."""
     import asyncio
 
@@ -112,9 +115,13 @@ def worker(listings: int) -> None:
     from app.search.service import build_query
 
     now = datetime.now(UTC)
-    backend = EmbeddedBackend(Path(tempfile.mkdtemp(prefix="techex-inprocess-")) / "index")
+    folder = Path(tempfile.mkdtemp(prefix="techex-inprocess-"))
+    backend = EmbeddedBackend(folder / "index")
     asyncio.run(backend.ensure_indexes())
     asyncio.run(backend.rebuild("offers", documents(listings, now)))
+    if asgi:
+        asyncio.run(_asgi_worker(backend, folder))
+        return
     live = backend.indexes["offers"]
     for _label, words, extra, _sql in MIX:  # warm-up: readers, caches, the Japanese analyser
         backend._search(live, build_query("offers", search_params(words, extra), now))
@@ -127,10 +134,45 @@ def worker(listings: int) -> None:
         print(json.dumps({"ms": elapsed, "total": result.total}), flush=True)
 
 
+async def _asgi_worker(backend: Any, folder: Path) -> None:
+    """The same, through the app: the search routes read no database, an empty SQLite file will do."""
+    import httpx
+    from bench_search import MIX
+
+    from app.config import Environment, Settings
+    from app.db import Database
+    from app.main import create_app
+
+    url = f"sqlite+aiosqlite:///{folder / 'unused.db'}"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment=Environment.TEST,
+        database_url=url,
+        expiry_sweep_seconds=0,
+        indexer_in_process=False,
+        log_level="WARNING",
+    )
+    app = create_app(settings, database=Database.from_url(url), search=backend)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            for _label, words, extra, _sql in MIX:
+                (await client.get("/api/v1/search/offers", params={"q": words, **extra})).raise_for_status()
+            print(json.dumps({"ready": [label for label, *_ in MIX]}), flush=True)
+            for line in sys.stdin:  # blocking reads: nothing else runs on this loop meanwhile
+                _label, words, extra, _sql = MIX[int(line)]
+                started = time.perf_counter()
+                response = await client.get("/api/v1/search/offers", params={"q": words, **extra})
+                elapsed = (time.perf_counter() - started) * 1000
+                response.raise_for_status()
+                print(json.dumps({"ms": elapsed, "total": response.json()["total"]}), flush=True)
+
+
 class Checkout:
-    def __init__(self, root: Path, listings: int) -> None:
+    def __init__(self, root: Path, listings: int, asgi: bool) -> None:
         self.root = root
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--root", str(root)]
+        command += ["--asgi"] if asgi else []
         self.process = subprocess.Popen(  # noqa: S603
             [*command, "--listings", str(listings)],
             stdin=subprocess.PIPE,
@@ -169,17 +211,18 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--against", type=Path, default=None, help="Another checkout to compare with.")
+    parser.add_argument("--asgi", action="store_true", help="Through the app's search route (ASGI, no sockets).")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args()
     # the code under test is the checkout's (`--root`); this script only drives it
     sys.path[:0] = [str(args.root), str(args.root / "scripts")]
     if args.worker:
-        worker(args.listings)
+        worker(args.listings, args.asgi)
         return
-    checkouts = [Checkout(ROOT, args.listings)]
+    checkouts = [Checkout(ROOT, args.listings, args.asgi)]
     if args.against is not None:
-        checkouts.append(Checkout(args.against.resolve(), args.listings))
+        checkouts.append(Checkout(args.against.resolve(), args.listings, args.asgi))
     labels = checkouts[0].labels
     samples: list[dict[str, list[float]]] = [{label: [] for label in labels} for _ in checkouts]
     for _ in range(args.repeat):
