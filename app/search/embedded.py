@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ TYPO_BOOST = 0.3
 FLOAT_FIELDS = {Fields.PRICE_MIN}
 MAX_FACET_VALUES = 1000  # every taxonomy concept (~460) fits
 HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME)
+# Facet counts run beside the ranking pass of the same search.
+_COUNTING = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="search-facets")
 
 
 def _schema(config: IndexConfig) -> tantivy.Schema:
@@ -269,7 +272,9 @@ class EmbeddedBackend:
         ranked = not (query.match_any or not query.fuzzy or query.sort)
         count = len(terms.folded_words) + len(terms.cjk_runs)
         required, fewest = required_words(count), fewest_words(count)
+        counting: Future[dict[str, dict[str, int]]] | None = None
         while True:
+            matching = None
             if ranked:
                 # own words only: no concept either
                 concepts = () if query.fields else query.concepts
@@ -278,9 +283,16 @@ class EmbeddedBackend:
                 fuzzy = required == required_words(count)
                 ranking = (live.schema, config, terms, required, concepts, fuzzy, concept_words)
                 text_query = _ranked_text_query(*ranking)
+                if query.facets:
+                    # the same documents without the clauses that only rank them: counting needs no score
+                    matching = _with_filters(_ranked_text_query(*ranking, scored=False), filters)
             else:
                 text_query = _text_query(live.schema, config, terms, match_any=query.match_any, fuzzy=query.fuzzy)
             combined = _with_filters(text_query, filters)
+            if query.facets:
+                # counted beside the ranking (tantivy lets go of the GIL): a page with facets waits for
+                # the slower of the two passes over the matches, not for both
+                counting = _COUNTING.submit(_facets, searcher, combined if matching is None else matching, query.facets)
             result = _run_query(searcher, combined, query)
             # a word no document has drops out (one at a time) instead of emptying the result
             if not ranked or required <= fewest or result.hits or query.offset:
@@ -291,11 +303,7 @@ class EmbeddedBackend:
             document = json.loads(searcher.doc(address)[SOURCE][0])
             highlights = _highlights(document, terms) if query.highlight and query.q else {}
             hits.append(SearchHit(id=document[Fields.ID], score=float(score), document=document, highlights=highlights))
-        facets = {}
-        if query.facets:
-            # the same documents without the clauses that only rank them: counting needs no score
-            matching = _with_filters(_ranked_text_query(*ranking, scored=False), filters) if ranked else combined
-            facets = _facets(searcher, matching, query.facets)
+        facets = counting.result() if counting is not None else {}
         total = int(getattr(result, "count", 0) or 0)
         return SearchResult(hits, total, facets, round((time.perf_counter() - started) * 1000, 2))
 
