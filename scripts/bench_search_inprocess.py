@@ -109,19 +109,24 @@ def worker(listings: int, asgi: bool) -> None:
     """Build an index with this checkout's code, then answer "time query i" lines on stdin."""
     import asyncio
 
+    from app.search.embedded import EmbeddedBackend
+
+    with tempfile.TemporaryDirectory(prefix="techex-inprocess-") as folder:
+        backend = EmbeddedBackend(Path(folder) / "index")
+        asyncio.run(backend.ensure_indexes())
+        asyncio.run(backend.rebuild("offers", documents(listings, datetime.now(UTC))))
+        if asgi:
+            asyncio.run(_asgi_worker(backend, Path(folder)))
+        else:
+            _engine_worker(backend)
+
+
+def _engine_worker(backend: Any) -> None:
     from bench_search import MIX
 
-    from app.search.embedded import EmbeddedBackend
     from app.search.service import build_query
 
     now = datetime.now(UTC)
-    folder = Path(tempfile.mkdtemp(prefix="techex-inprocess-"))
-    backend = EmbeddedBackend(folder / "index")
-    asyncio.run(backend.ensure_indexes())
-    asyncio.run(backend.rebuild("offers", documents(listings, now)))
-    if asgi:
-        asyncio.run(_asgi_worker(backend, folder))
-        return
     live = backend.indexes["offers"]
     for _label, words, extra, _sql in MIX:  # warm-up: readers, caches, the Japanese analyser
         backend._search(live, build_query("offers", search_params(words, extra), now))
