@@ -182,7 +182,13 @@ class Links:
         return page
 
 
-LinksDep = Annotated[Links, Depends()]
+async def links_for(request: Request, response: Response) -> Links:
+    """`Links` as an async dependency: FastAPI runs a class or plain function dependency in a worker
+    thread, a hop per request that costs more than the work on a loaded machine."""
+    return Links(request, response)
+
+
+LinksDep = Annotated[Links, Depends(links_for)]
 
 
 def window(rows: Sequence[T], params: PageParams) -> tuple[list[T], int]:

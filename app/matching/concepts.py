@@ -171,6 +171,15 @@ def with_broader(concept_ids: Iterable[str]) -> list[str]:
     return sorted(found, key=_taxonomy_order().__getitem__)
 
 
+def narrowest(concept_ids: Iterable[str]) -> list[str]:
+    """The concepts of the list that none of the others is a kind of: its own topics, without the broader
+    ones they bring (floating solar, not solar photovoltaics too)."""
+    index = concept_index()
+    ids = list(dict.fromkeys(concept_ids))
+    implied = {parent for concept_id in ids for parent in index.broader.get(concept_id, ())}
+    return [concept_id for concept_id in ids if concept_id not in implied]
+
+
 @lru_cache(maxsize=1)
 def _taxonomy_order() -> dict[str, int]:
     return {concept_id: position for position, concept_id in enumerate(get_taxonomy().concepts)}

@@ -16,6 +16,7 @@ from app.listings.schemas import ListingKind
 from app.listings.service import effective_status, listing_service
 from app.listings.visibility import owner_visible
 from app.matching import repository
+from app.matching.concepts import narrowest
 from app.matching.engine import COMMON_WORDS, DEFAULT_WEIGHTS, Match, Weights, rank, score
 from app.matching.profiles import need_texts, owner_names, profile
 from app.matching.schemas import SubscriptionCreate
@@ -82,11 +83,14 @@ class MatchingService:
             best = max((h.score or 0.0 for h in by_words.hits), default=0.0) or 1.0
             relevance = {h.id: (h.score or 0.0) / best for h in by_words.hits}
             concepts = tuple(dict.fromkeys([*(need.concepts or []), *(need.inferred_concepts or [])]))
-            if concepts:
+            own = tuple(narrowest(concepts))
+            # the need's own topics first: a broader one (aquaculture, for shrimp-pond sensors) can tag more
+            # listings than a page of candidates holds, and which of them a page brings is arbitrary
+            for group in ([own, concepts] if own != concepts else [concepts]) if concepts else []:
                 by_concepts = await backend.search(
                     index,
                     SearchQuery(
-                        filters=(visible, TermFilter("concepts", concepts)),
+                        filters=(visible, TermFilter("concepts", group)),
                         limit=CANDIDATES,
                         highlight=False,
                         with_total=False,
@@ -94,6 +98,8 @@ class MatchingService:
                 )
                 for hit in by_concepts.hits:
                     relevance.setdefault(hit.id, 0.0)
+                if len(by_concepts.hits) == CANDIDATES:
+                    break  # a full page of the own topics: the broader ones would only add noise
         except Exception as error:  # search down: match on the database's view of the same field
             log.warning("matching_without_search", error=repr(error))
             rows = await repository.same_field(

@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ TYPO_BOOST = 0.3
 FLOAT_FIELDS = {Fields.PRICE_MIN}
 MAX_FACET_VALUES = 1000  # every taxonomy concept (~460) fits
 HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME)
+# Facet counts run beside the ranking pass of the same search.
+_COUNTING = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="search-facets")
 
 
 def _schema(config: IndexConfig) -> tantivy.Schema:
@@ -269,20 +272,27 @@ class EmbeddedBackend:
         ranked = not (query.match_any or not query.fuzzy or query.sort)
         count = len(terms.folded_words) + len(terms.cjk_runs)
         required, fewest = required_words(count), fewest_words(count)
+        counting: Future[dict[str, dict[str, int]]] | None = None
         while True:
+            matching = None
             if ranked:
                 # own words only: no concept either
                 concepts = () if query.fields else query.concepts
                 concept_words = () if query.fields else query.concept_words
                 # once words drop out, the rest must match as written: a typo of a short word finds too much
                 fuzzy = required == required_words(count)
-                text_query = _ranked_text_query(live.schema, config, terms, required, concepts, fuzzy, concept_words)
+                ranking = (live.schema, config, terms, required, concepts, fuzzy, concept_words)
+                text_query = _ranked_text_query(*ranking)
+                if query.facets:
+                    # the same documents without the clauses that only rank them: counting needs no score
+                    matching = _with_filters(_ranked_text_query(*ranking, scored=False), filters)
             else:
                 text_query = _text_query(live.schema, config, terms, match_any=query.match_any, fuzzy=query.fuzzy)
-            clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
-            combined = (
-                tantivy.Query.boolean_query(clauses + filters) if clauses + filters else tantivy.Query.all_query()
-            )
+            combined = _with_filters(text_query, filters)
+            if query.facets:
+                # counted beside the ranking (tantivy lets go of the GIL): a page with facets waits for
+                # the slower of the two passes over the matches, not for both
+                counting = _COUNTING.submit(_facets, searcher, combined if matching is None else matching, query.facets)
             result = _run_query(searcher, combined, query)
             # a word no document has drops out (one at a time) instead of emptying the result
             if not ranked or required <= fewest or result.hits or query.offset:
@@ -293,9 +303,16 @@ class EmbeddedBackend:
             document = json.loads(searcher.doc(address)[SOURCE][0])
             highlights = _highlights(document, terms) if query.highlight and query.q else {}
             hits.append(SearchHit(id=document[Fields.ID], score=float(score), document=document, highlights=highlights))
-        facets = _facets(searcher, combined, query.facets) if query.facets else {}
+        facets = counting.result() if counting is not None else {}
         total = int(getattr(result, "count", 0) or 0)
         return SearchResult(hits, total, facets, round((time.perf_counter() - started) * 1000, 2))
+
+
+def _with_filters(
+    text_query: tantivy.Query | None, filters: list[tuple[tantivy.Occur, tantivy.Query]]
+) -> tantivy.Query:
+    clauses = [(tantivy.Occur.Must, text_query)] if text_query is not None else []
+    return tantivy.Query.boolean_query(clauses + filters) if clauses + filters else tantivy.Query.all_query()
 
 
 def _run_query(searcher: tantivy.Searcher, combined: tantivy.Query, query: SearchQuery) -> Any:
@@ -429,10 +446,19 @@ def _ranked_text_query(
     concepts: tuple[str, ...] = (),
     fuzzy: bool = True,
     concept_words: tuple[tuple[str, tuple[int, ...]], ...] = (),
+    *,
+    scored: bool = True,
 ) -> tantivy.Query | None:
     """Documents with `required` of the words (a word counts where the document is tagged with a
     concept the query names with it), or tagged with a query concept; documents matching more of the
-    query rank first."""
+    query rank first. `scored=False`: the same documents, without the clauses that only rank (for
+    facet counts).
+
+    Each word's clauses are evaluated once: the word tier both selects (how many words a document has)
+    and scores, and the tones, no-typo and proximity tiers only rank what the words found (tantivy
+    advances such optional clauses to the documents already matched instead of reading their postings
+    whole). A typo-tolerant term reads every posting of every spelling it allows, so evaluating a word
+    twice cost nearly twice the query."""
     tiers: list[tantivy.Query] = []
     count = len(terms.folded_words)
     names = [name for name, _ in config.searchable]
@@ -442,51 +468,50 @@ def _ranked_text_query(
         for position in positions:
             naming.setdefault(position, []).append(concept_id)
 
-    def or_tagged(query: tantivy.Query, position: int) -> tantivy.Query:
-        if position not in naming:
-            return query
-        tagged = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, naming[position])
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, query), (tantivy.Occur.Should, tagged)])
+    def tier(matched: tantivy.Query, position: int, ranks: list[tuple[tantivy.Query, float]]) -> tantivy.Query:
+        """WORD_SCORE where the document has the word (or a concept naming it), plus the word's scaled
+        relevance, plus the constants of `ranks` (subsets of the word's documents)."""
+        found = tantivy.Query.boost_query(matched, RELEVANCE_SCALE) if scored else matched
+        if position in naming:
+            tagged = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, naming[position])
+            found = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, found), (tantivy.Occur.Should, tantivy.Query.const_score_query(tagged, 0.0))]
+            )
+        if not scored:
+            return found
+        # the constant rides on the match as an optional clause: an all-documents scorer seeks for free
+        counted = tantivy.Query.boolean_query([(tantivy.Occur.Must, found), (tantivy.Occur.Should, _WORD_CONSTANT)])
+        if not ranks:
+            return counted
+        optional = [(tantivy.Occur.Should, tantivy.Query.const_score_query(q, score)) for q, score in ranks]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, counted), *optional])
 
     for position, (raw, folded) in enumerate(zip(terms.raw_words, terms.folded_words, strict=True)):
         prefix = terms.last_is_prefix and position == count - 1
         word = _word_query(schema, config, raw, folded, prefix, fuzzy)
-        no_typo = _any_term(schema, [n + FOLDED for n in names], folded, prefix)
-        parts = [
-            (tantivy.Occur.Should, tantivy.Query.const_score_query(or_tagged(word, position), WORD_SCORE)),
-            (tantivy.Occur.Should, tantivy.Query.const_score_query(no_typo, NO_TYPO_SCORE)),
-            (tantivy.Occur.Should, tantivy.Query.boost_query(word, RELEVANCE_SCALE)),
-        ]
+        ranks = [(_any_term(schema, [n + FOLDED for n in names], folded, prefix), NO_TYPO_SCORE)]
         if raw != folded:
             # tones are the text's own: a listing with the very words outranks one only tagged with their concept
-            exact = _any_term(schema, names, raw)
-            parts.append((tantivy.Occur.Should, tantivy.Query.const_score_query(exact, TONE_SCORE)))
-        tiers.append(tantivy.Query.boolean_query(parts))
+            ranks.append((_any_term(schema, names, raw), TONE_SCORE))
+        tiers.append(tier(word, position, ranks))
     for offset, run in enumerate(terms.cjk_runs, start=count):
         grams = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, Fields.CJK, g)) for g in run]
         share = max(1, math.ceil(len(grams) * CJK_RUN_SHARE))
-        matched = tantivy.Query.boolean_query(grams, minimum_number_should_match=share)
-        tiers.append(
-            tantivy.Query.boolean_query(
-                [
-                    (tantivy.Occur.Should, tantivy.Query.const_score_query(or_tagged(matched, offset), WORD_SCORE)),
-                    (tantivy.Occur.Should, tantivy.Query.boost_query(matched, RELEVANCE_SCALE)),
-                ]
-            )
-        )
+        tiers.append(tier(tantivy.Query.boolean_query(grams, minimum_number_should_match=share), offset, []))
     words = [(tantivy.Occur.Should, t) for t in tiers]
-    enough_words = tantivy.Query.boolean_query(words, minimum_number_should_match=required) if tiers else None
     if concepts and taggable:
-        # a tagged listing is found with fewer words (or none: another language), and those it has still count
+        # a tagged listing is found with fewer words (or none: another language), and those it has still
+        # count: the tag joins the words' count as `required` clauses (scoring 0 but one), so the words
+        # are read once, both to select and to rank
         tagged = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, list(concepts))
-        found = [(tantivy.Occur.Should, tagged)]
-        if enough_words is not None:
-            found.append((tantivy.Occur.Should, enough_words))
+        standing_in = max(1, required)
+        extra = [(tantivy.Occur.Should, tantivy.Query.const_score_query(tagged, BROADER_CONCEPT_SCORE))]
+        extra += [(tantivy.Occur.Should, tantivy.Query.const_score_query(tagged, 0.0))] * (standing_in - 1)
         clauses = [
-            (tantivy.Occur.Must, tantivy.Query.const_score_query(tantivy.Query.boolean_query(found), 0.0)),
-            (tantivy.Occur.Should, tantivy.Query.const_score_query(tagged, BROADER_CONCEPT_SCORE)),
-            *words,
+            (tantivy.Occur.Must, tantivy.Query.boolean_query(words + extra, minimum_number_should_match=standing_in))
         ]
+        if not scored:
+            return clauses[0][1]
         # each topic the query names that the listing is about; concepts named by the same words ("nuôi cá":
         # fish farming, and aquaculture by a synonym) are one topic
         topics: dict[tuple[int, ...] | str, list[str]] = {}
@@ -495,7 +520,10 @@ def _ranked_text_query(
         for same_words in topics.values():
             on_topic = tantivy.Query.term_set_query(schema, Fields.CONCEPTS, same_words)
             clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(on_topic, CONCEPT_SCORE)))
-    elif enough_words is not None:
+    elif tiers:
+        enough_words = tantivy.Query.boolean_query(words, minimum_number_should_match=required)
+        if not scored:
+            return enough_words
         clauses = [(tantivy.Occur.Must, enough_words)]
     else:
         return None
@@ -511,6 +539,9 @@ def _ranked_text_query(
             )
         )
     return tantivy.Query.boolean_query(clauses)
+
+
+_WORD_CONSTANT = tantivy.Query.const_score_query(tantivy.Query.all_query(), WORD_SCORE)
 
 
 def _filter_query(schema: tantivy.Schema, item: Filter) -> tantivy.Query:

@@ -317,3 +317,24 @@ class TestAlerts:
         assert (
             await client.post(f"/api/v1/notifications/{first['id']}/read", headers=other.headers)
         ).status_code == 404
+
+
+async def test_candidates_by_concept_come_from_the_needs_own_topics_first(
+    client: AsyncClient, app: FastAPI, moderator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broader topic (solar power, for floating solar) may tag more listings than one search brings; the
+    listings on the topic asked for must not be left to chance among them."""
+    monkeypatch.setattr("app.matching.service.CANDIDATES", 2)
+    buyer = await register(client, organization="Công ty Thủy lợi Tiên Lãng")
+    maker = await register(client, organization="太陽光メーカー", country="JP")
+    for title in ("屋根置き太陽光発電システム", "太陽光発電の遠隔監視", "工場向け太陽光発電"):
+        await create_listing(client, maker, status="published", moderator=moderator, language="ja", title=title)
+    floating = await create_listing(
+        client, maker, status="published", moderator=moderator, language="ja", title="ため池向け水上太陽光発電"
+    )
+    demand = await create_listing(
+        client, buyer, "demand", status="published", moderator=moderator, title="Cần điện mặt trời nổi trên hồ"
+    )
+    await app.state.indexer.drain()
+    result = expect(await client.get(f"/api/v1/demands/{demand['id']}/matches"), 200)
+    assert floating["id"] in [m["candidate"]["id"] for m in result["items"]]

@@ -28,7 +28,9 @@ router = APIRouter(prefix="/search", tags=["search"], route_class=ExchangeRoute)
 ERRORS = problem_responses(422, 503)
 
 
-def get_search_backend(request: Request) -> SearchBackend:
+async def get_search_backend(request: Request) -> SearchBackend:
+    """The search dependencies are async: FastAPI runs a plain function dependency in a worker thread,
+    a hop per request that costs more than the work itself on a loaded machine."""
     backend: SearchBackend = request.app.state.search
     return backend
 
@@ -74,7 +76,7 @@ def _page(page: int, limit: int, cursor: str | None) -> PageParams:
     return params
 
 
-def _listing_params(
+async def _listing_params(
     q: Q = "",
     field: Annotated[list[FieldCode] | None, Values] = None,
     concept: Annotated[list[Annotated[str, StringConstraints(max_length=64)]] | None, Values] = None,
@@ -130,7 +132,7 @@ def _listing_params(
     )
 
 
-def _organization_params(
+async def _organization_params(
     q: Q = "",
     kind: Annotated[list[OrganizationKind] | None, Values] = None,
     country: Annotated[list[Country] | None, Values] = None,
