@@ -98,13 +98,15 @@ def seed(
 
 @cli.command()
 def worker() -> None:
-    """Drain the search outbox and expire listings in a process of its own (API: INDEXER_IN_PROCESS=false)."""
+    """Drain the search outbox, deliver webhooks and expire listings in a process of its own
+    (API: INDEXER_IN_PROCESS=false, WEBHOOKS_IN_PROCESS=false)."""
     from app.background import run_periodically
     from app.db import Database
     from app.listings.service import listing_service
     from app.logging import configure_logging
     from app.search.indexer import Indexer
     from app.search.service import create_backend
+    from app.webhooks.delivery import WebhookWorker
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -113,9 +115,10 @@ def worker() -> None:
         database = Database.from_url(settings.database_url)
         backend = create_backend(settings)
         indexer = Indexer(database, backend, batch_size=settings.indexer_batch_size)
+        webhooks = WebhookWorker(database, settings)
         try:
             await backend.ensure_indexes()
-            jobs = [indexer.run_forever()]
+            jobs = [indexer.run_forever(), webhooks.run_forever()]
             if settings.expiry_sweep_seconds:
                 jobs.append(
                     run_periodically(
@@ -125,6 +128,7 @@ def worker() -> None:
             await asyncio.gather(*jobs)
         finally:
             await indexer.close()
+            await webhooks.close()
             await backend.close()
             await database.dispose()
 
