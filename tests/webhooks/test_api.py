@@ -42,7 +42,10 @@ class TestEndpoints:
         admin = await register(client)
         member = await join_by_invitation(client, admin)
         body = {"url": receiver.url}
-        assert expect(await client.post(PATH, json=body, headers=member.headers), 403)["code"] == "OrganizationAdminRequired"
+        assert (
+            expect(await client.post(PATH, json=body, headers=member.headers), 403)["code"]
+            == "OrganizationAdminRequired"
+        )
         key = expect(
             await client.post(
                 f"/api/v1/organizations/{admin.organization_id}/api-keys", json={"name": "ERP"}, headers=admin.headers
@@ -123,7 +126,9 @@ class TestServerSideRequestForgery:
         self, client: AsyncClient
     ) -> None:
         admin = await register(client)
-        created = expect(await client.post(PATH, json={"url": "https://93.184.215.14/hooks"}, headers=admin.headers), 201)
+        created = expect(
+            await client.post(PATH, json={"url": "https://93.184.215.14/hooks"}, headers=admin.headers), 201
+        )
         response = await client.patch(
             f"{PATH}/{created['id']}", json={"url": "https://127.0.0.1/hooks"}, headers=admin.headers
         )
