@@ -65,10 +65,13 @@ async def resolve(url: str, *, require_https: bool, allow_private: bool) -> Targ
     """Check the URL and resolve its host to an address it is allowed to reach."""
     host, port = check_url_form(url, require_https=require_https)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        raise TargetRefused(f"the host {host} does not resolve") from None
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        addresses: list[Address] = [ipaddress.ip_address(host)]  # a literal address needs no lookup
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError:
+            raise TargetRefused(f"the host {host} does not resolve") from None
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
         raise TargetRefused(f"the host {host} does not resolve")
     if not allow_private:
