@@ -19,6 +19,9 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")})
 
 
+RESOLVE_SECONDS = 3.0  # a name that takes longer to resolve is refused (the request must not hang on it)
+
+
 class TargetRefused(Exception):
     """The URL may not receive webhooks; the message says why (shown to the endpoint's admin)."""
 
@@ -68,8 +71,9 @@ async def resolve(url: str, *, require_https: bool, allow_private: bool) -> Targ
         addresses: list[Address] = [ipaddress.ip_address(host)]  # a literal address needs no lookup
     except ValueError:
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError:
+            async with asyncio.timeout(RESOLVE_SECONDS):
+                infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, TimeoutError):
             raise TargetRefused(f"the host {host} does not resolve") from None
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
