@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
 
@@ -209,11 +208,6 @@ class WebhookService:
         session.add(delivery)
         await session.flush()
         return delivery
-
-
-def payload_of(delivery: WebhookDelivery) -> dict[str, object]:
-    body: dict[str, object] = json.loads(delivery.body)
-    return body
 
 
 webhook_service = WebhookService()
