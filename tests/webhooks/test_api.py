@@ -32,6 +32,16 @@ class TestEndpoints:
         assert [e["id"] for e in listed["items"]] == [created["id"]]
         assert created["secret"] not in str(listed)
 
+    async def test_a_retried_registration_with_its_key_creates_one_endpoint(
+        self, client: AsyncClient, receiver: Receiver
+    ) -> None:
+        admin = await register(client)
+        headers = {**admin.headers, "Idempotency-Key": "crm-setup-1"}
+        expect(await client.post(PATH, json={"url": receiver.url}, headers=headers), 201)
+        again = await client.post(PATH, json={"url": receiver.url}, headers=headers)
+        assert expect(again, 409)["code"] == "IdempotentSecretNotReplayed"  # the secret is shown once only
+        assert expect(await client.get(PATH, headers=admin.headers), 200)["total"] == 1
+
     async def test_an_unknown_event_type_is_refused(self, client: AsyncClient, receiver: Receiver) -> None:
         admin = await register(client)
         body = {"url": receiver.url, "event_types": ["listing.deleted"]}
