@@ -199,12 +199,18 @@ class WebhookWorker:
                 require_https=self.settings.environment is Environment.PRODUCTION,
                 allow_private=self.settings.webhook_allow_private_targets,
             )
-            url, extra_headers, extensions = pinned(target)
             # Signed with the wall clock, whatever the scheduling clock says: receivers check it.
             headers = signing.headers(job.message_id, utcnow(), job.body, list(job.secrets))
-            response = await self.client.post(
-                url, content=job.body.encode(), headers={**headers, **extra_headers}, extensions=extensions
-            )
+            for number, address in enumerate(target.addresses, 1):
+                url, extra_headers, extensions = pinned(target, address)
+                try:
+                    response = await self.client.post(
+                        url, content=job.body.encode(), headers={**headers, **extra_headers}, extensions=extensions
+                    )
+                    break
+                except httpx.ConnectError:
+                    if number == len(target.addresses):
+                        raise  # no address answered (the next is tried like a browser would)
             status_code, excerpt = response.status_code, response.text[:EXCERPT_CHARS]
         except TargetRefused as refused:
             error = f"refused: {refused}"
@@ -318,12 +324,12 @@ def render(payload: dict[str, Any], base_url: str) -> str:
     )
 
 
-def pinned(target: Target) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """Connect to the address that was checked, presenting the host name in `Host` and TLS SNI."""
+def pinned(target: Target, checked: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Connect to an address that was checked, presenting the host name in `Host` and TLS SNI."""
     parts = urlsplit(target.url)
-    if parts.hostname == target.address:
+    if parts.hostname == checked:
         return target.url, {}, {}
-    address = f"[{target.address}]" if ":" in target.address else target.address
+    address = f"[{checked}]" if ":" in checked else checked
     netloc = f"{address}:{parts.port}" if parts.port else address
     url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
     return url, {"host": parts.netloc.rsplit("@", 1)[-1]}, {"sni_hostname": target.host}

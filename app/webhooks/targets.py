@@ -30,7 +30,7 @@ class TargetRefused(Exception):
 class Target:
     url: str
     host: str
-    address: str  # the checked address to connect to
+    addresses: tuple[str, ...]  # the checked addresses to connect to, in the resolver's order
 
 
 def is_public(address: Address) -> bool:
@@ -82,4 +82,4 @@ async def resolve(url: str, *, require_https: bool, allow_private: bool) -> Targ
         refused = [a for a in addresses if not is_public(a)]
         if refused:
             raise TargetRefused(f"the host {host} resolves to a non-public address ({refused[0]})")
-    return Target(url=url, host=host, address=str(addresses[0]))
+    return Target(url=url, host=host, addresses=tuple(dict.fromkeys(str(a) for a in addresses)))

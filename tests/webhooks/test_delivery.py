@@ -69,6 +69,27 @@ class TestSigning:
         assert receiver.received[0].payload["data"]["listing_id"] == listing["id"]
 
 
+class TestTargetPinning:
+    async def test_a_host_name_is_posted_to_the_address_it_was_checked_at(
+        self, client: AsyncClient, worker: WebhookWorker, receiver: Receiver
+    ) -> None:
+        """The worker connects to the address it resolved and checked, naming the host in `Host`."""
+        owner = await register(client)
+        port = receiver.url.split(":")[2].split("/")[0]
+        created = expect(
+            await client.post(
+                "/api/v1/webhook-endpoints", json={"url": f"http://localhost:{port}/hooks"}, headers=owner.headers
+            ),
+            201,
+        )
+        receiver.secrets.append(created["secret"])
+        expect(await client.post(f"/api/v1/webhook-endpoints/{created['id']}/ping", headers=owner.headers), 202)
+        await worker.drain()
+        [received] = receiver.received
+        assert received.headers["host"] == f"localhost:{port}"
+        assert received.verified_with == [created["secret"]]
+
+
 class TestRotation:
     async def test_both_secrets_sign_during_the_overlap_then_only_the_new_one(
         self, client: AsyncClient, worker: WebhookWorker, receiver: Receiver, clock: Clock
