@@ -126,3 +126,13 @@ async def attempts_of(session: AsyncSession, delivery_ids: list[int]) -> dict[in
 
 async def get_delivery(session: AsyncSession, delivery_id: int) -> WebhookDelivery | None:
     return await session.get(WebhookDelivery, delivery_id)
+
+
+async def lag(session: AsyncSession) -> tuple[int, datetime | None]:
+    """Deliveries not delivered yet (retries included) and the creation time of the oldest."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(WebhookDelivery.created_at)).where(WebhookDelivery.status == PENDING)
+        )
+    ).one()
+    return int(row[0]), row[1]

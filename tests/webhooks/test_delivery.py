@@ -219,6 +219,20 @@ class TestRetries:
         assert receiver.requests == 1
 
 
+class TestReadiness:
+    async def test_readiness_reports_the_webhook_backlog(
+        self, client: AsyncClient, worker: WebhookWorker, receiver: Receiver
+    ) -> None:
+        receiver.answer = lambda n: 500 if n == 0 else 200
+        owner = await register(client)
+        endpoint = await register_endpoint(client, owner, receiver)
+        expect(await client.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/ping", headers=owner.headers), 202)
+        await worker.drain()  # the first attempt fails: a retry waits
+        backlog = expect(await client.get("/readyz"), 200)["webhooks"]
+        assert backlog["pending"] == 1
+        assert backlog["oldest_pending_seconds"] >= 0
+
+
 class TestRedelivery:
     async def test_a_delivery_is_sent_again_with_the_same_id_and_body(
         self, client: AsyncClient, worker: WebhookWorker, receiver: Receiver

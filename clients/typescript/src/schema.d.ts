@@ -35,8 +35,8 @@ export interface paths {
          * Readiness probe
          * @description Answer 200 while the database answers (writes work even when search is down), else 503.
          *
-         *     The search backend and the outbox lag are reported, not required: an index
-         *     that lags catches up by itself.
+         *     The search backend, the outbox lag and the webhook backlog are reported, not required: an
+         *     index that lags catches up by itself, and receivers that fail are retried.
          */
         get: operations["health.getReadiness"];
         put?: never;
@@ -6748,7 +6748,7 @@ export interface components {
         OutboxLag: {
             /**
              * Pending
-             * @description Changes not yet applied to the search index.
+             * @description Items not processed yet: index changes, or webhook deliveries.
              */
             pending: number;
             /** Oldest Pending Seconds */
@@ -7176,7 +7176,11 @@ export interface components {
          *         "pending": 0,
          *         "oldest_pending_seconds": null
          *       },
-         *       "status": "ready"
+         *       "status": "ready",
+         *       "webhooks": {
+         *         "oldest_pending_seconds": 4.2,
+         *         "pending": 3
+         *       }
          *     }
          */
         Readiness: {
@@ -7194,6 +7198,8 @@ export interface components {
             };
             /** @description Search index lag. */
             outbox: components["schemas"]["OutboxLag"] | null;
+            /** @description Webhook deliveries not delivered yet (waiting retries included). */
+            webhooks: components["schemas"]["OutboxLag"] | null;
         };
         /** ReasonRead */
         ReasonRead: {
@@ -8647,7 +8653,11 @@ export interface operations {
                      *         "pending": 0,
                      *         "oldest_pending_seconds": null
                      *       },
-                     *       "status": "ready"
+                     *       "status": "ready",
+                     *       "webhooks": {
+                     *         "oldest_pending_seconds": 4.2,
+                     *         "pending": 3
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
