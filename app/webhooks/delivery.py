@@ -46,6 +46,9 @@ ADVISORY_LOCK_KEY = 0x7765_6268_6F6F  # "webhoo"
 RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 72000)
 JITTER = 0.2  # each wait is stretched or shrunk by up to this share, so failed endpoints do not retry in step
 EXCERPT_CHARS = 500
+# A pass stops posting to one endpoint after this long, so a slow receiver holds back neither the
+# recording of what was sent nor the other endpoints' next pass for more than about one timeout more.
+CHAIN_SECONDS = 5.0
 ENDPOINT_DISABLED = "webhook_endpoint_disabled"  # the notification kind
 
 
@@ -175,11 +178,12 @@ class WebhookWorker:
 
         async def run_chain(chain: list[Job]) -> list[Outcome]:
             async with semaphore:
-                outcomes = []
+                outcomes: list[Outcome] = []
+                started = time.monotonic()
                 for job in chain:
                     outcome = await self.post(job)
                     outcomes.append(outcome)
-                    if not outcome.succeeded:
+                    if not outcome.succeeded or time.monotonic() - started > CHAIN_SECONDS:
                         break
                 return outcomes
 

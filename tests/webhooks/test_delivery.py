@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.webhooks import delivery
 from app.webhooks.delivery import RETRY_DELAYS, WebhookWorker
 from app.webhooks.events import emit
 from tests.helpers import Registered, create_listing, expect, register
@@ -291,6 +293,31 @@ class TestOrdering:
         ids = [uuid.UUID(r.payload["data"]["id"]) for r in receiver.received]
         assert ids == [*resources[:3], resources[3], resources[3], *resources[3:]]  # the 4th retried twice
         assert all(r.verified_with for r in receiver.received)
+
+
+class TestSlowReceivers:
+    async def test_a_pass_stops_posting_to_a_slow_receiver_after_a_while(
+        self,
+        client: AsyncClient,
+        session: AsyncSession,
+        worker: WebhookWorker,
+        receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """What was sent is recorded, and other endpoints get their turn, before the slow chain goes on."""
+        monkeypatch.setattr(delivery, "CHAIN_SECONDS", 0.2)
+        receiver.delay = 0.15
+        owner = await register(client)
+        endpoint = await register_endpoint(client, owner, receiver)
+        for _ in range(6):
+            emit(session, uuid.UUID(owner.organization_id), "deal.created", uuid.uuid4())
+        await session.commit()
+        await worker.dispatch()
+        posted = await worker.deliver_due()  # past the bound after the second (the first, on a slow machine)
+        assert 1 <= posted <= 2
+        assert [d["status"] for d in await deliveries(client, owner, endpoint["id"])].count("delivered") == posted
+        await worker.drain()
+        assert receiver.requests == 6
 
 
 class TestVisibility:
