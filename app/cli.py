@@ -111,7 +111,8 @@ def seed(
 
 @cli.command()
 def worker() -> None:
-    """Drain the search outbox and expire listings in a process of its own (API: INDEXER_IN_PROCESS=false)."""
+    """Drain the search outbox, deliver webhooks and expire listings in a process of its own
+    (API: INDEXER_IN_PROCESS=false, WEBHOOKS_IN_PROCESS=false)."""
     from app import tracing
     from app.background import run_periodically
     from app.db import Database
@@ -119,6 +120,7 @@ def worker() -> None:
     from app.logging import configure_logging
     from app.search.indexer import Indexer
     from app.search.service import create_backend
+    from app.webhooks.delivery import WebhookWorker
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -134,9 +136,10 @@ def worker() -> None:
             tracing.instrument_clients(database.engine, tracer_provider)
         backend = create_backend(settings)
         indexer = Indexer(database, backend, batch_size=settings.indexer_batch_size)
+        webhooks = WebhookWorker(database, settings)
         try:
             await backend.ensure_indexes()
-            jobs = [indexer.run_forever()]
+            jobs = [indexer.run_forever(), webhooks.run_forever()]
             if settings.expiry_sweep_seconds:
                 jobs.append(
                     run_periodically(
@@ -146,6 +149,7 @@ def worker() -> None:
             await asyncio.gather(*jobs)
         finally:
             await indexer.close()
+            await webhooks.close()
             await backend.close()
             await database.dispose()
 

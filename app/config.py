@@ -112,6 +112,14 @@ class Settings(BaseSettings):
     # Deals worth more than this (in VND) count in the statistics only once a moderator confirmed them.
     deal_value_review_vnd: Decimal = Field(default=Decimal(50_000_000_000), gt=0)
 
+    # Webhooks: where the URLs in event payloads point (this API as integrators reach it).
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Deliver webhooks inside the API process; false when `techex worker` processes do it.
+    webhooks_in_process: bool = True
+    # Allow endpoints on loopback, private and link-local addresses and plain http (development, tests).
+    webhook_allow_private_targets: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: object) -> object:

@@ -13,12 +13,13 @@ from app.models.base import utcnow
 from app.schema_base import ResponseModel
 from app.search import repository as search_repository
 from app.search.backend import SearchBackend
+from app.webhooks import repository as webhook_repository
 
 CheckStatus = Literal["ok", "failing"]
 
 
 class OutboxLag(ResponseModel):
-    pending: int = Field(description="Changes not yet applied to the search index.")
+    pending: int = Field(description="Items not processed yet: index changes, or webhook deliveries.")
     oldest_pending_seconds: float | None
 
 
@@ -40,6 +41,13 @@ async def check_search(backend: SearchBackend) -> CheckResult:
 async def outbox_lag(database: Database) -> OutboxLag:
     async with unit_of_work(database.reader) as session:
         pending, oldest = await search_repository.lag(session)
+    age = round((utcnow() - oldest).total_seconds(), 3) if oldest else None
+    return OutboxLag(pending=pending, oldest_pending_seconds=age)
+
+
+async def webhook_lag(database: Database) -> OutboxLag:
+    async with unit_of_work(database.reader) as session:
+        pending, oldest = await webhook_repository.lag(session)
     age = round((utcnow() - oldest).total_seconds(), 3) if oldest else None
     return OutboxLag(pending=pending, oldest_pending_seconds=age)
 

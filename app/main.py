@@ -21,7 +21,7 @@ from app import __version__, tracing
 from app.accounts.throttle import LoginThrottle, create_storage
 from app.api.openapi import OPENAPI_TAGS, install_openapi, operation_id
 from app.api.router import api_router, probes_router
-from app.api.routes import health, metrics
+from app.api.routes import health, metrics, webhooks
 from app.background import run_periodically
 from app.config import Environment, Settings, get_settings
 from app.db import Database
@@ -40,6 +40,7 @@ from app.scheduling import maxsat
 from app.search.backend import SearchBackend
 from app.search.indexer import Indexer
 from app.search.service import create_backend
+from app.webhooks.delivery import WebhookWorker
 
 log = structlog.get_logger(__name__)
 DOCS_ASSETS_URL = "/docs-assets"
@@ -99,9 +100,12 @@ def create_app(
             except Exception:  # search down at start-up: serve anyway, the indexer retries
                 log.exception("search_backend_unavailable_at_startup")
         app.state.indexer = Indexer(app.state.database, app.state.search, batch_size=settings.indexer_batch_size)
+        app.state.webhooks = WebhookWorker(app.state.database, settings)
         tasks: list[asyncio.Task[None]] = []
         if settings.indexer_in_process:
             tasks.append(asyncio.create_task(app.state.indexer.run_forever()))
+        if settings.webhooks_in_process:
+            tasks.append(asyncio.create_task(app.state.webhooks.run_forever()))
         if settings.expiry_sweep_seconds:
             tasks.append(
                 asyncio.create_task(
@@ -128,6 +132,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await app.state.indexer.close()
+            await app.state.webhooks.close()
             if search is None:
                 await app.state.search.close()
             if owned:
@@ -181,6 +186,7 @@ def create_app(
 
     app.include_router(probes_router)
     app.include_router(api_router)
+    webhooks.document_events(app)
     install_openapi(app)
     if tracer_provider is not None:
         tracing.instrument_app(app, tracer_provider)

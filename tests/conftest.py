@@ -32,6 +32,7 @@ def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **override
         database_url=database_url,
         expiry_sweep_seconds=0,
         indexer_in_process=False,
+        webhooks_in_process=False,
         **overrides,  # type: ignore[arg-type]
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import PROBLEM_MEDIA_TYPE
 from app.seed import load_demo_data
+from app.webhooks.delivery import WebhookWorker
 from tests.events.test_api import make_fair, pid
 from tests.fixtures.contract import Exchange, find_operation, openapi_document, undocumented
 from tests.helpers import Registered, expect, grant_mandate, make_staff, register
@@ -160,6 +161,17 @@ async def _world(app: FastAPI, client: AsyncClient, session: AsyncSession) -> tu
     broker = await register(client, kind="intermediary")
     mandate = await grant_mandate(client, seeker, broker)
 
+    endpoint = expect(
+        await client.post(
+            "/api/v1/webhook-endpoints", json={"url": "https://93.184.215.14/hooks"}, headers=admin.headers
+        ),
+        201,
+    )
+    expect(await client.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/ping", headers=admin.headers), 202)
+    worker = WebhookWorker(app.state.database, app.state.settings)
+    await worker.dispatch()  # a delivery to list; none is posted
+    await worker.close()
+
     first = {}
     for resource in ("offers", "demands", "deals", "interests"):
         page = expect(await client.get(f"/api/v1/{resource}", headers=admin.headers), 200)
@@ -177,6 +189,7 @@ async def _world(app: FastAPI, client: AsyncClient, session: AsyncSession) -> tu
         "meeting_id": str(request["id"]),
         "table": "1",
         "concept_id": "arsenic-removal",
+        "endpoint_id": str(endpoint["id"]),
     }
     return admin, values
 

@@ -40,6 +40,7 @@ SECRET_BEARING = {
     "/api/v1/auth/register",
     "/api/v1/organizations/{organization_id}/invitations",
     "/api/v1/organizations/{organization_id}/api-keys",
+    "/api/v1/webhook-endpoints",
 }
 
 
@@ -107,6 +108,12 @@ async def _invitation(world: World) -> Call:
 async def _api_key(world: World) -> Call:
     admin = await register(world.client)
     return Call(f"/api/v1/organizations/{admin.organization_id}/api-keys", {"name": "ERP"}, admin.headers)
+
+
+@scenario("/api/v1/webhook-endpoints")
+async def _webhook_endpoint(world: World) -> Call:
+    admin = await register(world.client)
+    return Call("/api/v1/webhook-endpoints", {"url": "https://93.184.215.14/hooks"}, admin.headers)
 
 
 @scenario("/api/v1/mandates")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.accounts.security import create_access_token
+from app.models import WebhookDelivery
 from tests.helpers import (
     PASSWORD,
     Registered,
@@ -150,8 +152,10 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
     await create_listing(client, buyer, status="published", moderator=moderator)  # its title says "asen"
     notes = expect(await client.get("/api/v1/notifications", headers=owner.headers), 200)
     event_ids = await _build_event(client, owner, buyer, moderator)
+    webhook_ids = await _build_webhook(client, session, owner)
     ids = {
         **event_ids,
+        **webhook_ids,
         "subscription": subscription["id"],
         "notification": notes["items"][0]["id"],
         **listings,
@@ -233,6 +237,22 @@ async def _build_event(
         "pending_request": pending["id"],
         "meeting": meeting["id"],
     }
+
+
+async def _build_webhook(client: AsyncClient, session: AsyncSession, owner: Registered) -> dict[str, str]:
+    """An endpoint of the owner's (on a public address: the SSRF guard is on) and one delivery to it."""
+    endpoint = expect(
+        await client.post(
+            "/api/v1/webhook-endpoints", json={"url": "https://93.184.215.14/hooks"}, headers=owner.headers
+        ),
+        201,
+    )
+    delivery = WebhookDelivery(
+        endpoint_id=uuid.UUID(endpoint["id"]), message_id="msg_matrix", event_type="webhook.ping", body="{}"
+    )
+    session.add(delivery)
+    await session.commit()
+    return {"webhook_endpoint": endpoint["id"], "webhook_delivery": str(delivery.id)}
 
 
 @dataclass(frozen=True)
@@ -384,6 +404,39 @@ MATRIX: list[Row] = [
 
 
 OWNER_SIDE = ("owner_admin", "owner_member", "owner_key", "broker_mandated")
+# Every organisation's admin manages its own webhook endpoints; another's are not found.
+ORG_ADMINS = tuple(p for p in PEOPLE if p != "owner_member")
+_WEBHOOK = "/api/v1/webhook-endpoints/{endpoint_id}"
+_OWN_ENDPOINT = {"owner_admin": 200, "owner_member": 403, "owner_key": 403}
+
+
+def _webhook_path(suffix: str = "") -> Callable[[dict[str, str]], str]:
+    return lambda i: f"/api/v1/webhook-endpoints/{i['webhook_endpoint']}{suffix}"
+
+
+WEBHOOK_ROWS = [
+    Row(
+        "POST",
+        "/api/v1/webhook-endpoints",
+        lambda i: "/api/v1/webhook-endpoints",
+        _only(201, *ORG_ADMINS),
+        body=lambda i: {"url": "https://93.184.215.14/other"},
+    ),
+    Row("GET", "/api/v1/webhook-endpoints", lambda i: "/api/v1/webhook-endpoints", _only(200, *ORG_ADMINS)),
+    Row("GET", _WEBHOOK, _webhook_path(), _OWN_ENDPOINT, denied=404),
+    Row("PATCH", _WEBHOOK, _webhook_path(), _OWN_ENDPOINT, denied=404, body=lambda i: {"description": "CRM"}),
+    Row("DELETE", _WEBHOOK, _webhook_path(), {**_OWN_ENDPOINT, "owner_admin": 204}, denied=404),
+    Row("POST", f"{_WEBHOOK}/rotate-secret", _webhook_path("/rotate-secret"), _OWN_ENDPOINT, denied=404),
+    Row("POST", f"{_WEBHOOK}/ping", _webhook_path("/ping"), {**_OWN_ENDPOINT, "owner_admin": 202}, denied=404),
+    Row("GET", f"{_WEBHOOK}/deliveries", _webhook_path("/deliveries"), _OWN_ENDPOINT, denied=404),
+    Row(
+        "POST",
+        f"{_WEBHOOK}/deliveries/{{delivery_id}}/redeliver",
+        lambda i: f"/api/v1/webhook-endpoints/{i['webhook_endpoint']}/deliveries/{i['webhook_delivery']}/redeliver",
+        {**_OWN_ENDPOINT, "owner_admin": 202},
+        denied=404,
+    ),
+]
 STAFF = ("moderator", "admin")
 
 
@@ -445,7 +498,7 @@ def _listing_rows(kind: str) -> list[Row]:
     ]
 
 
-MATRIX += _listing_rows("offer") + _listing_rows("demand")
+MATRIX += _listing_rows("offer") + _listing_rows("demand") + WEBHOOK_ROWS
 
 _HIDDEN = _only(404, "stranger", "broker_unmandated")
 MATRIX += [

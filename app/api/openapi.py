@@ -58,6 +58,11 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "accounts", "description": "Platform roles, for administrators."},
     {"name": "mandates", "description": "Clients let intermediaries' brokers act on their behalf."},
     {"name": "audit", "description": "Who changed what, when, and under which mandate or key."},
+    {
+        "name": "webhooks",
+        "description": "Endpoints that receive the organisation's events, signed to the Standard Webhooks "
+        "specification; the events themselves are under `webhooks`.",
+    },
     {"name": "taxonomy", "description": "Technology fields, sub-fields and keyword concepts (vi / en / ja)."},
     {
         "name": "offers",
@@ -146,10 +151,10 @@ def _header_ref(name: str) -> dict[str, str]:
 def operation_id(route: APIRoute) -> str:
     """`<tag>.<endpoint>` in camelCase, e.g. `events.getParticipantAgenda`: stable and readable in SDKs."""
     tag = str(route.tags[0]) if route.tags else "default"
-    return f"{_camel(tag)}.{_camel(route.name)}"
+    return f"{camel(tag)}.{camel(route.name)}"
 
 
-def _camel(name: str) -> str:
+def camel(name: str) -> str:
     head, *rest = re.split(r"[-_ ]+", name)
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
@@ -304,6 +309,7 @@ def _not_found_by_parameter() -> dict[str, type[AppError]]:
     from app.mandates.service import MandateNotFoundError
     from app.organizations.exceptions import OrganizationNotFoundError
     from app.scheduling.agenda import TableNotFoundError
+    from app.webhooks.exceptions import WebhookEndpointNotFoundError
 
     return {
         "offer_id": ListingNotFoundError,
@@ -322,6 +328,7 @@ def _not_found_by_parameter() -> dict[str, type[AppError]]:
         "request_id": MeetingNotFoundError,
         "meeting_id": MeetingNotFoundError,
         "table": TableNotFoundError,
+        "endpoint_id": WebhookEndpointNotFoundError,
     }
 
 
@@ -489,6 +496,15 @@ def _add_problem_schema(components: dict[str, Any]) -> None:
     }
 
 
+def _document_webhook_answers(schema: dict[str, Any]) -> None:
+    """A receiver answers any 2xx, with any body; request validation is the receiver's own business."""
+    for item in schema.get("webhooks", {}).values():
+        for operation in item.values():
+            operation["responses"] = {
+                "2XX": {"description": "Received. Anything else is retried; 410 Gone disables the endpoint."}
+            }
+
+
 def install_openapi(app: FastAPI) -> None:
     """Build the document from the routes, with problem+json errors, their codes and the headers."""
 
@@ -503,6 +519,7 @@ def install_openapi(app: FastAPI) -> None:
             tags=app.openapi_tags,
             contact=app.contact,
             license_info=app.license_info,
+            webhooks=app.webhooks.routes,
         )
         _mark_optional_auth(app, schema)
         components = schema.setdefault("components", {})
@@ -514,6 +531,7 @@ def install_openapi(app: FastAPI) -> None:
         }
         _document_problems(app, schema)
         _document_headers(app, schema)
+        _document_webhook_answers(schema)
         for unused in ("HTTPValidationError", "ValidationError"):
             components["schemas"].pop(unused, None)
         _complete_examples(components["schemas"])

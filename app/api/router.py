@@ -20,6 +20,7 @@ from app.api.routes import (
     search,
     stats,
     taxonomy,
+    webhooks,
 )
 
 API_PREFIX = "/api/v1"
@@ -46,3 +47,4 @@ api_router.include_router(stats.router)
 api_router.include_router(matching.router)
 api_router.include_router(events.router)
 api_router.include_router(events.proposals_router)
+api_router.include_router(webhooks.router)

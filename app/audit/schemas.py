@@ -34,6 +34,7 @@ class AuditRecordType(StrEnum):
     EVENT_SCHEDULE = "event_schedule"
     MEETING_REQUEST = "meeting_request"
     MEETING_OUTCOME = "meeting_outcome"
+    WEBHOOK_ENDPOINT = "webhook_endpoint"
 
 
 FieldChange = Annotated[list[Any], Field(min_length=2, max_length=2, description="`[old, new]`; `null` for nothing.")]

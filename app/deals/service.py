@@ -40,6 +40,7 @@ from app.organizations.schemas import OrganizationKind
 from app.organizations.service import organization_service
 from app.pagination import Keyset, PageParams
 from app.sql import next_counter_value
+from app.webhooks import events as webhooks
 
 
 class InterestNotFoundError(NotFoundError):
@@ -131,6 +132,7 @@ class InterestService:
             interest.id,
             audit.snapshot({"listing_id": listing.id, "status": interest.status}),
         )
+        webhooks.emit(session, listing.organization_id, "interest.received", interest.id, listing_id=listing.id)
         return interest
 
     async def get(
@@ -186,7 +188,11 @@ class InterestService:
 
     async def accept(self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID) -> Interest:
         """The owner accepts: for an anonymous listing, the owner becomes visible to that party only."""
-        return await self._decide(session, principal, interest_id, InterestStatus.ACCEPTED)
+        interest = await self._decide(session, principal, interest_id, InterestStatus.ACCEPTED)
+        webhooks.emit(
+            session, interest.from_organization_id, "interest.accepted", interest.id, listing_id=interest.listing_id
+        )
+        return interest
 
     async def decline(
         self, session: AsyncSession, principal: Principal, interest_id: uuid.UUID, payload: InterestDecline
@@ -222,6 +228,12 @@ class InterestService:
             raise InvalidTransitionError(f"The interest is {interest.status}; its thread is closed.")
         message = self._add_message(session, interest, principal, body)
         await session.flush()
+        other = (
+            interest.listing_owner_id
+            if principal.organization_id == interest.from_organization_id
+            else interest.from_organization_id
+        )
+        webhooks.emit(session, other, "interest.message", interest.id, message_id=message.id)
         return interest, message
 
     @staticmethod
@@ -343,6 +355,13 @@ def _settle(deal: Deal, review_above: Decimal) -> None:
     else:
         state = DealConfirmation.UNCONFIRMED
     deal.confirmation = state.value
+
+
+def _emit_to_parties(session: AsyncSession, deal: Deal, event_type: str) -> None:
+    """The supplier and the buyer read the deal; each gets the event once."""
+    for organization_id in dict.fromkeys((deal.supplier_organization_id, deal.buyer_organization_id)):
+        if organization_id is not None:
+            webhooks.emit(session, organization_id, event_type, deal.id)
 
 
 def _notify_parties(session: AsyncSession, deal: Deal, kind: str, *, unconfirmed_only: bool) -> None:
@@ -485,6 +504,7 @@ class DealService:
         )
         if deal.confirmation == DealConfirmation.UNCONFIRMED.value:
             _notify_parties(session, deal, DEAL_TO_CONFIRM, unconfirmed_only=True)
+        _emit_to_parties(session, deal, "deal.created")
         return deal
 
     @staticmethod
@@ -644,6 +664,7 @@ class DealService:
         await self._flush(session)
         if reconfirm and deal.confirmation == DealConfirmation.UNCONFIRMED.value:
             _notify_parties(session, deal, DEAL_TO_CONFIRM, unconfirmed_only=True)
+        _emit_to_parties(session, deal, "deal.stage_changed")
         return deal
 
     @staticmethod

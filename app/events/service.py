@@ -42,6 +42,7 @@ from app.matching.profiles import profile
 from app.models import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest, Notification
 from app.models.base import utcnow
 from app.pagination import PageParams
+from app.webhooks import events as webhooks
 
 
 class EventNotFoundError(NotFoundError):
@@ -555,6 +556,7 @@ class EventService:
             "meeting_request",
             {"event_id": str(event.id), "request_id": str(request.id), "status": request.status},
         )
+        webhooks.emit(session, recipient.organization_id, "meeting.requested", request.id, event_id=event.id)
         return request
 
     async def _check_duplicate(
@@ -672,6 +674,8 @@ class EventService:
                 "reason": request.decline_reason,
             },
         )
+        if accept:
+            webhooks.emit(session, requester.organization_id, "meeting.accepted", request.id, event_id=event.id)
         return request
 
     async def cancel(

@@ -51,6 +51,7 @@ from app.pagination import PageParams
 from app.search import outbox
 from app.search.text import without_names
 from app.taxonomy.data import get_taxonomy
+from app.webhooks import events as webhooks
 
 VALIDITY = timedelta(days=365)
 MAX_VALIDITY = timedelta(days=3 * 365)
@@ -376,6 +377,7 @@ class ListingService:
         outbox.listing_changed(session, kind.value, listing.id)
         await self._flush(session)
         if action == "publish":
+            webhooks.emit(session, listing.organization_id, "listing.published", listing.id, kind=listing.kind)
             await alerts.notify_new_listing(session, listing, owner)  # its queries must follow the one flush
         return listing, owner
 
@@ -386,6 +388,7 @@ class ListingService:
         for listing in due:
             listing.status = ListingStatus.EXPIRED.value
             outbox.listing_changed(session, listing.kind, listing.id)
+            webhooks.emit(session, listing.organization_id, "listing.expiring", listing.id, kind=listing.kind)
             audit.record(
                 session,
                 Actor.system(),

@@ -12,6 +12,7 @@ from app.matching.profiles import profile
 from app.models import Listing, Notification
 from app.models.base import utcnow
 from app.search.text import QueryTerms, fold, words
+from app.webhooks import events as webhooks
 
 NEW_MATCH = "new_match"  # the notification kind of an alert; the statistics count them as matches sent
 
@@ -59,6 +60,15 @@ async def notify_new_listing(session: AsyncSession, listing: Listing, owner: Any
                     "score": value,
                 },
             )
+        )
+        # Thin: the new listing's id and kind, never its owner (an anonymous listing hides it).
+        webhooks.emit(
+            session,
+            subscription.organization_id,
+            "match.suggested",
+            listing.id,
+            kind=listing.kind,
+            subscription_id=subscription.id,
         )
         sent += 1
     return sent

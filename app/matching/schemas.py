@@ -226,6 +226,7 @@ class NotificationKind(StrEnum):
     MEETING_REQUEST_ANSWERED = "meeting_request_answered"
     MEETING_CANCELLED = "meeting_cancelled"
     SCHEDULE_PUBLISHED = "schedule_published"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
 
 
 class NewMatchPayload(ResponseModel):
@@ -271,6 +272,14 @@ class SchedulePublishedPayload(ResponseModel):
     changed_meetings: int
 
 
+class WebhookEndpointDisabledPayload(ResponseModel):
+    endpoint_id: uuid.UUID
+    url: str
+    reason: Literal["gone", "failing"] = Field(
+        description="`gone`: the receiver answered 410; `failing`: a delivery failed every retry."
+    )
+
+
 class _NotificationBase(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -314,6 +323,11 @@ class SchedulePublishedNotification(_NotificationBase):
     payload: SchedulePublishedPayload
 
 
+class WebhookEndpointDisabledNotification(_NotificationBase):
+    kind: Literal[NotificationKind.WEBHOOK_ENDPOINT_DISABLED]
+    payload: WebhookEndpointDisabledPayload
+
+
 class NotificationRead(
     RootModel[
         Annotated[
@@ -323,7 +337,8 @@ class NotificationRead(
             | MeetingRequestNotification
             | MeetingRequestAnsweredNotification
             | MeetingCancelledNotification
-            | SchedulePublishedNotification,
+            | SchedulePublishedNotification
+            | WebhookEndpointDisabledNotification,
             Field(discriminator="kind"),
         ]
     ]

@@ -10,6 +10,7 @@ from app.models.mandate import Mandate
 from app.models.matching import MatchFeedback, MatchSubscription, Notification
 from app.models.organization import Organization
 from app.models.outbox import OutboxEvent
+from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -35,4 +36,7 @@ __all__ = [
     "OutboxEvent",
     "ReferenceCounter",
     "RefreshToken",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -1,14 +1,20 @@
-"""The transactional outbox: changes to searchable records, written in the same transaction."""
+"""The transactional outbox: changes and domain events, written in the same transaction.
+
+Each consumer reads its own topics (`index_name`): the search indexer the indexes, the webhook
+dispatcher `webhooks`; each marks only its own rows processed.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
+from app.models.types import JSONType
 
 
 class OutboxEvent(Base):
@@ -27,3 +33,5 @@ class OutboxEvent(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # What happened, for consumers that need more than the record's id (webhook events).
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

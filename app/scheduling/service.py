@@ -42,6 +42,7 @@ from app.scheduling.engine import (
     Slot,
     solve,
 )
+from app.webhooks import events as webhooks
 
 PRIORITY_SCALE = 100  # reciprocal scores in [0, 1] become integer weights 1..101
 SCHEDULABLE = {EventStatus.REGISTRATION_OPEN, EventStatus.BOOKING_OPEN, EventStatus.SCHEDULED}
@@ -327,6 +328,10 @@ class SchedulingService:
                 organization_id,
                 "schedule_published",
                 {"event_id": str(event.id), "stage": stage, "changed_meetings": len(changed)},
+            )
+        for participant in participants:
+            webhooks.emit(
+                session, participant.organization_id, "schedule.published", event.id, participant_id=participant.id
             )
         return event
 

@@ -11,12 +11,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Listing, Organization, OutboxEvent
+from app.search.index_config import INDEXES
 
 
 async def pending_events(session: AsyncSession, limit: int, after_id: int = 0) -> list[OutboxEvent]:
     statement = (
         select(OutboxEvent)
-        .where(OutboxEvent.processed_at.is_(None), OutboxEvent.id > after_id)
+        .where(OutboxEvent.processed_at.is_(None), OutboxEvent.id > after_id, OutboxEvent.index_name.in_(INDEXES))
         .order_by(OutboxEvent.id)
         .limit(limit)
     )
@@ -49,14 +50,16 @@ async def reopen_after(session: AsyncSession, index_name: str, last_id: int) -> 
 
 
 async def last_event_id(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.max(OutboxEvent.id))) or 0)
+    return int(await session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.index_name.in_(INDEXES))) or 0)
 
 
 async def lag(session: AsyncSession) -> tuple[int, datetime | None]:
     """Pending events and the time of the oldest one."""
     row = (
         await session.execute(
-            select(func.count(), func.min(OutboxEvent.created_at)).where(OutboxEvent.processed_at.is_(None))
+            select(func.count(), func.min(OutboxEvent.created_at)).where(
+                OutboxEvent.processed_at.is_(None), OutboxEvent.index_name.in_(INDEXES)
+            )
         )
     ).one()
     return int(row[0]), row[1]

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from app import __version__
 from app.errors import NOT_READY, problem_response, problem_responses
-from app.health import CheckResult, OutboxLag, check_database, check_search, outbox_lag
+from app.health import CheckResult, OutboxLag, check_database, check_search, outbox_lag, webhook_lag
 from app.schema_base import ResponseModel
 
 router = APIRouter(tags=["health"])
@@ -34,6 +34,7 @@ class Readiness(ResponseModel):
                         "search": {"status": "ok", "latency_ms": 0.3},
                     },
                     "outbox": {"pending": 0, "oldest_pending_seconds": None},
+                    "webhooks": {"pending": 3, "oldest_pending_seconds": 4.2},
                 }
             ]
         }
@@ -42,6 +43,9 @@ class Readiness(ResponseModel):
     status: Literal["ready"]
     checks: dict[str, CheckResult] = Field(description="`database` decides readiness; `search` is reported.")
     outbox: OutboxLag | None = Field(default=None, description="Search index lag.")
+    webhooks: OutboxLag | None = Field(
+        default=None, description="Webhook deliveries not delivered yet (waiting retries included)."
+    )
 
 
 @router.get("/healthz", summary="Liveness probe", response_model=Liveness)
@@ -59,15 +63,18 @@ async def get_liveness() -> Liveness:
 async def get_readiness(request: Request) -> Readiness | JSONResponse:
     """Answer 200 while the database answers (writes work even when search is down), else 503.
 
-    The search backend and the outbox lag are reported, not required: an index
-    that lags catches up by itself.
+    The search backend, the outbox lag and the webhook backlog are reported, not required: an
+    index that lags catches up by itself, and receivers that fail are retried.
     """
     checks = {
         "database": await check_database(request.app.state.database),
         "search": await check_search(request.app.state.search),
     }
     if checks["database"].status == "ok":
-        return Readiness(status="ready", checks=checks, outbox=await outbox_lag(request.app.state.database))
+        database = request.app.state.database
+        return Readiness(
+            status="ready", checks=checks, outbox=await outbox_lag(database), webhooks=await webhook_lag(database)
+        )
     return problem_response(
         status=503,
         code="NotReady",

@@ -35,8 +35,8 @@ export interface paths {
          * Readiness probe
          * @description Answer 200 while the database answers (writes work even when search is down), else 503.
          *
-         *     The search backend and the outbox lag are reported, not required: an index
-         *     that lags catches up by itself.
+         *     The search backend, the outbox lag and the webhook backlog are reported, not required: an
+         *     index that lags catches up by itself, and receivers that fail are retried.
          */
         get: operations["health.getReadiness"];
         put?: never;
@@ -1919,8 +1919,405 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description The organisation's endpoints, never their secrets.
+         */
+        get: operations["webhooks.listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Organisation admins register a URL for the organisation's events; the signing secret is shown only here.
+         */
+        post: operations["webhooks.createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description One endpoint of the organisation.
+         */
+        get: operations["webhooks.getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Delete the endpoint with its deliveries; nothing more is sent to it.
+         */
+        delete: operations["webhooks.deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Change, disable or enable a webhook endpoint
+         * @description Change the URL, event types or description; `enabled: false` pauses deliveries, `true` resumes them.
+         */
+        patch: operations["webhooks.updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's secret
+         * @description A new secret, shown only here; for 24 hours deliveries carry signatures by both the old and the new one.
+         */
+        post: operations["webhooks.rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Queue a `webhook.ping` event for this endpoint; its delivery shows up in the endpoint's deliveries.
+         */
+        post: operations["webhooks.pingWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an endpoint's deliveries
+         * @description Messages owed to the endpoint, newest first, each with every attempt: status, latency, answer.
+         */
+        get: operations["webhooks.listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description Queue the same message (same `webhook-id` and body) again, after the endpoint's pending ones.
+         */
+        post: operations["webhooks.redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "listing.published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * listing.published
+         * @description One of the organisation's listings was published.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.listingPublished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "listing.expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * listing.expiring
+         * @description One of the organisation's published listings has expired.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.listingExpiring"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "match.suggested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * match.suggested
+         * @description A newly published listing matches one of the organisation's listings or saved searches (an alert); `id` is the new listing.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.matchSuggested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "interest.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * interest.received
+         * @description Someone expressed interest in one of the organisation's listings.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.interestReceived"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "interest.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * interest.accepted
+         * @description The owner accepted the organisation's expression of interest.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.interestAccepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "interest.message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * interest.message
+         * @description The other party wrote in an interest's thread.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.interestMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "meeting.requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * meeting.requested
+         * @description A participant asked the organisation for a meeting at a connection session.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.meetingRequested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "meeting.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * meeting.accepted
+         * @description The other side accepted the organisation's meeting request.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.meetingAccepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "schedule.published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * schedule.published
+         * @description The schedule of a connection session the organisation takes part in was published.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.schedulePublished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "deal.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * deal.created
+         * @description A deal the organisation is party to was recorded.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.dealCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "deal.stage_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * deal.stage_changed
+         * @description A deal the organisation is party to changed stage.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.dealStageChanged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.ping
+         * @description A test event sent on request to one endpoint.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.webhookPing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** AccountPage */
@@ -2277,7 +2674,7 @@ export interface components {
          * AuditRecordType
          * @enum {string}
          */
-        AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome";
+        AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome" | "webhook_endpoint";
         /** BestPair */
         BestPair: {
             /**
@@ -2554,6 +2951,37 @@ export interface components {
             /** Notes */
             notes?: string | null;
         };
+        /** DealCreatedData */
+        DealCreatedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * DealCreatedEvent
+         * @description A deal the organisation is party to was recorded.
+         */
+        DealCreatedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "deal.created";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["DealCreatedData"];
+        };
         /** DealNotification */
         DealNotification: {
             /**
@@ -2760,6 +3188,37 @@ export interface components {
          * @enum {string}
          */
         DealStage: "negotiating" | "signed" | "in_progress" | "completed" | "cancelled";
+        /** DealStageChangedData */
+        DealStageChangedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * DealStageChangedEvent
+         * @description A deal the organisation is party to changed stage.
+         */
+        DealStageChangedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "deal.stage_changed";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["DealStageChangedData"];
+        };
         /**
          * DealType
          * @enum {string}
@@ -2842,6 +3301,11 @@ export interface components {
          * @enum {string}
          */
         DeclineReason: "not_relevant" | "insufficient_information" | "not_available" | "terms_not_acceptable" | "already_in_negotiation" | "other";
+        /**
+         * DeliveryStatus
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "delivered" | "failed";
         /**
          * DemandCreate
          * @example {
@@ -3185,6 +3649,11 @@ export interface components {
             /** Co Development */
             co_development?: boolean | null;
         };
+        /**
+         * DisabledReason
+         * @enum {string}
+         */
+        DisabledReason: "manual" | "gone" | "failing";
         /** EventCancelledNotification */
         EventCancelledNotification: {
             /**
@@ -3852,6 +4321,42 @@ export interface components {
             /** Indicators */
             indicators: components["schemas"]["IndicatorRead"][];
         };
+        /** InterestAcceptedData */
+        InterestAcceptedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Listing Id
+             * Format: uuid
+             */
+            listing_id: string;
+        };
+        /**
+         * InterestAcceptedEvent
+         * @description The owner accepted the organisation's expression of interest.
+         */
+        InterestAcceptedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "interest.accepted";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["InterestAcceptedData"];
+        };
         /**
          * InterestCreate
          * @example {
@@ -3879,6 +4384,42 @@ export interface components {
             reason: components["schemas"]["DeclineReason"];
             /** Message */
             message?: string | null;
+        };
+        /** InterestMessageData */
+        InterestMessageData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+        };
+        /**
+         * InterestMessageEvent
+         * @description The other party wrote in an interest's thread.
+         */
+        InterestMessageEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "interest.message";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["InterestMessageData"];
         };
         /** InterestPage */
         InterestPage: {
@@ -3960,6 +4501,42 @@ export interface components {
              * @description Still pending after the response window (INTEREST_RESPONSE_DAYS).
              */
             unanswered: boolean;
+        };
+        /** InterestReceivedData */
+        InterestReceivedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Listing Id
+             * Format: uuid
+             */
+            listing_id: string;
+        };
+        /**
+         * InterestReceivedEvent
+         * @description Someone expressed interest in one of the organisation's listings.
+         */
+        InterestReceivedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "interest.received";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["InterestReceivedData"];
         };
         /**
          * InterestStatus
@@ -4127,6 +4704,42 @@ export interface components {
          * @enum {string}
          */
         Language: "vi" | "en" | "ja";
+        /** ListingExpiringData */
+        ListingExpiringData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "offer" | "demand";
+        };
+        /**
+         * ListingExpiringEvent
+         * @description One of the organisation's published listings has expired.
+         */
+        ListingExpiringEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "listing.expiring";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ListingExpiringData"];
+        };
         /** ListingHit */
         ListingHit: {
             /**
@@ -4231,6 +4844,42 @@ export interface components {
          * @enum {string}
          */
         ListingKind: "offer" | "demand";
+        /** ListingPublishedData */
+        ListingPublishedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "offer" | "demand";
+        };
+        /**
+         * ListingPublishedEvent
+         * @description One of the organisation's listings was published.
+         */
+        ListingPublishedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "listing.published";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ListingPublishedData"];
+        };
         /**
          * ListingSearchResponse
          * @example {
@@ -4563,6 +5212,47 @@ export interface components {
             /** Bookmarked */
             bookmarked: boolean;
         };
+        /** MatchSuggestedData */
+        MatchSuggestedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "offer" | "demand";
+            /**
+             * Subscription Id
+             * Format: uuid
+             */
+            subscription_id: string;
+        };
+        /**
+         * MatchSuggestedEvent
+         * @description A newly published listing matches one of the organisation's listings or saved searches (an alert); `id` is the new listing.
+         */
+        MatchSuggestedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "match.suggested";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["MatchSuggestedData"];
+        };
         /**
          * MatchesResponse
          * @example {
@@ -4629,6 +5319,42 @@ export interface components {
         Me: {
             account: components["schemas"]["AccountRead"];
             organization: components["schemas"]["OrganizationRead"];
+        };
+        /** MeetingAcceptedData */
+        MeetingAcceptedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+        };
+        /**
+         * MeetingAcceptedEvent
+         * @description The other side accepted the organisation's meeting request.
+         */
+        MeetingAcceptedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "meeting.accepted";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["MeetingAcceptedData"];
         };
         /** MeetingCancelledNotification */
         MeetingCancelledNotification: {
@@ -4859,6 +5585,42 @@ export interface components {
             request_id: string;
             status: components["schemas"]["RequestStatus"];
         };
+        /** MeetingRequestedData */
+        MeetingRequestedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+        };
+        /**
+         * MeetingRequestedEvent
+         * @description A participant asked the organisation for a meeting at a connection session.
+         */
+        MeetingRequestedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "meeting.requested";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["MeetingRequestedData"];
+        };
         /**
          * MeetingUpdate
          * @example {
@@ -5049,7 +5811,7 @@ export interface components {
          *       "read_at": null
          *     }
          */
-        NotificationRead: components["schemas"]["NewMatchNotification"] | components["schemas"]["DealNotification"] | components["schemas"]["EventCancelledNotification"] | components["schemas"]["MeetingRequestNotification"] | components["schemas"]["MeetingRequestAnsweredNotification"] | components["schemas"]["MeetingCancelledNotification"] | components["schemas"]["SchedulePublishedNotification"];
+        NotificationRead: components["schemas"]["NewMatchNotification"] | components["schemas"]["DealNotification"] | components["schemas"]["EventCancelledNotification"] | components["schemas"]["MeetingRequestNotification"] | components["schemas"]["MeetingRequestAnsweredNotification"] | components["schemas"]["MeetingCancelledNotification"] | components["schemas"]["SchedulePublishedNotification"] | components["schemas"]["WebhookEndpointDisabledNotification"];
         /** ObjectiveRead */
         ObjectiveRead: {
             /** Value */
@@ -5993,7 +6755,7 @@ export interface components {
         OutboxLag: {
             /**
              * Pending
-             * @description Changes not yet applied to the search index.
+             * @description Items not processed yet: index changes, or webhook deliveries.
              */
             pending: number;
             /** Oldest Pending Seconds */
@@ -6421,7 +7183,11 @@ export interface components {
          *         "pending": 0,
          *         "oldest_pending_seconds": null
          *       },
-         *       "status": "ready"
+         *       "status": "ready",
+         *       "webhooks": {
+         *         "oldest_pending_seconds": 4.2,
+         *         "pending": 3
+         *       }
          *     }
          */
         Readiness: {
@@ -6439,6 +7205,8 @@ export interface components {
             };
             /** @description Search index lag. */
             outbox: components["schemas"]["OutboxLag"] | null;
+            /** @description Webhook deliveries not delivered yet (waiting retries included). */
+            webhooks: components["schemas"]["OutboxLag"] | null;
         };
         /** ReasonRead */
         ReasonRead: {
@@ -6555,6 +7323,42 @@ export interface components {
          * @enum {string}
          */
         SchedulePublication: "preliminary" | "final";
+        /** SchedulePublishedData */
+        SchedulePublishedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Participant Id
+             * Format: uuid
+             */
+            participant_id: string;
+        };
+        /**
+         * SchedulePublishedEvent
+         * @description The schedule of a connection session the organisation takes part in was published.
+         */
+        SchedulePublishedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "schedule.published";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["SchedulePublishedData"];
+        };
         /** SchedulePublishedNotification */
         SchedulePublishedNotification: {
             /**
@@ -7254,6 +8058,412 @@ export interface components {
          * @enum {string}
          */
         Visibility: "public" | "anonymous";
+        /** WebhookAttemptRead */
+        WebhookAttemptRead: {
+            /**
+             * Attempted At
+             * Format: date-time
+             */
+            attempted_at: string;
+            /**
+             * Status Code
+             * @description The receiver's HTTP status; null when no answer came.
+             */
+            status_code: number | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /**
+             * Response Excerpt
+             * @description The first 500 characters of the receiver's answer.
+             */
+            response_excerpt: string;
+            /**
+             * Error
+             * @description Why no answer came: timeout, refused address, connection error.
+             */
+            error: string | null;
+            /** Succeeded */
+            succeeded: boolean;
+        };
+        /** WebhookDeliveryPage */
+        WebhookDeliveryPage: {
+            /** Items */
+            items: components["schemas"]["WebhookDeliveryRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * WebhookDeliveryRead
+         * @example {
+         *       "attempt_log": [
+         *         {
+         *           "attempted_at": "2026-11-30T08:00:01Z",
+         *           "latency_ms": 85,
+         *           "response_excerpt": "",
+         *           "status_code": 204,
+         *           "succeeded": true,
+         *           "error": null
+         *         }
+         *       ],
+         *       "attempts": 1,
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "event_type": "interest.received",
+         *       "finished_at": "2026-11-30T08:00:01Z",
+         *       "id": 42,
+         *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807",
+         *       "payload": {
+         *         "data": {
+         *           "id": "7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "listing_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+         *           "url": "https://api.techex.example/api/v1/interests/7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *         },
+         *         "timestamp": "2026-11-30T08:00:00Z",
+         *         "type": "interest.received"
+         *       },
+         *       "status": "delivered",
+         *       "next_attempt_at": null,
+         *       "redelivery_of": null
+         *     }
+         */
+        WebhookDeliveryRead: {
+            /** Id */
+            id: number;
+            /**
+             * Message Id
+             * @description The `webhook-id` header: the same on every attempt and redelivery.
+             */
+            message_id: string;
+            /** Event Type */
+            event_type: string;
+            status: components["schemas"]["DeliveryStatus"];
+            /** Attempts */
+            attempts: number;
+            /**
+             * Next Attempt At
+             * @description When the next attempt is due; null unless pending.
+             */
+            next_attempt_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Redelivery Of
+             * @description The delivery this one sends again (manual redelivery).
+             */
+            redelivery_of: number | null;
+            /**
+             * Payload
+             * @description The body as sent.
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Attempt Log */
+            attempt_log: components["schemas"]["WebhookAttemptRead"][];
+        };
+        /**
+         * WebhookEndpointCreate
+         * @example {
+         *       "description": "CRM: new interests and deals",
+         *       "event_types": [
+         *         "interest.received",
+         *         "deal.created"
+         *       ],
+         *       "url": "https://crm.example.vn/hooks/techex"
+         *     }
+         */
+        WebhookEndpointCreate: {
+            /**
+             * Url
+             * @description Where events are posted: https, on a public address.
+             */
+            url: string;
+            /**
+             * Event Types
+             * @description The event types to receive; empty: all.
+             */
+            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed")[];
+            /** Description */
+            description?: string;
+        };
+        /**
+         * WebhookEndpointCreated
+         * @example {
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "description": "CRM: new interests and deals",
+         *       "enabled": true,
+         *       "event_types": [
+         *         "interest.received",
+         *         "deal.created"
+         *       ],
+         *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+         *       "updated_at": "2026-11-30T08:00:00Z",
+         *       "url": "https://crm.example.vn/hooks/techex",
+         *       "disabled_reason": null,
+         *       "disabled_at": null,
+         *       "previous_secret_expires_at": null
+         *     }
+         */
+        WebhookEndpointCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /**
+             * Event Types
+             * @description The event types it receives; empty: all.
+             */
+            event_types: string[];
+            /** Enabled */
+            enabled: boolean;
+            disabled_reason: components["schemas"]["DisabledReason"] | null;
+            /** Disabled At */
+            disabled_at: string | null;
+            /**
+             * Previous Secret Expires At
+             * @description Until then deliveries are signed with the previous secret too (after a rotation).
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Secret
+             * @description The signing secret, shown only in this response.
+             */
+            secret: string;
+        };
+        /** WebhookEndpointDisabledNotification */
+        WebhookEndpointDisabledNotification: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "webhook_endpoint_disabled";
+            payload: components["schemas"]["WebhookEndpointDisabledPayload"];
+        };
+        /** WebhookEndpointDisabledPayload */
+        WebhookEndpointDisabledPayload: {
+            /**
+             * Endpoint Id
+             * Format: uuid
+             */
+            endpoint_id: string;
+            /** Url */
+            url: string;
+            /**
+             * Reason
+             * @description `gone`: the receiver answered 410; `failing`: a delivery failed every retry.
+             * @enum {string}
+             */
+            reason: "gone" | "failing";
+        };
+        /** WebhookEndpointPage */
+        WebhookEndpointPage: {
+            /** Items */
+            items: components["schemas"]["WebhookEndpointRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * WebhookEndpointRead
+         * @example {
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "description": "CRM: new interests and deals",
+         *       "enabled": true,
+         *       "event_types": [
+         *         "interest.received",
+         *         "deal.created"
+         *       ],
+         *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+         *       "updated_at": "2026-11-30T08:00:00Z",
+         *       "url": "https://crm.example.vn/hooks/techex",
+         *       "disabled_reason": null,
+         *       "disabled_at": null,
+         *       "previous_secret_expires_at": null
+         *     }
+         */
+        WebhookEndpointRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /**
+             * Event Types
+             * @description The event types it receives; empty: all.
+             */
+            event_types: string[];
+            /** Enabled */
+            enabled: boolean;
+            disabled_reason: components["schemas"]["DisabledReason"] | null;
+            /** Disabled At */
+            disabled_at: string | null;
+            /**
+             * Previous Secret Expires At
+             * @description Until then deliveries are signed with the previous secret too (after a rotation).
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * WebhookEndpointUpdate
+         * @example {
+         *       "enabled": false
+         *     }
+         * @example {
+         *       "event_types": []
+         *     }
+         */
+        WebhookEndpointUpdate: {
+            /** Url */
+            url?: string | null;
+            /** Event Types */
+            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed")[] | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Enabled
+             * @description false stops deliveries; true resumes them in order.
+             */
+            enabled?: boolean | null;
+        };
+        /** WebhookPingData */
+        WebhookPingData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * WebhookPingEvent
+         * @description A test event sent on request to one endpoint.
+         */
+        WebhookPingEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "webhook.ping";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookPingData"];
+        };
+        /**
+         * WebhookPingSent
+         * @example {
+         *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807"
+         *     }
+         */
+        WebhookPingSent: {
+            /**
+             * Message Id
+             * @description The `webhook-id` the ping will carry.
+             */
+            message_id: string;
+        };
+        /**
+         * WebhookSecretRotated
+         * @example {
+         *       "previous_secret_expires_at": "2026-12-01T08:00:00Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+         *     }
+         */
+        WebhookSecretRotated: {
+            /**
+             * Secret
+             * @description The new signing secret, shown only in this response.
+             */
+            secret: string;
+            /**
+             * Previous Secret Expires At
+             * Format: date-time
+             * @description The old secret signs too until then.
+             */
+            previous_secret_expires_at: string;
+        };
         /** FieldError */
         FieldError: {
             /**
@@ -7345,7 +8555,7 @@ export interface components {
          * @description Every `code` a problem can carry; each operation lists those it raises.
          * @enum {string}
          */
-        ProblemCode: "AccountNotFound" | "AccountRequired" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "WeakPassword";
+        ProblemCode: "AccountNotFound" | "AccountRequired" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "WeakPassword" | "WebhookDeliveryNotFound" | "WebhookEndpointDisabled" | "WebhookEndpointNotFound";
     };
     responses: never;
     parameters: never;
@@ -7450,7 +8660,11 @@ export interface operations {
                      *         "pending": 0,
                      *         "oldest_pending_seconds": null
                      *       },
-                     *       "status": "ready"
+                     *       "status": "ready",
+                     *       "webhooks": {
+                     *         "oldest_pending_seconds": 4.2,
+                     *         "pending": 3
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
@@ -27269,6 +28483,1669 @@ export interface operations {
                         code?: "ServerBusy" | "DatabaseBusy";
                     } & components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    "webhooks.listWebhookEndpoints": {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-30T08:00:00Z",
+                     *           "description": "CRM: new interests and deals",
+                     *           "enabled": true,
+                     *           "event_types": [
+                     *             "interest.received",
+                     *             "deal.created"
+                     *           ],
+                     *           "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *           "updated_at": "2026-11-30T08:00:00Z",
+                     *           "url": "https://crm.example.vn/hooks/techex",
+                     *           "disabled_reason": null,
+                     *           "disabled_at": null,
+                     *           "previous_secret_expires_at": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointPage"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.createWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "description": "CRM: new interests and deals",
+                 *       "event_types": [
+                 *         "interest.received",
+                 *         "deal.created"
+                 *       ],
+                 *       "url": "https://crm.example.vn/hooks/techex"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEndpointCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "description": "CRM: new interests and deals",
+                     *       "enabled": true,
+                     *       "event_types": [
+                     *         "interest.received",
+                     *         "deal.created"
+                     *       ],
+                     *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "updated_at": "2026-11-30T08:00:00Z",
+                     *       "url": "https://crm.example.vn/hooks/techex",
+                     *       "disabled_reason": null,
+                     *       "disabled_at": null,
+                     *       "previous_secret_expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange`, `IdempotentSecretNotReplayed` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange" | "IdempotentSecretNotReplayed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.getWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "description": "CRM: new interests and deals",
+                     *       "enabled": true,
+                     *       "event_types": [
+                     *         "interest.received",
+                     *         "deal.created"
+                     *       ],
+                     *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *       "updated_at": "2026-11-30T08:00:00Z",
+                     *       "url": "https://crm.example.vn/hooks/techex",
+                     *       "disabled_reason": null,
+                     *       "disabled_at": null,
+                     *       "previous_secret_expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.deleteWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.updateWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEndpointUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "description": "CRM: new interests and deals",
+                     *       "enabled": true,
+                     *       "event_types": [
+                     *         "interest.received",
+                     *         "deal.created"
+                     *       ],
+                     *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *       "updated_at": "2026-11-30T08:00:00Z",
+                     *       "url": "https://crm.example.vn/hooks/techex",
+                     *       "disabled_reason": null,
+                     *       "disabled_at": null,
+                     *       "previous_secret_expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.rotateWebhookSecret": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "previous_secret_expires_at": "2026-12-01T08:00:00Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookSecretRotated"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.pingWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookPingSent"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `WebhookEndpointDisabled`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointDisabled" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.listWebhookDeliveries": {
+        parameters: {
+            query?: {
+                /** @description Delivery status. Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                status?: components["schemas"]["DeliveryStatus"][] | null;
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "attempt_log": [
+                     *             {
+                     *               "attempted_at": "2026-11-30T08:00:01Z",
+                     *               "latency_ms": 85,
+                     *               "response_excerpt": "",
+                     *               "status_code": 204,
+                     *               "succeeded": true,
+                     *               "error": null
+                     *             }
+                     *           ],
+                     *           "attempts": 1,
+                     *           "created_at": "2026-11-30T08:00:00Z",
+                     *           "event_type": "interest.received",
+                     *           "finished_at": "2026-11-30T08:00:01Z",
+                     *           "id": 42,
+                     *           "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807",
+                     *           "payload": {
+                     *             "data": {
+                     *               "id": "7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *               "listing_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *               "url": "https://api.techex.example/api/v1/interests/7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *             },
+                     *             "timestamp": "2026-11-30T08:00:00Z",
+                     *             "type": "interest.received"
+                     *           },
+                     *           "status": "delivered",
+                     *           "next_attempt_at": null,
+                     *           "redelivery_of": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.redeliverWebhook": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attempt_log": [
+                     *         {
+                     *           "attempted_at": "2026-11-30T08:00:01Z",
+                     *           "latency_ms": 85,
+                     *           "response_excerpt": "",
+                     *           "status_code": 204,
+                     *           "succeeded": true,
+                     *           "error": null
+                     *         }
+                     *       ],
+                     *       "attempts": 1,
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "event_type": "interest.received",
+                     *       "finished_at": "2026-11-30T08:00:01Z",
+                     *       "id": 42,
+                     *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807",
+                     *       "payload": {
+                     *         "data": {
+                     *           "id": "7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "listing_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *           "url": "https://api.techex.example/api/v1/interests/7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *         },
+                     *         "timestamp": "2026-11-30T08:00:00Z",
+                     *         "type": "interest.received"
+                     *       },
+                     *       "status": "delivered",
+                     *       "next_attempt_at": null,
+                     *       "redelivery_of": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookDeliveryNotFound`, `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookDeliveryNotFound" | "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `WebhookEndpointDisabled`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointDisabled" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.listingPublished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListingPublishedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.listingExpiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListingExpiringEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.matchSuggested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchSuggestedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.interestReceived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterestReceivedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.interestAccepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterestAcceptedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.interestMessage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterestMessageEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.meetingRequested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingRequestedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.meetingAccepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingAcceptedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.schedulePublished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchedulePublishedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.dealCreated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.dealStageChanged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealStageChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.webhookPing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPingEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -1,0 +1,1 @@
+"""Webhooks to the Standard Webhooks specification: endpoints, events, signing and delivery."""
