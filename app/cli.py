@@ -1,5 +1,5 @@
-"""`techex`: the command-line entry point (serve, worker, migrate, seed, reindex, retag, create-account,
-export-openapi)."""
+"""`techex`: the command-line entry point (serve, worker, migrate, seed, reindex, retag, import, harvest,
+create-account, export-openapi)."""
 
 from __future__ import annotations
 
@@ -101,6 +101,7 @@ def worker() -> None:
     """Drain the search outbox and expire listings in a process of its own (API: INDEXER_IN_PROCESS=false)."""
     from app.background import run_periodically
     from app.db import Database
+    from app.integration.harvest import harvest_periodically
     from app.listings.service import listing_service
     from app.logging import configure_logging
     from app.search.indexer import Indexer
@@ -116,6 +117,8 @@ def worker() -> None:
         try:
             await backend.ensure_indexes()
             jobs = [indexer.run_forever()]
+            if settings.harvest_sources and settings.harvest_interval_seconds:
+                jobs.append(harvest_periodically(database, settings.harvest_sources, settings.harvest_interval_seconds))
             if settings.expiry_sweep_seconds:
                 jobs.append(
                     run_periodically(
@@ -196,6 +199,46 @@ def retag(batch_size: Annotated[int, typer.Option(help="Listings per transaction
 
     seen, changed = asyncio.run(run())
     typer.echo(f"{seen} listings read, {changed} with new inferred concepts")
+
+
+@cli.command()
+def harvest(
+    url: Annotated[str, typer.Argument(help="Base URL of the other exchange, e.g. https://san.example.vn.")],
+    source: Annotated[str | None, typer.Option(help="Name of the source [default: the URL's host].")] = None,
+    page_size: Annotated[int, typer.Option(help="Feed entries per request.", min=1, max=100)] = 100,
+    max_pages: Annotated[int | None, typer.Option(help="Stop after this many pages.", min=1)] = None,
+    delay: Annotated[float, typer.Option(help="Seconds to wait between entries, to spare the source.", min=0)] = 0.0,
+) -> None:
+    """Pull another exchange's change feed and import it (resumes where the last run stopped)."""
+    from urllib.parse import urlsplit
+
+    from app.db import Database
+    from app.integration.harvest import Harvester, HarvestError
+
+    name = source or urlsplit(url).netloc or url
+
+    async def run() -> str:
+        database = Database.from_url(get_settings().database_url)
+        try:
+            with typer.progressbar(length=1, label=f"harvest {name}") as bar:
+
+                def advance(done: int, remaining: int) -> None:
+                    bar.length = done + remaining
+                    bar.update(done - bar.pos)
+
+                harvester = Harvester(database, name, url, page_size=page_size, delay=delay)
+                result = await harvester.run(max_pages=max_pages, progress=advance)
+        finally:
+            await database.dispose()
+        counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(result.outcomes.items())) or "nothing new"
+        rejected = f"; {len(result.rejected)} rejected" if result.rejected else ""
+        return f"{name}: {result.entries} entries in {result.pages} pages ({counts}){rejected}"
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except HarvestError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from None
 
 
 @cli.command("create-account")

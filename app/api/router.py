@@ -10,6 +10,7 @@ from app.api.routes import (
     auth,
     deals,
     events,
+    feed,
     health,
     interests,
     listings,
@@ -44,3 +45,4 @@ api_router.include_router(stats.router)
 api_router.include_router(matching.router)
 api_router.include_router(events.router)
 api_router.include_router(events.proposals_router)
+api_router.include_router(feed.router)
