@@ -12,6 +12,7 @@ from app.api.routes import (
     events,
     feed,
     health,
+    imports,
     interests,
     listings,
     mandates,
@@ -46,3 +47,4 @@ api_router.include_router(matching.router)
 api_router.include_router(events.router)
 api_router.include_router(events.proposals_router)
 api_router.include_router(feed.router)
+api_router.include_router(imports.router)

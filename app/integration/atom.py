@@ -34,4 +34,5 @@ def listings_atom(base_url: str, title: str, rows: list[tuple[Listing, Organizat
         author = ET.SubElement(entry, f"{{{ATOM}}}author")
         ET.SubElement(author, f"{{{ATOM}}}name").text = owner_name or "Anonymous"
         ET.SubElement(entry, f"{{{ATOM}}}summary").text = listing.summary
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    content: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return content

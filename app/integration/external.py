@@ -8,6 +8,7 @@ with its source and announced on the outbox like any other change.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -68,9 +69,10 @@ async def save_organization(
     values: dict[str, Any],
     policy: DuplicatePolicy = DuplicatePolicy.UPDATE,
     existing: Organization | None = None,
+    looked_up: bool = False,
 ) -> tuple[Organization, Outcome]:
-    """Create or update the organisation of this external key; `existing` when the caller looked it up."""
-    if existing is None and provenance.external_id is not None:
+    """Create or update the organisation of this external key (`looked_up`: `existing` is the caller's lookup)."""
+    if not looked_up and provenance.external_id is not None:
         existing = await repository.organization_by_key(session, provenance.source, provenance.external_id)
     if existing is not None and policy is not DuplicatePolicy.NEW:
         if policy is DuplicatePolicy.SKIP:
@@ -90,13 +92,13 @@ async def save_organization(
         outbox.organization_changed(session, existing.id)
         return existing, Outcome.UPDATED
     organization = Organization(
+        id=uuid.uuid4(),
         source=provenance.source,
         external_id=provenance.external_id if existing is None else None,
         origin_url=provenance.origin_url,
         **values,
     )
     session.add(organization)
-    await session.flush()
     audit.record(
         session,
         actor,
@@ -121,9 +123,11 @@ async def save_listing(
     published_at: datetime | None = None,
     policy: DuplicatePolicy = DuplicatePolicy.UPDATE,
     existing: Listing | None = None,
+    looked_up: bool = False,
 ) -> tuple[Listing, Outcome]:
-    """Create or update the listing of this external key, owned by `owner`, in `status`."""
-    if existing is None and provenance.external_id is not None:
+    """Create or update the listing of this external key, owned by `owner`, in `status` (`looked_up`:
+    `existing` is the caller's lookup). New records are added to the session, flushed by the caller."""
+    if not looked_up and provenance.external_id is not None:
         existing = await repository.listing_by_key(session, provenance.source, provenance.external_id)
     now = utcnow()
     values = dict(values)
@@ -165,6 +169,7 @@ async def save_listing(
     prefix = f"{REFERENCE_PREFIX[kind]}-{owner.country}-{now:%Y%m%d}"
     number = await listing_repository.next_reference_number(session, prefix)
     listing = Listing(
+        id=uuid.uuid4(),
         kind=kind.value,
         reference=f"{prefix}-{number:04d}",
         country=owner.country,
@@ -174,7 +179,6 @@ async def save_listing(
     )
     listing.inferred_concepts = inferred_concepts_of(listing, owner)
     session.add(listing)
-    await session.flush()
     audit.record(
         session,
         actor,

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, IdMixin, UTCDateTime, utcnow
@@ -23,6 +23,8 @@ class ImportJob(IdMixin, Base):
     filename: Mapped[str] = mapped_column(String(256))
     mode: Mapped[str] = mapped_column(String(16))  # dry_run | commit
     on_duplicate: Mapped[str] = mapped_column(String(8))
+    # Listings are published at once (staff vetted the survey) or left as drafts for their owners.
+    publish: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))  # pending | running | finished | failed
     created_by_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))

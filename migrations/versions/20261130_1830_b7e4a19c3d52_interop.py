@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("filename", sa.String(length=256), nullable=False),
         sa.Column("mode", sa.String(length=16), nullable=False),
         sa.Column("on_duplicate", sa.String(length=8), nullable=False),
+        sa.Column("publish", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_by_account_id", sa.Uuid(), nullable=True),
         sa.Column("organization_id", sa.Uuid(), nullable=False),

@@ -134,12 +134,12 @@ async def test_one_exchange_harvests_another_through_creates_updates_and_withdra
         copy = offers[named["id"]]
         assert copy["source"] == "hai-phong"
         assert copy["origin_url"] == f"{source_server.url}/api/v1/offers/{named['id']}"
-        assert copy["title"] == named["title"] and copy["trl"] == named["trl"]
+        assert (copy["title"], copy["trl"]) == (named["title"], named["trl"])
         assert copy["price_max"] == named["price_max"]
         assert copy["organization"]["name"] == "Viện Môi trường Biển"
         assert copy["contact"] == {"person": None, "email": None, "phone": None}, "no personal data travels"
         hidden = offers[anonymous["id"]]
-        assert hidden["organization"] is None and hidden["owner_hidden"], "still anonymous on the harvesting side"
+        assert (hidden["organization"], hidden["owner_hidden"]) == (None, True), "still anonymous when harvested"
         demands = harvester.public("demand")
         assert [d["origin_url"].rsplit("/", 1)[-1] for d in demands] == [need["id"]]
 
@@ -157,7 +157,7 @@ async def test_one_exchange_harvests_another_through_creates_updates_and_withdra
             )
             if copy["id"] in found or time.monotonic() > deadline:
                 break
-            time.sleep(0.5)
+            await asyncio.sleep(0.5)
         assert copy["id"] in found, matches.text
 
         # Changes at the source: an update, a withdrawal, a deletion.
@@ -223,7 +223,8 @@ async def test_harvester_killed_mid_page_resumes_from_its_cursor(
                 saved = int(await session.scalar(select(func.count()).where(Listing.source == "hai-phong")) or 0)
                 state = await session.get(HarvestState, "hai-phong")
             assert 3 <= saved < 20, f"the harvester must die mid-page for this test to mean anything ({saved})"
-            assert state is not None and state.cursor is not None, "the cursor is saved with every entry"
+            assert state is not None
+            assert state.cursor is not None, "the cursor is saved with every entry"
         finally:
             await database.dispose()
 
