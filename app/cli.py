@@ -201,6 +201,71 @@ def retag(batch_size: Annotated[int, typer.Option(help="Listings per transaction
     typer.echo(f"{seen} listings read, {changed} with new inferred concepts")
 
 
+@cli.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="An XLSX workbook or a UTF-8 CSV file.", exists=True, dir_okay=False)],
+    kind: Annotated[str, typer.Option(help="offer, demand or organization.")],
+    source: Annotated[str, typer.Option(help="The file's origin; with each row's id, the external key.")] = "import",
+    commit: Annotated[bool, typer.Option("--commit", help="Write the records (a dry run otherwise).")] = False,
+    on_duplicate: Annotated[str, typer.Option(help="skip, update or new.")] = "update",
+    publish: Annotated[bool, typer.Option("--publish", help="Publish imported listings at once.")] = False,
+    errors: Annotated[Path | None, typer.Option(help="Write the rejected rows here (XLSX).")] = None,
+) -> None:
+    """Import offers, demands or organisations from a spreadsheet, with a progress bar; a dry run by default."""
+    from app.audit.service import Actor
+    from app.db import Database, unit_of_work
+    from app.integration.external import DuplicatePolicy
+    from app.integration.imports import service
+    from app.integration.imports.engine import Table
+    from app.integration.imports.kinds import KINDS
+
+    if kind not in KINDS:
+        raise typer.BadParameter(f"choose from {', '.join(KINDS)}", param_hint="--kind")
+    policy = DuplicatePolicy(on_duplicate)
+    settings = get_settings()
+    content = file.read_bytes()
+    total = Table(content, file.name).estimated_rows()
+
+    async def run() -> tuple[dict[str, int], bytes | None, str | None]:
+        database = Database.from_url(settings.database_url)
+        try:
+            with typer.progressbar(length=max(total, 1), label=f"{'import' if commit else 'check'} {file.name}") as bar:
+                async with unit_of_work(database.writer) as session:
+                    job = await service.create_job(
+                        session,
+                        None,
+                        kind=kind,
+                        source=source,
+                        filename=file.name,
+                        content=content,
+                        dry_run=not commit,
+                        on_duplicate=policy,
+                        publish=publish,
+                        mapping=None,
+                        organization_id=None,
+                    )
+                    await service.run_job(
+                        session,
+                        job,
+                        Actor.system(),
+                        max_rows=settings.max_import_rows,
+                        progress=lambda done: bar.update(done - bar.pos),
+                    )
+                    return dict(job.counts), job.error_file, job.failure
+        finally:
+            await database.dispose()
+
+    counts, error_file, failure = asyncio.run(run())
+    if failure:
+        typer.echo(f"error: {failure}", err=True)
+    typer.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
+    if error_file is not None and errors is not None:
+        errors.write_bytes(error_file)
+        typer.echo(f"rejected rows written to {errors}")
+    if failure or counts.get("rejected"):
+        raise typer.Exit(code=1)
+
+
 @cli.command()
 def harvest(
     url: Annotated[str, typer.Argument(help="Base URL of the other exchange, e.g. https://san.example.vn.")],

@@ -26,8 +26,11 @@ from app.models import Listing, Organization
 from app.models.base import utcnow
 from app.organizations.schemas import OrganizationKind
 from app.search import outbox
+from app.sql import next_counter_value
 
 VALIDITY = timedelta(days=365)
+# What the inferred concepts are read from: inferred again only when one of these changed.
+TEXT_FIELDS = frozenset({"title", "summary", "description", "translations", "concepts", "organization_id"})
 
 
 class DuplicatePolicy(StrEnum):
@@ -51,6 +54,24 @@ class Provenance:
     source: str
     external_id: str | None
     origin_url: str | None = None
+
+
+class References:
+    """Reference numbers reserved a block at a time: one counter update per block, not per record
+    (a bulk import of 10,000 listings would otherwise pay 10,000 round trips). Unused numbers of the
+    last block are skipped; references stay unique."""
+
+    def __init__(self, block: int = 500) -> None:
+        self.block = block
+        self.free: dict[str, tuple[int, int]] = {}
+
+    async def next(self, session: AsyncSession, prefix: str) -> int:
+        low, high = self.free.get(prefix, (1, 0))
+        if low > high:
+            high = await next_counter_value(session, prefix, self.block)
+            low = high - self.block + 1
+        self.free[prefix] = (low + 1, high)
+        return low
 
 
 def _apply(record: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
@@ -124,6 +145,7 @@ async def save_listing(
     policy: DuplicatePolicy = DuplicatePolicy.UPDATE,
     existing: Listing | None = None,
     looked_up: bool = False,
+    references: References | None = None,
 ) -> tuple[Listing, Outcome]:
     """Create or update the listing of this external key, owned by `owner`, in `status` (`looked_up`:
     `existing` is the caller's lookup). New records are added to the session, flushed by the caller."""
@@ -152,7 +174,8 @@ async def save_listing(
         if policy is DuplicatePolicy.SKIP:
             return existing, Outcome.SKIPPED
         changes = _apply(existing, values)
-        existing.inferred_concepts = inferred_concepts_of(existing, owner)
+        if changes.keys() & TEXT_FIELDS:
+            existing.inferred_concepts = inferred_concepts_of(existing, owner)
         if not changes:
             return existing, Outcome.UNCHANGED
         existing.updated_at = now
@@ -167,7 +190,10 @@ async def save_listing(
         outbox.listing_changed(session, kind.value, existing.id)
         return existing, Outcome.UPDATED
     prefix = f"{REFERENCE_PREFIX[kind]}-{owner.country}-{now:%Y%m%d}"
-    number = await listing_repository.next_reference_number(session, prefix)
+    if references is not None:
+        number = await references.next(session, prefix)
+    else:
+        number = await listing_repository.next_reference_number(session, prefix)
     listing = Listing(
         id=uuid.uuid4(),
         kind=kind.value,

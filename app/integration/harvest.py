@@ -224,6 +224,7 @@ class Harvester:
         organization, _ = await save_organization(
             session, self.actor, Provenance(self.source, key, origin), organization_values(values)
         )
+        await session.flush()  # the owner's row must precede its listing's
         return organization
 
 

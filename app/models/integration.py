@@ -27,7 +27,8 @@ class ImportJob(IdMixin, Base):
     publish: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))  # pending | running | finished | failed
     created_by_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
-    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    # The importing staff member's organisation; null for `techex import` from the command line.
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organization.id", ondelete="SET NULL"))
     # The uploaded file, kept so that a dry run can be committed without uploading it again.
     content: Mapped[bytes] = mapped_column(LargeBinary)
     mapping: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

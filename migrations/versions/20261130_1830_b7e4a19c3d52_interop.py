@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("publish", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_by_account_id", sa.Uuid(), nullable=True),
-        sa.Column("organization_id", sa.Uuid(), nullable=False),
+        sa.Column("organization_id", sa.Uuid(), nullable=True),
         sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.Column("mapping", JSON, nullable=False),
         sa.Column("total_rows", sa.Integer(), nullable=False),
@@ -66,7 +66,7 @@ def upgrade() -> None:
             ["organization_id"],
             ["organization.id"],
             name=op.f("fk_import_job_organization_id_organization"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_job")),
     )

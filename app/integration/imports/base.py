@@ -62,12 +62,15 @@ def external_key(row: Mapping[str, Any], *names: str) -> str:
     return f"auto:{digest[:32]}"
 
 
-def concepts_from(keywords: Any, texts: list[str]) -> list[str]:
-    """Concept ids given as ids, plus those the free-text keywords name (in any language)."""
+def concepts_from(keywords: Any) -> list[str]:
+    """Concept ids given as ids, plus those the free-text keywords name (in any language). Concepts the
+    listing's texts mention are inferred apart when it is saved (`inferred_concepts`)."""
     given = cells.items(keywords) if not cells.is_blank(keywords) else []
-    taxonomy = get_taxonomy()
-    known = set(given) - set(taxonomy.unknown_concepts(given))
-    inferred = infer_concepts(*[g for g in given if g not in known], *texts) if given else []
+    if not given:
+        return []
+    known = set(given) - set(get_taxonomy().unknown_concepts(given))
+    words = [g for g in given if g not in known]
+    inferred = infer_concepts(*words) if words else []
     ordered = [g for g in given if g in known] + [c for c in inferred if c not in known]
     return list(dict.fromkeys(ordered))[:MAX_CONCEPTS]
 
@@ -206,6 +209,5 @@ def listing_payload(row: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any
         "visibility": row.get("visibility") or "public",
         **extra,
     }
-    texts = [str(payload.get(k) or "") for k in ("title", "summary", "description")]
-    payload["concepts"] = concepts_from(row.get("keywords"), texts)
+    payload["concepts"] = concepts_from(row.get("keywords"))
     return {key: value for key, value in payload.items() if value is not None}

@@ -91,6 +91,18 @@ class Table:
             dialect = csv.excel
         yield from csv.reader(io.StringIO(text), dialect)
 
+    def estimated_rows(self) -> int:
+        """How many data rows the file holds, for a progress bar (the sheet's dimension when it has one)."""
+        if self._xlsx:
+            workbook = load_workbook(io.BytesIO(self._content), read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                if sheet.max_row:
+                    return max(0, int(sheet.max_row) - 1)
+            finally:
+                workbook.close()
+        return sum(1 for _ in self.rows())
+
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """Data rows with their spreadsheet row number; blank rows are passed over."""
         rows = self._rows()

@@ -32,6 +32,7 @@ from app.integration.external import (
     DuplicatePolicy,
     Outcome,
     Provenance,
+    References,
     save_listing,
     save_organization,
 )
@@ -93,6 +94,7 @@ class ImportRun:
         self.rejected: list[RowResult] = []
         self.seen_keys: set[str] = set()
         self.owners: dict[str, Organization] = {}
+        self.references = References()
 
     async def execute(self, max_rows: int) -> None:
         job = self.job
@@ -107,16 +109,24 @@ class ImportRun:
             self._finish(table.headers, header_errors, failed="The columns do not fit this kind of record.")
             return
         rows = table.rows()
-        while True:
-            chunk = await asyncio.to_thread(self._validated_chunk, rows, matches, table.headers)
-            if not chunk:
-                break
-            if job.processed_rows + len(chunk) > max_rows:
-                raise ImportTooLargeError(f"A file may hold at most {max_rows} rows; split it.")
-            await self._apply(chunk)
-            job.processed_rows += len(chunk)
-            if self.progress is not None:
-                self.progress(job.processed_rows)
+
+        def read_next() -> asyncio.Future[list[RowResult]]:
+            return asyncio.ensure_future(asyncio.to_thread(self._validated_chunk, rows, matches, table.headers))
+
+        # The next chunk is read and validated in its thread while this one is written.
+        pending = read_next()
+        try:
+            while chunk := await pending:
+                if job.processed_rows + len(chunk) > max_rows:
+                    raise ImportTooLargeError(f"A file may hold at most {max_rows} rows; split it.")
+                pending = read_next()
+                await self._apply(chunk)
+                job.processed_rows += len(chunk)
+                if self.progress is not None:
+                    self.progress(job.processed_rows)
+        finally:
+            if not pending.done():
+                await asyncio.wait([pending])  # the reading thread finishes its chunk before the file closes
         job.total_rows = job.processed_rows
         self._finish(table.headers, [])
 
@@ -145,6 +155,13 @@ class ImportRun:
             else:
                 valid.append(result)
         keys = [r.key for r in valid if r.key]
+        with self.session.no_autoflush:
+            await self._save_valid(valid, keys)
+        if self.commit:
+            await self.session.flush()
+
+    async def _save_valid(self, valid: list[RowResult], keys: list[str]) -> None:
+        """Write (or, in a dry run, predict) the valid rows of one chunk; the chunk is flushed once."""
         if self.kind.name == "organization":
             existing_orgs = await repository.organizations_by_keys(self.session, self.job.source, keys)
             for result in valid:
@@ -154,8 +171,6 @@ class ImportRun:
             await self._resolve_owners([r.parsed["organization"] for r in valid])
             for result in valid:
                 await self._save_listing(result, existing.get(result.key or ""))
-        if self.commit:
-            await self.session.flush()
 
     def _reject(self, result: RowResult) -> None:
         self.counts["rejected"] += 1
@@ -221,6 +236,7 @@ class ImportRun:
             },
             looked_up=True,
         )
+        await self.session.flush()  # the owner's row must precede its listings' (no ORM relationship orders them)
         self.owners[name] = organization
         return organization
 
@@ -244,6 +260,7 @@ class ImportRun:
             policy=self.policy,
             existing=found,
             looked_up=True,
+            references=self.references,
         )
         self._count(outcome)
 
@@ -271,7 +288,7 @@ async def create_job(
     on_duplicate: DuplicatePolicy,
     publish: bool,
     mapping: dict[str, str | None] | None,
-    organization_id: uuid.UUID,
+    organization_id: uuid.UUID | None,
 ) -> ImportJob:
     job = ImportJob(
         id=uuid.uuid4(),
