@@ -90,9 +90,8 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Seconds and peak RSS (MiB) of one `techex` process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True, check=False
-    )
+    command = [sys.executable, "-m", "app.cli", *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if done.returncode not in (0, 1):
