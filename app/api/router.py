@@ -17,6 +17,7 @@ from app.api.routes import (
     listings,
     mandates,
     matching,
+    open_data,
     organizations,
     search,
     stats,
@@ -37,6 +38,8 @@ api_router.include_router(accounts.router)
 api_router.include_router(mandates.router)
 api_router.include_router(audit.router)
 api_router.include_router(taxonomy.router)
+# Before the listings: `/offers/{id}.jsonld` would otherwise reach `/offers/{offer_id}`.
+api_router.include_router(open_data.listing_router)
 api_router.include_router(listings.offers_router)
 api_router.include_router(listings.demands_router)
 api_router.include_router(search.router)
@@ -48,3 +51,4 @@ api_router.include_router(events.router)
 api_router.include_router(events.proposals_router)
 api_router.include_router(feed.router)
 api_router.include_router(imports.router)
+api_router.include_router(open_data.router)

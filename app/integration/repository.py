@@ -32,9 +32,9 @@ def _latest_changes(after: int, since: datetime | None, until: datetime | None) 
         .outerjoin(owner, owner.id == latest.c.record_id)
         .where(
             latest.c.seq > after,
-            # This exchange's own records only: harvested ones stay with the exchange they came from.
-            Listing.source.is_(None),
-            owner.source.is_(None),
+            # This exchange's own records (imported ones included): harvested ones stay with their exchange.
+            Listing.origin_url.is_(None),
+            owner.origin_url.is_(None),
             # A listing never published leaves no trace, not even a tombstone.
             or_(Listing.id.is_(None), and_(Listing.id.is_not(None), Listing.published_at.is_not(None))),
         )
@@ -135,3 +135,35 @@ async def newest_published(session: AsyncSession, now: datetime, limit: int) -> 
         .limit(limit)
     )
     return [(listing, owner) for listing, owner in (await session.execute(statement)).all()]
+
+
+async def public_listings_batch(
+    session: AsyncSession, kind: str, now: datetime, after: uuid.UUID | None, limit: int
+) -> list[tuple[Listing, Organization]]:
+    """This exchange's own published listings (harvested ones excluded), by id, after `after`."""
+    statement = (
+        select(Listing, Organization)
+        .join(Organization)
+        .where(
+            Listing.kind == kind,
+            Listing.status == "published",
+            Listing.expires_at > now,
+            Listing.origin_url.is_(None),
+        )
+        .order_by(Listing.id)
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(Listing.id > after)
+    return [(listing, owner) for listing, owner in (await session.execute(statement)).all()]
+
+
+async def organizations_batch(session: AsyncSession, after: uuid.UUID | None, limit: int) -> list[Organization]:
+    statement = select(Organization).where(Organization.origin_url.is_(None)).order_by(Organization.id).limit(limit)
+    if after is not None:
+        statement = statement.where(Organization.id > after)
+    return list((await session.scalars(statement)).all())
+
+
+async def last_change(session: AsyncSession) -> datetime | None:
+    return await session.scalar(select(func.max(OutboxEvent.created_at)))
