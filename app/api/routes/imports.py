@@ -6,10 +6,10 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import Response
-from pydantic import StringConstraints
 
+from app.accounts.permissions import Principal
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from app.api.idempotency import ExchangeRoute
 from app.api.openapi import declare_headers, declare_problems
@@ -24,17 +24,24 @@ from app.integration.exceptions import (
     InvalidMappingError,
     UnreadableImportFileError,
 )
-from app.integration.external import DuplicatePolicy
 from app.integration.imports import service
 from app.integration.imports.engine import template_workbook
 from app.integration.imports.kinds import KINDS, ImportKindName
-from app.integration.imports.schemas import ImportRead, present_import
+from app.integration.imports.schemas import ImportRead, ImportUpload, present_import
 
 router = APIRouter(prefix="/imports", tags=["imports"], route_class=ExchangeRoute)
 XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}
 }
-SourceName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+
+
+def _importer(principal: CurrentPrincipal) -> Principal:
+    """Staff only, checked before the upload is read (a dependency: it answers 403 before any 422)."""
+    service.require_importer(principal)
+    return principal
+
+
+Importer = Annotated[Principal, Depends(_importer)]
 
 
 def _mapping(raw: str | None) -> dict[str, str | None] | None:
@@ -53,7 +60,7 @@ def _mapping(raw: str | None) -> dict[str, str | None] | None:
 
 @router.get("/template", summary="Download an import template", response_class=XlsxResponse, responses=XLSX_RESPONSE)
 async def get_import_template(
-    kind: Annotated[ImportKindName, Query(description="The kind of record the form is for.")],
+    kind: Annotated[ImportKindName, Query(description="The kind of record the form is for.")] = ImportKindName.OFFER,
 ) -> Response:
     """An XLSX form with the columns of `kind` (Vietnamese headers), an example row and a guide sheet;
     `demand` is the demand-survey form of the Can Tho programme."""
@@ -73,42 +80,24 @@ async def get_import_template(
 async def create_import(
     request: Request,
     response: Response,
-    principal: CurrentPrincipal,
+    principal: Importer,
     session: SessionDep,
     settings: SettingsDep,
-    file: Annotated[
-        UploadFile, File(description="An XLSX workbook (first sheet) or a UTF-8 CSV file with a header row.")
-    ],
-    kind: Annotated[ImportKindName, Form(description="What each row is.")],
-    source: Annotated[
-        SourceName, Form(description="Names the file's origin; with each row's id, the external key.")
-    ] = "import",
-    dry_run: Annotated[bool, Form(description="Validate and report only, writing nothing.")] = True,
-    on_duplicate: Annotated[
-        DuplicatePolicy,
-        Form(description="A row whose external key exists: `update` it, `skip` it, or add a `new` one."),
-    ] = DuplicatePolicy.UPDATE,
-    publish: Annotated[bool, Form(description="Publish imported listings at once (else drafts).")] = False,
-    mapping: Annotated[
-        str | None,
-        Form(description='JSON `{"header": "field" | null}` overriding the suggested mapping.', max_length=20_000),
-    ] = None,
+    form: Annotated[ImportUpload, Form(media_type="multipart/form-data")],
 ) -> ImportRead:
     """Map the columns (suggested from header names in vi/en, fuzzy), validate every row, and — unless a dry run —
     create or update the records; the report lists errors per row and field."""
-    service.require_importer(principal)
-    given = _mapping(mapping)
     job = await service.create_job(
         session,
         principal,
-        kind=kind.value,
-        source=source,
-        filename=file.filename or "upload",
-        content=await file.read(),
-        dry_run=dry_run,
-        on_duplicate=on_duplicate,
-        publish=publish,
-        mapping=given,
+        kind=form.kind.value,
+        source=form.source,
+        filename=form.file.filename or "upload",
+        content=await form.file.read(),
+        dry_run=form.dry_run,
+        on_duplicate=form.on_duplicate,
+        publish=form.publish,
+        mapping=_mapping(form.mapping),
         organization_id=principal.organization_id,
     )
     await service.run_job(session, job, Actor(principal), max_rows=settings.max_import_rows)
@@ -119,9 +108,8 @@ async def create_import(
 @router.get(
     "/{import_id}", summary="Get an import", response_model=ImportRead, responses=problem_responses(401, 403, 404)
 )
-async def get_import(import_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> ImportRead:
+async def get_import(import_id: uuid.UUID, principal: Importer, session: SessionDep) -> ImportRead:
     """The import's mapping, counts and per-row errors."""
-    service.require_importer(principal)
     return present_import(await service.get_job(session, import_id))
 
 
@@ -132,10 +120,9 @@ async def get_import(import_id: uuid.UUID, principal: CurrentPrincipal, session:
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def commit_import(
-    import_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+    import_id: uuid.UUID, principal: Importer, session: SessionDep, settings: SettingsDep
 ) -> ImportRead:
     """Write the rows of a dry run (the stored file and mapping); rejected rows stay out."""
-    service.require_importer(principal)
     job = await service.get_job(session, import_id)
     await service.commit_job(session, job, Actor(principal), max_rows=settings.max_import_rows)
     return present_import(job)
@@ -147,9 +134,8 @@ async def commit_import(
     response_class=XlsxResponse,
     responses={**XLSX_RESPONSE, **problem_responses(401, 403, 404)},
 )
-async def get_import_errors(import_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> Response:
+async def get_import_errors(import_id: uuid.UUID, principal: Importer, session: SessionDep) -> Response:
     """The rejected rows as uploaded, with a last column saying what to correct; fix them and upload again."""
-    service.require_importer(principal)
     job = await service.get_job(session, import_id)
     if job.error_file is None:
         raise ImportErrorFileNotFoundError()

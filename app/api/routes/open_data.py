@@ -36,8 +36,9 @@ JSONL = "application/jsonl"
 CSV = "text/csv; charset=utf-8"
 
 
-def _content(media_type: str, example: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"content": {media_type: {"schema": {"type": "string"}, "example": example}}}}
+def _content(media_type: str, example: str | dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    schema = {"type": "object"} if isinstance(example, dict) else {"type": "string"}
+    return {200: {"content": {media_type: {"schema": schema, "example": example}}}}
 
 
 async def _records(session: AsyncSession, dataset: str) -> AsyncIterator[dict[str, Any]]:
@@ -65,7 +66,7 @@ async def _records(session: AsyncSession, dataset: str) -> AsyncIterator[dict[st
     "/catalog.jsonld",
     summary="DCAT catalogue of the open data",
     response_class=Response,
-    responses=_content(JSONLD, '{"@type": "dcat:Catalog", …}'),
+    responses=_content(JSONLD, {"@type": "dcat:Catalog", "dcat:dataset": []}),
 )
 async def get_open_data_catalog(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """A DCAT 3 catalogue as JSON-LD: the datasets (offers, demands, organisations, market statistics), their
@@ -105,7 +106,10 @@ async def get_open_data_csv(dataset: Dataset, session: SessionDep) -> Response:
     "/{dataset}.csv-metadata.json",
     summary="CSV on the Web metadata of a dataset",
     response_class=Response,
-    responses={**_content(CSVM, '{"@context": "http://www.w3.org/ns/csvw", …}'), **problem_responses(422)},
+    responses={
+        **_content(CSVM, {"@context": "http://www.w3.org/ns/csvw", "url": "offers.csv"}),
+        **problem_responses(422),
+    },
 )
 async def get_open_data_csv_metadata(dataset: Dataset, request: Request, settings: SettingsDep) -> Response:
     """The W3C CSVW metadata of `{dataset}.csv`: columns, datatypes, primary key, licence."""
@@ -156,7 +160,10 @@ for _kind in ListingKind:
         description=f"The published {_kind.value} as a schema.org `{_SCHEMA_TYPE[_kind]}` with the technology as "
         "`itemOffered`; what the public sees, whoever asks.",
         response_class=Response,
-        responses={**_content(JSONLD, '{"@context": "https://schema.org", …}'), **problem_responses(404, 422)},
+        responses={
+            **_content(JSONLD, {"@context": "https://schema.org", "@type": "Offer"}),
+            **problem_responses(404, 422),
+        },
     )
 
 declare_problems(

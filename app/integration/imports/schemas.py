@@ -4,13 +4,49 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from fastapi import UploadFile
+from pydantic import ConfigDict, Field, StringConstraints
 
 from app.integration.external import DuplicatePolicy
 from app.integration.imports.kinds import ImportKindName
-from app.schema_base import ResponseModel
+from app.schema_base import RequestModel, ResponseModel
+
+SourceName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+
+
+class ImportUpload(RequestModel):
+    """The multipart form of `POST /imports`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "file": "khao-sat-nhu-cau-can-tho.xlsx",
+                    "kind": "demand",
+                    "source": "can-tho-survey-2025",
+                    "dry_run": True,
+                    "on_duplicate": "update",
+                    "publish": False,
+                    "mapping": '{"Tên doanh nghiệp": "organization"}',
+                }
+            ]
+        }
+    )
+
+    file: UploadFile = Field(description="An XLSX workbook (first sheet) or a UTF-8 CSV file with a header row.")
+    kind: ImportKindName = Field(description="What each row is.")
+    source: SourceName = Field(default="import", description="The file's origin; with each row's id, the external key.")
+    dry_run: bool = Field(default=True, description="Validate and report only, writing nothing.")
+    on_duplicate: DuplicatePolicy = Field(
+        default=DuplicatePolicy.UPDATE,
+        description="A row whose external key exists: `update` it, `skip` it, or add a `new` one.",
+    )
+    publish: bool = Field(default=False, description="Publish imported listings at once (else drafts).")
+    mapping: Annotated[str, StringConstraints(max_length=20_000)] | None = Field(
+        default=None, description='JSON `{"header": "field" | null}` overriding the suggested mapping.'
+    )
 
 
 class ColumnMatchRead(ResponseModel):
