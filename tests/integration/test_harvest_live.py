@@ -159,6 +159,10 @@ async def test_one_exchange_harvests_another_through_creates_updates_and_withdra
                 break
             await asyncio.sleep(0.5)
         assert copy["id"] in found, matches.text
+        searched = harvester.http.get("/api/v1/search/offers", params={"facets": "source", "source": "hai-phong"})
+        assert searched.status_code == 200, searched.text
+        assert searched.json()["facets"]["source"] == {"hai-phong": 2}, "provenance is a search facet"
+        assert {hit["document"]["source"] for hit in searched.json()["items"]} == {"hai-phong"}
 
         # Changes at the source: an update, a withdrawal, a deletion.
         current = source.http.get(f"/api/v1/offers/{named['id']}")
