@@ -16,7 +16,6 @@ from app.money import format_decimal
 from app.search.text import cjk_text, tone_text
 from app.taxonomy.data import get_taxonomy
 
-
 LOCAL_SOURCE = "local"
 
 

@@ -4735,6 +4735,12 @@ export interface components {
             /** Proposed For City */
             proposed_for_city: boolean | null;
             /**
+             * Source
+             * @description `local` for this exchange's own listings; else the import or harvest source.
+             * @default local
+             */
+            source: string;
+            /**
              * Price Min
              * @description Price (offers) or budget (demands), low end.
              */
@@ -4815,7 +4821,8 @@ export interface components {
          *             "trl": 8,
          *             "updated_at": "2026-06-03T02:00:00Z",
          *             "visibility": "public",
-         *             "min_trl": null
+         *             "min_trl": null,
+         *             "source": "local"
          *           },
          *           "highlights": {
          *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -17635,6 +17642,8 @@ export interface operations {
                 /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
                 language?: components["schemas"]["Language"][] | null;
                 proposed_for_city?: boolean | null;
+                /** @description Provenance: `local`, or an import or harvest source. Any of. */
+                source?: string[] | null;
                 created_from?: string | null;
                 created_to?: string | null;
                 updated_from?: string | null;
@@ -17714,7 +17723,8 @@ export interface operations {
                      *             "trl": 8,
                      *             "updated_at": "2026-06-03T02:00:00Z",
                      *             "visibility": "public",
-                     *             "min_trl": null
+                     *             "min_trl": null,
+                     *             "source": "local"
                      *           },
                      *           "highlights": {
                      *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -17808,6 +17818,8 @@ export interface operations {
                 /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
                 language?: components["schemas"]["Language"][] | null;
                 proposed_for_city?: boolean | null;
+                /** @description Provenance: `local`, or an import or harvest source. Any of. */
+                source?: string[] | null;
                 created_from?: string | null;
                 created_to?: string | null;
                 updated_from?: string | null;
@@ -17887,7 +17899,8 @@ export interface operations {
                      *             "trl": 8,
                      *             "updated_at": "2026-06-03T02:00:00Z",
                      *             "visibility": "public",
-                     *             "min_trl": null
+                     *             "min_trl": null,
+                     *             "source": "local"
                      *           },
                      *           "highlights": {
                      *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
