@@ -4,7 +4,8 @@
     .venv/bin/python scripts/bench_import.py --rows 2000 --repeats 1
 
 Each measured run is `techex import FILE --kind offer [--commit]` in a fresh process on a fresh migrated
-SQLite database (so peak RSS is the run's own), timed from start to exit. The baseline is the same run on
+SQLite database, timed from start to exit (wall seconds, and the process's CPU seconds, which a loaded
+machine does not inflate); peak RSS is the largest of the processes. The baseline is the same run on
 a tenth of the rows, in the same session: the ratio per row says whether the cost grows linearly. The
 workbook is written with openpyxl like a survey spreadsheet; re-running the commit on the same file
 checks that the second upload creates nothing.
@@ -86,32 +87,43 @@ def write_workbook(path: Path, rows: int, seed: int = 7) -> None:
     workbook.save(path)
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Seconds and peak RSS (MiB) of one `techex` process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one `techex` process."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     command = [sys.executable, "-m", "app.cli", *args]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
     if done.returncode not in (0, 1):
         raise SystemExit(done.stderr)
     # ru_maxrss of children is the largest of any child so far: report it only when this run raised it
-    return seconds, max(peak, before) / 1024, done.stdout.strip().splitlines()[-1]
+    return seconds, cpu, max(peak, before) / 1024, done.stdout.strip().splitlines()[-1]
 
 
 def measure(rows: int, repeats: int, workdir: Path) -> dict[str, list[float] | str]:
     book = workdir / f"offers-{rows}.xlsx"
     write_workbook(book, rows)
-    results: dict[str, list[float] | str] = {"dry": [], "commit": [], "again": [], "rss": []}
+    results: dict[str, list[float] | str] = {
+        "dry": [],
+        "commit": [],
+        "again": [],
+        "dry_cpu": [],
+        "commit_cpu": [],
+        "again_cpu": [],
+        "rss": [],
+    }
     for repeat in range(repeats):
         url = f"sqlite+aiosqlite:///{workdir / f'bench-{rows}-{repeat}.db'}"
         upgrade(url)
         env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "INDEX_DIR": str(workdir / "index")}
         base = ["import", str(book), "--kind", "offer", "--source", "bench"]
         for key, extra in (("dry", []), ("commit", ["--commit", "--publish"]), ("again", ["--commit", "--publish"])):
-            seconds, rss, summary = run([*base, *extra], env)
+            seconds, cpu, rss, summary = run([*base, *extra], env)
             results[key].append(seconds)  # type: ignore[union-attr]
+            results[f"{key}_cpu"].append(cpu)  # type: ignore[union-attr]
             results[f"{key}_summary"] = summary
             results["rss"].append(rss)  # type: ignore[union-attr]
     return results
@@ -134,14 +146,15 @@ def main() -> None:
         full = measure(options.rows, options.repeats, workdir)
         size = (workdir / f"offers-{options.rows}.xlsx").stat().st_size
     print(f"file: {options.rows} rows, {size / 1024:.0f} KiB; baseline {baseline_rows} rows; {options.repeats} repeats")
-    print(f"{'run':<28}{'median s':>10}{'p95 s':>8}{'rows/s':>9}{'per-row ratio':>15}")
+    print(f"{'run':<28}{'median s':>10}{'p95 s':>8}{'CPU s':>8}{'rows/s':>9}{'per-row ratio':>15}")
     for key, label in (("dry", "dry run"), ("commit", "commit (create)"), ("again", "commit again (unchanged)")):
         runs, base = full[key], baseline[key]
         assert isinstance(runs, list)
         assert isinstance(base, list)
         median, base_median = statistics.median(runs), statistics.median(base)
         ratio = (median / options.rows) / (base_median / baseline_rows)
-        print(f"{label:<28}{median:>10.2f}{p95(runs):>8.2f}{options.rows / median:>9.0f}{ratio:>15.2f}")
+        cpu = statistics.median(full[f"{key}_cpu"])  # type: ignore[arg-type]
+        print(f"{label:<28}{median:>10.2f}{p95(runs):>8.2f}{cpu:>8.2f}{options.rows / median:>9.0f}{ratio:>15.2f}")
         print(f"  {full[f'{key}_summary']}")
     rss = full["rss"]
     assert isinstance(rss, list)
