@@ -208,9 +208,6 @@ class Harvester:
             origin = self.url
         else:
             key = str(uuid.UUID(summary["id"]))
-            existing = await repository.organization_by_key(session, self.source, key)
-            if existing is not None:
-                return existing
             values = {
                 "name": summary["name"],
                 "kind": summary["kind"],

@@ -221,20 +221,7 @@ class ImportRun:
         if result.parsed.get("province"):
             payload["province"] = result.parsed["province"]
         organization, _ = await save_organization(
-            self.session,
-            self.actor,
-            Provenance(self.job.source, _organization_key(name)),
-            {
-                **payload,
-                "name_i18n": {},
-                "description_i18n": {},
-                "sectors": [],
-                "languages": [],
-                "services": [],
-                "is_network": False,
-                "contact": {},
-            },
-            looked_up=True,
+            self.session, self.actor, Provenance(self.job.source, _organization_key(name)), payload, looked_up=True
         )
         await self.session.flush()  # the owner's row must precede its listings' (no ORM relationship orders them)
         self.owners[name] = organization
