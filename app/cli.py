@@ -1,4 +1,4 @@
-"""`techex`: the command-line entry point (serve, worker, migrate, seed, meili-keys, reindex, retag,
+"""`techex`: the command-line entry point (serve, worker, migrate, seed, meili-keys, reindex, retag, import, harvest,
 create-account, export-openapi)."""
 
 from __future__ import annotations
@@ -116,6 +116,7 @@ def worker() -> None:
     from app import tracing
     from app.background import run_periodically
     from app.db import Database
+    from app.integration.harvest import harvest_periodically
     from app.listings.service import listing_service
     from app.logging import configure_logging
     from app.search.indexer import Indexer
@@ -140,6 +141,8 @@ def worker() -> None:
         try:
             await backend.ensure_indexes()
             jobs = [indexer.run_forever(), webhooks.run_forever()]
+            if settings.harvest_sources and settings.harvest_interval_seconds:
+                jobs.append(harvest_periodically(database, settings.harvest_sources, settings.harvest_interval_seconds))
             if settings.expiry_sweep_seconds:
                 jobs.append(
                     run_periodically(
@@ -242,6 +245,111 @@ def retag(batch_size: Annotated[int, typer.Option(help="Listings per transaction
 
     seen, changed = asyncio.run(run())
     typer.echo(f"{seen} listings read, {changed} with new inferred concepts")
+
+
+@cli.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="An XLSX workbook or a UTF-8 CSV file.", exists=True, dir_okay=False)],
+    kind: Annotated[str, typer.Option(help="offer, demand or organization.")],
+    source: Annotated[str, typer.Option(help="The file's origin; with each row's id, the external key.")] = "import",
+    commit: Annotated[bool, typer.Option("--commit", help="Write the records (a dry run otherwise).")] = False,
+    on_duplicate: Annotated[str, typer.Option(help="skip, update or new.")] = "update",
+    publish: Annotated[bool, typer.Option("--publish", help="Publish imported listings at once.")] = False,
+    errors: Annotated[Path | None, typer.Option(help="Write the rejected rows here (XLSX).")] = None,
+) -> None:
+    """Import offers, demands or organisations from a spreadsheet, with a progress bar; a dry run by default."""
+    from app.audit.service import Actor
+    from app.db import Database, unit_of_work
+    from app.integration.external import DuplicatePolicy
+    from app.integration.imports import service
+    from app.integration.imports.engine import Table
+    from app.integration.imports.kinds import KINDS
+
+    if kind not in KINDS:
+        raise typer.BadParameter(f"choose from {', '.join(KINDS)}", param_hint="--kind")
+    policy = DuplicatePolicy(on_duplicate)
+    settings = get_settings()
+    content = file.read_bytes()
+    total = Table(content, file.name).estimated_rows()
+
+    async def run() -> tuple[dict[str, int], bytes | None, str | None]:
+        database = Database.from_url(settings.database_url)
+        try:
+            with typer.progressbar(length=max(total, 1), label=f"{'import' if commit else 'check'} {file.name}") as bar:
+                async with unit_of_work(database.writer) as session:
+                    job = await service.create_job(
+                        session,
+                        None,
+                        kind=kind,
+                        source=source,
+                        filename=file.name,
+                        content=content,
+                        dry_run=not commit,
+                        on_duplicate=policy,
+                        publish=publish,
+                        mapping=None,
+                        organization_id=None,
+                    )
+                    await service.run_job(
+                        session,
+                        job,
+                        Actor.system(),
+                        max_rows=settings.max_import_rows,
+                        progress=lambda done: bar.update(done - bar.pos),
+                    )
+                    return dict(job.counts), job.error_file, job.failure
+        finally:
+            await database.dispose()
+
+    counts, error_file, failure = asyncio.run(run())
+    if failure:
+        typer.echo(f"error: {failure}", err=True)
+    typer.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
+    if error_file is not None and errors is not None:
+        errors.write_bytes(error_file)
+        typer.echo(f"rejected rows written to {errors}")
+    if failure or counts.get("rejected"):
+        raise typer.Exit(code=1)
+
+
+@cli.command()
+def harvest(
+    url: Annotated[str, typer.Argument(help="Base URL of the other exchange, e.g. https://san.example.vn.")],
+    source: Annotated[str | None, typer.Option(help="Name of the source [default: the URL's host].")] = None,
+    page_size: Annotated[int, typer.Option(help="Feed entries per request.", min=1, max=100)] = 100,
+    max_pages: Annotated[int | None, typer.Option(help="Stop after this many pages.", min=1)] = None,
+    delay: Annotated[float, typer.Option(help="Seconds to wait between entries, to spare the source.", min=0)] = 0.0,
+) -> None:
+    """Pull another exchange's change feed and import it (resumes where the last run stopped)."""
+    from urllib.parse import urlsplit
+
+    from app.db import Database
+    from app.integration.harvest import Harvester, HarvestError
+
+    name = source or urlsplit(url).netloc or url
+
+    async def run() -> str:
+        database = Database.from_url(get_settings().database_url)
+        try:
+            with typer.progressbar(length=1, label=f"harvest {name}") as bar:
+
+                def advance(done: int, remaining: int) -> None:
+                    bar.length = done + remaining
+                    bar.update(done - bar.pos)
+
+                harvester = Harvester(database, name, url, page_size=page_size, delay=delay)
+                result = await harvester.run(max_pages=max_pages, progress=advance)
+        finally:
+            await database.dispose()
+        counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(result.outcomes.items())) or "nothing new"
+        rejected = f"; {len(result.rejected)} rejected" if result.rejected else ""
+        return f"{name}: {result.entries} entries in {result.pages} pages ({counts}){rejected}"
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except HarvestError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from None
 
 
 @cli.command("create-account")

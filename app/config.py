@@ -105,6 +105,20 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Bulk import files (`POST /api/v1/imports`) may be larger than other bodies.
+    max_upload_bytes: int = Field(default=20 * 1_048_576, ge=1024)
+    max_import_rows: int = Field(default=50_000, ge=1)
+
+    # Open data and the change feed: who publishes, under which licence, and this exchange's name
+    # as a source in other exchanges' harvests.
+    exchange_name: str = "techex"
+    open_data_licence: str = "https://creativecommons.org/licenses/by/4.0/"
+    open_data_publisher: str = "Technology exchange"
+    feed_page_size: int = Field(default=100, ge=1, le=1000)
+    # Other exchanges harvested periodically: `name=https://exchange.example` pairs, comma-separated.
+    harvest_sources: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # How often the worker harvests them; 0 disables.
+    harvest_interval_seconds: float = Field(default=0, ge=0)
     # How often published listings past their validity are marked expired; 0 disables.
     expiry_sweep_seconds: float = Field(default=60, ge=0)
     # An interest still unanswered after this many days is flagged.
@@ -129,6 +143,10 @@ class Settings(BaseSettings):
                 value = data.get(name)
                 if isinstance(value, str):
                     data[name] = [item.strip() for item in value.split(",") if item.strip()]
+            sources = data.get("harvest_sources")
+            if isinstance(sources, str):
+                pairs = [item.split("=", 1) for item in sources.split(",") if "=" in item]
+                data["harvest_sources"] = {name.strip(): url.strip() for name, url in pairs}
         return data
 
     @model_validator(mode="after")

@@ -20,7 +20,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import __version__, tracing
 from app.accounts.throttle import LoginThrottle, create_storage
 from app.api.openapi import OPENAPI_TAGS, install_openapi, operation_id
-from app.api.router import api_router, probes_router
+from app.api.router import API_PREFIX, api_router, probes_router
 from app.api.routes import health, metrics, webhooks
 from app.background import run_periodically
 from app.config import Environment, Settings, get_settings
@@ -164,7 +164,11 @@ def create_app(
     # The last added runs first: security headers on every response, then the request id and log,
     # the client address, shedding, and the body limit, so the input guard only buffers a bounded body.
     app.add_middleware(InputGuardMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        uploads={f"{API_PREFIX}/imports": settings.max_upload_bytes},
+    )
     app.add_middleware(
         LoadSheddingMiddleware,
         limit=settings.concurrency_limit,

@@ -27,15 +27,15 @@ def contains_text(column: Any, text: str) -> ColumnElement[bool]:
     return matches
 
 
-async def next_counter_value(session: AsyncSession, prefix: str) -> int:
-    """Atomically increment the named counter (upsert … RETURNING on both databases)."""
+async def next_counter_value(session: AsyncSession, prefix: str, step: int = 1) -> int:
+    """Atomically increment the named counter by `step` (upsert … RETURNING on both databases); the new value."""
     from app.models import ReferenceCounter
 
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(ReferenceCounter)
-        .values(prefix=prefix, value=1)
-        .on_conflict_do_update(index_elements=["prefix"], set_={"value": ReferenceCounter.value + 1})
+        .values(prefix=prefix, value=step)
+        .on_conflict_do_update(index_elements=["prefix"], set_={"value": ReferenceCounter.value + step})
         .returning(ReferenceCounter.value)
     )
     return int((await session.execute(statement)).scalar_one())

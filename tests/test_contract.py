@@ -172,6 +172,16 @@ async def _world(app: FastAPI, client: AsyncClient, session: AsyncSession) -> tu
     await worker.dispatch()  # a delivery to list; none is posted
     await worker.close()
 
+    survey = (
+        "Tổ chức,Tên công nghệ,Tóm tắt,Lĩnh vực,TRL\n"
+        + "Viện A,Lọc nước,Vật liệu lọc nước cho nông thôn.,môi trường,7\n" * 2
+    )
+    checked = await client.post(
+        "/api/v1/imports",
+        files={"file": ("survey.csv", survey.encode(), "text/csv")},
+        data={"kind": "offer"},
+        headers=admin.headers,
+    )
     first = {}
     for resource in ("offers", "demands", "deals", "interests"):
         page = expect(await client.get(f"/api/v1/{resource}", headers=admin.headers), 200)
@@ -190,6 +200,8 @@ async def _world(app: FastAPI, client: AsyncClient, session: AsyncSession) -> tu
         "table": "1",
         "concept_id": "arsenic-removal",
         "endpoint_id": str(endpoint["id"]),
+        "import_id": expect(checked, 201)["id"],  # its second row repeats the first: an error file
+        "dataset": "offers",
     }
     return admin, values
 

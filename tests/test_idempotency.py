@@ -55,6 +55,12 @@ class Call:
     path: str
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Any] | None = None  # a multipart upload: `body` are its form fields
+
+    async def post(self, client: AsyncClient, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        if self.files is not None:
+            return await client.post(self.path, data=body, files=self.files, headers=headers)
+        return await client.post(self.path, json=body, headers=headers)
 
 
 @dataclass
@@ -200,6 +206,14 @@ async def _meeting_request(world: World) -> Call:
     return Call(f"{fair.path}/requests", body, seeker.headers)
 
 
+@scenario("/api/v1/imports")
+async def _import(world: World) -> Call:
+    template = await world.client.get("/api/v1/imports/template", params={"kind": "offer"})
+    files = {"file": ("survey.xlsx", template.content, template.headers["content-type"])}
+    moderator = await world.moderator()
+    return Call("/api/v1/imports", {"kind": "offer", "dry_run": "false"}, moderator.headers, files)
+
+
 async def row_counts(session: AsyncSession) -> dict[str, int]:
     await session.rollback()  # a fresh snapshot: see what the requests committed since
     return {
@@ -217,12 +231,12 @@ async def test_a_creating_post_honours_the_idempotency_key(
     call = await SCENARIOS[operation](World(client, session))
     headers = {**call.headers, KEY_HEADER: f"retry-{uuid.uuid4()}"}
 
-    first = await client.post(call.path, json=call.body, headers=headers)
+    first = await call.post(client, call.body, headers)
     assert first.status_code == 201, first.text
     assert "idempotent-replayed" not in first.headers
     before = await row_counts(session)
 
-    retry = await client.post(call.path, json=call.body, headers=headers)
+    retry = await call.post(client, call.body, headers)
     if operation in SECRET_BEARING:
         assert expect(retry, 409)["code"] == "IdempotentSecretNotReplayed"
         kept = await session.scalar(select(IdempotencyRecord.body).where(IdempotencyRecord.key == headers[KEY_HEADER]))
@@ -235,7 +249,7 @@ async def test_a_creating_post_honours_the_idempotency_key(
             assert retry.headers.get(name) == first.headers.get(name)
     assert await row_counts(session) == before, "the retry created something"
 
-    changed = await client.post(call.path, json={**call.body, "notes": "khác"}, headers=headers)
+    changed = await call.post(client, {**call.body, "notes": "khác"}, headers)
     problem = expect(changed, 422)
     assert problem["code"] == "IdempotencyKeyReused"
     assert problem["errors"][0]["loc"] == ["header", KEY_HEADER]

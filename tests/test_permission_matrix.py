@@ -765,6 +765,23 @@ MATRIX += [
 ]
 
 
+# Bulk imports are staff work; a JSON body is no file, so staff get 422 (the upload is validated after the check).
+_MISSING = "00000000-0000-4000-8000-000000000000"
+MATRIX += [
+    Row("POST", "/api/v1/imports", lambda i: "/api/v1/imports", _only(422, *STAFF), body=lambda i: {}),
+    Row("GET", "/api/v1/imports/{import_id}", lambda i: f"/api/v1/imports/{_MISSING}", _only(404, *STAFF)),
+    Row(
+        "POST", "/api/v1/imports/{import_id}/commit", lambda i: f"/api/v1/imports/{_MISSING}/commit", _only(404, *STAFF)
+    ),
+    Row(
+        "GET",
+        "/api/v1/imports/{import_id}/errors.xlsx",
+        lambda i: f"/api/v1/imports/{_MISSING}/errors.xlsx",
+        _only(404, *STAFF),
+    ),
+]
+
+
 def test_matrix_covers_every_write_endpoint(app: FastAPI) -> None:
     """Every write operation the API publishes is in the matrix (or deliberately public)."""
     writes = {

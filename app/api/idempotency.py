@@ -10,6 +10,7 @@ exists exactly when the creation committed, and a retry never creates twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from fastapi.params import Depends as DependsParam
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from app.accounts.permissions import Principal
 from app.api.deps import OptionalPrincipal, SessionDep, SettingsDep
@@ -94,17 +96,33 @@ async def claim_idempotency_key(
 ) -> None:
     if idempotency_key is None:
         return
-    raw = await request.body()
-    try:
-        body: Any = _json(raw)
-    except ValueError:
-        body = raw.decode("utf-8", "replace")
+    body = await _body_for_fingerprint(request)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     fingerprint = service.fingerprint("POST", path, body, settings.secret_key)
     claimed = await service.claim(session, _scope(principal), idempotency_key, fingerprint)
     if isinstance(claimed, StoredResponse):
         raise IdempotentReplay(claimed)
     setattr(request.state, CLAIM_STATE, Claim(session, claimed))
+
+
+async def _body_for_fingerprint(request: Request) -> Any:
+    """The body as its meaning: parsed JSON, or a multipart form's fields with a digest of each file —
+    a retried upload carries the same file under another boundary."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        fields: dict[str, Any] = {}
+        for name, value in form.multi_items():
+            if isinstance(value, StarletteUploadFile):
+                content = await value.read()
+                await value.seek(0)
+                value = f"{value.filename}:{hashlib.sha256(content).hexdigest()}"
+            fields.setdefault(name, []).append(value)
+        return fields
+    raw = await request.body()
+    try:
+        return _json(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
 
 
 IdempotencyGuard = Depends(claim_idempotency_key)

@@ -10,12 +10,15 @@ from app.api.routes import (
     auth,
     deals,
     events,
+    feed,
     health,
+    imports,
     interests,
     listings,
     mandates,
     matching,
     metrics,
+    open_data,
     organizations,
     search,
     stats,
@@ -38,6 +41,8 @@ api_router.include_router(accounts.router)
 api_router.include_router(mandates.router)
 api_router.include_router(audit.router)
 api_router.include_router(taxonomy.router)
+# Before the listings: `/offers/{id}.jsonld` would otherwise reach `/offers/{offer_id}`.
+api_router.include_router(open_data.listing_router)
 api_router.include_router(listings.offers_router)
 api_router.include_router(listings.demands_router)
 api_router.include_router(search.router)
@@ -48,3 +53,6 @@ api_router.include_router(matching.router)
 api_router.include_router(events.router)
 api_router.include_router(events.proposals_router)
 api_router.include_router(webhooks.router)
+api_router.include_router(feed.router)
+api_router.include_router(imports.router)
+api_router.include_router(open_data.router)

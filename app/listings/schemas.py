@@ -356,6 +356,8 @@ _READ_COMMON: dict[str, Any] = {
     "rejection_reason": None,
     "country": "VN",
     "visibility": "public",
+    "source": None,
+    "origin_url": None,
 }
 
 
@@ -392,6 +394,10 @@ class ListingReadBase(ResponseModel):
     rejection_reason: str | None
     created_at: datetime
     updated_at: datetime
+    source: str | None = Field(
+        description="Where the listing came from: null for this exchange's own, else the import or harvest source."
+    )
+    origin_url: str | None = Field(description="The listing's page on the exchange it was harvested from.")
 
 
 class OfferRead(ListingReadBase):

@@ -5,6 +5,7 @@ from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.deal import Deal, Interest, InterestMessage
 from app.models.event import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest
+from app.models.integration import HarvestState, ImportJob
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
 from app.models.matching import MatchFeedback, MatchSubscription, Notification
@@ -21,7 +22,9 @@ __all__ = [
     "Event",
     "EventParticipant",
     "EventSession",
+    "HarvestState",
     "IdempotencyRecord",
+    "ImportJob",
     "Interest",
     "InterestMessage",
     "Invitation",

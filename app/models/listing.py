@@ -49,6 +49,8 @@ class Listing(IdMixin, TimestampMixin, Base):
         Index("ix_listing_kind_trl", "kind", "trl"),
         Index("ix_listing_kind_country_province", "kind", "country", "province"),
         Index("ix_listing_concepts", "concepts", postgresql_using="gin"),
+        # The external key of imported and harvested listings: re-importing updates, never duplicates.
+        UniqueConstraint("source", "external_id"),
     )
 
     kind: Mapped[str] = mapped_column(String(8))
@@ -105,6 +107,11 @@ class Listing(IdMixin, TimestampMixin, Base):
     wanted_by: Mapped[date | None] = mapped_column(Date)
     deployment_province: Mapped[str | None] = mapped_column(String(128))
     co_development: Mapped[bool | None] = mapped_column(Boolean)
+
+    # Provenance: NULL for this exchange's own listings; the import or harvest source otherwise.
+    source: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    origin_url: Mapped[str | None] = mapped_column(String(512))
 
     # Optimistic concurrency: every UPDATE checks and bumps `version` (the ETag).
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Index, String, Text
+from sqlalchemy import Boolean, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
@@ -17,6 +17,7 @@ class Organization(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_organization_kind_country", "kind", "country"),
         Index("ix_organization_name", "name"),
+        UniqueConstraint("source", "external_id"),
     )
 
     name: Mapped[str] = mapped_column(String(256))
@@ -36,3 +37,7 @@ class Organization(IdMixin, TimestampMixin, Base):
     contact: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Provenance: NULL for this exchange's own organisations; the import or harvest source otherwise.
+    source: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    origin_url: Mapped[str | None] = mapped_column(String(512))

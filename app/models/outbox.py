@@ -21,7 +21,11 @@ class OutboxEvent(Base):
     """ "Record `record_id` of `index_name` changed": the indexer re-reads it and updates the index."""
 
     __tablename__ = "outbox_event"
-    __table_args__ = (Index("ix_outbox_event_pending", "processed_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_event_pending", "processed_at", "id"),
+        # The change feed reads each record's latest change.
+        Index("ix_outbox_event_record", "index_name", "record_id", "id"),
+    )
 
     # INTEGER PRIMARY KEY on SQLite (its rowid), BIGINT identity on PostgreSQL: the order of changes.
     id: Mapped[int] = mapped_column(

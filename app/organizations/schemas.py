@@ -169,6 +169,8 @@ class OrganizationRead(ResponseModel):
                     "verified_at": "2026-11-20T08:30:00Z",
                     "created_at": "2026-11-19T02:00:00Z",
                     "updated_at": "2026-11-20T08:30:00Z",
+                    "source": None,
+                    "origin_url": None,
                 }
             ]
         },
@@ -194,6 +196,10 @@ class OrganizationRead(ResponseModel):
     verified_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    source: str | None = Field(
+        description="Where the record came from: null for this exchange's own, else the import or harvest source."
+    )
+    origin_url: str | None = Field(description="The record's page on the exchange it was harvested from.")
 
 
 class VerificationUpdate(RequestModel):

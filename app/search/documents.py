@@ -16,6 +16,8 @@ from app.money import format_decimal
 from app.search.text import cjk_text, tone_text
 from app.taxonomy.data import get_taxonomy
 
+LOCAL_SOURCE = "local"
+
 
 class Fields:
     ID = "id"
@@ -45,6 +47,8 @@ class Fields:
     PROVINCE = "province"
     ORIGIN_KIND = "origin_kind"
     PROPOSED = "proposed_for_city"
+    # provenance: `local` for this exchange's own listings, else the import or harvest source
+    SOURCE = "source"
     PRICE_MIN = "price_min"
     PRICE_MAX = "price_max"
     # the low price as a number, for Meilisearch's sort only (the embedded engine indexes `price_min`'s
@@ -130,6 +134,7 @@ def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[
         Fields.PROVINCE: listing.province,
         Fields.ORIGIN_KIND: listing.origin_kind,
         Fields.PROPOSED: listing.proposed_for_city,
+        Fields.SOURCE: getattr(listing, "source", None) or LOCAL_SOURCE,
         Fields.PRICE_MIN: format_decimal(price_min),
         Fields.PRICE_MAX: format_decimal(price_max),
         Fields.PRICE_SORT: float(price_min) if price_min is not None else None,

@@ -57,6 +57,7 @@ _LISTING_KEYWORDS = (
     Fields.LANGUAGE,
     Fields.ORIGIN_KIND,
     Fields.PROPOSED,
+    Fields.SOURCE,
 )
 _LISTING_NUMERIC = (
     Fields.TRL,

@@ -54,6 +54,9 @@ class ListingHitDocument(ResponseModel):
     province: str | None = None
     origin_kind: OriginKind | None = None
     proposed_for_city: bool | None = None
+    source: str = Field(
+        default="local", description="`local` for this exchange's own listings; else the import or harvest source."
+    )
     price_min: AmountOut | None = Field(default=None, description="Price (offers) or budget (demands), low end.")
     price_max: AmountOut | None = None
     currency: CurrencyCode

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 from pydantic import StringConstraints
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.accounts.authorization import NotYourOrganizationError
 from app.accounts.permissions import Principal
@@ -48,6 +49,16 @@ from app.organizations.schemas import OrganizationKind
 from app.pagination import ANY_OF, MAX_VALUES, LinksDep, Page, PageDep
 from app.validation import Timestamp
 from app.vocabulary import FieldCode, Language
+
+
+class ListingIdConvertor(StringConvertor):
+    """A listing id segment, but not `{id}.jsonld`: that path is the listing's schema.org document
+    (`app.api.routes.open_data`), and must not be taken for a malformed id by the other methods."""
+
+    regex = r"[^/]+(?<!\.jsonld)"
+
+
+register_url_convertor("listing_id", ListingIdConvertor())
 
 IfMatch = Annotated[str | None, Header(description="The `ETag` of the version you read; required to change or delete.")]
 
@@ -184,7 +195,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
         return _with_etag(present(listing, owner, principal), response)
 
     @router.get(
-        f"/{{{noun}_id}}",
+        f"/{{{noun}_id:listing_id}}",
         name=f"get_{noun}",
         summary=f"Get {a_noun}",
         response_model=read_schema,
@@ -202,7 +213,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
         return _with_etag(present(listing, owner, principal, listing.id in revealed), response)
 
     @router.patch(
-        f"/{{{noun}_id}}",
+        f"/{{{noun}_id:listing_id}}",
         name=f"update_{noun}",
         summary=f"Update {a_noun}",
         response_model=read_schema,
@@ -221,7 +232,7 @@ def listing_router(spec: KindSpec) -> APIRouter:
         return _with_etag(present(listing, owner, principal), response)
 
     @router.delete(
-        f"/{{{noun}_id}}",
+        f"/{{{noun}_id:listing_id}}",
         name=f"delete_{noun}",
         summary=f"Delete {a_noun}",
         status_code=status.HTTP_204_NO_CONTENT,

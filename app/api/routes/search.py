@@ -90,6 +90,10 @@ async def _listing_params(
     province: Annotated[list[Province] | None, Values] = None,
     language: Annotated[list[Language] | None, Values] = None,
     proposed_for_city: Annotated[bool | None, Query()] = None,
+    source: Annotated[
+        list[Annotated[str, StringConstraints(max_length=64)]] | None,
+        Query(max_length=MAX_VALUES, description="Provenance: `local`, or an import or harvest source. Any of."),
+    ] = None,
     created_from: Annotated[Timestamp | None, Query()] = None,
     created_to: Annotated[Timestamp | None, Query()] = None,
     updated_from: Annotated[Timestamp | None, Query()] = None,
@@ -116,6 +120,7 @@ async def _listing_params(
                 Fields.PROVINCE: province,
                 Fields.LANGUAGE: language,
                 Fields.PROPOSED: proposed_for_city,
+                Fields.SOURCE: source,
             }
         ),
         trl_min=trl_min,

@@ -512,6 +512,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/offers/{offer_id}.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an offer as schema.org JSON-LD
+         * @description The published offer as a schema.org `Offer` with the technology as `itemOffered`; what the public sees, whoever asks.
+         */
+        get: operations["openData.getOfferJsonld"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demands/{demand_id}.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a demand as schema.org JSON-LD
+         * @description The published demand as a schema.org `Demand` with the technology as `itemOffered`; what the public sees, whoever asks.
+         */
+        get: operations["openData.getDemandJsonld"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/offers": {
         parameters: {
             query?: never;
@@ -2051,6 +2091,230 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/feed/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the change feed
+         * @description This exchange's public offers, demands and organisations, each once at its latest change, oldest change
+         *     first; tombstones (`deleted`) for records withdrawn, expired or deleted; resumable from any entry's cursor.
+         */
+        get: operations["feed.listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feed/listings.atom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Atom feed of new listings
+         * @description The 50 most recently published offers and demands as an Atom feed; anonymous listings name no owner.
+         */
+        get: operations["feed.getListingsAtom"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an import template
+         * @description An XLSX form with the columns of `kind` (Vietnamese headers), an example row and a guide sheet;
+         *     `demand` is the demand-survey form of the Can Tho programme.
+         */
+        get: operations["imports.getImportTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a file
+         * @description Map the columns (suggested from header names in vi/en, fuzzy), validate every row, and — unless a dry run —
+         *     create or update the records; the report lists errors per row and field.
+         */
+        post: operations["imports.createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an import
+         * @description The import's mapping, counts and per-row errors.
+         */
+        get: operations["imports.getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Commit a dry run
+         * @description Write the rows of a dry run (the stored file and mapping); rejected rows stay out.
+         */
+        post: operations["imports.commitImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/errors.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the rejected rows
+         * @description The rejected rows as uploaded, with a last column saying what to correct; fix them and upload again.
+         */
+        get: operations["imports.getImportErrors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/catalog.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * DCAT catalogue of the open data
+         * @description A DCAT 3 catalogue as JSON-LD: the datasets (offers, demands, organisations, market statistics), their
+         *     licence, publisher, update frequency and distributions.
+         */
+        get: operations["openData.getOpenDataCatalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/{dataset}.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a dataset as CSV
+         * @description The dataset as CSV (RFC 4180, UTF-8), described by `{dataset}.csv-metadata.json`.
+         */
+        get: operations["openData.getOpenDataCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/{dataset}.csv-metadata.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * CSV on the Web metadata of a dataset
+         * @description The W3C CSVW metadata of `{dataset}.csv`: columns, datatypes, primary key, licence.
+         */
+        get: operations["openData.getOpenDataCsvMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/{dataset}.jsonl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a dataset as JSON Lines
+         * @description The dataset's public records, one JSON object per line (the API's read model less personal data).
+         */
+        get: operations["openData.getOpenDataJsonl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "listing.published": {
@@ -2776,6 +3040,24 @@ export interface components {
              */
             detail: string | null;
         };
+        /** ColumnMatchRead */
+        ColumnMatchRead: {
+            /**
+             * Header
+             * @description The column's header in the file.
+             */
+            header: string;
+            /**
+             * Field
+             * @description The field it fills; null when left out.
+             */
+            field: string | null;
+            /**
+             * Score
+             * @description 100 for a known header name, less for a fuzzy match, 0 when unmatched.
+             */
+            score: number;
+        };
         /**
          * ConceptRead
          * @example {
@@ -3491,7 +3773,9 @@ export interface components {
          *       "target_countries": [],
          *       "contact": null,
          *       "province": null,
-         *       "rejection_reason": null
+         *       "rejection_reason": null,
+         *       "source": null,
+         *       "origin_url": null
          *     }
          */
         DemandRead: {
@@ -3579,6 +3863,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Source
+             * @description Where the listing came from: null for this exchange's own, else the import or harvest source.
+             */
+            source: string | null;
+            /**
+             * Origin Url
+             * @description The listing's page on the exchange it was harvested from.
+             */
+            origin_url: string | null;
             /** Problem Statement */
             problem_statement: string | null;
             /** Requirements */
@@ -3654,6 +3948,12 @@ export interface components {
          * @enum {string}
          */
         DisabledReason: "manual" | "gone" | "failing";
+        /**
+         * DuplicatePolicy
+         * @description What a row whose external key exists does: leave the record, update it, or add another.
+         * @enum {string}
+         */
+        DuplicatePolicy: "skip" | "update" | "new";
         /** EventCancelledNotification */
         EventCancelledNotification: {
             /**
@@ -4166,6 +4466,85 @@ export interface components {
          */
         EvidenceKind: "pilot_site" | "certification" | "publication" | "award" | "link";
         /**
+         * FeedEntry
+         * @example {
+         *       "cursor": "eyJzIjo0Mn0",
+         *       "deleted": false,
+         *       "id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+         *       "record": {
+         *         "field": "environment",
+         *         "title": "Nano manganese-oxide filter media"
+         *       },
+         *       "type": "offer",
+         *       "updated_at": "2026-11-22T09:00:00Z",
+         *       "url": "https://techex.example.vn/api/v1/offers/3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60"
+         *     }
+         */
+        FeedEntry: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The record's id on this exchange; stable for its whole life.
+             */
+            id: string;
+            type: components["schemas"]["FeedRecordType"];
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When the record last changed (for a tombstone: when it left).
+             */
+            updated_at: string;
+            /**
+             * Deleted
+             * @description A tombstone: the record was withdrawn, expired or deleted; drop your copy.
+             */
+            deleted: boolean;
+            /**
+             * Url
+             * @description The record on this exchange's API.
+             */
+            url: string;
+            /**
+             * Cursor
+             * @description Resume the feed after this entry with `cursor=`.
+             */
+            cursor: string;
+            /**
+             * Record
+             * @description The public record (`OfferRead`/`DemandRead`/`OrganizationRead` less personal data); null for a tombstone.
+             */
+            record: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** FeedEntryPage */
+        FeedEntryPage: {
+            /** Items */
+            items: components["schemas"]["FeedEntry"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * FeedRecordType
+         * @enum {string}
+         */
+        FeedRecordType: "offer" | "demand" | "organization";
+        /**
          * FeedbackUpdate
          * @example {
          *       "action": "dismiss"
@@ -4241,6 +4620,164 @@ export interface components {
             median_response_hours: number | null;
             /** Unanswered Interests */
             unanswered_interests: number;
+        };
+        /**
+         * ImportKindName
+         * @enum {string}
+         */
+        ImportKindName: "offer" | "demand" | "organization";
+        /**
+         * ImportRead
+         * @example {
+         *       "columns": [
+         *         {
+         *           "field": "organization",
+         *           "header": "Doanh nghiệp",
+         *           "score": 100
+         *         }
+         *       ],
+         *       "counts": {
+         *         "created": 110,
+         *         "errors": 3,
+         *         "rejected": 2,
+         *         "skipped": 0,
+         *         "unchanged": 0,
+         *         "updated": 8
+         *       },
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+         *       "errors": [
+         *         {
+         *           "code": "invalid_amount",
+         *           "column": "Kinh phí dự kiến",
+         *           "field": "budget",
+         *           "message": "'ba tỷ' is not an amount",
+         *           "row": 14
+         *         }
+         *       ],
+         *       "errors_truncated": false,
+         *       "filename": "khao-sat-nhu-cau.xlsx",
+         *       "finished_at": "2026-11-30T08:00:03Z",
+         *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+         *       "kind": "demand",
+         *       "mode": "dry_run",
+         *       "on_duplicate": "update",
+         *       "processed_rows": 120,
+         *       "publish": false,
+         *       "source": "can-tho-survey-2025",
+         *       "status": "finished",
+         *       "total_rows": 120,
+         *       "failure": null
+         *     }
+         */
+        ImportRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["ImportKindName"];
+            /**
+             * Source
+             * @description With each row's external id, the key that makes re-uploads update.
+             */
+            source: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Mode
+             * @description `dry_run` (nothing written) or `commit`.
+             */
+            mode: string;
+            on_duplicate: components["schemas"]["DuplicatePolicy"];
+            /** Publish */
+            publish: boolean;
+            /**
+             * Status
+             * @description `finished`, or `failed` when the columns do not fit (see `failure`).
+             */
+            status: string;
+            /**
+             * Columns
+             * @description How the file's columns were mapped.
+             */
+            columns: components["schemas"]["ColumnMatchRead"][];
+            /** Total Rows */
+            total_rows: number;
+            /** Processed Rows */
+            processed_rows: number;
+            /**
+             * Counts
+             * @description Rows created, updated, unchanged, skipped and rejected (a dry run predicts them), and errors.
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Errors
+             * @description Per row and field, the first 1,000.
+             */
+            errors: components["schemas"]["RowErrorRead"][];
+            /** Errors Truncated */
+            errors_truncated: boolean;
+            /**
+             * Error File Url
+             * @description The rejected rows as XLSX, with an error column.
+             */
+            error_file_url: string | null;
+            /** Failure */
+            failure: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /**
+         * ImportUpload
+         * @description The multipart form of `POST /imports`.
+         * @example {
+         *       "dry_run": true,
+         *       "file": "khao-sat-nhu-cau-can-tho.xlsx",
+         *       "kind": "demand",
+         *       "mapping": "{\"Tên doanh nghiệp\": \"organization\"}",
+         *       "on_duplicate": "update",
+         *       "publish": false,
+         *       "source": "can-tho-survey-2025"
+         *     }
+         */
+        ImportUpload: {
+            /**
+             * File
+             * @description An XLSX workbook (first sheet) or a UTF-8 CSV file with a header row.
+             */
+            file: string;
+            /** @description What each row is. */
+            kind: components["schemas"]["ImportKindName"];
+            /**
+             * Source
+             * @description The file's origin; with each row's id, the external key. Default: `import`.
+             */
+            source?: string;
+            /**
+             * Dry Run
+             * @description Validate and report only, writing nothing. Default: `true`.
+             */
+            dry_run?: boolean;
+            /** @description A row whose external key exists: `update` it, `skip` it, or add a `new` one. Default: `update`. */
+            on_duplicate?: components["schemas"]["DuplicatePolicy"];
+            /**
+             * Publish
+             * @description Publish imported listings at once (else drafts). Default: `false`.
+             */
+            publish?: boolean;
+            /**
+             * Mapping
+             * @description JSON `{"header": "field" | null}` overriding the suggested mapping.
+             */
+            mapping?: string | null;
         };
         /** IndexStatus */
         IndexStatus: {
@@ -4811,6 +5348,12 @@ export interface components {
             /** Proposed For City */
             proposed_for_city: boolean | null;
             /**
+             * Source
+             * @description `local` for this exchange's own listings; else the import or harvest source.
+             * @default local
+             */
+            source: string;
+            /**
              * Price Min
              * @description Price (offers) or budget (demands), low end.
              */
@@ -4927,7 +5470,8 @@ export interface components {
          *             "trl": 8,
          *             "updated_at": "2026-06-03T02:00:00Z",
          *             "visibility": "public",
-         *             "min_trl": null
+         *             "min_trl": null,
+         *             "source": "local"
          *           },
          *           "highlights": {
          *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -6077,7 +6621,9 @@ export interface components {
          *       "version": 3,
          *       "visibility": "public",
          *       "province": null,
-         *       "rejection_reason": null
+         *       "rejection_reason": null,
+         *       "source": null,
+         *       "origin_url": null
          *     }
          */
         OfferRead: {
@@ -6165,6 +6711,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Source
+             * @description Where the listing came from: null for this exchange's own, else the import or harvest source.
+             */
+            source: string | null;
+            /**
+             * Origin Url
+             * @description The listing's page on the exchange it was harvested from.
+             */
+            origin_url: string | null;
             /** Trl */
             trl: number;
             /**
@@ -6550,7 +7106,9 @@ export interface components {
          *       "updated_at": "2026-11-20T08:30:00Z",
          *       "verified": true,
          *       "verified_at": "2026-11-20T08:30:00Z",
-         *       "website": "https://rimf.example.vn/"
+         *       "website": "https://rimf.example.vn/",
+         *       "source": null,
+         *       "origin_url": null
          *     }
          */
         OrganizationRead: {
@@ -6604,6 +7162,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Source
+             * @description Where the record came from: null for this exchange's own, else the import or harvest source.
+             */
+            source: string | null;
+            /**
+             * Origin Url
+             * @description The record's page on the exchange it was harvested from.
+             */
+            origin_url: string | null;
         };
         /**
          * OrganizationSearchResponse
@@ -7317,6 +7885,28 @@ export interface components {
          */
         RoleUpdate: {
             role: components["schemas"]["Role"];
+        };
+        /** RowErrorRead */
+        RowErrorRead: {
+            /**
+             * Row
+             * @description The spreadsheet row (the header is row 1; row 1 errors concern the columns).
+             */
+            row: number;
+            /**
+             * Column
+             * @description The file's header of the cell at fault.
+             */
+            column: string | null;
+            /** Field */
+            field: string | null;
+            /**
+             * Code
+             * @description Stable code: required, invalid_number, invalid_amount, invalid_date, invalid_choice, duplicate_in_file, missing_column, or a validation type such as string_too_short, less_than_equal.
+             */
+            code: string;
+            /** Message */
+            message: string;
         };
         /**
          * SchedulePublication
@@ -8555,7 +9145,7 @@ export interface components {
          * @description Every `code` a problem can carry; each operation lists those it raises.
          * @enum {string}
          */
-        ProblemCode: "AccountNotFound" | "AccountRequired" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "WeakPassword" | "WebhookDeliveryNotFound" | "WebhookEndpointDisabled" | "WebhookEndpointNotFound";
+        ProblemCode: "AccountNotFound" | "AccountRequired" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "ImportAlreadyCommitted" | "ImportErrorFileNotFound" | "ImportNotFound" | "ImportTooLarge" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidImportMapping" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "UnreadableImportFile" | "WeakPassword" | "WebhookDeliveryNotFound" | "WebhookEndpointDisabled" | "WebhookEndpointNotFound";
     };
     responses: never;
     parameters: never;
@@ -8791,7 +9381,9 @@ export interface operations {
                      *         "updated_at": "2026-11-20T08:30:00Z",
                      *         "verified": true,
                      *         "verified_at": "2026-11-20T08:30:00Z",
-                     *         "website": "https://rimf.example.vn/"
+                     *         "website": "https://rimf.example.vn/",
+                     *         "source": null,
+                     *         "origin_url": null
                      *       },
                      *       "tokens": {
                      *         "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
@@ -9440,7 +10032,9 @@ export interface operations {
                      *         "updated_at": "2026-11-20T08:30:00Z",
                      *         "verified": true,
                      *         "verified_at": "2026-11-20T08:30:00Z",
-                     *         "website": "https://rimf.example.vn/"
+                     *         "website": "https://rimf.example.vn/",
+                     *         "source": null,
+                     *         "origin_url": null
                      *       }
                      *     }
                      */
@@ -9758,7 +10352,9 @@ export interface operations {
                      *           "updated_at": "2026-11-20T08:30:00Z",
                      *           "verified": true,
                      *           "verified_at": "2026-11-20T08:30:00Z",
-                     *           "website": "https://rimf.example.vn/"
+                     *           "website": "https://rimf.example.vn/",
+                     *           "source": null,
+                     *           "origin_url": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -9914,7 +10510,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -10118,7 +10716,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -10389,7 +10989,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -10604,7 +11206,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -13210,6 +13814,196 @@ export interface operations {
             };
         };
     };
+    "openData.getOfferJsonld": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "https://schema.org",
+                     *       "@type": "Offer"
+                     *     }
+                     */
+                    "application/ld+json": Record<string, never>;
+                };
+            };
+            /** @description Not Found: `ListingNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ListingNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getDemandJsonld": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                demand_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "https://schema.org",
+                     *       "@type": "Offer"
+                     *     }
+                     */
+                    "application/ld+json": Record<string, never>;
+                };
+            };
+            /** @description Not Found: `ListingNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ListingNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "offers.listOffers": {
         parameters: {
             query?: {
@@ -13357,7 +14151,9 @@ export interface operations {
                      *           "version": 3,
                      *           "visibility": "public",
                      *           "province": null,
-                     *           "rejection_reason": null
+                     *           "rejection_reason": null,
+                     *           "source": null,
+                     *           "origin_url": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -13618,7 +14414,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -13857,7 +14655,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -14229,7 +15029,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -14515,7 +15317,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -14771,7 +15575,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15036,7 +15842,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15322,7 +16130,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15587,7 +16397,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15878,7 +16690,9 @@ export interface operations {
                      *           "target_countries": [],
                      *           "contact": null,
                      *           "province": null,
-                     *           "rejection_reason": null
+                     *           "rejection_reason": null,
+                     *           "source": null,
+                     *           "origin_url": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -16080,7 +16894,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -16288,7 +17104,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -16629,7 +17447,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -16884,7 +17704,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17109,7 +17931,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17343,7 +18167,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17598,7 +18424,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17832,7 +18660,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -18033,6 +18863,8 @@ export interface operations {
                 /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
                 language?: components["schemas"]["Language"][] | null;
                 proposed_for_city?: boolean | null;
+                /** @description Provenance: `local`, or an import or harvest source. Any of. */
+                source?: string[] | null;
                 created_from?: string | null;
                 created_to?: string | null;
                 updated_from?: string | null;
@@ -18112,7 +18944,8 @@ export interface operations {
                      *             "trl": 8,
                      *             "updated_at": "2026-06-03T02:00:00Z",
                      *             "visibility": "public",
-                     *             "min_trl": null
+                     *             "min_trl": null,
+                     *             "source": "local"
                      *           },
                      *           "highlights": {
                      *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -18206,6 +19039,8 @@ export interface operations {
                 /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
                 language?: components["schemas"]["Language"][] | null;
                 proposed_for_city?: boolean | null;
+                /** @description Provenance: `local`, or an import or harvest source. Any of. */
+                source?: string[] | null;
                 created_from?: string | null;
                 created_to?: string | null;
                 updated_from?: string | null;
@@ -18285,7 +19120,8 @@ export interface operations {
                      *             "trl": 8,
                      *             "updated_at": "2026-06-03T02:00:00Z",
                      *             "visibility": "public",
-                     *             "min_trl": null
+                     *             "min_trl": null,
+                     *             "source": "local"
                      *           },
                      *           "highlights": {
                      *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -29835,6 +30671,1247 @@ export interface operations {
                         /** @enum {unknown} */
                         code?: "WebhookEndpointDisabled" | "IntegrityConflict" | "ConcurrentChange";
                     } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "feed.listChanges": {
+        parameters: {
+            query?: {
+                /** @description Only records whose latest change is at or after this time. */
+                from?: string | null;
+                /** @description Only records whose latest change is at or before this time. */
+                until?: string | null;
+                /** @description Resume after the entry that carried this `cursor` (or the page's `next_cursor`). */
+                cursor?: string | null;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "cursor": "eyJzIjo0Mn0",
+                     *           "deleted": false,
+                     *           "id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *           "record": {
+                     *             "field": "environment",
+                     *             "title": "Nano manganese-oxide filter media"
+                     *           },
+                     *           "type": "offer",
+                     *           "updated_at": "2026-11-22T09:00:00Z",
+                     *           "url": "https://techex.example.vn/api/v1/offers/3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FeedEntryPage"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "feed.getListingsAtom": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <feed xmlns=…>…</feed> */
+                    "application/atom+xml": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.getImportTemplate": {
+        parameters: {
+            query?: {
+                /** @description The kind of record the form is for. */
+                kind?: components["schemas"]["ImportKindName"];
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example text */
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.createImport": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "dry_run": true,
+                 *       "file": "khao-sat-nhu-cau-can-tho.xlsx",
+                 *       "kind": "demand",
+                 *       "mapping": "{\"Tên doanh nghiệp\": \"organization\"}",
+                 *       "on_duplicate": "update",
+                 *       "publish": false,
+                 *       "source": "can-tho-survey-2025"
+                 *     }
+                 */
+                "multipart/form-data": components["schemas"]["ImportUpload"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "columns": [
+                     *         {
+                     *           "field": "organization",
+                     *           "header": "Doanh nghiệp",
+                     *           "score": 100
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "created": 110,
+                     *         "errors": 3,
+                     *         "rejected": 2,
+                     *         "skipped": 0,
+                     *         "unchanged": 0,
+                     *         "updated": 8
+                     *       },
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+                     *       "errors": [
+                     *         {
+                     *           "code": "invalid_amount",
+                     *           "column": "Kinh phí dự kiến",
+                     *           "field": "budget",
+                     *           "message": "'ba tỷ' is not an amount",
+                     *           "row": 14
+                     *         }
+                     *       ],
+                     *       "errors_truncated": false,
+                     *       "filename": "khao-sat-nhu-cau.xlsx",
+                     *       "finished_at": "2026-11-30T08:00:03Z",
+                     *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+                     *       "kind": "demand",
+                     *       "mode": "dry_run",
+                     *       "on_duplicate": "update",
+                     *       "processed_rows": 120,
+                     *       "publish": false,
+                     *       "source": "can-tho-survey-2025",
+                     *       "status": "finished",
+                     *       "total_rows": 120,
+                     *       "failure": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `UnreadableImportFile`, `ImportTooLarge`, `InvalidImportMapping`, `RequestValidationFailed`, `IdempotencyKeyReused` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "UnreadableImportFile" | "ImportTooLarge" | "InvalidImportMapping" | "RequestValidationFailed" | "IdempotencyKeyReused";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.getImport": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "columns": [
+                     *         {
+                     *           "field": "organization",
+                     *           "header": "Doanh nghiệp",
+                     *           "score": 100
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "created": 110,
+                     *         "errors": 3,
+                     *         "rejected": 2,
+                     *         "skipped": 0,
+                     *         "unchanged": 0,
+                     *         "updated": 8
+                     *       },
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+                     *       "errors": [
+                     *         {
+                     *           "code": "invalid_amount",
+                     *           "column": "Kinh phí dự kiến",
+                     *           "field": "budget",
+                     *           "message": "'ba tỷ' is not an amount",
+                     *           "row": 14
+                     *         }
+                     *       ],
+                     *       "errors_truncated": false,
+                     *       "filename": "khao-sat-nhu-cau.xlsx",
+                     *       "finished_at": "2026-11-30T08:00:03Z",
+                     *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+                     *       "kind": "demand",
+                     *       "mode": "dry_run",
+                     *       "on_duplicate": "update",
+                     *       "processed_rows": 120,
+                     *       "publish": false,
+                     *       "source": "can-tho-survey-2025",
+                     *       "status": "finished",
+                     *       "total_rows": 120,
+                     *       "failure": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ImportNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ImportNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.commitImport": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "columns": [
+                     *         {
+                     *           "field": "organization",
+                     *           "header": "Doanh nghiệp",
+                     *           "score": 100
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "created": 110,
+                     *         "errors": 3,
+                     *         "rejected": 2,
+                     *         "skipped": 0,
+                     *         "unchanged": 0,
+                     *         "updated": 8
+                     *       },
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+                     *       "errors": [
+                     *         {
+                     *           "code": "invalid_amount",
+                     *           "column": "Kinh phí dự kiến",
+                     *           "field": "budget",
+                     *           "message": "'ba tỷ' is not an amount",
+                     *           "row": 14
+                     *         }
+                     *       ],
+                     *       "errors_truncated": false,
+                     *       "filename": "khao-sat-nhu-cau.xlsx",
+                     *       "finished_at": "2026-11-30T08:00:03Z",
+                     *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+                     *       "kind": "demand",
+                     *       "mode": "dry_run",
+                     *       "on_duplicate": "update",
+                     *       "processed_rows": 120,
+                     *       "publish": false,
+                     *       "source": "can-tho-survey-2025",
+                     *       "status": "finished",
+                     *       "total_rows": 120,
+                     *       "failure": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ImportNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ImportNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `ImportAlreadyCommitted`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "ImportAlreadyCommitted" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `ImportTooLarge`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "ImportTooLarge" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.getImportErrors": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example text */
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ImportNotFound`, `ImportErrorFileNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ImportNotFound" | "ImportErrorFileNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataCatalog": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@type": "dcat:Catalog",
+                     *       "dcat:dataset": []
+                     *     }
+                     */
+                    "application/ld+json": Record<string, never>;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataCsv": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                /** @description The dataset. */
+                dataset: "offers" | "demands" | "organizations";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example id,reference,title,… */
+                    "text/csv": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataCsvMetadata": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                /** @description The dataset. */
+                dataset: "offers" | "demands" | "organizations";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "http://www.w3.org/ns/csvw",
+                     *       "url": "offers.csv"
+                     *     }
+                     */
+                    "application/csvm+json": Record<string, never>;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataJsonl": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                /** @description The dataset. */
+                dataset: "offers" | "demands" | "organizations";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"id": "…", "title": "…"} */
+                    "application/jsonl": string;
                 };
             };
             /** @description Unprocessable Entity: `RequestValidationFailed` */

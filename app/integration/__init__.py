@@ -1,0 +1,1 @@
+"""Interoperability: bulk imports, open data, the change feed and the harvest of other exchanges."""

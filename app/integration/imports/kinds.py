@@ -1,0 +1,16 @@
+"""The import kinds by name. A new kind (experts, …) is one module with a `KIND` and one line here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.integration.imports import demand, offer, organization
+from app.integration.imports.base import ImportKind
+
+KINDS: dict[str, ImportKind] = {kind.name: kind for kind in (offer.KIND, demand.KIND, organization.KIND)}
+
+
+class ImportKindName(StrEnum):
+    OFFER = "offer"
+    DEMAND = "demand"
+    ORGANIZATION = "organization"
