@@ -8,7 +8,7 @@ The change feed reads each record's latest outbox event: an index on
 (index_name, record_id, id) serves it.
 
 Revision ID: b7e4a19c3d52
-Revises: 5d2e8c7b41a0
+Revises: 2d595e28db31
 Create Date: 2026-11-30 18:30:00.000000+00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "b7e4a19c3d52"
-down_revision: str | None = "5d2e8c7b41a0"
+down_revision: str | None = "2d595e28db31"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -147,7 +147,9 @@ async def test_a_finished_import_reaches_the_importing_staff_members_organisatio
     client: AsyncClient, moderator: Registered, worker: WebhookWorker, receiver: Receiver
 ) -> None:
     await register_endpoint(client, moderator, receiver, event_types=["import.finished"])
-    survey = "Tổ chức,Tên công nghệ,Tóm tắt,Lĩnh vực,TRL\nViện A,Lọc nước,Vật liệu lọc nước cho nông thôn.,môi trường,7\n"
+    survey = (
+        "Tổ chức,Tên công nghệ,Tóm tắt,Lĩnh vực,TRL\nViện A,Lọc nước,Vật liệu lọc nước cho nông thôn.,môi trường,7\n"
+    )
     job = expect(
         await client.post(
             "/api/v1/imports",
@@ -158,4 +160,6 @@ async def test_a_finished_import_reaches_the_importing_staff_members_organisatio
         201,
     )
     await worker.drain()
-    assert received(receiver, "import.finished") == [{"id": job["id"], "url": f"{PUBLIC_BASE_URL}/api/v1/imports/{job['id']}"}]
+    assert received(receiver, "import.finished") == [
+        {"id": job["id"], "url": f"{PUBLIC_BASE_URL}/api/v1/imports/{job['id']}"}
+    ]

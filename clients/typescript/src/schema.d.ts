@@ -2581,6 +2581,28 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "import.finished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * import.finished
+         * @description A bulk import by one of the organisation's staff finished.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.importFinished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -4620,6 +4642,37 @@ export interface components {
             median_response_hours: number | null;
             /** Unanswered Interests */
             unanswered_interests: number;
+        };
+        /** ImportFinishedData */
+        ImportFinishedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * ImportFinishedEvent
+         * @description A bulk import by one of the organisation's staff finished.
+         */
+        ImportFinishedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "import.finished";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ImportFinishedData"];
         };
         /**
          * ImportKindName
@@ -8791,7 +8844,7 @@ export interface components {
              * Event Types
              * @description The event types to receive; empty: all.
              */
-            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed")[];
+            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed" | "import.finished")[];
             /** Description */
             description?: string;
         };
@@ -8981,7 +9034,7 @@ export interface components {
             /** Url */
             url?: string | null;
             /** Event Types */
-            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed")[] | null;
+            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed" | "import.finished")[] | null;
             /** Description */
             description?: string | null;
             /**
@@ -32214,6 +32267,28 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookPingEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.importFinished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportFinishedEvent"];
             };
         };
         responses: {
