@@ -34,6 +34,7 @@ The webhook families are declared for the deliverer to record with `record_webho
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -107,13 +108,17 @@ for _outcome in WEBHOOK_OUTCOMES:
     WEBHOOK_DELIVERIES.labels(_outcome)
 
 
+TYPED_PARAMETER = re.compile(r"\{(\w+):\w+\}")
+
+
 def route_template(scope: MutableMapping[str, Any]) -> str:
     """The matched route's path template (`/api/v1/offers/{listing_id}`): bounded label values."""
     # FastAPI keeps included routes as declared (`/offers/{listing_id}`) and records the full
     # template of the match in its effective route context; older releases flatten the routes.
     context = (scope.get("fastapi") or {}).get("effective_route_context")
     path = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
-    return str(path) if path else UNMATCHED_ROUTE
+    # A typed parameter (`{offer_id:listing_id}`) is labelled as the OpenAPI document names it.
+    return TYPED_PARAMETER.sub(r"{\1}", str(path)) if path else UNMATCHED_ROUTE
 
 
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
