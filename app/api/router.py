@@ -10,6 +10,7 @@ from app.api.routes import (
     auth,
     deals,
     events,
+    experts,
     health,
     interests,
     listings,
@@ -44,3 +45,6 @@ api_router.include_router(stats.router)
 api_router.include_router(matching.router)
 api_router.include_router(events.router)
 api_router.include_router(events.proposals_router)
+api_router.include_router(experts.router)
+api_router.include_router(experts.consultations_router)
+api_router.include_router(experts.matches_router)

@@ -5,6 +5,7 @@ from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.deal import Deal, Interest, InterestMessage
 from app.models.event import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest
+from app.models.expert import ConsultationRequest, Expert
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
 from app.models.matching import MatchFeedback, MatchSubscription, Notification
@@ -16,10 +17,12 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "ConsultationRequest",
     "Deal",
     "Event",
     "EventParticipant",
     "EventSession",
+    "Expert",
     "IdempotencyRecord",
     "Interest",
     "InterestMessage",

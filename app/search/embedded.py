@@ -31,7 +31,7 @@ import tantivy
 
 from app.search.backend import Filter, SearchHit, SearchQuery, SearchResult, TermFilter
 from app.search.documents import Fields, display
-from app.search.index_config import CONFIGS, INDEXES, IndexConfig
+from app.search.index_config import CONFIGS, HIGHLIGHTED, INDEXES, IndexConfig
 from app.search.text import QueryTerms, fold, highlight, typo_distance
 
 SOURCE = "_source"
@@ -45,7 +45,6 @@ PREFIX_BOOST = 0.6
 TYPO_BOOST = 0.3
 FLOAT_FIELDS = {Fields.PRICE_MIN}
 MAX_FACET_VALUES = 1000  # every taxonomy concept (~460) fits
-HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME)
 
 
 def _schema(config: IndexConfig) -> tantivy.Schema:
