@@ -119,7 +119,8 @@ async def evaluate() -> list[dict[str, Any]]:
             {"name": "Mạng lưới chuyên gia (đánh giá)", "kind": "intermediary", "country": "VN"},
         )
         enterprise = await sign_up(
-            "enterprise@experts-eval.example.org", {"name": "Doanh nghiệp (đánh giá)", "kind": "enterprise", "country": "VN"}
+            "enterprise@experts-eval.example.org",
+            {"name": "Doanh nghiệp (đánh giá)", "kind": "enterprise", "country": "VN"},
         )
         keys: dict[str, str] = {}
         for expert in experts:
@@ -177,7 +178,10 @@ def main() -> None:
     overall = statistics.fmean(r["ndcg@10"] for r in results)
     recall = statistics.fmean(r["recall_good@10"] for r in results)
     precision = statistics.fmean(r["precision_good@5"] for r in results)
-    print(f"\noverall ({len(results)} demands): nDCG@10 {overall:.3f}  recall(g≥2)@10 {recall:.3f}  precision(g≥2)@5 {precision:.3f}")
+    print(
+        f"\noverall ({len(results)} demands): nDCG@10 {overall:.3f}  "
+        f"recall(g≥2)@10 {recall:.3f}  precision(g≥2)@5 {precision:.3f}"
+    )
     print(f"goal nDCG@10 ≥ {GOAL}: {'met' if overall >= GOAL else 'not met'}")
 
 

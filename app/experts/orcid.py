@@ -111,7 +111,9 @@ def parse_record(orcid: str, record: dict[str, Any]) -> OrcidProfile:
     given, family = _value(name_node.get("given-names")), _value(name_node.get("family-name"))
     name = credit or " ".join(part for part in (given, family) if part) or orcid
     keywords = [
-        text for keyword in (person.get("keywords") or {}).get("keyword") or [] if (text := _value(keyword.get("content")) or (keyword.get("content") or "").strip())
+        text
+        for keyword in (person.get("keywords") or {}).get("keyword") or []
+        if (text := _value(keyword.get("content")) or (keyword.get("content") or "").strip())
     ]
     addresses = (person.get("addresses") or {}).get("address") or []
     country = next((_value(a.get("country")) for a in addresses if _value(a.get("country"))), None)
@@ -120,7 +122,7 @@ def parse_record(orcid: str, record: dict[str, Any]) -> OrcidProfile:
     employments.sort(
         key=lambda e: (
             e.get("end-date") is not None,
-            -int(_value(((e.get("start-date") or {}).get("year"))) or 0),
+            -int(_value((e.get("start-date") or {}).get("year")) or 0),
         )
     )
     current = employments[0] if employments else None
@@ -132,7 +134,7 @@ def parse_record(orcid: str, record: dict[str, Any]) -> OrcidProfile:
         for summary in (group.get("work-summary") or [])[:1]  # one summary per group: the same work
     ]
     patents = [w for w in works_summary if w.get("type") == "patent"]
-    titles = [t for w in works_summary if (t := _value(((w.get("title") or {}).get("title"))))]
+    titles = [t for w in works_summary if (t := _value((w.get("title") or {}).get("title")))]
     biography = (person.get("biography") or {}).get("content") or ""
     links = [
         url
@@ -148,7 +150,9 @@ def parse_record(orcid: str, record: dict[str, Any]) -> OrcidProfile:
         city=org_address.get("city") or None,
         affiliation=organisation.get("name") or None,
         title=(current or {}).get("role-title") or None,
-        affiliations=list(dict.fromkeys(name for e in employments if (name := (e.get("organization") or {}).get("name")))),
+        affiliations=list(
+            dict.fromkeys(name for e in employments if (name := (e.get("organization") or {}).get("name")))
+        ),
         works=titles[:WORKS_SHOWN],
         publications_count=len(works_summary) - len(patents),
         patents_count=len(patents),

@@ -84,7 +84,9 @@ async def requests_since(session: AsyncSession, organization_id: uuid.UUID, sinc
     return int(await session.scalar(statement) or 0)
 
 
-async def get_request(session: AsyncSession, request_id: uuid.UUID, *, lock: bool = False) -> ConsultationRequest | None:
+async def get_request(
+    session: AsyncSession, request_id: uuid.UUID, *, lock: bool = False
+) -> ConsultationRequest | None:
     return await session.get(ConsultationRequest, request_id, with_for_update=lock or None, populate_existing=lock)
 
 
@@ -109,7 +111,9 @@ async def requests_page(
 
 
 async def names(session: AsyncSession, organization_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    rows = await session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(organization_ids)))
+    rows = await session.execute(
+        select(Organization.id, Organization.name).where(Organization.id.in_(organization_ids))
+    )
     return {row[0]: row[1] for row in rows}
 
 

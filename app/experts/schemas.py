@@ -186,7 +186,9 @@ class ExpertBase(RequestModel):
     concepts: list[ConceptId] = Field(default_factory=list, max_length=30, description="Taxonomy concept ids.")
     keywords: list[Keyword] = Field(default_factory=list, max_length=30)
     industry_years: int = Field(default=0, ge=0, le=70, description="Years of industry experience.")
-    highest_trl: int | None = Field(default=None, ge=1, le=9, description="Highest TRL the expert brought a technology to.")
+    highest_trl: int | None = Field(
+        default=None, ge=1, le=9, description="Highest TRL the expert brought a technology to."
+    )
     publications_count: int = Field(default=0, ge=0, le=100_000)
     patents_count: int = Field(default=0, ge=0, le=10_000)
     orcid: Orcid | None = None
@@ -371,8 +373,10 @@ class ExpertMatchCandidate(ResponseModel):
 
 
 class ExpertReason(ResponseModel):
-    feature: str = Field(description="expertise: concepts, text; evidence: industry, trl, patents, publications, "
-    "consultations, offers, language; gaps: stale.")
+    feature: str = Field(
+        description="expertise: concepts, text; evidence: industry, trl, patents, publications, "
+        "consultations, offers, language; gaps: stale."
+    )
     contribution: float
     text: str
 
@@ -426,7 +430,9 @@ class ConsultationDecline(RequestModel):
 
 
 class ConsultationOutcomeUpdate(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"outcome": "engaged", "note": "Hợp đồng tư vấn 3 tháng."}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"outcome": "engaged", "note": "Hợp đồng tư vấn 3 tháng."}]}
+    )
 
     outcome: ConsultationOutcome
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None

@@ -105,7 +105,9 @@ def expert_inferred_concepts(expert: Expert) -> list[str]:
     return [c for c in found if c not in own]
 
 
-def expert_profile(expert: Expert, helpful: int, now: datetime, stale_days: int, relevance: float = 0.0) -> ExpertProfile:
+def expert_profile(
+    expert: Expert, helpful: int, now: datetime, stale_days: int, relevance: float = 0.0
+) -> ExpertProfile:
     """The ranking's view: the public fields only, since matches and their reasons are shown to anyone."""
     shown = visible_fields(expert, Reader.PUBLIC)
     texts = public_texts(expert)
@@ -200,7 +202,12 @@ class ExpertService:
         return expert
 
     async def update(
-        self, session: AsyncSession, principal: Principal, expert_id: uuid.UUID, payload: ExpertUpdate, if_match: str | None
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        expert_id: uuid.UUID,
+        payload: ExpertUpdate,
+        if_match: str | None,
     ) -> Expert:
         expert = await self._owned(session, principal, expert_id)
         check_if_match(expert, if_match)
@@ -227,7 +234,11 @@ class ExpertService:
             if name in changes and changes[name] is None:
                 changes[name] = 0
         for name, value in changes.items():
-            setattr(expert, name, [v.value if hasattr(v, "value") else v for v in value] if isinstance(value, list) else value)
+            setattr(
+                expert,
+                name,
+                [v.value if hasattr(v, "value") else v for v in value] if isinstance(value, list) else value,
+            )
         expert.inferred_concepts = expert_inferred_concepts(expert)
         # Changing the profile is confirming it is current.
         expert.last_confirmed_at, expert.reminder_sent_at = utcnow(), None
@@ -243,7 +254,9 @@ class ExpertService:
         outbox.expert_changed(session, expert.id)
         return expert
 
-    async def delete(self, session: AsyncSession, principal: Principal, expert_id: uuid.UUID, if_match: str | None) -> None:
+    async def delete(
+        self, session: AsyncSession, principal: Principal, expert_id: uuid.UUID, if_match: str | None
+    ) -> None:
         expert = await self._owned(session, principal, expert_id)
         check_if_match(expert, if_match)
         await session.delete(expert)
@@ -302,8 +315,15 @@ class ExpertService:
             words = " ".join([need.title, need.summary, need.description or "", need.problem_statement or ""])
             found = await backend.search(
                 EXPERTS,
-                SearchQuery(q=words[:400], limit=CANDIDATES, highlight=False, match_any=True, fuzzy=False,
-                            with_total=False, fields=EXPERT_TEXTS),
+                SearchQuery(
+                    q=words[:400],
+                    limit=CANDIDATES,
+                    highlight=False,
+                    match_any=True,
+                    fuzzy=False,
+                    with_total=False,
+                    fields=EXPERT_TEXTS,
+                ),
             )
             best = max((h.score or 0.0 for h in found.hits), default=0.0) or 1.0
             relevance = {uuid.UUID(h.id): (h.score or 0.0) / best for h in found.hits}
@@ -311,8 +331,12 @@ class ExpertService:
             if concepts:
                 tagged = await backend.search(
                     EXPERTS,
-                    SearchQuery(filters=(TermFilter(Fields.CONCEPTS, concepts),), limit=CANDIDATES, highlight=False,
-                                with_total=False),
+                    SearchQuery(
+                        filters=(TermFilter(Fields.CONCEPTS, concepts),),
+                        limit=CANDIDATES,
+                        highlight=False,
+                        with_total=False,
+                    ),
                 )
                 for hit in tagged.hits:
                     relevance.setdefault(uuid.UUID(hit.id), 0.0)
@@ -366,7 +390,10 @@ class ExpertService:
             raise ExpertUnavailableError()
         if payload.subject_kind in (SubjectKind.DEMAND, SubjectKind.OFFER):
             await listing_service.get_for_viewer(
-                session, principal, ListingKind(payload.subject_kind.value), payload.subject_id  # type: ignore[arg-type]
+                session,
+                principal,
+                ListingKind(payload.subject_kind.value),
+                payload.subject_id,  # type: ignore[arg-type]
             )
         elif payload.subject_kind is SubjectKind.DEAL:
             await deal_service.get(session, principal, payload.subject_id)  # type: ignore[arg-type]
@@ -402,7 +429,7 @@ class ExpertService:
             Notification(
                 organization_id=expert.organization_id,
                 kind="consultation_requested",
-                payload={"consultation_id": str(request.id), "expert_id": str(expert.id)},
+                payload={"consultation_id": str(request.id), "expert_id": str(expert.id), "status": "pending"},
                 created_at=now,
             )
         )
@@ -429,7 +456,12 @@ class ExpertService:
         return request, expert
 
     async def answer(
-        self, session: AsyncSession, principal: Principal, request_id: uuid.UUID, accept: bool, reason: str | None = None
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        request_id: uuid.UUID,
+        accept: bool,
+        reason: str | None = None,
     ) -> ConsultationRequest:
         request, expert = await self.get_request(session, principal, request_id, lock=True)
         if not self._is_expert_side(principal, request, expert):
@@ -443,8 +475,12 @@ class ExpertService:
         session.add(
             Notification(
                 organization_id=request.requester_organization_id,
-                kind="consultation_accepted" if accept else "consultation_declined",
-                payload={"consultation_id": str(request.id), "expert_id": str(request.expert_id)},
+                kind="consultation_answered",
+                payload={
+                    "consultation_id": str(request.id),
+                    "expert_id": str(request.expert_id),
+                    "status": request.status,
+                },
                 created_at=now,
             )
         )

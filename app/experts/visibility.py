@@ -34,7 +34,9 @@ _SEES = {Reader.PUBLIC: {Tier.PUBLIC}, Reader.MEMBER: {Tier.PUBLIC, Tier.MEMBERS
 
 def tiers(expert: Any) -> dict[ExpertField, Tier]:
     """Every field's tier: the owner's choices over the defaults."""
-    chosen = {ExpertField(k): Tier(v) for k, v in (expert.visibility or {}).items() if k in ExpertField.__members__.values()}
+    chosen = {
+        ExpertField(k): Tier(v) for k, v in (expert.visibility or {}).items() if k in ExpertField.__members__.values()
+    }
     return DEFAULT_VISIBILITY | chosen
 
 

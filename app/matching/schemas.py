@@ -226,6 +226,9 @@ class NotificationKind(StrEnum):
     MEETING_REQUEST_ANSWERED = "meeting_request_answered"
     MEETING_CANCELLED = "meeting_cancelled"
     SCHEDULE_PUBLISHED = "schedule_published"
+    EXPERT_CONFIRMATION_DUE = "expert_confirmation_due"
+    CONSULTATION_REQUESTED = "consultation_requested"
+    CONSULTATION_ANSWERED = "consultation_answered"
 
 
 class NewMatchPayload(ResponseModel):
@@ -271,6 +274,18 @@ class SchedulePublishedPayload(ResponseModel):
     changed_meetings: int
 
 
+class ExpertConfirmationDuePayload(ResponseModel):
+    expert_id: uuid.UUID
+    name: str
+    stale_on: datetime = Field(description="When the profile turns stale unless confirmed.")
+
+
+class ConsultationPayload(ResponseModel):
+    consultation_id: uuid.UUID
+    expert_id: uuid.UUID
+    status: Literal["pending", "accepted", "declined"]
+
+
 class _NotificationBase(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -314,6 +329,16 @@ class SchedulePublishedNotification(_NotificationBase):
     payload: SchedulePublishedPayload
 
 
+class ExpertConfirmationDueNotification(_NotificationBase):
+    kind: Literal[NotificationKind.EXPERT_CONFIRMATION_DUE]
+    payload: ExpertConfirmationDuePayload
+
+
+class ConsultationNotification(_NotificationBase):
+    kind: Literal[NotificationKind.CONSULTATION_REQUESTED, NotificationKind.CONSULTATION_ANSWERED]
+    payload: ConsultationPayload
+
+
 class NotificationRead(
     RootModel[
         Annotated[
@@ -323,7 +348,9 @@ class NotificationRead(
             | MeetingRequestNotification
             | MeetingRequestAnsweredNotification
             | MeetingCancelledNotification
-            | SchedulePublishedNotification,
+            | SchedulePublishedNotification
+            | ExpertConfirmationDueNotification
+            | ConsultationNotification,
             Field(discriminator="kind"),
         ]
     ]

@@ -10,9 +10,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from app.listings.texts import listing_texts
-from app.experts.visibility import public_texts, visible_fields, Reader
 from app.experts.schemas import ExpertField
+from app.experts.visibility import Reader, public_texts, visible_fields
+from app.listings.texts import listing_texts
 from app.models import Expert, Listing, Organization
 from app.money import format_decimal
 from app.search.text import cjk_text, tone_text

@@ -22,7 +22,7 @@ RECORDS = Path(__file__).resolve().parent.parent / "data" / "orcid"
 class _RecordServer(BaseHTTPRequestHandler):
     """Serves `/v3.0/{orcid}/record` from the saved records, as pub.orcid.org does."""
 
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_GET(self) -> None:
         parts = self.path.strip("/").split("/")
         path = RECORDS / f"{parts[1]}.json" if len(parts) == 3 and parts[0] == "v3.0" and parts[2] == "record" else None
         if path is None or not path.exists():
@@ -100,7 +100,8 @@ class TestImportThroughTheApi:
         person = await register(client)
         proposal = expect(
             await client.post(
-                "/api/v1/experts/import-orcid", json={"orcid": "https://orcid.org/0000-0001-7456-3218"},
+                "/api/v1/experts/import-orcid",
+                json={"orcid": "https://orcid.org/0000-0001-7456-3218"},
                 headers=person.headers,
             ),
             200,

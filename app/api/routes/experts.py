@@ -46,7 +46,12 @@ from app.experts.service import (
 )
 from app.experts.visibility import is_stale, present
 from app.idempotency.service import IdempotencyKeyReusedError
-from app.listings.exceptions import PreconditionFailedError, PreconditionRequiredError, UnknownConceptError
+from app.listings.exceptions import (
+    ListingNotFoundError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+    UnknownConceptError,
+)
 from app.listings.schemas import ListingKind
 from app.matching.explain import explain, negotiate
 from app.models import Expert
@@ -208,8 +213,12 @@ async def request_consultation(
     return (await expert_service.present_requests(session, principal, [created]))[0]
 
 
-@consultations_router.get("", summary="List consultation requests", response_model=Page[ConsultationRead],
-                          responses=problem_responses(401, 422))
+@consultations_router.get(
+    "",
+    summary="List consultation requests",
+    response_model=Page[ConsultationRead],
+    responses=problem_responses(401, 422),
+)
 async def list_consultations(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -224,16 +233,26 @@ async def list_consultations(
     return links(Page.of(await expert_service.present_requests(session, principal, items), total, page))
 
 
-@consultations_router.get("/{consultation_id}", summary="Get a consultation request", response_model=ConsultationRead,
-                          responses=problem_responses(401, 404, 422))
-async def get_consultation(consultation_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> ConsultationRead:
+@consultations_router.get(
+    "/{consultation_id}",
+    summary="Get a consultation request",
+    response_model=ConsultationRead,
+    responses=problem_responses(401, 404, 422),
+)
+async def get_consultation(
+    consultation_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> ConsultationRead:
     """One request, for its two sides and moderators."""
     request, _expert = await expert_service.get_request(session, principal, consultation_id)
     return (await expert_service.present_requests(session, principal, [request]))[0]
 
 
-@consultations_router.post("/{consultation_id}/accept", summary="Accept a consultation request",
-                           response_model=ConsultationRead, responses=problem_responses(401, 403, 404, 409, 422))
+@consultations_router.post(
+    "/{consultation_id}/accept",
+    summary="Accept a consultation request",
+    response_model=ConsultationRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 async def accept_consultation(
     consultation_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
 ) -> ConsultationRead:
@@ -242,10 +261,17 @@ async def accept_consultation(
     return (await expert_service.present_requests(session, principal, [request]))[0]
 
 
-@consultations_router.post("/{consultation_id}/decline", summary="Decline a consultation request",
-                           response_model=ConsultationRead, responses=problem_responses(401, 403, 404, 409, 422))
+@consultations_router.post(
+    "/{consultation_id}/decline",
+    summary="Decline a consultation request",
+    response_model=ConsultationRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 async def decline_consultation(
-    consultation_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, payload: ConsultationDecline | None = None
+    consultation_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    payload: ConsultationDecline | None = None,
 ) -> ConsultationRead:
     """The expert's side declines; contact details stay hidden."""
     reason = payload.reason if payload else None
@@ -253,8 +279,12 @@ async def decline_consultation(
     return (await expert_service.present_requests(session, principal, [request]))[0]
 
 
-@consultations_router.put("/{consultation_id}/outcome", summary="Record a consultation's outcome",
-                          response_model=ConsultationRead, responses=problem_responses(401, 404, 409, 422))
+@consultations_router.put(
+    "/{consultation_id}/outcome",
+    summary="Record a consultation's outcome",
+    response_model=ConsultationRead,
+    responses=problem_responses(401, 404, 409, 422),
+)
 async def record_consultation_outcome(
     consultation_id: uuid.UUID, payload: ConsultationOutcomeUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> ConsultationRead:
@@ -286,8 +316,12 @@ def _matches(
                     offers=list(expert.offers or []),
                     stale=is_stale(expert, now, stale_days),
                 ),
-                reasons=[ExpertReason(feature=r.feature, contribution=r.contribution, text=t) for r, t in explanation.fits],
-                gaps=[ExpertReason(feature=r.feature, contribution=r.contribution, text=t) for r, t in explanation.gaps],
+                reasons=[
+                    ExpertReason(feature=r.feature, contribution=r.contribution, text=t) for r, t in explanation.fits
+                ],
+                gaps=[
+                    ExpertReason(feature=r.feature, contribution=r.contribution, text=t) for r, t in explanation.gaps
+                ],
             )
         )
     return ExpertMatchesResponse(listing_id=listing_id, language=language, items=items, total=len(items), limit=limit)
@@ -297,8 +331,12 @@ Limit = Annotated[int, Query(ge=1, le=100, description="How many experts.")]
 MinScore = Annotated[float, Query(ge=0, le=1, description="Leave out weaker matches.")]
 
 
-@matches_router.get("/demands/{demand_id}/experts", summary="Experts for a demand", response_model=ExpertMatchesResponse,
-                    responses=problem_responses(401, 404, 422))
+@matches_router.get(
+    "/demands/{demand_id}/experts",
+    summary="Experts for a demand",
+    response_model=ExpertMatchesResponse,
+    responses=problem_responses(401, 404, 422),
+)
 async def experts_for_demand(
     demand_id: uuid.UUID,
     session: SessionDep,
@@ -319,8 +357,12 @@ async def experts_for_demand(
     return _matches(demand_id, found, language, limit, settings.expert_stale_days)
 
 
-@matches_router.get("/offers/{offer_id}/experts", summary="Experts for an offer", response_model=ExpertMatchesResponse,
-                    responses=problem_responses(401, 404, 422))
+@matches_router.get(
+    "/offers/{offer_id}/experts",
+    summary="Experts for an offer",
+    response_model=ExpertMatchesResponse,
+    responses=problem_responses(401, 404, 422),
+)
 async def experts_for_offer(
     offer_id: uuid.UUID,
     session: SessionDep,
@@ -355,6 +397,7 @@ declare_problems(
         "confirm_expert": _OWNER_SIDE,
         "request_consultation": [
             ExpertNotFoundError,
+            ListingNotFoundError,
             OwnExpertError,
             ExpertUnavailableError,
             ConsultationCapReachedError,
@@ -372,6 +415,10 @@ declare_headers(
         "confirm_expert": ["ETag"],
         "request_consultation": ["Location", "Idempotent-Replayed"],
     },
+)
+declare_problems(
+    matches_router,
+    {"experts_for_demand": [ListingNotFoundError], "experts_for_offer": [ListingNotFoundError]},
 )
 declare_problems(
     consultations_router,

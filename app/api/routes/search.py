@@ -185,7 +185,9 @@ def _expert_params(
     ] = None,
     facets: Annotated[
         str | None,
-        Query(max_length=300, description="Comma-separated: country, overseas_vietnamese, concepts, offers, languages."),
+        Query(
+            max_length=300, description="Comma-separated: country, overseas_vietnamese, concepts, offers, languages."
+        ),
     ] = None,
     sort: Annotated[SearchSort, Query(description="relevance, or by date (newest, recently updated).")] = (
         SearchSort.RELEVANCE
