@@ -151,7 +151,7 @@ def parse_record(orcid: str, record: dict[str, Any]) -> OrcidProfile:
         affiliation=organisation.get("name") or None,
         title=(current or {}).get("role-title") or None,
         affiliations=list(
-            dict.fromkeys(name for e in employments if (name := (e.get("organization") or {}).get("name")))
+            dict.fromkeys(str(employer) for e in employments if (employer := (e.get("organization") or {}).get("name")))
         ),
         works=titles[:WORKS_SHOWN],
         publications_count=len(works_summary) - len(patents),

@@ -34,7 +34,7 @@ class ExpertWeights:
         return self.concepts + self.text
 
     def total(self) -> float:
-        return self.expertise_weight + sum(getattr(self, name) for name in EVIDENCE)
+        return self.expertise_weight + sum(float(getattr(self, name)) for name in EVIDENCE)
 
 
 EVIDENCE = ("industry", "trl_reached", "patents", "publications", "consultations", "offers", "language")

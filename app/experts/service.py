@@ -525,13 +525,13 @@ class ExpertService:
                     expert_organization_id=request.expert_organization_id,
                     requester_organization_id=request.requester_organization_id,
                     requester_organization_name=names.get(request.requester_organization_id, ""),
-                    subject_kind=request.subject_kind,  # type: ignore[arg-type]
+                    subject_kind=request.subject_kind,
                     subject_id=request.subject_id,
                     message=request.message,
-                    status=request.status,  # type: ignore[arg-type]
+                    status=request.status,
                     decline_reason=request.decline_reason,
                     expert_contact=contact_of(expert) if revealed else None,
-                    outcome=request.outcome,  # type: ignore[arg-type]
+                    outcome=request.outcome,
                     outcome_note=request.outcome_note,
                     created_at=request.created_at,
                     responded_at=request.responded_at,
