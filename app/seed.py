@@ -32,6 +32,7 @@ from app.organizations import repository as organization_repository
 from app.organizations.schemas import OrganizationCreate, OrganizationKind
 from app.organizations.service import organization_service
 from app.search import outbox
+from app.seed_data.experts import load_experts
 from app.seed_queries import deal_count, organizations_of_kind, published_listings
 from app.sql import next_counter_value
 from app.taxonomy.data import get_taxonomy
@@ -462,6 +463,7 @@ class DemoLoader:
         await self.load_demands(data)
         await self.session.flush()
         await self.load_deals()
+        self.created["experts"] = await load_experts(self.session, self.rng, self.now)
         return self.created
 
 

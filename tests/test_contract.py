@@ -161,7 +161,7 @@ async def _world(app: FastAPI, client: AsyncClient, session: AsyncSession) -> tu
     mandate = await grant_mandate(client, seeker, broker)
 
     first = {}
-    for resource in ("offers", "demands", "deals", "interests"):
+    for resource in ("offers", "demands", "deals", "interests", "experts", "consultations"):
         page = expect(await client.get(f"/api/v1/{resource}", headers=admin.headers), 200)
         first[resource] = str(page["items"][0]["id"])
     values = {
@@ -177,6 +177,8 @@ async def _world(app: FastAPI, client: AsyncClient, session: AsyncSession) -> tu
         "meeting_id": str(request["id"]),
         "table": "1",
         "concept_id": "arsenic-removal",
+        "expert_id": first["experts"],
+        "consultation_id": first["consultations"],
     }
     return admin, values
 
