@@ -28,6 +28,8 @@ class ExpertWeights:
     # Expertise (share of its weight) at which evidence counts in full; below, in proportion.
     evidence_gate: float = 0.25
     stale_factor: float = 0.7
+    # Less expertise than this (share of its weight) is no match: a word or two in common is chance.
+    min_expertise: float = 0.1
 
     @property
     def expertise_weight(self) -> float:
@@ -143,6 +145,6 @@ def rank_experts(
 ) -> list[ExpertMatch]:
     """Best first; ties by id so the order is deterministic. Experts with no expertise in the topic are left out."""
     scored = [score_expert(need, e, weights) for e in experts]
-    scored = [m for m in scored if m.expertise > 0 and m.score >= min_score]
+    scored = [m for m in scored if m.expertise >= weights.min_expertise and m.score >= min_score]
     scored.sort(key=lambda m: (-m.score, m.expert_id))
     return scored[:limit]

@@ -124,9 +124,14 @@ async def expert_names(session: AsyncSession, expert_ids: set[uuid.UUID]) -> dic
 # --- statistics ---------------------------------------------------------------------------
 
 
-async def all_for_stats(session: AsyncSession) -> list[tuple[str, bool, list[str]]]:
-    rows = await session.execute(select(Expert.country, Expert.overseas_vietnamese, Expert.concepts))
-    return [(row[0], bool(row[1]), list(row[2] or [])) for row in rows]
+async def all_for_stats(session: AsyncSession) -> list[tuple[str, bool, list[str], datetime]]:
+    """Country, overseas flag, concepts (given and inferred) and last confirmation of every profile."""
+    statement = select(
+        Expert.country, Expert.overseas_vietnamese, Expert.concepts, Expert.inferred_concepts, Expert.last_confirmed_at
+    )
+    return [
+        (row[0], bool(row[1]), [*(row[2] or []), *(row[3] or [])], row[4]) for row in await session.execute(statement)
+    ]
 
 
 async def request_counts(session: AsyncSession, start: datetime, end: datetime) -> dict[str, int]:

@@ -35,6 +35,7 @@ from app.listings.schemas import ListingKind
 from app.listings.service import check_if_match, listing_service, validate_concepts
 from app.matching.concepts import infer_concepts, with_broader
 from app.matching.profiles import profile
+from app.matching.service import candidate_query
 from app.models import ConsultationRequest, Expert, Notification
 from app.models.base import utcnow
 from app.organizations import repository as organization_repository
@@ -307,16 +308,17 @@ class ExpertService:
 
     # --- matching -----------------------------------------------------------------------
 
-    async def _candidates(self, session: AsyncSession, backend: SearchBackend, need: Any) -> dict[uuid.UUID, float]:
+    async def _candidates(
+        self, session: AsyncSession, backend: SearchBackend, need: Any, owner: Any
+    ) -> dict[uuid.UUID, float]:
         """Experts whose public words or concepts meet the listing's, from the search index; without it, the
         most recently confirmed profiles."""
         relevance: dict[uuid.UUID, float] = {}
         try:
-            words = " ".join([need.title, need.summary, need.description or "", need.problem_statement or ""])
             found = await backend.search(
                 EXPERTS,
                 SearchQuery(
-                    q=words[:400],
+                    q=candidate_query(need, owner),
                     limit=CANDIDATES,
                     highlight=False,
                     match_any=True,
@@ -359,7 +361,7 @@ class ExpertService:
     ) -> tuple[Any, list[RankedExpert]]:
         """Experts who can solve this need or assess and help adopt this offer, best first."""
         listing, owner = await listing_service.get_for_viewer(session, principal, kind, listing_id)
-        relevance = await self._candidates(session, backend, listing)
+        relevance = await self._candidates(session, backend, listing, owner)
         experts = await repository.by_ids(session, list(relevance))
         helpful = await repository.helpful_consultations(session, list(experts))
         now = utcnow()
