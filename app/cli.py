@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -98,9 +99,11 @@ def seed(
 
 @cli.command()
 def worker() -> None:
-    """Drain the search outbox and expire listings in a process of its own (API: INDEXER_IN_PROCESS=false)."""
+    """Drain the search outbox, expire listings and remind owners of expert profiles about to turn stale, in a
+    process of its own (API: INDEXER_IN_PROCESS=false)."""
     from app.background import run_periodically
     from app.db import Database
+    from app.experts.service import expert_service
     from app.listings.service import listing_service
     from app.logging import configure_logging
     from app.search.indexer import Indexer
@@ -121,6 +124,10 @@ def worker() -> None:
                     run_periodically(
                         database, settings.expiry_sweep_seconds, "expire_listings", listing_service.expire_due
                     )
+                )
+                reminders = functools.partial(expert_service.remind_due, settings=settings)
+                jobs.append(
+                    run_periodically(database, settings.expiry_sweep_seconds, "remind_stale_experts", reminders)
                 )
             await asyncio.gather(*jobs)
         finally:

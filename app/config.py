@@ -86,7 +86,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    # How often published listings past their validity are marked expired; 0 disables.
+    # How often published listings past their validity are marked expired, and owners of expert profiles
+    # about to turn stale are reminded; 0 disables.
     expiry_sweep_seconds: float = Field(default=60, ge=0)
     # An interest still unanswered after this many days is flagged.
     interest_response_days: int = Field(default=7, ge=1)

@@ -149,7 +149,7 @@ class StatsService:
                 ExpertsByCountryRow(country=c, experts=n, overseas_vietnamese=o)
                 for c, (n, o) in sorted(countries.items(), key=lambda item: (-item[1][0], item[0]))
             ],
-            by_field=[ExpertsByFieldRow(field=f, experts=n) for f, n in sorted(fields.items())],  # type: ignore[arg-type]
+            by_field=[ExpertsByFieldRow(field=f, experts=n) for f, n in sorted(fields.items())],
             requests=sum(counts.values()),
             requests_accepted=accepted,
             requests_declined=declined,

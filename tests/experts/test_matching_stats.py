@@ -133,7 +133,8 @@ class TestExpertsForADemand:
         first = body["items"][0]
         features = [reason["feature"] for reason in first["reasons"]]
         assert "concepts" in features
-        assert "industry" in features and "patents" in features
+        assert "industry" in features
+        assert "patents" in features
         concepts = next(r["text"] for r in first["reasons"] if r["feature"] == "concepts")
         assert concepts.startswith("Shared topics: ")
         assert "wastewater treatment" in concepts
