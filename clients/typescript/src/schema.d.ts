@@ -876,6 +876,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search experts
+         * @description Experts by name, expertise (in any of vi, en, ja: concepts bridge the languages), headline and public
+         *     profile words, filtered and faceted by country, overseas Vietnamese, concepts, offers and languages.
+         */
+        get: operations["search.searchExperts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search/status": {
         parameters: {
             query?: never;
@@ -1195,6 +1216,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The expert network
+         * @description Experts by country and field, the overseas Vietnamese share, and the period's consultation requests
+         *     with their acceptance rate (accepted among answered).
+         */
+        get: operations["stats.getExpertStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/deals": {
         parameters: {
             query?: never;
@@ -1225,7 +1267,8 @@ export interface paths {
         };
         /**
          * Annual report workbook
-         * @description An XLSX workbook: one sheet per indicator, then listings by field, the funnel and deals by field.
+         * @description An XLSX workbook: one sheet per indicator, then listings by field, the funnel, deals by field and the
+         *     expert network.
          */
         get: operations["stats.getReport"];
         put?: never;
@@ -1919,6 +1962,262 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Browse experts
+         * @description Profiles by name, each showing what this reader may see; search by topic at `/search/experts`.
+         */
+        get: operations["experts.listExperts"];
+        put?: never;
+        /**
+         * Create an expert profile
+         * @description The caller lists themself (`listed_by: self`), or their organisation lists one of its staff with the
+         *     person's consent recorded (`listed_by: organization`).
+         */
+        post: operations["experts.createExpert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experts/import-orcid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose a profile from an ORCID record
+         * @description Read the public ORCID record (name, affiliations, works, keywords) and propose a profile for the
+         *     expert to check and send to `POST /experts`; nothing is saved.
+         */
+        post: operations["experts.importOrcid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experts/{expert_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an expert
+         * @description One profile with the fields this reader may see (public, members, or all for the owner side).
+         */
+        get: operations["experts.getExpert"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an expert profile
+         * @description The owner side removes the profile (and withdraws the person's listing); `If-Match` is required.
+         */
+        delete: operations["experts.deleteExpert"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an expert profile
+         * @description The owner side changes fields and visibility; a change also confirms the profile is current.
+         */
+        patch: operations["experts.updateExpert"];
+        trace?: never;
+    };
+    "/api/v1/experts/{expert_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a profile is current
+         * @description The owner side confirms the profile: it is fresh for another 12 months.
+         */
+        post: operations["experts.confirmExpert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experts/{expert_id}/consultations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask an expert for a consultation
+         * @description Your organisation asks the expert about a demand, an offer or a deal; the expert's contact details are
+         *     revealed when they accept. Each organisation may send `EXPERT_REQUESTS_PER_ORG_PER_MONTH` requests per
+         *     calendar month (UTC).
+         */
+        post: operations["experts.requestConsultation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consultations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List consultation requests
+         * @description Requests your organisation sent or its experts received, newest first (moderators: all).
+         */
+        get: operations["experts.listConsultations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consultations/{consultation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a consultation request
+         * @description One request, for its two sides and moderators.
+         */
+        get: operations["experts.getConsultation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consultations/{consultation_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a consultation request
+         * @description The expert's side accepts: the requester now sees the expert's contact details.
+         */
+        post: operations["experts.acceptConsultation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consultations/{consultation_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a consultation request
+         * @description The expert's side declines; contact details stay hidden.
+         */
+        post: operations["experts.declineConsultation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consultations/{consultation_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record a consultation's outcome
+         * @description Either side says what came of an accepted request: advice given, an engagement, or no fit.
+         */
+        put: operations["experts.recordConsultationOutcome"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demands/{demand_id}/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Experts for a demand
+         * @description Who can solve this need: experts ranked by expertise, then evidence, each with the reasons.
+         */
+        get: operations["experts.expertsForDemand"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/offers/{offer_id}/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Experts for an offer
+         * @description Who can assess this technology or help a buyer adopt it, ranked and explained.
+         */
+        get: operations["experts.expertsForOffer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2278,6 +2577,11 @@ export interface components {
          * @enum {string}
          */
         AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome";
+        /**
+         * Availability
+         * @enum {string}
+         */
+        Availability: "available" | "limited" | "unavailable";
         /** BestPair */
         BestPair: {
             /**
@@ -2435,6 +2739,215 @@ export interface components {
              */
             demands: number;
         };
+        /**
+         * Consent
+         * @description The listed person's consent, recorded when an organisation lists its staff.
+         */
+        Consent: {
+            /**
+             * Given At
+             * Format: date-time
+             * @description When the person agreed to be listed.
+             */
+            given_at: string;
+            /**
+             * Method
+             * @description How the consent was given, e.g. `signed form 2026-11-02`.
+             */
+            method: string;
+        };
+        /** ConsentRead */
+        ConsentRead: {
+            /**
+             * Given At
+             * Format: date-time
+             */
+            given_at: string;
+            /** Method */
+            method: string;
+        };
+        /**
+         * ConsultationCreate
+         * @example {
+         *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+         *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+         *       "subject_kind": "demand"
+         *     }
+         */
+        ConsultationCreate: {
+            /** @description What the question is about. */
+            subject_kind?: components["schemas"]["SubjectKind"] | null;
+            /** Subject Id */
+            subject_id?: string | null;
+            /** Message */
+            message: string;
+        };
+        /**
+         * ConsultationDecline
+         * @example {
+         *       "reason": "Ngoài chuyên môn của tôi."
+         *     }
+         */
+        ConsultationDecline: {
+            /** Reason */
+            reason?: string | null;
+        };
+        /** ConsultationNotification */
+        ConsultationNotification: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "consultation_answered" | "consultation_requested";
+            payload: components["schemas"]["ConsultationPayload"];
+        };
+        /**
+         * ConsultationOutcome
+         * @enum {string}
+         */
+        ConsultationOutcome: "advice_given" | "engaged" | "no_fit";
+        /**
+         * ConsultationOutcomeUpdate
+         * @example {
+         *       "note": "Hợp đồng tư vấn 3 tháng.",
+         *       "outcome": "engaged"
+         *     }
+         */
+        ConsultationOutcomeUpdate: {
+            outcome: components["schemas"]["ConsultationOutcome"];
+            /** Note */
+            note?: string | null;
+        };
+        /** ConsultationPage */
+        ConsultationPage: {
+            /** Items */
+            items: components["schemas"]["ConsultationRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /** ConsultationPayload */
+        ConsultationPayload: {
+            /**
+             * Consultation Id
+             * Format: uuid
+             */
+            consultation_id: string;
+            /**
+             * Expert Id
+             * Format: uuid
+             */
+            expert_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "declined";
+        };
+        /**
+         * ConsultationRead
+         * @example {
+         *       "created_at": "2026-11-20T08:00:00Z",
+         *       "expert_contact": {
+         *         "email": "hanh.nguyen@example.jp",
+         *         "phone": null
+         *       },
+         *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+         *       "expert_name": "Nguyễn Thị Minh Hạnh",
+         *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+         *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+         *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+         *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+         *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+         *       "responded_at": "2026-11-21T08:00:00Z",
+         *       "status": "accepted",
+         *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+         *       "subject_kind": "demand",
+         *       "decline_reason": null,
+         *       "outcome": null,
+         *       "outcome_note": null,
+         *       "outcome_at": null
+         *     }
+         */
+        ConsultationRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Expert Id
+             * Format: uuid
+             */
+            expert_id: string;
+            /** Expert Name */
+            expert_name: string;
+            /**
+             * Expert Organization Id
+             * Format: uuid
+             */
+            expert_organization_id: string;
+            /**
+             * Requester Organization Id
+             * Format: uuid
+             */
+            requester_organization_id: string;
+            /** Requester Organization Name */
+            requester_organization_name: string;
+            subject_kind: components["schemas"]["SubjectKind"] | null;
+            /** Subject Id */
+            subject_id: string | null;
+            /** Message */
+            message: string;
+            status: components["schemas"]["ConsultationStatus"];
+            /** Decline Reason */
+            decline_reason: string | null;
+            /** @description Revealed to the requester once the expert accepts. */
+            expert_contact: components["schemas"]["ExpertContactRead"] | null;
+            outcome: components["schemas"]["ConsultationOutcome"] | null;
+            /** Outcome Note */
+            outcome_note: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Responded At */
+            responded_at: string | null;
+            /** Outcome At */
+            outcome_at: string | null;
+        };
+        /**
+         * ConsultationStatus
+         * @enum {string}
+         */
+        ConsultationStatus: "pending" | "accepted" | "declined";
         /** Contact */
         "Contact-Input": {
             /** Person */
@@ -3696,6 +4209,814 @@ export interface components {
          * @enum {string}
          */
         EvidenceKind: "pilot_site" | "certification" | "publication" | "award" | "link";
+        /** ExpertConfirmationDueNotification */
+        ExpertConfirmationDueNotification: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "expert_confirmation_due";
+            payload: components["schemas"]["ExpertConfirmationDuePayload"];
+        };
+        /** ExpertConfirmationDuePayload */
+        ExpertConfirmationDuePayload: {
+            /**
+             * Expert Id
+             * Format: uuid
+             */
+            expert_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Stale On
+             * Format: date-time
+             * @description When the profile turns stale unless confirmed.
+             */
+            stale_on: string;
+        };
+        /**
+         * ExpertContact
+         * @description Never public: shown to the owner, and to an organisation whose consultation request was accepted.
+         */
+        ExpertContact: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** Phone */
+            phone?: string | null;
+        };
+        /** ExpertContactRead */
+        ExpertContactRead: {
+            /** Email */
+            email: string;
+            /** Phone */
+            phone: string | null;
+        };
+        /**
+         * ExpertCreate
+         * @example {
+         *       "affiliation": "Kyushu University, Faculty of Engineering",
+         *       "availability": "limited",
+         *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+         *       "city": "Fukuoka",
+         *       "concepts": [
+         *         "wastewater-treatment"
+         *       ],
+         *       "contact": {
+         *         "email": "hanh.nguyen@example.jp",
+         *         "phone": "+81 92 000 0000"
+         *       },
+         *       "country": "JP",
+         *       "fee_basis": "negotiable",
+         *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+         *       "highest_trl": 7,
+         *       "industry_years": 6,
+         *       "keywords": [
+         *         "membrane bioreactor",
+         *         "MBR"
+         *       ],
+         *       "languages": [
+         *         "vi",
+         *         "ja",
+         *         "en"
+         *       ],
+         *       "listed_by": "self",
+         *       "name": "Nguyễn Thị Minh Hạnh",
+         *       "offers": [
+         *         "assessment",
+         *         "consulting"
+         *       ],
+         *       "orcid": "0000-0002-1825-0097",
+         *       "overseas_vietnamese": true,
+         *       "patents_count": 3,
+         *       "publications_count": 42,
+         *       "title": "Phó Giáo sư, Tiến sĩ",
+         *       "visibility": {
+         *         "city": "members",
+         *         "fee_basis": "private"
+         *       }
+         *     }
+         */
+        ExpertCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Title
+             * @description Academic or professional title.
+             */
+            title?: string | null;
+            /**
+             * Affiliation Organization Id
+             * @description The organisation the expert works for, when it is on the platform.
+             */
+            affiliation_organization_id?: string | null;
+            /**
+             * Affiliation
+             * @description Free text, e.g. a university abroad.
+             */
+            affiliation?: string | null;
+            /**
+             * Country
+             * @description Country of residence.
+             * @example VN
+             */
+            country: string;
+            /** City */
+            city?: string | null;
+            /**
+             * Overseas Vietnamese
+             * @description A Vietnamese living abroad (kiều bào). Default: `false`.
+             */
+            overseas_vietnamese?: boolean;
+            /** Languages */
+            languages?: string[];
+            /**
+             * Headline
+             * @description What the expert can help with, in one sentence: an offer, not a CV.
+             */
+            headline?: string;
+            /** Bio */
+            bio?: string;
+            /**
+             * Concepts
+             * @description Taxonomy concept ids.
+             */
+            concepts?: string[];
+            /** Keywords */
+            keywords?: string[];
+            /**
+             * Industry Years
+             * @description Years of industry experience. Default: `0`.
+             */
+            industry_years?: number;
+            /**
+             * Highest Trl
+             * @description Highest TRL the expert brought a technology to.
+             */
+            highest_trl?: number | null;
+            /**
+             * Publications Count
+             * @description Default: `0`.
+             */
+            publications_count?: number;
+            /**
+             * Patents Count
+             * @description Default: `0`.
+             */
+            patents_count?: number;
+            /** Orcid */
+            orcid?: string | null;
+            /** Offers */
+            offers?: components["schemas"]["ExpertOffer"][];
+            /** @description Default: `available`. */
+            availability?: components["schemas"]["Availability"];
+            /** @description Default: `negotiable`. */
+            fee_basis?: components["schemas"]["FeeBasis"];
+            /**
+             * Visibility
+             * @description Who may read each field (public, members, private); fields left out keep their default (city, availability and fee basis: members; the rest: public).
+             */
+            visibility?: {
+                [key: string]: components["schemas"]["Tier"];
+            };
+            /** @description `self`: the caller is the expert; `organization`: the caller's organisation lists one of its staff, and `consent` must be given. Default: `self`. */
+            listed_by?: components["schemas"]["ListedBy"];
+            consent?: components["schemas"]["Consent"] | null;
+            contact: components["schemas"]["ExpertContact"];
+        };
+        /**
+         * ExpertField
+         * @description The profile fields whose visibility the owner chooses. Name, country, the overseas flag, the
+         *     headline, expertise and what the expert offers are always public (they are what finds the
+         *     expert); contact details are never public.
+         * @enum {string}
+         */
+        ExpertField: "title" | "affiliation" | "city" | "languages" | "bio" | "keywords" | "industry_years" | "highest_trl" | "publications_count" | "patents_count" | "orcid" | "availability" | "fee_basis";
+        /** ExpertHit */
+        ExpertHit: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Score
+             * @description Relevance score (null when sorted by a field).
+             */
+            score: number | null;
+            document: components["schemas"]["ExpertHitDocument"];
+            /**
+             * Highlights
+             * @description Matched words wrapped in <mark>, per field (title, summary, translations.<lang>.title).
+             */
+            highlights: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * ExpertHitDocument
+         * @description An expert as search shows it: the public fields only, never contact details.
+         */
+        ExpertHitDocument: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Title */
+            title: string | null;
+            /** Headline */
+            headline: string;
+            /** Affiliation */
+            affiliation: string | null;
+            /** Country */
+            country: string;
+            /** City */
+            city: string | null;
+            /** Overseas Vietnamese */
+            overseas_vietnamese: boolean;
+            /** Languages */
+            languages: string[];
+            /** Concepts */
+            concepts: string[];
+            /** Offers */
+            offers: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Last Confirmed At
+             * Format: date-time
+             */
+            last_confirmed_at: string;
+        };
+        /** ExpertMatchCandidate */
+        ExpertMatchCandidate: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Headline */
+            headline: string;
+            /** Country */
+            country: string;
+            /** Overseas Vietnamese */
+            overseas_vietnamese: boolean;
+            /** Offers */
+            offers: components["schemas"]["ExpertOffer"][];
+            /** Stale */
+            stale: boolean;
+        };
+        /** ExpertMatchRead */
+        ExpertMatchRead: {
+            /** Rank */
+            rank: number;
+            /** Score */
+            score: number;
+            /**
+             * Expertise
+             * @description How well the expertise covers the listing's topics.
+             */
+            expertise: number;
+            /**
+             * Evidence
+             * @description Industry experience, patents and consultations on the platform.
+             */
+            evidence: number;
+            expert: components["schemas"]["ExpertMatchCandidate"];
+            /** Reasons */
+            reasons: components["schemas"]["ExpertReason"][];
+            /** Gaps */
+            gaps: components["schemas"]["ExpertReason"][];
+        };
+        /** ExpertMatchesResponse */
+        ExpertMatchesResponse: {
+            /**
+             * Listing Id
+             * Format: uuid
+             */
+            listing_id: string;
+            /** Language */
+            language: string;
+            /** Items */
+            items: components["schemas"]["ExpertMatchRead"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+        };
+        /**
+         * ExpertOffer
+         * @description What the expert offers to do.
+         * @enum {string}
+         */
+        ExpertOffer: "consulting" | "assessment" | "valuation" | "training" | "joint_research" | "mentoring";
+        /** ExpertPage */
+        ExpertPage: {
+            /** Items */
+            items: components["schemas"]["ExpertRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * ExpertProposal
+         * @description A profile drawn from the public ORCID record, for the expert to check, complete (contact,
+         *     offers, visibility) and send to `POST /experts`. Nothing is saved.
+         * @example {
+         *       "affiliation": "Brown University",
+         *       "affiliations": [
+         *         "Brown University"
+         *       ],
+         *       "bio": "Psychoceramics.",
+         *       "city": "Providence",
+         *       "concepts": [],
+         *       "country": "US",
+         *       "keywords": [
+         *         "psychoceramics"
+         *       ],
+         *       "links": [
+         *         "https://example.org/carberry"
+         *       ],
+         *       "name": "Josiah Carberry",
+         *       "orcid": "0000-0002-1825-0097",
+         *       "patents_count": 1,
+         *       "publications_count": 12,
+         *       "title": "Professor",
+         *       "works": [
+         *         "On the cracked pot"
+         *       ]
+         *     }
+         */
+        ExpertProposal: {
+            /** Orcid */
+            orcid: string;
+            /** Name */
+            name: string;
+            /** Title */
+            title: string | null;
+            /** Affiliation */
+            affiliation: string | null;
+            /** Country */
+            country: string | null;
+            /** City */
+            city: string | null;
+            /** Bio */
+            bio: string;
+            /** Keywords */
+            keywords: string[];
+            /**
+             * Concepts
+             * @description Taxonomy concepts found in the keywords and work titles.
+             */
+            concepts: string[];
+            /** Publications Count */
+            publications_count: number;
+            /** Patents Count */
+            patents_count: number;
+            /**
+             * Affiliations
+             * @description Every employer the record names, current first.
+             */
+            affiliations: string[];
+            /**
+             * Works
+             * @description Titles of the first works, to help pick concepts.
+             */
+            works: string[];
+            /** Links */
+            links: string[];
+        };
+        /**
+         * ExpertRead
+         * @description A profile as this reader may see it: a field the reader may not see is null and named in `hidden`.
+         * @example {
+         *       "affiliation": "Kyushu University, Faculty of Engineering",
+         *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+         *       "concepts": [
+         *         "wastewater-treatment"
+         *       ],
+         *       "country": "JP",
+         *       "created_at": "2026-11-02T08:00:00Z",
+         *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+         *       "hidden": [
+         *         "city",
+         *         "availability",
+         *         "fee_basis"
+         *       ],
+         *       "highest_trl": 7,
+         *       "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+         *       "industry_years": 6,
+         *       "inferred_concepts": [
+         *         "membrane-filtration"
+         *       ],
+         *       "keywords": [
+         *         "membrane bioreactor",
+         *         "MBR"
+         *       ],
+         *       "languages": [
+         *         "vi",
+         *         "ja",
+         *         "en"
+         *       ],
+         *       "last_confirmed_at": "2026-11-02T08:00:00Z",
+         *       "listed_by": "self",
+         *       "name": "Nguyễn Thị Minh Hạnh",
+         *       "offers": [
+         *         "assessment",
+         *         "consulting"
+         *       ],
+         *       "orcid": "0000-0002-1825-0097",
+         *       "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+         *       "overseas_vietnamese": true,
+         *       "patents_count": 3,
+         *       "publications_count": 42,
+         *       "stale": false,
+         *       "title": "Phó Giáo sư, Tiến sĩ",
+         *       "updated_at": "2026-11-02T08:00:00Z",
+         *       "version": 1,
+         *       "affiliation_organization_id": null,
+         *       "city": null,
+         *       "availability": null,
+         *       "fee_basis": null,
+         *       "contact": null,
+         *       "consent": null,
+         *       "visibility": null
+         *     }
+         */
+        ExpertRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Organization Id
+             * Format: uuid
+             */
+            organization_id: string;
+            listed_by: components["schemas"]["ListedBy"];
+            /** Name */
+            name: string;
+            /** Title */
+            title: string | null;
+            /** Affiliation Organization Id */
+            affiliation_organization_id: string | null;
+            /** Affiliation */
+            affiliation: string | null;
+            /** Country */
+            country: string;
+            /** City */
+            city: string | null;
+            /** Overseas Vietnamese */
+            overseas_vietnamese: boolean;
+            /** Languages */
+            languages: string[] | null;
+            /** Headline */
+            headline: string;
+            /** Bio */
+            bio: string | null;
+            /** Concepts */
+            concepts: string[];
+            /**
+             * Inferred Concepts
+             * @description Concepts found in the headline, bio and keywords.
+             */
+            inferred_concepts: string[];
+            /** Keywords */
+            keywords: string[] | null;
+            /** Industry Years */
+            industry_years: number | null;
+            /** Highest Trl */
+            highest_trl: number | null;
+            /** Publications Count */
+            publications_count: number | null;
+            /** Patents Count */
+            patents_count: number | null;
+            /** Orcid */
+            orcid: string | null;
+            /** Offers */
+            offers: components["schemas"]["ExpertOffer"][];
+            availability: components["schemas"]["Availability"] | null;
+            fee_basis: components["schemas"]["FeeBasis"] | null;
+            /**
+             * Hidden
+             * @description Fields withheld from this reader by the owner's visibility choices.
+             */
+            hidden: components["schemas"]["ExpertField"][];
+            /** @description The owner's side only. */
+            contact: components["schemas"]["ExpertContactRead"] | null;
+            /** @description The owner's side only. */
+            consent: components["schemas"]["ConsentRead"] | null;
+            /**
+             * Visibility
+             * @description Every field's tier; the owner's side only.
+             */
+            visibility: {
+                [key: string]: components["schemas"]["Tier"];
+            } | null;
+            /**
+             * Last Confirmed At
+             * Format: date-time
+             * @description When the owner last confirmed the profile is current.
+             */
+            last_confirmed_at: string;
+            /**
+             * Stale
+             * @description Not confirmed for 12 months: flagged, and ranked lower in matches.
+             */
+            stale: boolean;
+            /** Version */
+            version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ExpertReason */
+        ExpertReason: {
+            /**
+             * Feature
+             * @description expertise: concepts, text; evidence: industry, trl, patents, publications, consultations, offers, language; gaps: stale.
+             */
+            feature: string;
+            /** Contribution */
+            contribution: number;
+            /** Text */
+            text: string;
+        };
+        /**
+         * ExpertSearchResponse
+         * @example {
+         *       "facets": {
+         *         "overseas_vietnamese": {
+         *           "true": 1
+         *         }
+         *       },
+         *       "items": [
+         *         {
+         *           "document": {
+         *             "affiliation": "Kyushu University",
+         *             "concepts": [
+         *               "wastewater-treatment"
+         *             ],
+         *             "country": "JP",
+         *             "created_at": "2026-11-02T08:00:00Z",
+         *             "headline": "Xử lý nước thải công nghiệp bằng màng MBR",
+         *             "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+         *             "languages": [
+         *               "vi",
+         *               "ja",
+         *               "en"
+         *             ],
+         *             "last_confirmed_at": "2026-11-02T08:00:00Z",
+         *             "name": "Nguyễn Thị Minh Hạnh",
+         *             "offers": [
+         *               "assessment",
+         *               "consulting"
+         *             ],
+         *             "overseas_vietnamese": true,
+         *             "title": "Phó Giáo sư, Tiến sĩ",
+         *             "updated_at": "2026-11-02T08:00:00Z",
+         *             "city": null
+         *           },
+         *           "highlights": {
+         *             "headline": "Xử lý <mark>nước thải</mark> công nghiệp bằng màng MBR"
+         *           },
+         *           "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+         *           "score": 7.4
+         *         }
+         *       ],
+         *       "limit": 20,
+         *       "page": 1,
+         *       "processing_time_ms": 2.1,
+         *       "query": "nuoc thai",
+         *       "total": 1,
+         *       "next_cursor": null
+         *     }
+         */
+        ExpertSearchResponse: {
+            /** Items */
+            items: components["schemas"]["ExpertHit"][];
+            /**
+             * Total
+             * @description Matching documents over all pages.
+             */
+            total: number;
+            /** Page */
+            page: number;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last.
+             */
+            next_cursor: string | null;
+            /**
+             * Facets
+             * @description Per requested facet: value → count among the matches.
+             */
+            facets: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /** Processing Time Ms */
+            processing_time_ms: number;
+            /** Query */
+            query: string;
+        };
+        /**
+         * ExpertStatsResponse
+         * @example {
+         *       "acceptance_rate": 0.6923,
+         *       "by_country": [
+         *         {
+         *           "country": "JP",
+         *           "experts": 6,
+         *           "overseas_vietnamese": 6
+         *         }
+         *       ],
+         *       "by_field": [
+         *         {
+         *           "experts": 14,
+         *           "field": "environment"
+         *         }
+         *       ],
+         *       "experts": 64,
+         *       "overseas_share": 0.3438,
+         *       "overseas_vietnamese": 22,
+         *       "period": "2026",
+         *       "requests": 18,
+         *       "requests_accepted": 9,
+         *       "requests_declined": 4,
+         *       "requests_pending": 5,
+         *       "stale": 9
+         *     }
+         */
+        ExpertStatsResponse: {
+            /**
+             * Period
+             * @description The period of the request figures; profile counts are as of now.
+             */
+            period: string;
+            /** Experts */
+            experts: number;
+            /** Overseas Vietnamese */
+            overseas_vietnamese: number;
+            /**
+             * Overseas Share
+             * @description Overseas Vietnamese among all experts; null without experts.
+             */
+            overseas_share: number | null;
+            /**
+             * Stale
+             * @description Profiles not confirmed for 12 months.
+             */
+            stale: number;
+            /** By Country */
+            by_country: components["schemas"]["ExpertsByCountryRow"][];
+            /** By Field */
+            by_field: components["schemas"]["ExpertsByFieldRow"][];
+            /**
+             * Requests
+             * @description Consultation requests sent in the period.
+             */
+            requests: number;
+            /** Requests Accepted */
+            requests_accepted: number;
+            /** Requests Declined */
+            requests_declined: number;
+            /** Requests Pending */
+            requests_pending: number;
+            /**
+             * Acceptance Rate
+             * @description Accepted among answered requests of the period.
+             */
+            acceptance_rate: number | null;
+        };
+        /**
+         * ExpertUpdate
+         * @description Any subset of the profile's fields; `visibility` entries replace those given.
+         * @example {
+         *       "city": "Osaka",
+         *       "headline": "Đánh giá công nghệ MBR"
+         *     }
+         */
+        ExpertUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Title */
+            title?: string | null;
+            /** Affiliation Organization Id */
+            affiliation_organization_id?: string | null;
+            /** Affiliation */
+            affiliation?: string | null;
+            /** Country */
+            country?: string | null;
+            /** City */
+            city?: string | null;
+            /** Overseas Vietnamese */
+            overseas_vietnamese?: boolean | null;
+            /** Languages */
+            languages?: string[] | null;
+            /** Headline */
+            headline?: string | null;
+            /** Bio */
+            bio?: string | null;
+            /** Concepts */
+            concepts?: string[] | null;
+            /** Keywords */
+            keywords?: string[] | null;
+            /** Industry Years */
+            industry_years?: number | null;
+            /** Highest Trl */
+            highest_trl?: number | null;
+            /** Publications Count */
+            publications_count?: number | null;
+            /** Patents Count */
+            patents_count?: number | null;
+            /** Orcid */
+            orcid?: string | null;
+            /** Offers */
+            offers?: components["schemas"]["ExpertOffer"][] | null;
+            availability?: components["schemas"]["Availability"] | null;
+            fee_basis?: components["schemas"]["FeeBasis"] | null;
+            contact?: components["schemas"]["ExpertContact"] | null;
+            /** Visibility */
+            visibility?: {
+                [key: string]: components["schemas"]["Tier"];
+            } | null;
+        };
+        /** ExpertsByCountryRow */
+        ExpertsByCountryRow: {
+            /** Country */
+            country: string;
+            /** Experts */
+            experts: number;
+            /** Overseas Vietnamese */
+            overseas_vietnamese: number;
+        };
+        /** ExpertsByFieldRow */
+        ExpertsByFieldRow: {
+            field: components["schemas"]["FieldCode"];
+            /**
+             * Experts
+             * @description Experts with a concept of the field; one expert may count in several fields.
+             */
+            experts: number;
+        };
+        /**
+         * FeeBasis
+         * @enum {string}
+         */
+        FeeBasis: "pro_bono" | "paid" | "negotiable";
         /**
          * FeedbackUpdate
          * @example {
@@ -4127,6 +5448,11 @@ export interface components {
          * @enum {string}
          */
         Language: "vi" | "en" | "ja";
+        /**
+         * ListedBy
+         * @enum {string}
+         */
+        ListedBy: "self" | "organization";
         /** ListingHit */
         ListingHit: {
             /**
@@ -5042,7 +6368,7 @@ export interface components {
          *       "read_at": null
          *     }
          */
-        NotificationRead: components["schemas"]["NewMatchNotification"] | components["schemas"]["DealNotification"] | components["schemas"]["EventCancelledNotification"] | components["schemas"]["MeetingRequestNotification"] | components["schemas"]["MeetingRequestAnsweredNotification"] | components["schemas"]["MeetingCancelledNotification"] | components["schemas"]["SchedulePublishedNotification"];
+        NotificationRead: components["schemas"]["NewMatchNotification"] | components["schemas"]["DealNotification"] | components["schemas"]["EventCancelledNotification"] | components["schemas"]["MeetingRequestNotification"] | components["schemas"]["MeetingRequestAnsweredNotification"] | components["schemas"]["MeetingCancelledNotification"] | components["schemas"]["SchedulePublishedNotification"] | components["schemas"]["ExpertConfirmationDueNotification"] | components["schemas"]["ConsultationNotification"];
         /** ObjectiveRead */
         ObjectiveRead: {
             /** Value */
@@ -5482,6 +6808,20 @@ export interface components {
             origin_kind?: components["schemas"]["OriginKind"] | null;
             /** Proposed For City */
             proposed_for_city?: boolean | null;
+        };
+        /**
+         * OrcidImport
+         * @example {
+         *       "orcid": "0000-0002-1825-0097"
+         *     }
+         */
+        OrcidImport: {
+            /**
+             * Orcid
+             * @description ORCID iD; its check digit is verified.
+             * @example 0000-0002-1825-0097
+             */
+            orcid: string;
         };
         /**
          * OrganizationCreate
@@ -6934,6 +8274,11 @@ export interface components {
             concepts: components["schemas"]["ConceptRead"][];
         };
         /**
+         * SubjectKind
+         * @enum {string}
+         */
+        SubjectKind: "demand" | "offer" | "deal";
+        /**
          * SubscriptionCreate
          * @description Alert me about new listings matching one of my listings, or a saved search.
          * @example {
@@ -7157,6 +8502,13 @@ export interface components {
             fields: components["schemas"]["FieldRead"][];
         };
         /**
+         * Tier
+         * @description Who may read a field (as ORCID's visibility settings): everyone; signed-in people of verified
+         *     organisations; the owner only.
+         * @enum {string}
+         */
+        Tier: "public" | "members" | "private";
+        /**
          * TokenPair
          * @example {
          *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
@@ -7338,7 +8690,7 @@ export interface components {
          * @description Every `code` a problem can carry; each operation lists those it raises.
          * @enum {string}
          */
-        ProblemCode: "AccountNotFound" | "AccountRequired" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "WeakPassword";
+        ProblemCode: "AccountNotFound" | "AccountRequired" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "ConsultationCapReached" | "ConsultationNotFound" | "ConsultationState" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "ExpertNotFound" | "ExpertUnavailable" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotTheExpert" | "NotYourOrganization" | "OrcidBadResponse" | "OrcidRecordNotFound" | "OrcidUnavailable" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "OwnExpert" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "WeakPassword";
     };
     responses: never;
     parameters: never;
@@ -17268,6 +18620,151 @@ export interface operations {
             };
         };
     };
+    "search.searchExperts": {
+        parameters: {
+            query?: {
+                /** @description Words to find; diacritics optional, typos tolerated, last word a prefix. */
+                q?: string;
+                /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                country?: string[] | null;
+                /** @description Only overseas Vietnamese (or only not). */
+                overseas_vietnamese?: boolean | null;
+                /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                concept?: string[] | null;
+                /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                offer?: components["schemas"]["ExpertOffer"][] | null;
+                /** @description A working language the expert made public (ISO 639-1). Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                language?: string[] | null;
+                /** @description Comma-separated: country, overseas_vietnamese, concepts, offers, languages. */
+                facets?: string | null;
+                /** @description relevance, or by date (newest, recently updated). */
+                sort?: components["schemas"]["SearchSort"];
+                page?: number;
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+                /** @description Mark matched words in name, title and headline. */
+                highlight?: boolean;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "facets": {
+                     *         "overseas_vietnamese": {
+                     *           "true": 1
+                     *         }
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "document": {
+                     *             "affiliation": "Kyushu University",
+                     *             "concepts": [
+                     *               "wastewater-treatment"
+                     *             ],
+                     *             "country": "JP",
+                     *             "created_at": "2026-11-02T08:00:00Z",
+                     *             "headline": "Xử lý nước thải công nghiệp bằng màng MBR",
+                     *             "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *             "languages": [
+                     *               "vi",
+                     *               "ja",
+                     *               "en"
+                     *             ],
+                     *             "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *             "name": "Nguyễn Thị Minh Hạnh",
+                     *             "offers": [
+                     *               "assessment",
+                     *               "consulting"
+                     *             ],
+                     *             "overseas_vietnamese": true,
+                     *             "title": "Phó Giáo sư, Tiến sĩ",
+                     *             "updated_at": "2026-11-02T08:00:00Z",
+                     *             "city": null
+                     *           },
+                     *           "highlights": {
+                     *             "headline": "Xử lý <mark>nước thải</mark> công nghiệp bằng màng MBR"
+                     *           },
+                     *           "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *           "score": 7.4
+                     *         }
+                     *       ],
+                     *       "limit": 20,
+                     *       "page": 1,
+                     *       "processing_time_ms": 2.1,
+                     *       "query": "nuoc thai",
+                     *       "total": 1,
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertSearchResponse"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `SearchUnavailable`, `ServerBusy` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "SearchUnavailable" | "ServerBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "search.getSearchStatus": {
         parameters: {
             query?: never;
@@ -20170,6 +21667,117 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["DealsByFieldResponse"];
+                    /** @example code,label_vi,... */
+                    "text/csv": string;
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "stats.getExpertStats": {
+        parameters: {
+            query?: {
+                /** @description `csv` for a spreadsheet-ready table. */
+                format?: "json" | "csv";
+                /** @description A calendar year (the current one by default). */
+                year?: number | null;
+                /** @description Start of a custom range (inclusive). */
+                from?: string | null;
+                /** @description End of a custom range (exclusive). */
+                to?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "acceptance_rate": 0.6923,
+                     *       "by_country": [
+                     *         {
+                     *           "country": "JP",
+                     *           "experts": 6,
+                     *           "overseas_vietnamese": 6
+                     *         }
+                     *       ],
+                     *       "by_field": [
+                     *         {
+                     *           "experts": 14,
+                     *           "field": "environment"
+                     *         }
+                     *       ],
+                     *       "experts": 64,
+                     *       "overseas_share": 0.3438,
+                     *       "overseas_vietnamese": 22,
+                     *       "period": "2026",
+                     *       "requests": 18,
+                     *       "requests_accepted": 9,
+                     *       "requests_declined": 4,
+                     *       "requests_pending": 5,
+                     *       "stale": 9
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertStatsResponse"];
                     /** @example code,label_vi,... */
                     "text/csv": string;
                 };
@@ -27258,6 +28866,2716 @@ export interface operations {
                         status?: 503;
                         /** @enum {unknown} */
                         code?: "ServerBusy" | "DatabaseBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.listExperts": {
+        parameters: {
+            query?: {
+                /** @description Residence. Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                country?: string[] | null;
+                /** @description Only overseas Vietnamese (or only not). */
+                overseas_vietnamese?: boolean | null;
+                /** @description Owning organisation. Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                organization_id?: string[] | null;
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "affiliation": "Kyushu University, Faculty of Engineering",
+                     *           "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                     *           "concepts": [
+                     *             "wastewater-treatment"
+                     *           ],
+                     *           "country": "JP",
+                     *           "created_at": "2026-11-02T08:00:00Z",
+                     *           "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                     *           "hidden": [
+                     *             "city",
+                     *             "availability",
+                     *             "fee_basis"
+                     *           ],
+                     *           "highest_trl": 7,
+                     *           "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *           "industry_years": 6,
+                     *           "inferred_concepts": [
+                     *             "membrane-filtration"
+                     *           ],
+                     *           "keywords": [
+                     *             "membrane bioreactor",
+                     *             "MBR"
+                     *           ],
+                     *           "languages": [
+                     *             "vi",
+                     *             "ja",
+                     *             "en"
+                     *           ],
+                     *           "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *           "listed_by": "self",
+                     *           "name": "Nguyễn Thị Minh Hạnh",
+                     *           "offers": [
+                     *             "assessment",
+                     *             "consulting"
+                     *           ],
+                     *           "orcid": "0000-0002-1825-0097",
+                     *           "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *           "overseas_vietnamese": true,
+                     *           "patents_count": 3,
+                     *           "publications_count": 42,
+                     *           "stale": false,
+                     *           "title": "Phó Giáo sư, Tiến sĩ",
+                     *           "updated_at": "2026-11-02T08:00:00Z",
+                     *           "version": 1,
+                     *           "affiliation_organization_id": null,
+                     *           "city": null,
+                     *           "availability": null,
+                     *           "fee_basis": null,
+                     *           "contact": null,
+                     *           "consent": null,
+                     *           "visibility": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertPage"];
+                };
+            };
+            /** @description Unauthorized: `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `NotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "NotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.createExpert": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "affiliation": "Kyushu University, Faculty of Engineering",
+                 *       "availability": "limited",
+                 *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                 *       "city": "Fukuoka",
+                 *       "concepts": [
+                 *         "wastewater-treatment"
+                 *       ],
+                 *       "contact": {
+                 *         "email": "hanh.nguyen@example.jp",
+                 *         "phone": "+81 92 000 0000"
+                 *       },
+                 *       "country": "JP",
+                 *       "fee_basis": "negotiable",
+                 *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                 *       "highest_trl": 7,
+                 *       "industry_years": 6,
+                 *       "keywords": [
+                 *         "membrane bioreactor",
+                 *         "MBR"
+                 *       ],
+                 *       "languages": [
+                 *         "vi",
+                 *         "ja",
+                 *         "en"
+                 *       ],
+                 *       "listed_by": "self",
+                 *       "name": "Nguyễn Thị Minh Hạnh",
+                 *       "offers": [
+                 *         "assessment",
+                 *         "consulting"
+                 *       ],
+                 *       "orcid": "0000-0002-1825-0097",
+                 *       "overseas_vietnamese": true,
+                 *       "patents_count": 3,
+                 *       "publications_count": 42,
+                 *       "title": "Phó Giáo sư, Tiến sĩ",
+                 *       "visibility": {
+                 *         "city": "members",
+                 *         "fee_basis": "private"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ExpertCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "affiliation": "Kyushu University, Faculty of Engineering",
+                     *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                     *       "concepts": [
+                     *         "wastewater-treatment"
+                     *       ],
+                     *       "country": "JP",
+                     *       "created_at": "2026-11-02T08:00:00Z",
+                     *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                     *       "hidden": [
+                     *         "city",
+                     *         "availability",
+                     *         "fee_basis"
+                     *       ],
+                     *       "highest_trl": 7,
+                     *       "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "industry_years": 6,
+                     *       "inferred_concepts": [
+                     *         "membrane-filtration"
+                     *       ],
+                     *       "keywords": [
+                     *         "membrane bioreactor",
+                     *         "MBR"
+                     *       ],
+                     *       "languages": [
+                     *         "vi",
+                     *         "ja",
+                     *         "en"
+                     *       ],
+                     *       "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *       "listed_by": "self",
+                     *       "name": "Nguyễn Thị Minh Hạnh",
+                     *       "offers": [
+                     *         "assessment",
+                     *         "consulting"
+                     *       ],
+                     *       "orcid": "0000-0002-1825-0097",
+                     *       "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "overseas_vietnamese": true,
+                     *       "patents_count": 3,
+                     *       "publications_count": 42,
+                     *       "stale": false,
+                     *       "title": "Phó Giáo sư, Tiến sĩ",
+                     *       "updated_at": "2026-11-02T08:00:00Z",
+                     *       "version": 1,
+                     *       "affiliation_organization_id": null,
+                     *       "city": null,
+                     *       "availability": null,
+                     *       "fee_basis": null,
+                     *       "contact": null,
+                     *       "consent": null,
+                     *       "visibility": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `UnknownConcept`, `IdempotencyKeyReused`, `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "UnknownConcept" | "IdempotencyKeyReused" | "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.importOrcid": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orcid": "0000-0002-1825-0097"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrcidImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "affiliation": "Brown University",
+                     *       "affiliations": [
+                     *         "Brown University"
+                     *       ],
+                     *       "bio": "Psychoceramics.",
+                     *       "city": "Providence",
+                     *       "concepts": [],
+                     *       "country": "US",
+                     *       "keywords": [
+                     *         "psychoceramics"
+                     *       ],
+                     *       "links": [
+                     *         "https://example.org/carberry"
+                     *       ],
+                     *       "name": "Josiah Carberry",
+                     *       "orcid": "0000-0002-1825-0097",
+                     *       "patents_count": 1,
+                     *       "publications_count": 12,
+                     *       "title": "Professor",
+                     *       "works": [
+                     *         "On the cracked pot"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertProposal"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `OrcidRecordNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "OrcidRecordNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway: `OrcidBadResponse` */
+            502: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        code?: "OrcidBadResponse";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `OrcidUnavailable`, `ServerBusy`, `DatabaseBusy` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "OrcidUnavailable" | "ServerBusy" | "DatabaseBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.getExpert": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                expert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "affiliation": "Kyushu University, Faculty of Engineering",
+                     *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                     *       "concepts": [
+                     *         "wastewater-treatment"
+                     *       ],
+                     *       "country": "JP",
+                     *       "created_at": "2026-11-02T08:00:00Z",
+                     *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                     *       "hidden": [
+                     *         "city",
+                     *         "availability",
+                     *         "fee_basis"
+                     *       ],
+                     *       "highest_trl": 7,
+                     *       "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "industry_years": 6,
+                     *       "inferred_concepts": [
+                     *         "membrane-filtration"
+                     *       ],
+                     *       "keywords": [
+                     *         "membrane bioreactor",
+                     *         "MBR"
+                     *       ],
+                     *       "languages": [
+                     *         "vi",
+                     *         "ja",
+                     *         "en"
+                     *       ],
+                     *       "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *       "listed_by": "self",
+                     *       "name": "Nguyễn Thị Minh Hạnh",
+                     *       "offers": [
+                     *         "assessment",
+                     *         "consulting"
+                     *       ],
+                     *       "orcid": "0000-0002-1825-0097",
+                     *       "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "overseas_vietnamese": true,
+                     *       "patents_count": 3,
+                     *       "publications_count": 42,
+                     *       "stale": false,
+                     *       "title": "Phó Giáo sư, Tiến sĩ",
+                     *       "updated_at": "2026-11-02T08:00:00Z",
+                     *       "version": 1,
+                     *       "affiliation_organization_id": null,
+                     *       "city": null,
+                     *       "availability": null,
+                     *       "fee_basis": null,
+                     *       "contact": null,
+                     *       "consent": null,
+                     *       "visibility": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertRead"];
+                };
+            };
+            /** @description Unauthorized: `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ExpertNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ExpertNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.deleteExpert": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The `ETag` of the version you read; required to change or delete. */
+                "if-match": string;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                expert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ExpertNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ExpertNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required: `PreconditionRequired` */
+            428: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 428;
+                        /** @enum {unknown} */
+                        code?: "PreconditionRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.updateExpert": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The `ETag` of the version you read; required to change or delete. */
+                "if-match": string;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                expert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "city": "Osaka",
+                 *       "headline": "Đánh giá công nghệ MBR"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ExpertUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "affiliation": "Kyushu University, Faculty of Engineering",
+                     *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                     *       "concepts": [
+                     *         "wastewater-treatment"
+                     *       ],
+                     *       "country": "JP",
+                     *       "created_at": "2026-11-02T08:00:00Z",
+                     *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                     *       "hidden": [
+                     *         "city",
+                     *         "availability",
+                     *         "fee_basis"
+                     *       ],
+                     *       "highest_trl": 7,
+                     *       "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "industry_years": 6,
+                     *       "inferred_concepts": [
+                     *         "membrane-filtration"
+                     *       ],
+                     *       "keywords": [
+                     *         "membrane bioreactor",
+                     *         "MBR"
+                     *       ],
+                     *       "languages": [
+                     *         "vi",
+                     *         "ja",
+                     *         "en"
+                     *       ],
+                     *       "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *       "listed_by": "self",
+                     *       "name": "Nguyễn Thị Minh Hạnh",
+                     *       "offers": [
+                     *         "assessment",
+                     *         "consulting"
+                     *       ],
+                     *       "orcid": "0000-0002-1825-0097",
+                     *       "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "overseas_vietnamese": true,
+                     *       "patents_count": 3,
+                     *       "publications_count": 42,
+                     *       "stale": false,
+                     *       "title": "Phó Giáo sư, Tiến sĩ",
+                     *       "updated_at": "2026-11-02T08:00:00Z",
+                     *       "version": 1,
+                     *       "affiliation_organization_id": null,
+                     *       "city": null,
+                     *       "availability": null,
+                     *       "fee_basis": null,
+                     *       "contact": null,
+                     *       "consent": null,
+                     *       "visibility": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ExpertNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ExpertNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `UnknownConcept`, `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "UnknownConcept" | "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required: `PreconditionRequired` */
+            428: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 428;
+                        /** @enum {unknown} */
+                        code?: "PreconditionRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.confirmExpert": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                expert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "affiliation": "Kyushu University, Faculty of Engineering",
+                     *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                     *       "concepts": [
+                     *         "wastewater-treatment"
+                     *       ],
+                     *       "country": "JP",
+                     *       "created_at": "2026-11-02T08:00:00Z",
+                     *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                     *       "hidden": [
+                     *         "city",
+                     *         "availability",
+                     *         "fee_basis"
+                     *       ],
+                     *       "highest_trl": 7,
+                     *       "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "industry_years": 6,
+                     *       "inferred_concepts": [
+                     *         "membrane-filtration"
+                     *       ],
+                     *       "keywords": [
+                     *         "membrane bioreactor",
+                     *         "MBR"
+                     *       ],
+                     *       "languages": [
+                     *         "vi",
+                     *         "ja",
+                     *         "en"
+                     *       ],
+                     *       "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *       "listed_by": "self",
+                     *       "name": "Nguyễn Thị Minh Hạnh",
+                     *       "offers": [
+                     *         "assessment",
+                     *         "consulting"
+                     *       ],
+                     *       "orcid": "0000-0002-1825-0097",
+                     *       "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "overseas_vietnamese": true,
+                     *       "patents_count": 3,
+                     *       "publications_count": 42,
+                     *       "stale": false,
+                     *       "title": "Phó Giáo sư, Tiến sĩ",
+                     *       "updated_at": "2026-11-02T08:00:00Z",
+                     *       "version": 1,
+                     *       "affiliation_organization_id": null,
+                     *       "city": null,
+                     *       "availability": null,
+                     *       "fee_basis": null,
+                     *       "contact": null,
+                     *       "consent": null,
+                     *       "visibility": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ExpertNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ExpertNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.requestConsultation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                expert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                 *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                 *       "subject_kind": "demand"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConsultationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-20T08:00:00Z",
+                     *       "expert_contact": {
+                     *         "email": "hanh.nguyen@example.jp",
+                     *         "phone": null
+                     *       },
+                     *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *       "responded_at": "2026-11-21T08:00:00Z",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_kind": "demand",
+                     *       "decline_reason": null,
+                     *       "outcome": null,
+                     *       "outcome_note": null,
+                     *       "outcome_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ExpertNotFound`, `ListingNotFound`, `DealNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ExpertNotFound" | "ListingNotFound" | "DealNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `OwnExpert`, `ExpertUnavailable`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "OwnExpert" | "ExpertUnavailable" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `IdempotencyKeyReused`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "IdempotencyKeyReused" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `ConsultationCapReached` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "ConsultationCapReached";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.listConsultations": {
+        parameters: {
+            query?: {
+                /** @description Only those your organisation sent, or received. */
+                role?: ("sent" | "received") | null;
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-20T08:00:00Z",
+                     *           "expert_contact": {
+                     *             "email": "hanh.nguyen@example.jp",
+                     *             "phone": null
+                     *           },
+                     *           "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *           "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *           "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *           "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *           "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *           "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *           "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *           "responded_at": "2026-11-21T08:00:00Z",
+                     *           "status": "accepted",
+                     *           "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *           "subject_kind": "demand",
+                     *           "decline_reason": null,
+                     *           "outcome": null,
+                     *           "outcome_note": null,
+                     *           "outcome_at": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationPage"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.getConsultation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                consultation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-20T08:00:00Z",
+                     *       "expert_contact": {
+                     *         "email": "hanh.nguyen@example.jp",
+                     *         "phone": null
+                     *       },
+                     *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *       "responded_at": "2026-11-21T08:00:00Z",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_kind": "demand",
+                     *       "decline_reason": null,
+                     *       "outcome": null,
+                     *       "outcome_note": null,
+                     *       "outcome_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ConsultationNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ConsultationNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.acceptConsultation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                consultation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-20T08:00:00Z",
+                     *       "expert_contact": {
+                     *         "email": "hanh.nguyen@example.jp",
+                     *         "phone": null
+                     *       },
+                     *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *       "responded_at": "2026-11-21T08:00:00Z",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_kind": "demand",
+                     *       "decline_reason": null,
+                     *       "outcome": null,
+                     *       "outcome_note": null,
+                     *       "outcome_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotTheExpert` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotTheExpert";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ConsultationNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ConsultationNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `ConsultationState`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "ConsultationState" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.declineConsultation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                consultation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Ngoài chuyên môn của tôi."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConsultationDecline"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-20T08:00:00Z",
+                     *       "expert_contact": {
+                     *         "email": "hanh.nguyen@example.jp",
+                     *         "phone": null
+                     *       },
+                     *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *       "responded_at": "2026-11-21T08:00:00Z",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_kind": "demand",
+                     *       "decline_reason": null,
+                     *       "outcome": null,
+                     *       "outcome_note": null,
+                     *       "outcome_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotTheExpert` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotTheExpert";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ConsultationNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ConsultationNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `ConsultationState`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "ConsultationState" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.recordConsultationOutcome": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                consultation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "Hợp đồng tư vấn 3 tháng.",
+                 *       "outcome": "engaged"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConsultationOutcomeUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-20T08:00:00Z",
+                     *       "expert_contact": {
+                     *         "email": "hanh.nguyen@example.jp",
+                     *         "phone": null
+                     *       },
+                     *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *       "responded_at": "2026-11-21T08:00:00Z",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_kind": "demand",
+                     *       "decline_reason": null,
+                     *       "outcome": null,
+                     *       "outcome_note": null,
+                     *       "outcome_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ConsultationNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ConsultationNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `ConsultationState`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "ConsultationState" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.expertsForDemand": {
+        parameters: {
+            query?: {
+                /** @description How many experts. */
+                limit?: number;
+                /** @description Leave out weaker matches. */
+                min_score?: number;
+            };
+            header?: {
+                /** @description Language of the reasons: the best of vi, en, ja (`ja, en;q=0.5`); without one, the listing's. */
+                "accept-language"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                demand_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "listing_id": "text",
+                     *       "language": "text",
+                     *       "items": [
+                     *         {
+                     *           "rank": 1,
+                     *           "score": 1,
+                     *           "expertise": 1,
+                     *           "evidence": 1,
+                     *           "expert": {
+                     *             "id": "text",
+                     *             "name": "text",
+                     *             "headline": "text",
+                     *             "country": "text",
+                     *             "overseas_vietnamese": true,
+                     *             "offers": [
+                     *               "consulting"
+                     *             ],
+                     *             "stale": true
+                     *           },
+                     *           "reasons": [
+                     *             {
+                     *               "feature": "text",
+                     *               "contribution": 1,
+                     *               "text": "text"
+                     *             }
+                     *           ],
+                     *           "gaps": [
+                     *             {
+                     *               "feature": "text",
+                     *               "contribution": 1,
+                     *               "text": "text"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "limit": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertMatchesResponse"];
+                };
+            };
+            /** @description Unauthorized: `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ListingNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ListingNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.expertsForOffer": {
+        parameters: {
+            query?: {
+                /** @description How many experts. */
+                limit?: number;
+                /** @description Leave out weaker matches. */
+                min_score?: number;
+            };
+            header?: {
+                /** @description Language of the reasons: the best of vi, en, ja (`ja, en;q=0.5`); without one, the listing's. */
+                "accept-language"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "listing_id": "text",
+                     *       "language": "text",
+                     *       "items": [
+                     *         {
+                     *           "rank": 1,
+                     *           "score": 1,
+                     *           "expertise": 1,
+                     *           "evidence": 1,
+                     *           "expert": {
+                     *             "id": "text",
+                     *             "name": "text",
+                     *             "headline": "text",
+                     *             "country": "text",
+                     *             "overseas_vietnamese": true,
+                     *             "offers": [
+                     *               "consulting"
+                     *             ],
+                     *             "stale": true
+                     *           },
+                     *           "reasons": [
+                     *             {
+                     *               "feature": "text",
+                     *               "contribution": 1,
+                     *               "text": "text"
+                     *             }
+                     *           ],
+                     *           "gaps": [
+                     *             {
+                     *               "feature": "text",
+                     *               "contribution": 1,
+                     *               "text": "text"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "limit": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertMatchesResponse"];
+                };
+            };
+            /** @description Unauthorized: `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ListingNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ListingNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
                     } & components["schemas"]["Problem"];
                 };
             };
