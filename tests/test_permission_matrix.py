@@ -808,6 +808,7 @@ MATRIX += [
             lambda i, action=action: f"/api/v1/consultations/{i['consultation_pending']}/{action}",
             # moderators read requests but only the expert's side answers them
             {**_only(200, *_OWNER_KEYS), **_only(403, *STAFF), **_NOT_PARTIES},
+            body=lambda i: {},
         )
         for action in ("accept", "decline")
     ),

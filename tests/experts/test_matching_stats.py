@@ -225,7 +225,7 @@ class TestStatistics:
             if accept is not None:
                 action = "accept" if accept else "decline"
                 path = f"/api/v1/consultations/{sent['id']}/{action}"
-                expect(await client.post(path, headers=network["university"].headers), 200)
+                expect(await client.post(path, json={}, headers=network["university"].headers), 200)
         stats = expect(await client.get("/api/v1/stats/experts"), 200)
         assert stats["experts"] == 4
         assert stats["overseas_vietnamese"] == 2

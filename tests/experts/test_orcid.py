@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from httpx import AsyncClient
@@ -14,40 +11,14 @@ from httpx import AsyncClient
 from app.config import Settings
 from app.experts.orcid import check_digit, is_valid_orcid, parse_record
 from tests.conftest import make_settings
+from tests.fixtures.orcid import RECORDS, orcid_record_server
 from tests.helpers import expect, register
-
-RECORDS = Path(__file__).resolve().parent.parent / "data" / "orcid"
-
-
-class _RecordServer(BaseHTTPRequestHandler):
-    """Serves `/v3.0/{orcid}/record` from the saved records, as pub.orcid.org does."""
-
-    def do_GET(self) -> None:
-        parts = self.path.strip("/").split("/")
-        path = RECORDS / f"{parts[1]}.json" if len(parts) == 3 and parts[0] == "v3.0" and parts[2] == "record" else None
-        if path is None or not path.exists():
-            body = json.dumps({"response-code": 404, "developer-message": "Not found"}).encode()
-            self.send_response(404)
-        else:
-            body = path.read_bytes()
-            self.send_response(200)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
 def orcid_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RecordServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v3.0"
-    server.shutdown()
-    server.server_close()
+    with orcid_record_server() as url:
+        yield url
 
 
 @pytest.fixture

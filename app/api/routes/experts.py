@@ -268,14 +268,10 @@ async def accept_consultation(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def decline_consultation(
-    consultation_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    payload: ConsultationDecline | None = None,
+    consultation_id: uuid.UUID, payload: ConsultationDecline, principal: CurrentPrincipal, session: SessionDep
 ) -> ConsultationRead:
-    """The expert's side declines; contact details stay hidden."""
-    reason = payload.reason if payload else None
-    request = await expert_service.answer(session, principal, consultation_id, accept=False, reason=reason)
+    """The expert's side declines (`{}`, or with a reason); contact details stay hidden."""
+    request = await expert_service.answer(session, principal, consultation_id, accept=False, reason=payload.reason)
     return (await expert_service.present_requests(session, principal, [request]))[0]
 
 

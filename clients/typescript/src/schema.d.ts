@@ -2149,7 +2149,7 @@ export interface paths {
         put?: never;
         /**
          * Decline a consultation request
-         * @description The expert's side declines; contact details stay hidden.
+         * @description The expert's side declines (`{}`, or with a reason); contact details stay hidden.
          */
         post: operations["experts.declineConsultation"];
         delete?: never;
@@ -30907,14 +30907,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
                  *       "reason": "Ngoài chuyên môn của tôi."
                  *     }
                  */
-                "application/json": components["schemas"]["ConsultationDecline"] | null;
+                "application/json": components["schemas"]["ConsultationDecline"];
             };
         };
         responses: {
