@@ -332,3 +332,33 @@ class TestConsultations:
             headers=asker.headers,
         )
         assert hidden.status_code == 404
+
+
+class TestConsultationSubjects:
+    async def test_about_a_deal_of_ones_own_only(self, client: AsyncClient) -> None:
+        _expert_side, asker, expert = await _consultation_world(client)
+        supplier = await register(client, kind="institute")
+        deal = expect(
+            await client.post(
+                "/api/v1/deals",
+                json={
+                    "supplier_organization_id": supplier.organization_id,
+                    "buyer_organization_id": asker.organization_id,
+                    "deal_type": "licence",
+                    "origin": "domestic_institute_university",
+                    "value": "100000000",
+                },
+                headers=asker.headers,
+            ),
+            201,
+        )
+        body = {"subject_kind": "deal", "subject_id": deal["id"], "message": "Định giá hợp đồng li-xăng này."}
+        path = f"/api/v1/experts/{expert['id']}/consultations"
+        sent = expect(await client.post(path, json=body, headers=asker.headers), 201)
+        assert (sent["subject_kind"], sent["subject_id"]) == ("deal", deal["id"])
+        outsider = await register(client)
+        assert expect(await client.post(path, json=body, headers=outsider.headers), 404)["code"] == "DealNotFound"
+        half = await client.post(
+            path, json={"subject_kind": "deal", "message": "Thiếu mã giao dịch."}, headers=asker.headers
+        )
+        assert half.status_code == 422
