@@ -69,6 +69,8 @@ AcceptLanguage = Annotated[
 ]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 READ_ERRORS = problem_responses(404, 422)
+# Only a UUID is an expert's id: `/experts/import-orcid` is another resource, which answers GET with 405.
+EXPERT_PATH = "/{expert_id:uuid}"
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
 
 
@@ -141,7 +143,7 @@ async def import_orcid(payload: OrcidImport, principal: CurrentPrincipal, settin
     return await expert_service.propose_from_orcid(settings, payload.orcid)
 
 
-@router.get("/{expert_id}", summary="Get an expert", response_model=ExpertRead, responses=READ_ERRORS)
+@router.get(EXPERT_PATH, summary="Get an expert", response_model=ExpertRead, responses=READ_ERRORS)
 async def get_expert(
     expert_id: uuid.UUID, response: Response, session: SessionDep, principal: OptionalPrincipal, settings: SettingsDep
 ) -> ExpertRead:
@@ -150,7 +152,7 @@ async def get_expert(
     return _etag(response, await _read(session, principal, expert, settings))
 
 
-@router.patch("/{expert_id}", summary="Update an expert profile", response_model=ExpertRead, responses=WRITE_ERRORS)
+@router.patch(EXPERT_PATH, summary="Update an expert profile", response_model=ExpertRead, responses=WRITE_ERRORS)
 async def update_expert(
     expert_id: uuid.UUID,
     payload: ExpertUpdate,
@@ -166,7 +168,7 @@ async def update_expert(
 
 
 @router.delete(
-    "/{expert_id}", summary="Delete an expert profile", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE_ERRORS
+    EXPERT_PATH, summary="Delete an expert profile", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE_ERRORS
 )
 async def delete_expert(
     expert_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, if_match: IfMatch = None
