@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -111,11 +112,12 @@ def seed(
 
 @cli.command()
 def worker() -> None:
-    """Drain the search outbox, deliver webhooks and expire listings in a process of its own
-    (API: INDEXER_IN_PROCESS=false, WEBHOOKS_IN_PROCESS=false)."""
+    """Drain the search outbox, deliver webhooks, expire listings and remind owners of expert profiles about to
+    turn stale, in a process of its own (API: INDEXER_IN_PROCESS=false, WEBHOOKS_IN_PROCESS=false)."""
     from app import tracing
     from app.background import run_periodically
     from app.db import Database
+    from app.experts.service import expert_service
     from app.integration.harvest import harvest_periodically
     from app.listings.service import listing_service
     from app.logging import configure_logging
@@ -148,6 +150,10 @@ def worker() -> None:
                     run_periodically(
                         database, settings.expiry_sweep_seconds, "expire_listings", listing_service.expire_due
                     )
+                )
+                reminders = functools.partial(expert_service.remind_due, settings=settings)
+                jobs.append(
+                    run_periodically(database, settings.expiry_sweep_seconds, "remind_stale_experts", reminders)
                 )
             await asyncio.gather(*jobs)
         finally:

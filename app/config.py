@@ -119,12 +119,20 @@ class Settings(BaseSettings):
     harvest_sources: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     # How often the worker harvests them; 0 disables.
     harvest_interval_seconds: float = Field(default=0, ge=0)
-    # How often published listings past their validity are marked expired; 0 disables.
+    # How often published listings past their validity are marked expired, and owners of expert profiles
+    # about to turn stale are reminded; 0 disables.
     expiry_sweep_seconds: float = Field(default=60, ge=0)
     # An interest still unanswered after this many days is flagged.
     interest_response_days: int = Field(default=7, ge=1)
     # Deals worth more than this (in VND) count in the statistics only once a moderator confirmed them.
     deal_value_review_vnd: Decimal = Field(default=Decimal(50_000_000_000), gt=0)
+    # The expert network: ORCID's public API (a test serves saved records from 127.0.0.1), the monthly
+    # cap on consultation requests an organisation may send, and when a profile counts as stale.
+    orcid_api_url: str = "https://pub.orcid.org/v3.0"
+    orcid_timeout_seconds: float = Field(default=5.0, gt=0)
+    expert_requests_per_org_per_month: int = Field(default=10, ge=1)
+    expert_stale_days: int = Field(default=365, ge=1)
+    expert_reminder_days: int = Field(default=30, ge=1)
 
     # Webhooks: where the URLs in event payloads point (this API as integrators reach it).
     public_base_url: str = "http://127.0.0.1:8000"

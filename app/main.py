@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import threading
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from app.background import run_periodically
 from app.config import Environment, Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers
+from app.experts.service import expert_service
 from app.listings.service import listing_service
 from app.logging import configure_logging
 from app.middleware import (
@@ -114,6 +116,16 @@ def create_app(
                         settings.expiry_sweep_seconds,
                         "expire_listings",
                         listing_service.expire_due,
+                    )
+                )
+            )
+            tasks.append(
+                asyncio.create_task(
+                    run_periodically(
+                        app.state.database,
+                        settings.expiry_sweep_seconds,
+                        "remind_stale_experts",
+                        functools.partial(expert_service.remind_due, settings=settings),
                     )
                 )
             )

@@ -33,6 +33,7 @@ from app.organizations.schemas import OrganizationCreate, OrganizationKind
 from app.organizations.service import organization_service
 from app.search import outbox
 from app.seed_data import demo_accounts
+from app.seed_data.experts import load_experts
 from app.seed_queries import deal_count, organizations_of_kind, published_listings
 from app.sql import next_counter_value
 from app.taxonomy.data import get_taxonomy
@@ -464,6 +465,7 @@ class DemoLoader:
         await self.session.flush()
         await self.load_deals()
         self.created["accounts"], self.created["events"] = await demo_accounts.load(self.session)
+        self.created["experts"] = await load_experts(self.session, self.rng, self.now)
         return self.created
 
 

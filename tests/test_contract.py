@@ -183,7 +183,7 @@ async def _world(app: FastAPI, client: AsyncClient, session: AsyncSession) -> tu
         headers=admin.headers,
     )
     first = {}
-    for resource in ("offers", "demands", "deals", "interests"):
+    for resource in ("offers", "demands", "deals", "interests", "experts", "consultations"):
         page = expect(await client.get(f"/api/v1/{resource}", headers=admin.headers), 200)
         first[resource] = str(page["items"][0]["id"])
     values = {
@@ -202,6 +202,8 @@ async def _world(app: FastAPI, client: AsyncClient, session: AsyncSession) -> tu
         "endpoint_id": str(endpoint["id"]),
         "import_id": expect(checked, 201)["id"],  # its second row repeats the first: an error file
         "dataset": "offers",
+        "expert_id": first["experts"],
+        "consultation_id": first["consultations"],
     }
     return admin, values
 

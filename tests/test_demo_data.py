@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -85,3 +86,26 @@ async def test_demo_catalogue_matches_the_survey(app: FastAPI, client: AsyncClie
             assert grade in (1, 2, 3), case["id"]
             assert reason, case["id"]
             assert title in titles, (case["id"], title)
+
+
+async def test_demo_experts_at_home_and_abroad(app: FastAPI, client: AsyncClient) -> None:
+    """At least 60 experts, 15 or more of them overseas Vietnamese in Japan, Korea, Germany, the USA and
+    Australia; all listed with consent; visibility choices differ; some searchable by facet."""
+    await load_demo_data(app.state.database)
+    await app.state.indexer.drain()
+    assert await _total(client, "/api/v1/experts") >= 60
+    overseas = expect(await client.get("/api/v1/experts", params={"overseas_vietnamese": True, "limit": 100}), 200)
+    assert overseas["total"] >= 15
+    assert {e["country"] for e in overseas["items"]} == {"JP", "KR", "DE", "US", "AU"}
+    everyone = expect(await client.get("/api/v1/experts", params={"limit": 100}), 200)["items"]
+    assert len({tuple(e["hidden"]) for e in everyone}) >= 3, "visibility choices are mixed"
+    assert all(e["contact"] is None for e in everyone), "contact details are never public"
+    found = expect(
+        await client.get("/api/v1/search/experts", params={"facets": "country,overseas_vietnamese", "limit": 1}), 200
+    )
+    assert found["facets"]["overseas_vietnamese"]["true"] >= 15
+    today = date.today()
+    since = {"from": (today - timedelta(days=200)).isoformat(), "to": (today + timedelta(days=2)).isoformat()}
+    stats = expect(await client.get("/api/v1/stats/experts", params=since), 200)
+    assert stats["experts"] >= 60
+    assert stats["requests"] == 18, "the demo requests of the last 150 days"

@@ -212,6 +212,28 @@ async def _import(world: World) -> Call:
     files = {"file": ("survey.xlsx", template.content, template.headers["content-type"])}
     moderator = await world.moderator()
     return Call("/api/v1/imports", {"kind": "offer", "dry_run": "false"}, moderator.headers, files)
+EXPERT = {
+    "name": "Nguyễn Thị Minh Hạnh",
+    "country": "JP",
+    "overseas_vietnamese": True,
+    "headline": "Đánh giá hệ thống xử lý nước thải",
+    "offers": ["assessment"],
+    "contact": {"email": "hanh@example.jp"},
+}
+
+
+@scenario("/api/v1/experts")
+async def _expert(world: World) -> Call:
+    return Call("/api/v1/experts", EXPERT, (await register(world.client, kind="university")).headers)
+
+
+@scenario("/api/v1/experts/{expert_id}/consultations")
+async def _consultation(world: World) -> Call:
+    call = await _expert(world)
+    expert = expect(await world.client.post(call.path, json=call.body, headers=call.headers), 201)
+    asker = await register(world.client)
+    body = {"message": "Xin tư vấn phương án cải tạo."}
+    return Call(f"/api/v1/experts/{expert['id']}/consultations", body, asker.headers)
 
 
 async def row_counts(session: AsyncSession) -> dict[str, int]:

@@ -153,9 +153,11 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
     notes = expect(await client.get("/api/v1/notifications", headers=owner.headers), 200)
     event_ids = await _build_event(client, owner, buyer, moderator)
     webhook_ids = await _build_webhook(client, session, owner)
+    expert_ids = await _build_experts(client, owner, buyer)
     ids = {
         **event_ids,
         **webhook_ids,
+        **expert_ids,
         "subscription": subscription["id"],
         "notification": notes["items"][0]["id"],
         **listings,
@@ -253,6 +255,37 @@ async def _build_webhook(client: AsyncClient, session: AsyncSession, owner: Regi
     session.add(delivery)
     await session.commit()
     return {"webhook_endpoint": endpoint["id"], "webhook_delivery": str(delivery.id)}
+EXPERT_BODY = {
+    "listed_by": "organization",
+    "consent": {"given_at": "2026-11-02T08:00:00Z", "method": "phiếu đồng ý"},
+    "name": "Phạm Thị Thu",
+    "country": "VN",
+    "headline": "Đánh giá công nghệ xử lý nước thải",
+    "concepts": ["wastewater-treatment"],
+    "offers": ["assessment"],
+    "contact": {"email": "thu@example.vn"},
+}
+
+
+async def _build_experts(client: AsyncClient, owner: Registered, buyer: Registered) -> dict[str, str]:
+    """An expert the owner's organisation lists, and two requests from the buyer: one pending, one accepted."""
+    expert = expect(await client.post("/api/v1/experts", json=EXPERT_BODY, headers=owner.headers), 201)
+    requests = []
+    for message in ("Xin tư vấn lần một.", "Xin tư vấn lần hai."):
+        requests.append(
+            expect(
+                await client.post(
+                    f"/api/v1/experts/{expert['id']}/consultations", json={"message": message}, headers=buyer.headers
+                ),
+                201,
+            )
+        )
+    expect(await client.post(f"/api/v1/consultations/{requests[1]['id']}/accept", headers=owner.headers), 200)
+    return {
+        "expert": expert["id"],
+        "consultation_pending": requests[0]["id"],
+        "consultation_accepted": requests[1]["id"],
+    }
 
 
 @dataclass(frozen=True)
@@ -778,6 +811,80 @@ MATRIX += [
         "/api/v1/imports/{import_id}/errors.xlsx",
         lambda i: f"/api/v1/imports/{_MISSING}/errors.xlsx",
         _only(404, *STAFF),
+    ),
+]
+
+_SIGNED_IN = tuple(p for p in PERSONAS if p not in UNAUTHENTICATED)
+_OWNER_KEYS = ("owner_admin", "owner_member", "owner_key")
+_NOT_PARTIES = _only(404, "stranger", "broker_mandated", "broker_unmandated")
+MATRIX += [
+    Row(
+        "POST",
+        "/api/v1/experts",
+        lambda i: "/api/v1/experts",
+        _only(201, *_SIGNED_IN),
+        body=lambda i: EXPERT_BODY,
+    ),
+    Row(
+        "POST",
+        "/api/v1/experts/import-orcid",
+        lambda i: "/api/v1/experts/import-orcid",
+        # a wrong check digit: refused before any call to ORCID, for anyone signed in
+        _only(422, *_SIGNED_IN),
+        body=lambda i: {"orcid": "0000-0002-1825-0098"},
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/experts/{expert_id}",
+        lambda i: f"/api/v1/experts/{i['expert']}",
+        _only(200, *OWNER_SIDE, *STAFF),
+        body=lambda i: {"city": "Hải Phòng"},
+        headers=lambda i: {"If-Match": "*"},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/experts/{expert_id}",
+        lambda i: f"/api/v1/experts/{i['expert']}",
+        _only(204, *OWNER_SIDE, *STAFF),
+        headers=lambda i: {"If-Match": "*"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/experts/{expert_id}/confirm",
+        lambda i: f"/api/v1/experts/{i['expert']}/confirm",
+        _only(200, *OWNER_SIDE, *STAFF),
+    ),
+    Row(
+        "POST",
+        "/api/v1/experts/{expert_id}/consultations",
+        lambda i: f"/api/v1/experts/{i['expert']}/consultations",
+        # the owner's own people ask their expert directly, not through a request
+        {**_only(201, "stranger", "broker_mandated", "broker_unmandated", *STAFF), **_only(409, *_OWNER_KEYS)},
+        body=lambda i: {"message": "Xin tư vấn về công nghệ."},
+    ),
+    Row(
+        "GET",
+        "/api/v1/consultations/{consultation_id}",
+        lambda i: f"/api/v1/consultations/{i['consultation_pending']}",
+        {**_only(200, *_OWNER_KEYS, *STAFF), **_NOT_PARTIES},
+    ),
+    *(
+        Row(
+            "POST",
+            f"/api/v1/consultations/{{consultation_id}}/{action}",
+            lambda i, action=action: f"/api/v1/consultations/{i['consultation_pending']}/{action}",
+            # moderators read requests but only the expert's side answers them
+            {**_only(200, *_OWNER_KEYS), **_only(403, *STAFF), **_NOT_PARTIES},
+            body=lambda i: {},
+        )
+        for action in ("accept", "decline")
+    ),
+    Row(
+        "PUT",
+        "/api/v1/consultations/{consultation_id}/outcome",
+        lambda i: f"/api/v1/consultations/{i['consultation_accepted']}/outcome",
+        {**_only(200, *_OWNER_KEYS, *STAFF), **_NOT_PARTIES},
+        body=lambda i: {"outcome": "advice_given"},
     ),
 ]
 

@@ -37,6 +37,7 @@ from tests.fixtures.database import (
     drop_postgres_database,
     local_postgres_answers,
 )
+from tests.fixtures.orcid import orcid_record_server
 from tests.helpers import PASSWORD
 
 pytestmark = [pytest.mark.schemathesis, pytest.mark.slow]
@@ -62,23 +63,26 @@ async def _seeded_database(url: str) -> None:
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The app on a fresh PostgreSQL database holding the demo data set."""
+    """The app on a fresh PostgreSQL database holding the demo data set; ORCID is a local server of saved
+    records (the network is not reachable, and a documented 503 would count as a server error)."""
     if not local_postgres_answers():
         pytest.skip(POSTGRES_SKIP_REASON)
     url = asyncio.run(create_postgres_database("techex_fuzz"))
     try:
         asyncio.run(_seeded_database(url))
         index_dir: Path = tmp_path_factory.mktemp("fuzz-index")
-        yield create_app(
-            make_settings(
-                url,
-                index_dir=index_dir,
-                log_level="CRITICAL",
-                # schemathesis signs in with made-up passwords over and over, from one address
-                login_max_failures_per_account_address=1_000_000,
-                login_max_failures_per_account=1_000_000,
+        with orcid_record_server() as orcid_url:
+            yield create_app(
+                make_settings(
+                    url,
+                    index_dir=index_dir,
+                    log_level="CRITICAL",
+                    # schemathesis signs in with made-up passwords over and over, from one address
+                    login_max_failures_per_account_address=1_000_000,
+                    login_max_failures_per_account=1_000_000,
+                    orcid_api_url=orcid_url,
+                )
             )
-        )
     finally:
         asgi.shutdown_lifespans()
         asyncio.run(drop_postgres_database(url))

@@ -78,6 +78,11 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
         "description": "Connection sessions: events, participants, meeting requests, optimal schedules, agendas "
         "(JSON, iCalendar, CSV), outcomes, analytics and proposed sessions.",
     },
+    {
+        "name": "experts",
+        "description": "Experts at home and abroad: profiles with per-field visibility, ORCID import, experts for a "
+        "listing, and consultation requests (contact revealed on acceptance, capped per organisation per month).",
+    },
     {"name": "stats", "description": "Market indicators against the programme targets; CSV, JSON and XLSX."},
     {
         "name": "search",

@@ -11,6 +11,7 @@ from app.api.routes import (
     deals,
     events,
     feed,
+    experts,
     health,
     imports,
     interests,
@@ -56,3 +57,6 @@ api_router.include_router(webhooks.router)
 api_router.include_router(feed.router)
 api_router.include_router(imports.router)
 api_router.include_router(open_data.router)
+api_router.include_router(experts.router)
+api_router.include_router(experts.consultations_router)
+api_router.include_router(experts.matches_router)

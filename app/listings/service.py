@@ -118,7 +118,7 @@ def check_if_match(listing: Versioned, if_match: str | None) -> None:
         raise PreconditionFailedError(f"Current version is {etag(listing)}; read it again and retry.")
 
 
-def _validate_concepts(concepts: list[str] | None) -> None:
+def validate_concepts(concepts: list[str] | None) -> None:
     unknown = get_taxonomy().unknown_concepts(concepts or [])
     if unknown:
         raise UnknownConceptError(
@@ -180,7 +180,7 @@ class ListingService:
         organization_id = payload.organization_id or principal.organization_id
         organization = await organization_service.get(session, organization_id)
         actor = await actor_for_organization(session, principal, organization_id)
-        _validate_concepts(payload.concepts)
+        validate_concepts(payload.concepts)
         now = utcnow()
         values = _column_values(payload, partial=False)
         values["expires_at"] = _validate_expiry(payload.expires_at, now)
@@ -281,7 +281,7 @@ class ListingService:
             raise InvalidTransitionError("Archived listings are read-only; create a new one.")
         values = _column_values(payload, partial=True)
         if "concepts" in values:
-            _validate_concepts(values["concepts"])
+            validate_concepts(values["concepts"])
         if "expires_at" in values:
             values["expires_at"] = _validate_expiry(payload.expires_at, utcnow())
         if "translations" in values or "language" in values:

@@ -115,12 +115,16 @@ def _innermost_dropped(spans: list[tuple[int, int, frozenset[str]]]) -> set[str]
 def _latin_concepts(text: str, index: ConceptIndex) -> set[str]:
     # Latin words inside Japanese text ("画像認識AIによる") count too: cut them out of the CJK run.
     raw = _WORD.findall(_CJK_LABEL_CHARS.sub(" ", text))
-    tokens = [fold(w.lower()) for w in raw]
+    lowered = [w.lower() for w in raw]
+    tokens = [fold(w) for w in lowered]
     spans = [(i, i + 1, index.acronyms[w]) for i, w in enumerate(raw) if w in index.acronyms]
     for start in range(len(tokens)):
         for length in range(1, min(MAX_PHRASE_WORDS, len(tokens) - start) + 1):
-            ids = index.phrases.get(tuple(tokens[start : start + length]))
-            if ids:
+            key = tuple(tokens[start : start + length])
+            ids = index.phrases.get(key)
+            # Written tones must agree with the label's, as in a query: "tôi" (I) is not "tời" (a winch),
+            # "công nhân" (workers) not "công nhận" (accreditation); unmarked text matches either.
+            if ids and any(_same_tones(lowered[start : start + length], label) for label in index.spellings[key]):
                 spans.append((start, start + length, ids))
     return _innermost_dropped(spans)
 

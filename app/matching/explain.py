@@ -61,6 +61,38 @@ _TEMPLATES: dict[str, dict[str, str]] = {
     },
     "freshness": {"vi": "Cập nhật {days} ngày trước", "en": "Updated {days} days ago", "ja": "{days} 日前に更新"},
     "verified": {"vi": "Tổ chức đã được xác minh", "en": "Verified organisation", "ja": "認証済みの組織"},
+    # experts
+    "industry": {
+        "vi": "{years} năm kinh nghiệm làm việc với doanh nghiệp",
+        "en": "{years} years of industry experience",
+        "ja": "産業界での経験 {years} 年",
+    },
+    "trl_reached": {
+        "vi": "Đã đưa công nghệ tới TRL {trl}",
+        "en": "Has brought technology to TRL {trl}",
+        "ja": "技術を TRL {trl} まで到達させた実績",
+    },
+    "patents": {"vi": "{count} bằng độc quyền sáng chế", "en": "{count} patents", "ja": "特許 {count} 件"},
+    "publications": {"vi": "{count} công bố khoa học", "en": "{count} publications", "ja": "論文 {count} 件"},
+    "consultations": {
+        "vi": "{count} lần tư vấn hữu ích trên sàn",
+        "en": "{count} helpful consultations on the exchange",
+        "ja": "取引所での有益な相談 {count} 件",
+    },
+    "offers": {"vi": "Nhận: {offers}", "en": "Offers: {offers}", "ja": "提供できる支援: {offers}"},
+    "stale": {
+        "vi": "Hồ sơ chưa được xác nhận lại trong hơn 12 tháng",
+        "en": "Profile not confirmed for over 12 months",
+        "ja": "12か月以上プロフィールが確認されていない",
+    },
+}
+EXPERT_OFFER_LABELS: dict[str, dict[str, str]] = {
+    "consulting": {"vi": "tư vấn", "en": "consulting", "ja": "コンサルティング"},
+    "assessment": {"vi": "đánh giá công nghệ", "en": "technology assessment", "ja": "技術評価"},
+    "valuation": {"vi": "định giá", "en": "valuation", "ja": "価値評価"},
+    "training": {"vi": "đào tạo", "en": "training", "ja": "研修"},
+    "joint_research": {"vi": "nghiên cứu chung", "en": "joint research", "ja": "共同研究"},
+    "mentoring": {"vi": "cố vấn", "en": "mentoring", "ja": "メンタリング"},
 }
 _INFERRED = {"vi": " (suy ra từ nội dung)", "en": " (inferred from the text)", "ja": "（本文から推定）"}
 TRANSFER_LABELS: dict[str, dict[str, str]] = {
@@ -150,7 +182,7 @@ def is_gap(reason: Reason) -> bool:
         return p.get("min_trl") is not None and int(p["trl"]) < int(p["min_trl"])  # type: ignore[call-overload]
     if reason.feature == "budget":
         return not p["overlap"]
-    return False
+    return reason.feature == "stale"
 
 
 def worth_showing(reason: Reason) -> bool:
@@ -202,4 +234,13 @@ def sentence(reason: Reason, language: str) -> str:
         return _TEMPLATES["language"][language].format(languages=", ".join(names))
     if reason.feature == "freshness":
         return _TEMPLATES["freshness"][language].format(days=p["days"])
+    if reason.feature == "industry":
+        return _TEMPLATES["industry"][language].format(years=p["years"])
+    if reason.feature == "trl_reached":
+        return _TEMPLATES["trl_reached"][language].format(trl=p["trl"])
+    if reason.feature in ("patents", "publications", "consultations"):
+        return _TEMPLATES[reason.feature][language].format(count=p["count"])
+    if reason.feature == "offers":
+        offers = [EXPERT_OFFER_LABELS.get(o, {}).get(language, o) for o in _strings(p["offers"])]
+        return _TEMPLATES["offers"][language].format(offers=", ".join(offers))
     return _TEMPLATES[reason.feature][language]

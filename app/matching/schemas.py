@@ -227,6 +227,9 @@ class NotificationKind(StrEnum):
     MEETING_CANCELLED = "meeting_cancelled"
     SCHEDULE_PUBLISHED = "schedule_published"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
+    EXPERT_CONFIRMATION_DUE = "expert_confirmation_due"
+    CONSULTATION_REQUESTED = "consultation_requested"
+    CONSULTATION_ANSWERED = "consultation_answered"
 
 
 class NewMatchPayload(ResponseModel):
@@ -278,6 +281,16 @@ class WebhookEndpointDisabledPayload(ResponseModel):
     reason: Literal["gone", "failing"] = Field(
         description="`gone`: the receiver answered 410; `failing`: a delivery failed every retry."
     )
+class ExpertConfirmationDuePayload(ResponseModel):
+    expert_id: uuid.UUID
+    name: str
+    stale_on: datetime = Field(description="When the profile turns stale unless confirmed.")
+
+
+class ConsultationPayload(ResponseModel):
+    consultation_id: uuid.UUID
+    expert_id: uuid.UUID
+    status: Literal["pending", "accepted", "declined"]
 
 
 class _NotificationBase(ResponseModel):
@@ -326,6 +339,14 @@ class SchedulePublishedNotification(_NotificationBase):
 class WebhookEndpointDisabledNotification(_NotificationBase):
     kind: Literal[NotificationKind.WEBHOOK_ENDPOINT_DISABLED]
     payload: WebhookEndpointDisabledPayload
+class ExpertConfirmationDueNotification(_NotificationBase):
+    kind: Literal[NotificationKind.EXPERT_CONFIRMATION_DUE]
+    payload: ExpertConfirmationDuePayload
+
+
+class ConsultationNotification(_NotificationBase):
+    kind: Literal[NotificationKind.CONSULTATION_REQUESTED, NotificationKind.CONSULTATION_ANSWERED]
+    payload: ConsultationPayload
 
 
 class NotificationRead(
@@ -338,7 +359,9 @@ class NotificationRead(
             | MeetingRequestAnsweredNotification
             | MeetingCancelledNotification
             | SchedulePublishedNotification
-            | WebhookEndpointDisabledNotification,
+            | WebhookEndpointDisabledNotification
+            | ExpertConfirmationDueNotification
+            | ConsultationNotification,
             Field(discriminator="kind"),
         ]
     ]

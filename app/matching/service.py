@@ -36,6 +36,14 @@ LISTING_TEXTS = (Fields.SEARCH_TITLE, Fields.SEARCH_SUMMARY, Fields.SEARCH_DESCR
 ORGANIZATION_LISTINGS = 10
 
 
+def candidate_query(need: Any, owner: Any) -> str:
+    """A listing's words as a "find any of these" query: its owner's name and the words every listing has
+    left out, Japanese as character pairs."""
+    need_text = without_names(" ".join([need.title, need.summary, *need_texts(need)]), owner_names(owner))
+    latin = [w for w in words(need_text) if fold_word(w) not in COMMON_WORDS]
+    return " ".join([*dict.fromkeys(latin), *dict.fromkeys(cjk_bigrams(need_text))])[:400]
+
+
 @dataclass(frozen=True)
 class RankedMatch:
     match: Match
@@ -64,9 +72,7 @@ class MatchingService:
         visible = RangeFilter("expires_at", gt=utcnow().timestamp())
         relevance: dict[str, float] = {}
         try:
-            need_text = without_names(" ".join([need.title, need.summary, *need_texts(need)]), owner_names(owner))
-            latin = [w for w in words(need_text) if fold_word(w) not in COMMON_WORDS]
-            text = " ".join([*dict.fromkeys(latin), *dict.fromkeys(cjk_bigrams(need_text))])[:400]
+            text = candidate_query(need, owner)
             by_words = await backend.search(
                 index,
                 SearchQuery(

@@ -6,6 +6,7 @@ from app.models.base import Base
 from app.models.deal import Deal, Interest, InterestMessage
 from app.models.event import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest
 from app.models.integration import HarvestState, ImportJob
+from app.models.expert import ConsultationRequest, Expert
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
 from app.models.matching import MatchFeedback, MatchSubscription, Notification
@@ -18,11 +19,13 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "ConsultationRequest",
     "Deal",
     "Event",
     "EventParticipant",
     "EventSession",
     "HarvestState",
+    "Expert",
     "IdempotencyRecord",
     "ImportJob",
     "Interest",

@@ -10,8 +10,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from app.experts.schemas import ExpertField
+from app.experts.visibility import Reader, public_texts, visible_fields
 from app.listings.texts import listing_texts
-from app.models import Listing, Organization
+from app.models import Expert, Listing, Organization
 from app.money import format_decimal
 from app.search.text import cjk_text, tone_text
 from app.taxonomy.data import get_taxonomy
@@ -65,6 +67,13 @@ class Fields:
     SERVICES = "services"
     VERIFIED = "verified"
     LANGUAGES = "languages"
+    # experts
+    HEADLINE = "headline"
+    AFFILIATION = "affiliation"
+    CITY = "city"
+    OVERSEAS = "overseas_vietnamese"
+    OFFERS = "offers"
+    LAST_CONFIRMED_AT = "last_confirmed_at"
 
 
 SEARCH_ONLY = (
@@ -177,6 +186,38 @@ def organization_document(organization: Organization) -> dict[str, Any]:
         Fields.VERIFIED: organization.verified,
         Fields.CREATED_AT: _epoch(organization.created_at),
         Fields.UPDATED_AT: _epoch(organization.updated_at),
+    }
+
+
+def expert_document(expert: Expert | Any) -> dict[str, Any]:
+    """An expert as anyone may see it: only the fields the owner made public (see `app.experts.visibility`)."""
+    texts = public_texts(expert)
+    shown = visible_fields(expert, Reader.PUBLIC)
+    concepts = list(dict.fromkeys([*(expert.concepts or []), *(expert.inferred_concepts or [])]))
+    keywords = " · ".join(part for part in (_concept_words(concepts), texts["keywords"]) if part)
+    titles = [texts["name"], texts["title"]]
+    every = [*titles, texts["headline"], texts["bio"], texts["affiliation"], keywords]
+    return {
+        Fields.ID: str(expert.id),
+        Fields.NAME: expert.name,
+        Fields.TITLE: texts["title"] or None,
+        Fields.HEADLINE: expert.headline or "",
+        Fields.AFFILIATION: texts["affiliation"] or None,
+        Fields.SEARCH_TITLE: "\n".join(t for t in titles if t),
+        Fields.SEARCH_SUMMARY: texts["headline"],
+        Fields.SEARCH_DESCRIPTION: "\n".join(t for t in (texts["bio"], texts["affiliation"]) if t),
+        Fields.KEYWORDS: keywords,
+        Fields.CJK: cjk_text("\n".join(every)),
+        Fields.TONES: tone_text("\n".join(every)),
+        Fields.COUNTRY: expert.country,
+        Fields.CITY: expert.city if ExpertField.CITY in shown else None,
+        Fields.OVERSEAS: bool(expert.overseas_vietnamese),
+        Fields.LANGUAGES: list(expert.languages or []) if ExpertField.LANGUAGES in shown else [],
+        Fields.CONCEPTS: concepts,
+        Fields.OFFERS: list(expert.offers or []),
+        Fields.CREATED_AT: _epoch(expert.created_at),
+        Fields.UPDATED_AT: _epoch(expert.updated_at),
+        Fields.LAST_CONFIRMED_AT: _epoch(expert.last_confirmed_at),
     }
 
 

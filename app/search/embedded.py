@@ -32,7 +32,7 @@ import tantivy
 
 from app.search.backend import Filter, SearchHit, SearchQuery, SearchResult, TermFilter
 from app.search.documents import Fields, display
-from app.search.index_config import CONFIGS, INDEXES, IndexConfig
+from app.search.index_config import CONFIGS, HIGHLIGHTED, INDEXES, IndexConfig
 from app.search.text import QueryTerms, fold, highlight, typo_distance
 
 SOURCE = "_source"
@@ -46,7 +46,6 @@ PREFIX_BOOST = 0.6
 TYPO_BOOST = 0.3
 FLOAT_FIELDS = {Fields.PRICE_MIN}
 MAX_FACET_VALUES = 1000  # every taxonomy concept (~460) fits
-HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME)
 # Facet counts run beside the ranking pass of the same search.
 _COUNTING = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="search-facets")
 

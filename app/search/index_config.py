@@ -8,8 +8,10 @@ from app.search.documents import Fields
 from app.search.text import MIN_WORD_SIZE_ONE_TYPO, MIN_WORD_SIZE_TWO_TYPOS
 from app.taxonomy.data import get_taxonomy
 
-OFFERS, DEMANDS, ORGANIZATIONS = "offers", "demands", "organizations"
-INDEXES = (OFFERS, DEMANDS, ORGANIZATIONS)
+OFFERS, DEMANDS, ORGANIZATIONS, EXPERTS = "offers", "demands", "organizations", "experts"
+INDEXES = (OFFERS, DEMANDS, ORGANIZATIONS, EXPERTS)
+# Shown with the matched words marked, where a document has them.
+HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME, Fields.HEADLINE)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,20 @@ CONFIGS: dict[str, IndexConfig] = {
         numeric=(Fields.CREATED_AT, Fields.UPDATED_AT),
         sortable=(Fields.CREATED_AT, Fields.UPDATED_AT),
         expires=False,
-    )
+    ),
+    EXPERTS: IndexConfig(
+        name=EXPERTS,
+        searchable=(
+            (Fields.SEARCH_TITLE, 4.0),
+            (Fields.KEYWORDS, 3.0),
+            (Fields.SEARCH_SUMMARY, 2.0),
+            (Fields.SEARCH_DESCRIPTION, 1.0),
+        ),
+        keyword_filters=(Fields.COUNTRY, Fields.OVERSEAS, Fields.CONCEPTS, Fields.OFFERS, Fields.LANGUAGES),
+        numeric=(Fields.CREATED_AT, Fields.UPDATED_AT, Fields.LAST_CONFIRMED_AT),
+        sortable=(Fields.CREATED_AT, Fields.UPDATED_AT, Fields.LAST_CONFIRMED_AT),
+        expires=False,
+    ),
 }
 
 RANKING_RULES = ["words", "typo", "proximity", "attribute", "sort", "exactness"]

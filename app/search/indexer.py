@@ -26,8 +26,8 @@ from app.models import OutboxEvent
 from app.models.base import utcnow
 from app.search import repository
 from app.search.backend import SearchBackend
-from app.search.documents import listing_document, organization_document
-from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
+from app.search.documents import expert_document, listing_document, organization_document
+from app.search.index_config import DEMANDS, EXPERTS, OFFERS, ORGANIZATIONS
 from app.sql import release_advisory_locks, try_advisory_lock
 
 log = structlog.get_logger(__name__)
@@ -87,6 +87,12 @@ class Indexer:
                 target = OFFERS if kind == "offer" else DEMANDS
                 if listing_id not in by_index[target]:
                     by_index[target].append(listing_id)
+        if by_index.get(EXPERTS):
+            experts = await repository.experts(session, by_index[EXPERTS])
+            changes[EXPERTS] = (
+                [expert_document(experts[i]) for i in by_index[EXPERTS] if i in experts],
+                [str(i) for i in by_index[EXPERTS] if i not in experts],
+            )
         for index_name in (OFFERS, DEMANDS):
             ids = by_index.get(index_name, [])
             if not ids:

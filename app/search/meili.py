@@ -26,11 +26,10 @@ from app.search.backend import (
     TermFilter,
 )
 from app.search.documents import SEARCH_ONLY, Fields
-from app.search.index_config import CONFIGS, INDEXES, RANKING_RULES, TYPO_TOLERANCE, IndexConfig, synonyms
+from app.search.index_config import CONFIGS, HIGHLIGHTED, INDEXES, RANKING_RULES, TYPO_TOLERANCE, IndexConfig, synonyms
 from app.search.text import HIGHLIGHT_POST, HIGHLIGHT_PRE, tone_text
 
 TASK_TIMEOUT_MS = 60_000
-HIGHLIGHTED = (Fields.TITLE, Fields.SUMMARY, Fields.NAME)
 BATCH = 5_000
 
 

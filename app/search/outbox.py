@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import OutboxEvent
-from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
+from app.search.index_config import DEMANDS, EXPERTS, OFFERS, ORGANIZATIONS
 
 INDEX_OF_KIND = {"offer": OFFERS, "demand": DEMANDS}
 
@@ -22,3 +22,7 @@ def listing_changed(session: AsyncSession, kind: str, listing_id: uuid.UUID) -> 
 
 def organization_changed(session: AsyncSession, organization_id: uuid.UUID) -> None:
     enqueue(session, ORGANIZATIONS, organization_id)
+
+
+def expert_changed(session: AsyncSession, expert_id: uuid.UUID) -> None:
+    enqueue(session, EXPERTS, expert_id)

@@ -13,10 +13,10 @@ from typing import Any
 from app.db import Database, unit_of_work
 from app.search import repository
 from app.search.backend import SearchBackend
-from app.search.documents import listing_document, organization_document
-from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
+from app.search.documents import expert_document, listing_document, organization_document
+from app.search.index_config import DEMANDS, EXPERTS, OFFERS, ORGANIZATIONS
 
-KIND_OF_INDEX = {OFFERS: "offer", DEMANDS: "demand"}
+KIND_OF_INDEX = {OFFERS: "offer", DEMANDS: "demand", EXPERTS: "expert"}
 
 
 async def rebuild_index(
@@ -32,6 +32,11 @@ async def rebuild_index(
         if index == ORGANIZATIONS:
             async for organizations in repository.stream_organizations(session):
                 documents += [organization_document(o) for o in organizations]
+                if progress:
+                    progress(len(documents))
+        elif index == EXPERTS:
+            async for experts in repository.stream_experts(session):
+                documents += [expert_document(e) for e in experts]
                 if progress:
                     progress(len(documents))
         else:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Listing, Organization, OutboxEvent
+from app.models import Expert, Listing, Organization, OutboxEvent
 from app.search.index_config import INDEXES
 
 
@@ -87,6 +87,24 @@ async def organizations(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uui
     return {org.id: org for org in rows}
 
 
+async def experts(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Expert]:
+    rows = await session.scalars(select(Expert).where(Expert.id.in_(ids)))
+    return {expert.id: expert for expert in rows}
+
+
+async def stream_experts(session: AsyncSession, batch: int = 2000) -> AsyncIterator[list[Expert]]:
+    last: uuid.UUID | None = None
+    while True:
+        statement = select(Expert).order_by(Expert.id).limit(batch)
+        if last is not None:
+            statement = statement.where(Expert.id > last)
+        rows = list((await session.scalars(statement)).all())
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
 async def stream_published_listings(
     session: AsyncSession, kind: str, batch: int = 2000
 ) -> AsyncIterator[list[tuple[Listing, Organization]]]:
@@ -123,7 +141,9 @@ async def stream_organizations(session: AsyncSession, batch: int = 2000) -> Asyn
 
 
 async def count_source_records(session: AsyncSession, kind: str | None) -> int:
-    """Records a rebuild will index: published listings of a kind, or (kind None) organisations."""
+    """Records a rebuild will index: published listings of a kind, experts, or (kind None) organisations."""
+    if kind == "expert":
+        return int(await session.scalar(select(func.count()).select_from(Expert)) or 0)
     if kind is None:
         return int(await session.scalar(select(func.count()).select_from(Organization)) or 0)
     statement = select(func.count()).select_from(Listing).where(Listing.kind == kind, Listing.status == "published")

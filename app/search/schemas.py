@@ -206,6 +206,66 @@ class OrganizationSearchResponse(SearchResponse[OrganizationHitDocument]):
     )
 
 
+class ExpertHitDocument(ResponseModel):
+    """An expert as search shows it: the public fields only, never contact details."""
+
+    id: uuid.UUID
+    name: str
+    title: str | None = None
+    headline: str
+    affiliation: str | None = None
+    country: str
+    city: str | None = None
+    overseas_vietnamese: bool
+    languages: list[str]
+    concepts: list[str]
+    offers: list[str]
+    created_at: datetime
+    updated_at: datetime
+    last_confirmed_at: datetime
+
+
+class ExpertSearchResponse(SearchResponse[ExpertHitDocument]):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                            "score": 7.4,
+                            "document": {
+                                "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                                "name": "Nguyễn Thị Minh Hạnh",
+                                "title": "Phó Giáo sư, Tiến sĩ",
+                                "headline": "Xử lý nước thải công nghiệp bằng màng MBR",
+                                "affiliation": "Kyushu University",
+                                "country": "JP",
+                                "city": None,
+                                "overseas_vietnamese": True,
+                                "languages": ["vi", "ja", "en"],
+                                "concepts": ["wastewater-treatment"],
+                                "offers": ["assessment", "consulting"],
+                                "created_at": "2026-11-02T08:00:00Z",
+                                "updated_at": "2026-11-02T08:00:00Z",
+                                "last_confirmed_at": "2026-11-02T08:00:00Z",
+                            },
+                            "highlights": {"headline": "Xử lý <mark>nước thải</mark> công nghiệp bằng màng MBR"},
+                        }
+                    ],
+                    "total": 1,
+                    "page": 1,
+                    "limit": 20,
+                    "next_cursor": None,
+                    "facets": {"overseas_vietnamese": {"true": 1}},
+                    "processing_time_ms": 2.1,
+                    "query": "nuoc thai",
+                }
+            ]
+        }
+    )
+
+
 class IndexStatus(ResponseModel):
     documents: int
 

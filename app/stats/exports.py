@@ -15,7 +15,13 @@ from openpyxl.styles import Font, numbers
 
 from app.money import format_decimal
 from app.stats.indicators import Period
-from app.stats.schemas import DealsByFieldResponse, FunnelResponse, IndicatorsResponse, ListingStatsResponse
+from app.stats.schemas import (
+    DealsByFieldResponse,
+    ExpertStatsResponse,
+    FunnelResponse,
+    IndicatorsResponse,
+    ListingStatsResponse,
+)
 
 BOM = "\ufeff"
 
@@ -83,6 +89,24 @@ def deals_by_field_rows(report: DealsByFieldResponse) -> tuple[list[str], list[l
     return header, rows
 
 
+def expert_rows(report: ExpertStatsResponse) -> tuple[list[str], list[list[Any]]]:
+    """One table: totals and requests first, then a row per country and per field."""
+    header = ["section", "key", "experts", "overseas_vietnamese", "value"]
+    rows: list[list[Any]] = [
+        ["total", "experts", report.experts, report.overseas_vietnamese, None],
+        ["total", "overseas_share", None, None, report.overseas_share],
+        ["total", "stale", report.stale, None, None],
+        ["requests", report.period, None, None, report.requests],
+        ["requests", "accepted", None, None, report.requests_accepted],
+        ["requests", "declined", None, None, report.requests_declined],
+        ["requests", "pending", None, None, report.requests_pending],
+        ["requests", "acceptance_rate", None, None, report.acceptance_rate],
+    ]
+    rows += [["country", r.country, r.experts, r.overseas_vietnamese, None] for r in report.by_country]
+    rows += [["field", r.field.value, r.experts, None, None] for r in report.by_field]
+    return header, rows
+
+
 def csv_value(value: Any) -> Any:
     """A cell as people read it: whole numbers without `.0`, no exponents, lower-case booleans."""
     if value is None:
@@ -128,6 +152,7 @@ def to_xlsx(
     listings: ListingStatsResponse,
     funnel: FunnelResponse,
     deals: DealsByFieldResponse,
+    experts: ExpertStatsResponse,
 ) -> bytes:
     """A sheet about the report, one per indicator, then the listings table, the funnel and deals by field.
 
@@ -164,6 +189,11 @@ def to_xlsx(
     }
     _sheet(workbook, "funnel", funnel_header, funnel_table, funnel_formats)
     _sheet(workbook, "deals_by_field", deals_header, deals_table, {h: THOUSANDS for h in deals_header[2:]})
+    if experts is not None:
+        expert_header, expert_table = expert_rows(experts)
+        _sheet(
+            workbook, "experts", expert_header, expert_table, {"experts": THOUSANDS, "overseas_vietnamese": THOUSANDS}
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

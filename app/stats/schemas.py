@@ -177,3 +177,50 @@ class DealsByFieldResponse(ResponseModel):
     rows: list[DealsByFieldRow]
     total_deals: int
     total_value_vnd: VndAmount = Field(description="All values, confidential ones included, a decimal string.")
+
+
+class ExpertsByCountryRow(ResponseModel):
+    country: str
+    experts: int
+    overseas_vietnamese: int
+
+
+class ExpertsByFieldRow(ResponseModel):
+    field: FieldCode
+    experts: int = Field(description="Experts with a concept of the field; one expert may count in several fields.")
+
+
+class ExpertStatsResponse(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "period": "2026",
+                    "experts": 64,
+                    "overseas_vietnamese": 22,
+                    "overseas_share": 0.3438,
+                    "stale": 9,
+                    "by_country": [{"country": "JP", "experts": 6, "overseas_vietnamese": 6}],
+                    "by_field": [{"field": "environment", "experts": 14}],
+                    "requests": 18,
+                    "requests_accepted": 9,
+                    "requests_declined": 4,
+                    "requests_pending": 5,
+                    "acceptance_rate": 0.6923,
+                }
+            ]
+        }
+    )
+
+    period: str = Field(description="The period of the request figures; profile counts are as of now.")
+    experts: int
+    overseas_vietnamese: int
+    overseas_share: float | None = Field(description="Overseas Vietnamese among all experts; null without experts.")
+    stale: int = Field(description="Profiles not confirmed for 12 months.")
+    by_country: list[ExpertsByCountryRow]
+    by_field: list[ExpertsByFieldRow]
+    requests: int = Field(description="Consultation requests sent in the period.")
+    requests_accepted: int
+    requests_declined: int
+    requests_pending: int
+    acceptance_rate: float | None = Field(description="Accepted among answered requests of the period.")

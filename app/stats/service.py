@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.permissions import Permission, Principal
 from app.errors import PermissionDeniedError
+from app.experts import repository as experts_repository
 from app.models import Deal
 from app.models.base import utcnow
 from app.stats import repository
 from app.stats.indicators import Indicator, Period, compute, counted, deals_by_field, median_hours, total_value
 from app.stats.schemas import (
     DealsByFieldResponse,
+    ExpertsByCountryRow,
+    ExpertsByFieldRow,
+    ExpertStatsResponse,
     FunnelResponse,
     IndicatorRead,
     IndicatorsResponse,
@@ -22,6 +27,7 @@ from app.stats.schemas import (
     ListingStatsRow,
     TargetRead,
 )
+from app.taxonomy.data import get_taxonomy
 
 
 def _met(value: Decimal | int | None, target: dict[str, object]) -> bool | None:
@@ -117,6 +123,42 @@ class StatsService:
             rows=rows,
             total_deals=len(current),
             total_value_vnd=total_value(current),
+        )
+
+    async def experts(self, session: AsyncSession, period: Period, stale_days: int) -> ExpertStatsResponse:
+        """The expert network: profiles by country and field, the overseas share, and the period's requests."""
+        profiles = await experts_repository.all_for_stats(session)
+        concepts = get_taxonomy().concepts
+        countries: dict[str, list[int]] = {}
+        fields: Counter[str] = Counter()
+        for country, overseas, concept_ids, _confirmed in profiles:
+            row = countries.setdefault(country, [0, 0])
+            row[0] += 1
+            row[1] += overseas
+            fields.update({concepts[c].field for c in concept_ids if c in concepts})
+        overseas_total = sum(row[1] for row in countries.values())
+        now = utcnow()
+        stale = sum(1 for *_, confirmed in profiles if now - confirmed > timedelta(days=stale_days))
+        start = datetime.combine(period.start, time(), tzinfo=UTC)
+        end = datetime.combine(period.end, time(), tzinfo=UTC)
+        counts = await experts_repository.request_counts(session, start, end)
+        accepted, declined = counts.get("accepted", 0), counts.get("declined", 0)
+        return ExpertStatsResponse(
+            period=period.label,
+            experts=len(profiles),
+            overseas_vietnamese=overseas_total,
+            overseas_share=round(overseas_total / len(profiles), 4) if profiles else None,
+            stale=stale,
+            by_country=[
+                ExpertsByCountryRow(country=c, experts=n, overseas_vietnamese=o)
+                for c, (n, o) in sorted(countries.items(), key=lambda item: (-item[1][0], item[0]))
+            ],
+            by_field=[ExpertsByFieldRow(field=f, experts=n) for f, n in sorted(fields.items())],
+            requests=sum(counts.values()),
+            requests_accepted=accepted,
+            requests_declined=declined,
+            requests_pending=counts.get("pending", 0),
+            acceptance_rate=round(accepted / (accepted + declined), 4) if accepted + declined else None,
         )
 
     async def deals_detail(self, session: AsyncSession, principal: Principal, period: Period) -> list[Deal]:

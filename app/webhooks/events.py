@@ -83,6 +83,12 @@ CATALOGUE: tuple[EventType, ...] = (
     EventType("deal.created", "/api/v1/deals/{id}", "A deal the organisation is party to was recorded."),
     EventType("deal.stage_changed", "/api/v1/deals/{id}", "A deal the organisation is party to changed stage."),
     EventType("webhook.ping", "/api/v1/webhook-endpoints/{id}", "A test event sent on request to one endpoint."),
+    EventType(
+        "expert.consultation_requested",
+        "/api/v1/consultations/{id}",
+        "An organisation asked one of the organisation's experts for a consultation.",
+        ("expert_id",),
+    ),
     EventType("import.finished", "/api/v1/imports/{id}", "A bulk import by one of the organisation's staff finished."),
 )
 EVENT_TYPES: dict[str, EventType] = {event.name: event for event in CATALOGUE}

@@ -26,6 +26,8 @@ def test_the_taxonomy_covers_the_exchange_in_three_languages() -> None:
         ("研究のエビデンスを示す", "shrimp-farming"),  # エビ (shrimp) inside エビデンス (evidence)
         ("Xử lý bùn thải bằng máy ép", "noodles-bakery"),  # bùn (sludge) folds like bún (noodles)
         ("Hệ thống quản lý kho", "customs-clearance"),  # "thống quản" folds like "thông quan"
+        ("Tôi nghiên cứu nuôi tôm", "cranes-lifting"),  # tôi (I) folds like tời (a winch)
+        ("Công nhân đo nước bằng tay", "standards-quality"),  # công nhân (workers) folds like công nhận (accreditation)
     ],
 )
 def test_known_false_positives_are_not_tagged(text: str, wrong: str) -> None:

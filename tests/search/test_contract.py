@@ -21,12 +21,13 @@ import pytest
 from app.matching.concepts import infer_concepts
 from app.models import Listing, Organization
 from app.search.backend import RangeFilter, SearchBackend, SearchQuery, TermFilter
-from app.search.documents import Fields, listing_document, organization_document
+from app.search.documents import Fields, expert_document, listing_document, organization_document
 from app.search.embedded import EmbeddedBackend
 from app.search.service import SearchParams, build_query
 
 NOW = datetime.now(UTC)
 OFFERS = "offers"
+EXPERTS = "experts"
 
 
 def _meili_skip_reason() -> str | None:
@@ -413,3 +414,105 @@ class TestOrganizations:
         )
         result = await backend.search("organizations", SearchQuery(q="hai san"))
         assert [hit.id for hit in result.hits] == [str(institute.id)]
+
+
+def expert(name: str, headline: str, **values: Any) -> dict:
+    """An expert's search document, made as the indexer makes it (public fields only)."""
+    from app.experts.service import expert_inferred_concepts
+    from app.models import Expert
+
+    defaults: dict[str, Any] = {
+        "title": "TS.",
+        "affiliation": "Viện Tài nguyên và Môi trường biển",
+        "country": "VN",
+        "city": "Hải Phòng",
+        "overseas_vietnamese": False,
+        "languages": ["vi"],
+        "bio": "",
+        "concepts": [],
+        "keywords": [],
+        "offers": ["consulting"],
+        "visibility": {},
+        "created_at": NOW - timedelta(days=10),
+        "updated_at": NOW - timedelta(days=10),
+        "last_confirmed_at": NOW - timedelta(days=10),
+    }
+    record = Expert(id=uuid.uuid4(), name=name, headline=headline, **(defaults | values))
+    record.inferred_concepts = expert_inferred_concepts(record)
+    return expert_document(record)
+
+
+async def experts(backend: SearchBackend, *documents: dict) -> list[str]:
+    await backend.upsert(EXPERTS, list(documents))
+    return [d["id"] for d in documents]
+
+
+async def find_experts(backend: SearchBackend, **params: Any) -> Any:
+    return await backend.search(EXPERTS, build_query(EXPERTS, SearchParams(**params), NOW))
+
+
+class TestExperts:
+    """The expert index answers like the listing indexes: marks optional, typos tolerated, facets counted."""
+
+    async def test_vietnamese_without_marks_and_with_a_typo(self, backend: SearchBackend) -> None:
+        water, paint = await experts(
+            backend,
+            expert("Nguyễn Văn Thành", "Xử lý nước thải chế biến thủy sản"),
+            expert("Lê Thị Hồng", "Sơn chống ăn mòn cho tàu biển"),
+        )
+        assert [h.id for h in (await find_experts(backend, q="xu ly nuoc thai")).hits][:1] == [water]
+        assert [h.id for h in (await find_experts(backend, q="chong an mon")).hits] == [paint]
+        assert [h.id for h in (await find_experts(backend, q="Nguyen Van Thnah")).hits][:1] == [water]
+
+    async def test_a_concept_bridges_languages(self, backend: SearchBackend) -> None:
+        [japanese] = await experts(backend, expert("田中 健一", "水産加工場の排水処理", country="JP", languages=["ja"]))
+        hits = (await find_experts(backend, q="xử lý nước thải")).hits
+        assert [h.id for h in hits] == [japanese]
+
+    async def test_facets_and_filters(self, backend: SearchBackend) -> None:
+        await experts(
+            backend,
+            expert(
+                "Trần Minh Quân",
+                "RAS aquaculture",
+                country="AU",
+                overseas_vietnamese=True,
+                offers=["mentoring"],
+                languages=["vi", "en"],
+            ),
+            expert("Phạm Thu", "Định giá công nghệ", offers=["valuation", "consulting"], languages=["vi", "en"]),
+            expert("Kim Min-jun", "Battery recycling", country="KR", languages=["ko", "en"]),
+        )
+        facets = ("country", "overseas_vietnamese", "offers", "languages")
+        result = await find_experts(backend, facets=facets)
+        assert result.total == 3
+        assert result.facets["country"] == {"AU": 1, "VN": 1, "KR": 1}
+        assert result.facets["overseas_vietnamese"] == {"true": 1, "false": 2}
+        assert result.facets["offers"] == {"mentoring": 1, "valuation": 1, "consulting": 2}
+        assert result.facets["languages"] == {"vi": 2, "en": 3, "ko": 1}
+        overseas = await find_experts(backend, terms=(("overseas_vietnamese", (True,)),))
+        assert [h.document["name"] for h in overseas.hits] == ["Trần Minh Quân"]
+        both = await find_experts(backend, terms=(("country", ("KR", "AU")), ("languages", ("en",))))
+        assert {h.document["name"] for h in both.hits} == {"Trần Minh Quân", "Kim Min-jun"}
+
+    async def test_fields_hidden_from_the_public_are_not_indexed(self, backend: SearchBackend) -> None:
+        [hidden] = await experts(
+            backend,
+            expert(
+                "Đỗ Quang Hải",
+                "Tư vấn tự động hóa",
+                bio="Chuyên gia gốm áp điện",
+                city="Đà Nẵng",
+                visibility={"bio": "members", "city": "members", "languages": "private"},
+            ),
+        )
+        assert (await find_experts(backend, q="gom ap dien")).total == 0
+        [hit] = (await find_experts(backend, q="tu dong hoa")).hits
+        assert hit.id == hidden
+        assert hit.document["city"] is None
+        assert hit.document["languages"] == []
+
+    async def test_filter_values_cannot_inject(self, backend: SearchBackend) -> None:
+        await experts(backend, expert("Vũ Hà", "Khử mặn nước biển"))
+        injected = await find_experts(backend, terms=(("country", ('VN" OR country != "',)),))
+        assert injected.total == 0

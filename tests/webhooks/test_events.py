@@ -163,3 +163,34 @@ async def test_a_finished_import_reaches_the_importing_staff_members_organisatio
     assert received(receiver, "import.finished") == [
         {"id": job["id"], "url": f"{PUBLIC_BASE_URL}/api/v1/imports/{job['id']}"}
     ]
+
+
+async def test_a_consultation_request_reaches_the_experts_organisation(
+    client: AsyncClient, worker: WebhookWorker, receiver: Receiver
+) -> None:
+    university = await register(client, kind="university")
+    await register_endpoint(client, university, receiver, event_types=["expert.consultation_requested"])
+    body = {
+        "name": "Nguyễn Thị Minh Hạnh",
+        "country": "JP",
+        "headline": "Đánh giá xử lý nước thải",
+        "offers": ["assessment"],
+    }
+    expert = expect(await client.post("/api/v1/experts", json=body, headers=university.headers), 201)
+    asker = await register(client)
+    consultation = expect(
+        await client.post(
+            f"/api/v1/experts/{expert['id']}/consultations",
+            json={"message": "Xin tư vấn phương án cải tạo."},
+            headers=asker.headers,
+        ),
+        201,
+    )
+    await worker.drain()
+    assert received(receiver, "expert.consultation_requested") == [
+        {
+            "id": consultation["id"],
+            "expert_id": expert["id"],
+            "url": f"{PUBLIC_BASE_URL}/api/v1/consultations/{consultation['id']}",
+        }
+    ]

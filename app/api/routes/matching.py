@@ -56,7 +56,7 @@ def _reasons(found: RankedMatch, language: str) -> tuple[list[ReasonRead], list[
     return fits, gaps
 
 
-def _content_language(response: Response, language: str) -> None:
+def content_language(response: Response, language: str) -> None:
     """Say which language the reasons are in, and that another Accept-Language may get another answer."""
     response.headers["Content-Language"] = language
     vary = response.headers.get("Vary")
@@ -122,7 +122,7 @@ async def matches_for_demand(
     )
     revealed = await revealed_to(session, principal, [m.listing.id for m in found])
     language = negotiate(accept_language, default=listing.language)
-    _content_language(response, language)
+    content_language(response, language)
     return _response(demand_id, found, language, principal, revealed, limit)
 
 
@@ -148,7 +148,7 @@ async def matches_for_offer(
     )
     revealed = await revealed_to(session, principal, [m.listing.id for m in found])
     language = negotiate(accept_language, default=listing.language)
-    _content_language(response, language)
+    content_language(response, language)
     return _response(offer_id, found, language, principal, revealed, limit)
 
 
@@ -203,7 +203,7 @@ async def matches_for_organization(
     """Organisations whose published listings fit this one's in both directions (harmonic mean of the two)."""
     results = await matching_service.for_organization(session, backend, organization_id, limit=limit)
     language = negotiate(accept_language)
-    _content_language(response, language)
+    content_language(response, language)
     items = []
     for position, result in enumerate(results, start=1):
         fits, gaps = _reasons(result.best, language)

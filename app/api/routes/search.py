@@ -13,13 +13,20 @@ from app.api.deps import SessionDep
 from app.api.idempotency import ExchangeRoute
 from app.api.openapi import declare_problems
 from app.errors import InvalidInputError, problem_responses
+from app.experts.schemas import ExpertOffer
 from app.listings.schemas import IpStatus, TransferType
 from app.organizations.schemas import IntermediaryService, OrganizationKind
 from app.pagination import ANY_OF, MAX_LIMIT, MAX_VALUES, Cursor, Links, LinksDep, Page, PageParams, page_params
 from app.search.backend import SearchBackend, SearchResult
 from app.search.documents import Fields
-from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
-from app.search.schemas import ListingSearchResponse, OrganizationSearchResponse, SearchSort, SearchStatus
+from app.search.index_config import DEMANDS, EXPERTS, OFFERS, ORGANIZATIONS
+from app.search.schemas import (
+    ExpertSearchResponse,
+    ListingSearchResponse,
+    OrganizationSearchResponse,
+    SearchSort,
+    SearchStatus,
+)
 from app.search.service import SearchParams, SearchUnavailableProblem, search_service
 from app.validation import Timestamp
 from app.vocabulary import FieldCode, Language
@@ -173,6 +180,50 @@ async def _organization_params(
     )
 
 
+def _expert_params(
+    q: Q = "",
+    country: Annotated[list[Country] | None, Values] = None,
+    overseas_vietnamese: Annotated[bool | None, Query(description="Only overseas Vietnamese (or only not).")] = None,
+    concept: Annotated[list[Annotated[str, StringConstraints(max_length=64)]] | None, Values] = None,
+    offer: Annotated[list[ExpertOffer] | None, Values] = None,
+    language: Annotated[
+        list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]] | None,
+        Query(max_length=MAX_VALUES, description=f"A working language the expert made public (ISO 639-1). {ANY_OF}"),
+    ] = None,
+    facets: Annotated[
+        str | None,
+        Query(
+            max_length=300, description="Comma-separated: country, overseas_vietnamese, concepts, offers, languages."
+        ),
+    ] = None,
+    sort: Annotated[SearchSort, Query(description="relevance, or by date (newest, recently updated).")] = (
+        SearchSort.RELEVANCE
+    ),
+    page: PageQ = 1,
+    limit: LimitQ = 20,
+    cursor: Cursor = None,
+    highlight: Annotated[bool, Query(description="Mark matched words in name, title and headline.")] = True,
+) -> SearchParams:
+    page = _page(page, limit, cursor).page
+    return SearchParams(
+        q=q,
+        terms=_terms(
+            **{
+                Fields.COUNTRY: _upper(country),
+                Fields.OVERSEAS: overseas_vietnamese,
+                Fields.CONCEPTS: concept,
+                Fields.OFFERS: offer,
+                Fields.LANGUAGES: language,
+            }
+        ),
+        facets=_facets(facets),
+        sort=sort,
+        page=page,
+        limit=limit,
+        highlight=highlight,
+    )
+
+
 def _response(result: SearchResult, params: SearchParams, links: Links) -> dict[str, object]:
     page = Page[object].of([], result.total, PageParams(page=params.page, limit=params.limit))
     if params.page >= MAX_SEARCH_PAGE:
@@ -218,6 +269,15 @@ async def search_organizations(
     return _response(await search_service.search(backend, ORGANIZATIONS, params), params, links)
 
 
+@router.get("/experts", summary="Search experts", response_model=ExpertSearchResponse, responses=ERRORS)
+async def search_experts(
+    backend: SearchDep, params: Annotated[SearchParams, Depends(_expert_params)], links: LinksDep
+) -> dict[str, object]:
+    """Experts by name, expertise (in any of vi, en, ja: concepts bridge the languages), headline and public
+    profile words, filtered and faceted by country, overseas Vietnamese, concepts, offers and languages."""
+    return _response(await search_service.search(backend, EXPERTS, params), params, links)
+
+
 @router.get("/status", summary="Search backend and index status", response_model=SearchStatus)
 async def get_search_status(backend: SearchDep, session: SessionDep) -> SearchStatus:
     """Backend health, documents per index, and the outbox lag (changes not yet searchable)."""
@@ -230,5 +290,6 @@ declare_problems(
         "search_offers": [InvalidInputError, SearchUnavailableProblem],
         "search_demands": [InvalidInputError, SearchUnavailableProblem],
         "search_organizations": [InvalidInputError, SearchUnavailableProblem],
+        "search_experts": [InvalidInputError, SearchUnavailableProblem],
     },
 )

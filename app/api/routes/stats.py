@@ -17,7 +17,13 @@ from app.models.base import utcnow
 from app.pagination import LinksDep, Page, PageDep, window
 from app.stats import exports
 from app.stats.indicators import Period
-from app.stats.schemas import DealsByFieldResponse, FunnelResponse, IndicatorsResponse, ListingStatsResponse
+from app.stats.schemas import (
+    DealsByFieldResponse,
+    ExpertStatsResponse,
+    FunnelResponse,
+    IndicatorsResponse,
+    ListingStatsResponse,
+)
 from app.stats.service import stats_service
 
 router = APIRouter(prefix="/stats", tags=["stats"], route_class=ExchangeRoute)
@@ -120,6 +126,21 @@ async def get_deals_by_field(session: SessionDep, period: PeriodDep, output: For
 
 
 @router.get(
+    "/experts",
+    summary="The expert network",
+    response_model=ExpertStatsResponse,
+    responses={**problem_responses(422), **CSV_RESPONSE},
+)
+async def get_expert_stats(
+    session: SessionDep, settings: SettingsDep, period: PeriodDep, output: Format = "json"
+) -> Any:
+    """Experts by country and field, the overseas Vietnamese share, and the period's consultation requests
+    with their acceptance rate (accepted among answered)."""
+    report = await stats_service.experts(session, period, settings.expert_stale_days)
+    return _csv(*exports.expert_rows(report), f"experts-{period.label}") if output == "csv" else report
+
+
+@router.get(
     "/deals",
     summary="Deal-level detail (moderators)",
     response_model=Page[DealRead],
@@ -151,18 +172,28 @@ async def get_deal_detail(
     responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}, **problem_responses(422)},
 )
 async def get_report(session: SessionDep, settings: SettingsDep, period: PeriodDep) -> Response:
-    """An XLSX workbook: one sheet per indicator, then listings by field, the funnel and deals by field."""
+    """An XLSX workbook: one sheet per indicator, then listings by field, the funnel, deals by field and the
+    expert network."""
     content = exports.to_xlsx(
         period,
         await stats_service.indicators(session, period),
         await stats_service.listings(session, "offer"),
         await stats_service.funnel(session, period, settings.interest_response_days),
         await stats_service.deals_by_field(session, period),
+        await stats_service.experts(session, period, settings.expert_stale_days),
     )
     return XlsxResponse(content, headers={"Content-Disposition": f'attachment; filename="techex-{period.label}.xlsx"'})
 
 
 # Every statistics endpoint reads a period (refused when out of range) and can answer a download.
-_REPORTS = ("get_indicators", "get_listing_stats", "get_funnel", "get_deals_by_field", "get_deal_detail", "get_report")
+_REPORTS = (
+    "get_indicators",
+    "get_listing_stats",
+    "get_funnel",
+    "get_deals_by_field",
+    "get_expert_stats",
+    "get_deal_detail",
+    "get_report",
+)
 declare_problems(router, {name: [InvalidInputError] for name in _REPORTS})
 declare_headers(router, {name: ["Content-Disposition"] for name in _REPORTS})
