@@ -175,6 +175,7 @@ async def test_a_consultation_request_reaches_the_experts_organisation(
         "country": "JP",
         "headline": "Đánh giá xử lý nước thải",
         "offers": ["assessment"],
+        "contact": {"email": "hanh@example.jp"},
     }
     expert = expect(await client.post("/api/v1/experts", json=body, headers=university.headers), 201)
     asker = await register(client)

@@ -35,8 +35,8 @@ export interface paths {
          * Readiness probe
          * @description Answer 200 while the database answers (writes work even when search is down), else 503.
          *
-         *     The search backend and the outbox lag are reported, not required: an index
-         *     that lags catches up by itself.
+         *     The search backend, the outbox lag and the webhook backlog are reported, not required: an
+         *     index that lags catches up by itself, and receivers that fail are retried.
          */
         get: operations["health.getReadiness"];
         put?: never;
@@ -504,6 +504,46 @@ export interface paths {
          * @description A keyword concept with its labels, synonyms, broader and narrower concepts and listing counts.
          */
         get: operations["taxonomy.getConcept"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/offers/{offer_id}.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an offer as schema.org JSON-LD
+         * @description The published offer as a schema.org `Offer` with the technology as `itemOffered`; what the public sees, whoever asks.
+         */
+        get: operations["openData.getOfferJsonld"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demands/{demand_id}.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a demand as schema.org JSON-LD
+         * @description The published demand as a schema.org `Demand` with the technology as `itemOffered`; what the public sees, whoever asks.
+         */
+        get: operations["openData.getDemandJsonld"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1962,6 +2002,362 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description The organisation's endpoints, never their secrets.
+         */
+        get: operations["webhooks.listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Organisation admins register a URL for the organisation's events; the signing secret is shown only here.
+         */
+        post: operations["webhooks.createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description One endpoint of the organisation.
+         */
+        get: operations["webhooks.getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Delete the endpoint with its deliveries; nothing more is sent to it.
+         */
+        delete: operations["webhooks.deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Change, disable or enable a webhook endpoint
+         * @description Change the URL, event types or description; `enabled: false` pauses deliveries, `true` resumes them.
+         */
+        patch: operations["webhooks.updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's secret
+         * @description A new secret, shown only here; for 24 hours deliveries carry signatures by both the old and the new one.
+         */
+        post: operations["webhooks.rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Queue a `webhook.ping` event for this endpoint; its delivery shows up in the endpoint's deliveries.
+         */
+        post: operations["webhooks.pingWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an endpoint's deliveries
+         * @description Messages owed to the endpoint, newest first, each with every attempt: status, latency, answer.
+         */
+        get: operations["webhooks.listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description Queue the same message (same `webhook-id` and body) again, after the endpoint's pending ones.
+         */
+        post: operations["webhooks.redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feed/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the change feed
+         * @description This exchange's public offers, demands and organisations, each once at its latest change, oldest change
+         *     first; tombstones (`deleted`) for records withdrawn, expired or deleted; resumable from any entry's cursor.
+         */
+        get: operations["feed.listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feed/listings.atom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Atom feed of new listings
+         * @description The 50 most recently published offers and demands as an Atom feed; anonymous listings name no owner.
+         */
+        get: operations["feed.getListingsAtom"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an import template
+         * @description An XLSX form with the columns of `kind` (Vietnamese headers), an example row and a guide sheet;
+         *     `demand` is the demand-survey form of the Can Tho programme.
+         */
+        get: operations["imports.getImportTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a file
+         * @description Map the columns (suggested from header names in vi/en, fuzzy), validate every row, and — unless a dry run —
+         *     create or update the records; the report lists errors per row and field.
+         */
+        post: operations["imports.createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an import
+         * @description The import's mapping, counts and per-row errors.
+         */
+        get: operations["imports.getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Commit a dry run
+         * @description Write the rows of a dry run (the stored file and mapping); rejected rows stay out.
+         */
+        post: operations["imports.commitImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/errors.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the rejected rows
+         * @description The rejected rows as uploaded, with a last column saying what to correct; fix them and upload again.
+         */
+        get: operations["imports.getImportErrors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/catalog.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * DCAT catalogue of the open data
+         * @description A DCAT 3 catalogue as JSON-LD: the datasets (offers, demands, organisations, market statistics), their
+         *     licence, publisher, update frequency and distributions.
+         */
+        get: operations["openData.getOpenDataCatalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/{dataset}.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a dataset as CSV
+         * @description The dataset as CSV (RFC 4180, UTF-8), described by `{dataset}.csv-metadata.json`.
+         */
+        get: operations["openData.getOpenDataCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/{dataset}.csv-metadata.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * CSV on the Web metadata of a dataset
+         * @description The W3C CSVW metadata of `{dataset}.csv`: columns, datatypes, primary key, licence.
+         */
+        get: operations["openData.getOpenDataCsvMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/{dataset}.jsonl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a dataset as JSON Lines
+         * @description The dataset's public records, one JSON object per line (the API's read model less personal data).
+         */
+        get: operations["openData.getOpenDataJsonl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/experts": {
         parameters: {
             query?: never;
@@ -2219,7 +2615,316 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "listing.published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * listing.published
+         * @description One of the organisation's listings was published.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.listingPublished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "listing.expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * listing.expiring
+         * @description One of the organisation's published listings has expired.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.listingExpiring"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "match.suggested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * match.suggested
+         * @description A newly published listing matches one of the organisation's listings or saved searches (an alert); `id` is the new listing.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.matchSuggested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "interest.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * interest.received
+         * @description Someone expressed interest in one of the organisation's listings.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.interestReceived"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "interest.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * interest.accepted
+         * @description The owner accepted the organisation's expression of interest.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.interestAccepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "interest.message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * interest.message
+         * @description The other party wrote in an interest's thread.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.interestMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "meeting.requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * meeting.requested
+         * @description A participant asked the organisation for a meeting at a connection session.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.meetingRequested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "meeting.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * meeting.accepted
+         * @description The other side accepted the organisation's meeting request.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.meetingAccepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "schedule.published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * schedule.published
+         * @description The schedule of a connection session the organisation takes part in was published.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.schedulePublished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "deal.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * deal.created
+         * @description A deal the organisation is party to was recorded.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.dealCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "deal.stage_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * deal.stage_changed
+         * @description A deal the organisation is party to changed stage.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.dealStageChanged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.ping
+         * @description A test event sent on request to one endpoint.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.webhookPing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "expert.consultation_requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * expert.consultation_requested
+         * @description An organisation asked one of the organisation's experts for a consultation.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.expertConsultationRequested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "import.finished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * import.finished
+         * @description A bulk import by one of the organisation's staff finished.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.importFinished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** AccountPage */
@@ -2576,7 +3281,7 @@ export interface components {
          * AuditRecordType
          * @enum {string}
          */
-        AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome";
+        AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome" | "webhook_endpoint";
         /**
          * Availability
          * @enum {string}
@@ -2682,6 +3387,24 @@ export interface components {
              * @description Why the check fails.
              */
             detail: string | null;
+        };
+        /** ColumnMatchRead */
+        ColumnMatchRead: {
+            /**
+             * Header
+             * @description The column's header in the file.
+             */
+            header: string;
+            /**
+             * Field
+             * @description The field it fills; null when left out.
+             */
+            field: string | null;
+            /**
+             * Score
+             * @description 100 for a known header name, less for a fuzzy match, 0 when unmatched.
+             */
+            score: number;
         };
         /**
          * ConceptRead
@@ -3067,6 +3790,37 @@ export interface components {
             /** Notes */
             notes?: string | null;
         };
+        /** DealCreatedData */
+        DealCreatedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * DealCreatedEvent
+         * @description A deal the organisation is party to was recorded.
+         */
+        DealCreatedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "deal.created";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["DealCreatedData"];
+        };
         /** DealNotification */
         DealNotification: {
             /**
@@ -3273,6 +4027,37 @@ export interface components {
          * @enum {string}
          */
         DealStage: "negotiating" | "signed" | "in_progress" | "completed" | "cancelled";
+        /** DealStageChangedData */
+        DealStageChangedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * DealStageChangedEvent
+         * @description A deal the organisation is party to changed stage.
+         */
+        DealStageChangedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "deal.stage_changed";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["DealStageChangedData"];
+        };
         /**
          * DealType
          * @enum {string}
@@ -3355,6 +4140,11 @@ export interface components {
          * @enum {string}
          */
         DeclineReason: "not_relevant" | "insufficient_information" | "not_available" | "terms_not_acceptable" | "already_in_negotiation" | "other";
+        /**
+         * DeliveryStatus
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "delivered" | "failed";
         /**
          * DemandCreate
          * @example {
@@ -3540,7 +4330,9 @@ export interface components {
          *       "target_countries": [],
          *       "contact": null,
          *       "province": null,
-         *       "rejection_reason": null
+         *       "rejection_reason": null,
+         *       "source": null,
+         *       "origin_url": null
          *     }
          */
         DemandRead: {
@@ -3628,6 +4420,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Source
+             * @description Where the listing came from: null for this exchange's own, else the import or harvest source.
+             */
+            source: string | null;
+            /**
+             * Origin Url
+             * @description The listing's page on the exchange it was harvested from.
+             */
+            origin_url: string | null;
             /** Problem Statement */
             problem_statement: string | null;
             /** Requirements */
@@ -3698,6 +4500,17 @@ export interface components {
             /** Co Development */
             co_development?: boolean | null;
         };
+        /**
+         * DisabledReason
+         * @enum {string}
+         */
+        DisabledReason: "manual" | "gone" | "failing";
+        /**
+         * DuplicatePolicy
+         * @description What a row whose external key exists does: leave the record, update it, or add another.
+         * @enum {string}
+         */
+        DuplicatePolicy: "skip" | "update" | "new";
         /** EventCancelledNotification */
         EventCancelledNotification: {
             /**
@@ -4245,6 +5058,42 @@ export interface components {
              * @description When the profile turns stale unless confirmed.
              */
             stale_on: string;
+        };
+        /** ExpertConsultationRequestedData */
+        ExpertConsultationRequestedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Expert Id
+             * Format: uuid
+             */
+            expert_id: string;
+        };
+        /**
+         * ExpertConsultationRequestedEvent
+         * @description An organisation asked one of the organisation's experts for a consultation.
+         */
+        ExpertConsultationRequestedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "expert.consultation_requested";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ExpertConsultationRequestedData"];
         };
         /**
          * ExpertContact
@@ -5018,6 +5867,85 @@ export interface components {
          */
         FeeBasis: "pro_bono" | "paid" | "negotiable";
         /**
+         * FeedEntry
+         * @example {
+         *       "cursor": "eyJzIjo0Mn0",
+         *       "deleted": false,
+         *       "id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+         *       "record": {
+         *         "field": "environment",
+         *         "title": "Nano manganese-oxide filter media"
+         *       },
+         *       "type": "offer",
+         *       "updated_at": "2026-11-22T09:00:00Z",
+         *       "url": "https://techex.example.vn/api/v1/offers/3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60"
+         *     }
+         */
+        FeedEntry: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The record's id on this exchange; stable for its whole life.
+             */
+            id: string;
+            type: components["schemas"]["FeedRecordType"];
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When the record last changed (for a tombstone: when it left).
+             */
+            updated_at: string;
+            /**
+             * Deleted
+             * @description A tombstone: the record was withdrawn, expired or deleted; drop your copy.
+             */
+            deleted: boolean;
+            /**
+             * Url
+             * @description The record on this exchange's API.
+             */
+            url: string;
+            /**
+             * Cursor
+             * @description Resume the feed after this entry with `cursor=`.
+             */
+            cursor: string;
+            /**
+             * Record
+             * @description The public record (`OfferRead`/`DemandRead`/`OrganizationRead` less personal data); null for a tombstone.
+             */
+            record: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** FeedEntryPage */
+        FeedEntryPage: {
+            /** Items */
+            items: components["schemas"]["FeedEntry"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * FeedRecordType
+         * @enum {string}
+         */
+        FeedRecordType: "offer" | "demand" | "organization";
+        /**
          * FeedbackUpdate
          * @example {
          *       "action": "dismiss"
@@ -5093,6 +6021,195 @@ export interface components {
             median_response_hours: number | null;
             /** Unanswered Interests */
             unanswered_interests: number;
+        };
+        /** ImportFinishedData */
+        ImportFinishedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * ImportFinishedEvent
+         * @description A bulk import by one of the organisation's staff finished.
+         */
+        ImportFinishedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "import.finished";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ImportFinishedData"];
+        };
+        /**
+         * ImportKindName
+         * @enum {string}
+         */
+        ImportKindName: "offer" | "demand" | "organization";
+        /**
+         * ImportRead
+         * @example {
+         *       "columns": [
+         *         {
+         *           "field": "organization",
+         *           "header": "Doanh nghiệp",
+         *           "score": 100
+         *         }
+         *       ],
+         *       "counts": {
+         *         "created": 110,
+         *         "errors": 3,
+         *         "rejected": 2,
+         *         "skipped": 0,
+         *         "unchanged": 0,
+         *         "updated": 8
+         *       },
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+         *       "errors": [
+         *         {
+         *           "code": "invalid_amount",
+         *           "column": "Kinh phí dự kiến",
+         *           "field": "budget",
+         *           "message": "'ba tỷ' is not an amount",
+         *           "row": 14
+         *         }
+         *       ],
+         *       "errors_truncated": false,
+         *       "filename": "khao-sat-nhu-cau.xlsx",
+         *       "finished_at": "2026-11-30T08:00:03Z",
+         *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+         *       "kind": "demand",
+         *       "mode": "dry_run",
+         *       "on_duplicate": "update",
+         *       "processed_rows": 120,
+         *       "publish": false,
+         *       "source": "can-tho-survey-2025",
+         *       "status": "finished",
+         *       "total_rows": 120,
+         *       "failure": null
+         *     }
+         */
+        ImportRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["ImportKindName"];
+            /**
+             * Source
+             * @description With each row's external id, the key that makes re-uploads update.
+             */
+            source: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Mode
+             * @description `dry_run` (nothing written) or `commit`.
+             */
+            mode: string;
+            on_duplicate: components["schemas"]["DuplicatePolicy"];
+            /** Publish */
+            publish: boolean;
+            /**
+             * Status
+             * @description `finished`, or `failed` when the columns do not fit (see `failure`).
+             */
+            status: string;
+            /**
+             * Columns
+             * @description How the file's columns were mapped.
+             */
+            columns: components["schemas"]["ColumnMatchRead"][];
+            /** Total Rows */
+            total_rows: number;
+            /** Processed Rows */
+            processed_rows: number;
+            /**
+             * Counts
+             * @description Rows created, updated, unchanged, skipped and rejected (a dry run predicts them), and errors.
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Errors
+             * @description Per row and field, the first 1,000.
+             */
+            errors: components["schemas"]["RowErrorRead"][];
+            /** Errors Truncated */
+            errors_truncated: boolean;
+            /**
+             * Error File Url
+             * @description The rejected rows as XLSX, with an error column.
+             */
+            error_file_url: string | null;
+            /** Failure */
+            failure: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /**
+         * ImportUpload
+         * @description The multipart form of `POST /imports`.
+         * @example {
+         *       "dry_run": true,
+         *       "file": "khao-sat-nhu-cau-can-tho.xlsx",
+         *       "kind": "demand",
+         *       "mapping": "{\"Tên doanh nghiệp\": \"organization\"}",
+         *       "on_duplicate": "update",
+         *       "publish": false,
+         *       "source": "can-tho-survey-2025"
+         *     }
+         */
+        ImportUpload: {
+            /**
+             * File
+             * @description An XLSX workbook (first sheet) or a UTF-8 CSV file with a header row.
+             */
+            file: string;
+            /** @description What each row is. */
+            kind: components["schemas"]["ImportKindName"];
+            /**
+             * Source
+             * @description The file's origin; with each row's id, the external key. Default: `import`.
+             */
+            source?: string;
+            /**
+             * Dry Run
+             * @description Validate and report only, writing nothing. Default: `true`.
+             */
+            dry_run?: boolean;
+            /** @description A row whose external key exists: `update` it, `skip` it, or add a `new` one. Default: `update`. */
+            on_duplicate?: components["schemas"]["DuplicatePolicy"];
+            /**
+             * Publish
+             * @description Publish imported listings at once (else drafts). Default: `false`.
+             */
+            publish?: boolean;
+            /**
+             * Mapping
+             * @description JSON `{"header": "field" | null}` overriding the suggested mapping.
+             */
+            mapping?: string | null;
         };
         /** IndexStatus */
         IndexStatus: {
@@ -5173,6 +6290,42 @@ export interface components {
             /** Indicators */
             indicators: components["schemas"]["IndicatorRead"][];
         };
+        /** InterestAcceptedData */
+        InterestAcceptedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Listing Id
+             * Format: uuid
+             */
+            listing_id: string;
+        };
+        /**
+         * InterestAcceptedEvent
+         * @description The owner accepted the organisation's expression of interest.
+         */
+        InterestAcceptedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "interest.accepted";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["InterestAcceptedData"];
+        };
         /**
          * InterestCreate
          * @example {
@@ -5200,6 +6353,42 @@ export interface components {
             reason: components["schemas"]["DeclineReason"];
             /** Message */
             message?: string | null;
+        };
+        /** InterestMessageData */
+        InterestMessageData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+        };
+        /**
+         * InterestMessageEvent
+         * @description The other party wrote in an interest's thread.
+         */
+        InterestMessageEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "interest.message";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["InterestMessageData"];
         };
         /** InterestPage */
         InterestPage: {
@@ -5281,6 +6470,42 @@ export interface components {
              * @description Still pending after the response window (INTEREST_RESPONSE_DAYS).
              */
             unanswered: boolean;
+        };
+        /** InterestReceivedData */
+        InterestReceivedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Listing Id
+             * Format: uuid
+             */
+            listing_id: string;
+        };
+        /**
+         * InterestReceivedEvent
+         * @description Someone expressed interest in one of the organisation's listings.
+         */
+        InterestReceivedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "interest.received";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["InterestReceivedData"];
         };
         /**
          * InterestStatus
@@ -5453,6 +6678,42 @@ export interface components {
          * @enum {string}
          */
         ListedBy: "self" | "organization";
+        /** ListingExpiringData */
+        ListingExpiringData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "offer" | "demand";
+        };
+        /**
+         * ListingExpiringEvent
+         * @description One of the organisation's published listings has expired.
+         */
+        ListingExpiringEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "listing.expiring";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ListingExpiringData"];
+        };
         /** ListingHit */
         ListingHit: {
             /**
@@ -5524,6 +6785,12 @@ export interface components {
             /** Proposed For City */
             proposed_for_city: boolean | null;
             /**
+             * Source
+             * @description `local` for this exchange's own listings; else the import or harvest source.
+             * @default local
+             */
+            source: string;
+            /**
              * Price Min
              * @description Price (offers) or budget (demands), low end.
              */
@@ -5557,6 +6824,42 @@ export interface components {
          * @enum {string}
          */
         ListingKind: "offer" | "demand";
+        /** ListingPublishedData */
+        ListingPublishedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "offer" | "demand";
+        };
+        /**
+         * ListingPublishedEvent
+         * @description One of the organisation's listings was published.
+         */
+        ListingPublishedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "listing.published";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ListingPublishedData"];
+        };
         /**
          * ListingSearchResponse
          * @example {
@@ -5604,7 +6907,8 @@ export interface components {
          *             "trl": 8,
          *             "updated_at": "2026-06-03T02:00:00Z",
          *             "visibility": "public",
-         *             "min_trl": null
+         *             "min_trl": null,
+         *             "source": "local"
          *           },
          *           "highlights": {
          *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -5667,12 +6971,14 @@ export interface components {
          *             "published": 94
          *           },
          *           "field": "biotech",
+         *           "foreign_units": 0,
          *           "listings": 94,
          *           "proposed_for_city": 50,
          *           "units": 19
          *         }
          *       ],
          *       "totals": {
+         *         "foreign_units": 13,
          *         "listings": 209,
          *         "proposed_for_city": 126,
          *         "units": 66
@@ -5693,9 +6999,14 @@ export interface components {
             field: components["schemas"]["FieldCode"];
             /**
              * Units
-             * @description Organisations with listings of this field.
+             * @description Organisations in Vietnam (the surveyed units) with listings of this field that name them; an anonymous listing's owner is not counted.
              */
             units: number;
+            /**
+             * Foreign Units
+             * @description Organisations abroad (e.g. Japanese suppliers), counted the same way.
+             */
+            foreign_units: number;
             /** Listings */
             listings: number;
             /** Proposed For City */
@@ -5882,6 +7193,47 @@ export interface components {
             /** Bookmarked */
             bookmarked: boolean;
         };
+        /** MatchSuggestedData */
+        MatchSuggestedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "offer" | "demand";
+            /**
+             * Subscription Id
+             * Format: uuid
+             */
+            subscription_id: string;
+        };
+        /**
+         * MatchSuggestedEvent
+         * @description A newly published listing matches one of the organisation's listings or saved searches (an alert); `id` is the new listing.
+         */
+        MatchSuggestedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "match.suggested";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["MatchSuggestedData"];
+        };
         /**
          * MatchesResponse
          * @example {
@@ -5948,6 +7300,42 @@ export interface components {
         Me: {
             account: components["schemas"]["AccountRead"];
             organization: components["schemas"]["OrganizationRead"];
+        };
+        /** MeetingAcceptedData */
+        MeetingAcceptedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+        };
+        /**
+         * MeetingAcceptedEvent
+         * @description The other side accepted the organisation's meeting request.
+         */
+        MeetingAcceptedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "meeting.accepted";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["MeetingAcceptedData"];
         };
         /** MeetingCancelledNotification */
         MeetingCancelledNotification: {
@@ -6178,6 +7566,42 @@ export interface components {
             request_id: string;
             status: components["schemas"]["RequestStatus"];
         };
+        /** MeetingRequestedData */
+        MeetingRequestedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+        };
+        /**
+         * MeetingRequestedEvent
+         * @description A participant asked the organisation for a meeting at a connection session.
+         */
+        MeetingRequestedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "meeting.requested";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["MeetingRequestedData"];
+        };
         /**
          * MeetingUpdate
          * @example {
@@ -6368,7 +7792,7 @@ export interface components {
          *       "read_at": null
          *     }
          */
-        NotificationRead: components["schemas"]["NewMatchNotification"] | components["schemas"]["DealNotification"] | components["schemas"]["EventCancelledNotification"] | components["schemas"]["MeetingRequestNotification"] | components["schemas"]["MeetingRequestAnsweredNotification"] | components["schemas"]["MeetingCancelledNotification"] | components["schemas"]["SchedulePublishedNotification"] | components["schemas"]["ExpertConfirmationDueNotification"] | components["schemas"]["ConsultationNotification"];
+        NotificationRead: components["schemas"]["NewMatchNotification"] | components["schemas"]["DealNotification"] | components["schemas"]["EventCancelledNotification"] | components["schemas"]["MeetingRequestNotification"] | components["schemas"]["MeetingRequestAnsweredNotification"] | components["schemas"]["MeetingCancelledNotification"] | components["schemas"]["SchedulePublishedNotification"] | components["schemas"]["WebhookEndpointDisabledNotification"] | components["schemas"]["ExpertConfirmationDueNotification"] | components["schemas"]["ConsultationNotification"];
         /** ObjectiveRead */
         ObjectiveRead: {
             /** Value */
@@ -6634,7 +8058,9 @@ export interface components {
          *       "version": 3,
          *       "visibility": "public",
          *       "province": null,
-         *       "rejection_reason": null
+         *       "rejection_reason": null,
+         *       "source": null,
+         *       "origin_url": null
          *     }
          */
         OfferRead: {
@@ -6722,6 +8148,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Source
+             * @description Where the listing came from: null for this exchange's own, else the import or harvest source.
+             */
+            source: string | null;
+            /**
+             * Origin Url
+             * @description The listing's page on the exchange it was harvested from.
+             */
+            origin_url: string | null;
             /** Trl */
             trl: number;
             /**
@@ -7121,7 +8557,9 @@ export interface components {
          *       "updated_at": "2026-11-20T08:30:00Z",
          *       "verified": true,
          *       "verified_at": "2026-11-20T08:30:00Z",
-         *       "website": "https://rimf.example.vn/"
+         *       "website": "https://rimf.example.vn/",
+         *       "source": null,
+         *       "origin_url": null
          *     }
          */
         OrganizationRead: {
@@ -7175,6 +8613,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Source
+             * @description Where the record came from: null for this exchange's own, else the import or harvest source.
+             */
+            source: string | null;
+            /**
+             * Origin Url
+             * @description The record's page on the exchange it was harvested from.
+             */
+            origin_url: string | null;
         };
         /**
          * OrganizationSearchResponse
@@ -7326,7 +8774,7 @@ export interface components {
         OutboxLag: {
             /**
              * Pending
-             * @description Changes not yet applied to the search index.
+             * @description Items not processed yet: index changes, or webhook deliveries.
              */
             pending: number;
             /** Oldest Pending Seconds */
@@ -7754,7 +9202,11 @@ export interface components {
          *         "pending": 0,
          *         "oldest_pending_seconds": null
          *       },
-         *       "status": "ready"
+         *       "status": "ready",
+         *       "webhooks": {
+         *         "oldest_pending_seconds": 4.2,
+         *         "pending": 3
+         *       }
          *     }
          */
         Readiness: {
@@ -7772,6 +9224,8 @@ export interface components {
             };
             /** @description Search index lag. */
             outbox: components["schemas"]["OutboxLag"] | null;
+            /** @description Webhook deliveries not delivered yet (waiting retries included). */
+            webhooks: components["schemas"]["OutboxLag"] | null;
         };
         /** ReasonRead */
         ReasonRead: {
@@ -7883,11 +9337,69 @@ export interface components {
         RoleUpdate: {
             role: components["schemas"]["Role"];
         };
+        /** RowErrorRead */
+        RowErrorRead: {
+            /**
+             * Row
+             * @description The spreadsheet row (the header is row 1; row 1 errors concern the columns).
+             */
+            row: number;
+            /**
+             * Column
+             * @description The file's header of the cell at fault.
+             */
+            column: string | null;
+            /** Field */
+            field: string | null;
+            /**
+             * Code
+             * @description Stable code: required, invalid_number, invalid_amount, invalid_date, invalid_choice, duplicate_in_file, missing_column, or a validation type such as string_too_short, less_than_equal.
+             */
+            code: string;
+            /** Message */
+            message: string;
+        };
         /**
          * SchedulePublication
          * @enum {string}
          */
         SchedulePublication: "preliminary" | "final";
+        /** SchedulePublishedData */
+        SchedulePublishedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Participant Id
+             * Format: uuid
+             */
+            participant_id: string;
+        };
+        /**
+         * SchedulePublishedEvent
+         * @description The schedule of a connection session the organisation takes part in was published.
+         */
+        SchedulePublishedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "schedule.published";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["SchedulePublishedData"];
+        };
         /** SchedulePublishedNotification */
         SchedulePublishedNotification: {
             /**
@@ -8599,6 +10111,412 @@ export interface components {
          * @enum {string}
          */
         Visibility: "public" | "anonymous";
+        /** WebhookAttemptRead */
+        WebhookAttemptRead: {
+            /**
+             * Attempted At
+             * Format: date-time
+             */
+            attempted_at: string;
+            /**
+             * Status Code
+             * @description The receiver's HTTP status; null when no answer came.
+             */
+            status_code: number | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /**
+             * Response Excerpt
+             * @description The first 500 characters of the receiver's answer.
+             */
+            response_excerpt: string;
+            /**
+             * Error
+             * @description Why no answer came: timeout, refused address, connection error.
+             */
+            error: string | null;
+            /** Succeeded */
+            succeeded: boolean;
+        };
+        /** WebhookDeliveryPage */
+        WebhookDeliveryPage: {
+            /** Items */
+            items: components["schemas"]["WebhookDeliveryRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * WebhookDeliveryRead
+         * @example {
+         *       "attempt_log": [
+         *         {
+         *           "attempted_at": "2026-11-30T08:00:01Z",
+         *           "latency_ms": 85,
+         *           "response_excerpt": "",
+         *           "status_code": 204,
+         *           "succeeded": true,
+         *           "error": null
+         *         }
+         *       ],
+         *       "attempts": 1,
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "event_type": "interest.received",
+         *       "finished_at": "2026-11-30T08:00:01Z",
+         *       "id": 42,
+         *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807",
+         *       "payload": {
+         *         "data": {
+         *           "id": "7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "listing_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+         *           "url": "https://api.techex.example/api/v1/interests/7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *         },
+         *         "timestamp": "2026-11-30T08:00:00Z",
+         *         "type": "interest.received"
+         *       },
+         *       "status": "delivered",
+         *       "next_attempt_at": null,
+         *       "redelivery_of": null
+         *     }
+         */
+        WebhookDeliveryRead: {
+            /** Id */
+            id: number;
+            /**
+             * Message Id
+             * @description The `webhook-id` header: the same on every attempt and redelivery.
+             */
+            message_id: string;
+            /** Event Type */
+            event_type: string;
+            status: components["schemas"]["DeliveryStatus"];
+            /** Attempts */
+            attempts: number;
+            /**
+             * Next Attempt At
+             * @description When the next attempt is due; null unless pending.
+             */
+            next_attempt_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Redelivery Of
+             * @description The delivery this one sends again (manual redelivery).
+             */
+            redelivery_of: number | null;
+            /**
+             * Payload
+             * @description The body as sent.
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Attempt Log */
+            attempt_log: components["schemas"]["WebhookAttemptRead"][];
+        };
+        /**
+         * WebhookEndpointCreate
+         * @example {
+         *       "description": "CRM: new interests and deals",
+         *       "event_types": [
+         *         "interest.received",
+         *         "deal.created"
+         *       ],
+         *       "url": "https://crm.example.vn/hooks/techex"
+         *     }
+         */
+        WebhookEndpointCreate: {
+            /**
+             * Url
+             * @description Where events are posted: https, on a public address.
+             */
+            url: string;
+            /**
+             * Event Types
+             * @description The event types to receive; empty: all.
+             */
+            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed" | "expert.consultation_requested" | "import.finished")[];
+            /** Description */
+            description?: string;
+        };
+        /**
+         * WebhookEndpointCreated
+         * @example {
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "description": "CRM: new interests and deals",
+         *       "enabled": true,
+         *       "event_types": [
+         *         "interest.received",
+         *         "deal.created"
+         *       ],
+         *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+         *       "updated_at": "2026-11-30T08:00:00Z",
+         *       "url": "https://crm.example.vn/hooks/techex",
+         *       "disabled_reason": null,
+         *       "disabled_at": null,
+         *       "previous_secret_expires_at": null
+         *     }
+         */
+        WebhookEndpointCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /**
+             * Event Types
+             * @description The event types it receives; empty: all.
+             */
+            event_types: string[];
+            /** Enabled */
+            enabled: boolean;
+            disabled_reason: components["schemas"]["DisabledReason"] | null;
+            /** Disabled At */
+            disabled_at: string | null;
+            /**
+             * Previous Secret Expires At
+             * @description Until then deliveries are signed with the previous secret too (after a rotation).
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Secret
+             * @description The signing secret, shown only in this response.
+             */
+            secret: string;
+        };
+        /** WebhookEndpointDisabledNotification */
+        WebhookEndpointDisabledNotification: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "webhook_endpoint_disabled";
+            payload: components["schemas"]["WebhookEndpointDisabledPayload"];
+        };
+        /** WebhookEndpointDisabledPayload */
+        WebhookEndpointDisabledPayload: {
+            /**
+             * Endpoint Id
+             * Format: uuid
+             */
+            endpoint_id: string;
+            /** Url */
+            url: string;
+            /**
+             * Reason
+             * @description `gone`: the receiver answered 410; `failing`: a delivery failed every retry.
+             * @enum {string}
+             */
+            reason: "gone" | "failing";
+        };
+        /** WebhookEndpointPage */
+        WebhookEndpointPage: {
+            /** Items */
+            items: components["schemas"]["WebhookEndpointRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * WebhookEndpointRead
+         * @example {
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "description": "CRM: new interests and deals",
+         *       "enabled": true,
+         *       "event_types": [
+         *         "interest.received",
+         *         "deal.created"
+         *       ],
+         *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+         *       "updated_at": "2026-11-30T08:00:00Z",
+         *       "url": "https://crm.example.vn/hooks/techex",
+         *       "disabled_reason": null,
+         *       "disabled_at": null,
+         *       "previous_secret_expires_at": null
+         *     }
+         */
+        WebhookEndpointRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /**
+             * Event Types
+             * @description The event types it receives; empty: all.
+             */
+            event_types: string[];
+            /** Enabled */
+            enabled: boolean;
+            disabled_reason: components["schemas"]["DisabledReason"] | null;
+            /** Disabled At */
+            disabled_at: string | null;
+            /**
+             * Previous Secret Expires At
+             * @description Until then deliveries are signed with the previous secret too (after a rotation).
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * WebhookEndpointUpdate
+         * @example {
+         *       "enabled": false
+         *     }
+         * @example {
+         *       "event_types": []
+         *     }
+         */
+        WebhookEndpointUpdate: {
+            /** Url */
+            url?: string | null;
+            /** Event Types */
+            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed" | "expert.consultation_requested" | "import.finished")[] | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Enabled
+             * @description false stops deliveries; true resumes them in order.
+             */
+            enabled?: boolean | null;
+        };
+        /** WebhookPingData */
+        WebhookPingData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * WebhookPingEvent
+         * @description A test event sent on request to one endpoint.
+         */
+        WebhookPingEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "webhook.ping";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookPingData"];
+        };
+        /**
+         * WebhookPingSent
+         * @example {
+         *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807"
+         *     }
+         */
+        WebhookPingSent: {
+            /**
+             * Message Id
+             * @description The `webhook-id` the ping will carry.
+             */
+            message_id: string;
+        };
+        /**
+         * WebhookSecretRotated
+         * @example {
+         *       "previous_secret_expires_at": "2026-12-01T08:00:00Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+         *     }
+         */
+        WebhookSecretRotated: {
+            /**
+             * Secret
+             * @description The new signing secret, shown only in this response.
+             */
+            secret: string;
+            /**
+             * Previous Secret Expires At
+             * Format: date-time
+             * @description The old secret signs too until then.
+             */
+            previous_secret_expires_at: string;
+        };
         /** FieldError */
         FieldError: {
             /**
@@ -8690,7 +10608,7 @@ export interface components {
          * @description Every `code` a problem can carry; each operation lists those it raises.
          * @enum {string}
          */
-        ProblemCode: "AccountNotFound" | "AccountRequired" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "ConsultationCapReached" | "ConsultationNotFound" | "ConsultationState" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "ExpertNotFound" | "ExpertUnavailable" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotTheExpert" | "NotYourOrganization" | "OrcidBadResponse" | "OrcidRecordNotFound" | "OrcidUnavailable" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "OwnExpert" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "WeakPassword";
+        ProblemCode: "AccountNotFound" | "AccountRequired" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "ConsultationCapReached" | "ConsultationNotFound" | "ConsultationState" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "ExpertNotFound" | "ExpertUnavailable" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "ImportAlreadyCommitted" | "ImportErrorFileNotFound" | "ImportNotFound" | "ImportTooLarge" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidImportMapping" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotTheExpert" | "NotYourOrganization" | "OrcidBadResponse" | "OrcidRecordNotFound" | "OrcidUnavailable" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "OwnExpert" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "UnreadableImportFile" | "WeakPassword" | "WebhookDeliveryNotFound" | "WebhookEndpointDisabled" | "WebhookEndpointNotFound";
     };
     responses: never;
     parameters: never;
@@ -8795,7 +10713,11 @@ export interface operations {
                      *         "pending": 0,
                      *         "oldest_pending_seconds": null
                      *       },
-                     *       "status": "ready"
+                     *       "status": "ready",
+                     *       "webhooks": {
+                     *         "oldest_pending_seconds": 4.2,
+                     *         "pending": 3
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
@@ -8922,7 +10844,9 @@ export interface operations {
                      *         "updated_at": "2026-11-20T08:30:00Z",
                      *         "verified": true,
                      *         "verified_at": "2026-11-20T08:30:00Z",
-                     *         "website": "https://rimf.example.vn/"
+                     *         "website": "https://rimf.example.vn/",
+                     *         "source": null,
+                     *         "origin_url": null
                      *       },
                      *       "tokens": {
                      *         "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
@@ -9571,7 +11495,9 @@ export interface operations {
                      *         "updated_at": "2026-11-20T08:30:00Z",
                      *         "verified": true,
                      *         "verified_at": "2026-11-20T08:30:00Z",
-                     *         "website": "https://rimf.example.vn/"
+                     *         "website": "https://rimf.example.vn/",
+                     *         "source": null,
+                     *         "origin_url": null
                      *       }
                      *     }
                      */
@@ -9889,7 +11815,9 @@ export interface operations {
                      *           "updated_at": "2026-11-20T08:30:00Z",
                      *           "verified": true,
                      *           "verified_at": "2026-11-20T08:30:00Z",
-                     *           "website": "https://rimf.example.vn/"
+                     *           "website": "https://rimf.example.vn/",
+                     *           "source": null,
+                     *           "origin_url": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -10045,7 +11973,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -10249,7 +12179,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -10520,7 +12452,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -10735,7 +12669,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -13341,6 +15277,196 @@ export interface operations {
             };
         };
     };
+    "openData.getOfferJsonld": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "https://schema.org",
+                     *       "@type": "Offer"
+                     *     }
+                     */
+                    "application/ld+json": Record<string, never>;
+                };
+            };
+            /** @description Not Found: `ListingNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ListingNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getDemandJsonld": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                demand_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "https://schema.org",
+                     *       "@type": "Offer"
+                     *     }
+                     */
+                    "application/ld+json": Record<string, never>;
+                };
+            };
+            /** @description Not Found: `ListingNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ListingNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "offers.listOffers": {
         parameters: {
             query?: {
@@ -13488,7 +15614,9 @@ export interface operations {
                      *           "version": 3,
                      *           "visibility": "public",
                      *           "province": null,
-                     *           "rejection_reason": null
+                     *           "rejection_reason": null,
+                     *           "source": null,
+                     *           "origin_url": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -13749,7 +15877,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -13988,7 +16118,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -14360,7 +16492,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -14646,7 +16780,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -14902,7 +17038,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15167,7 +17305,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15453,7 +17593,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15718,7 +17860,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -16009,7 +18153,9 @@ export interface operations {
                      *           "target_countries": [],
                      *           "contact": null,
                      *           "province": null,
-                     *           "rejection_reason": null
+                     *           "rejection_reason": null,
+                     *           "source": null,
+                     *           "origin_url": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -16211,7 +18357,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -16419,7 +18567,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -16760,7 +18910,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17015,7 +19167,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17240,7 +19394,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17474,7 +19630,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17729,7 +19887,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17963,7 +20123,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -18164,6 +20326,8 @@ export interface operations {
                 /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
                 language?: components["schemas"]["Language"][] | null;
                 proposed_for_city?: boolean | null;
+                /** @description Provenance: `local`, or an import or harvest source. Any of. */
+                source?: string[] | null;
                 created_from?: string | null;
                 created_to?: string | null;
                 updated_from?: string | null;
@@ -18243,7 +20407,8 @@ export interface operations {
                      *             "trl": 8,
                      *             "updated_at": "2026-06-03T02:00:00Z",
                      *             "visibility": "public",
-                     *             "min_trl": null
+                     *             "min_trl": null,
+                     *             "source": "local"
                      *           },
                      *           "highlights": {
                      *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -18337,6 +20502,8 @@ export interface operations {
                 /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
                 language?: components["schemas"]["Language"][] | null;
                 proposed_for_city?: boolean | null;
+                /** @description Provenance: `local`, or an import or harvest source. Any of. */
+                source?: string[] | null;
                 created_from?: string | null;
                 created_to?: string | null;
                 updated_from?: string | null;
@@ -18416,7 +20583,8 @@ export interface operations {
                      *             "trl": 8,
                      *             "updated_at": "2026-06-03T02:00:00Z",
                      *             "visibility": "public",
-                     *             "min_trl": null
+                     *             "min_trl": null,
+                     *             "source": "local"
                      *           },
                      *           "highlights": {
                      *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -21454,12 +23622,14 @@ export interface operations {
                      *             "published": 94
                      *           },
                      *           "field": "biotech",
+                     *           "foreign_units": 0,
                      *           "listings": 94,
                      *           "proposed_for_city": 50,
                      *           "units": 19
                      *         }
                      *       ],
                      *       "totals": {
+                     *         "foreign_units": 13,
                      *         "listings": 209,
                      *         "proposed_for_city": 126,
                      *         "units": 66
@@ -28871,6 +31041,2646 @@ export interface operations {
             };
         };
     };
+    "webhooks.listWebhookEndpoints": {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-30T08:00:00Z",
+                     *           "description": "CRM: new interests and deals",
+                     *           "enabled": true,
+                     *           "event_types": [
+                     *             "interest.received",
+                     *             "deal.created"
+                     *           ],
+                     *           "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *           "updated_at": "2026-11-30T08:00:00Z",
+                     *           "url": "https://crm.example.vn/hooks/techex",
+                     *           "disabled_reason": null,
+                     *           "disabled_at": null,
+                     *           "previous_secret_expires_at": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointPage"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.createWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "description": "CRM: new interests and deals",
+                 *       "event_types": [
+                 *         "interest.received",
+                 *         "deal.created"
+                 *       ],
+                 *       "url": "https://crm.example.vn/hooks/techex"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEndpointCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "description": "CRM: new interests and deals",
+                     *       "enabled": true,
+                     *       "event_types": [
+                     *         "interest.received",
+                     *         "deal.created"
+                     *       ],
+                     *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "updated_at": "2026-11-30T08:00:00Z",
+                     *       "url": "https://crm.example.vn/hooks/techex",
+                     *       "disabled_reason": null,
+                     *       "disabled_at": null,
+                     *       "previous_secret_expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange`, `IdempotentSecretNotReplayed` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange" | "IdempotentSecretNotReplayed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.getWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "description": "CRM: new interests and deals",
+                     *       "enabled": true,
+                     *       "event_types": [
+                     *         "interest.received",
+                     *         "deal.created"
+                     *       ],
+                     *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *       "updated_at": "2026-11-30T08:00:00Z",
+                     *       "url": "https://crm.example.vn/hooks/techex",
+                     *       "disabled_reason": null,
+                     *       "disabled_at": null,
+                     *       "previous_secret_expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.deleteWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.updateWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEndpointUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "description": "CRM: new interests and deals",
+                     *       "enabled": true,
+                     *       "event_types": [
+                     *         "interest.received",
+                     *         "deal.created"
+                     *       ],
+                     *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *       "updated_at": "2026-11-30T08:00:00Z",
+                     *       "url": "https://crm.example.vn/hooks/techex",
+                     *       "disabled_reason": null,
+                     *       "disabled_at": null,
+                     *       "previous_secret_expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.rotateWebhookSecret": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "previous_secret_expires_at": "2026-12-01T08:00:00Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookSecretRotated"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.pingWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookPingSent"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `WebhookEndpointDisabled`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointDisabled" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.listWebhookDeliveries": {
+        parameters: {
+            query?: {
+                /** @description Delivery status. Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                status?: components["schemas"]["DeliveryStatus"][] | null;
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "attempt_log": [
+                     *             {
+                     *               "attempted_at": "2026-11-30T08:00:01Z",
+                     *               "latency_ms": 85,
+                     *               "response_excerpt": "",
+                     *               "status_code": 204,
+                     *               "succeeded": true,
+                     *               "error": null
+                     *             }
+                     *           ],
+                     *           "attempts": 1,
+                     *           "created_at": "2026-11-30T08:00:00Z",
+                     *           "event_type": "interest.received",
+                     *           "finished_at": "2026-11-30T08:00:01Z",
+                     *           "id": 42,
+                     *           "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807",
+                     *           "payload": {
+                     *             "data": {
+                     *               "id": "7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *               "listing_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *               "url": "https://api.techex.example/api/v1/interests/7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *             },
+                     *             "timestamp": "2026-11-30T08:00:00Z",
+                     *             "type": "interest.received"
+                     *           },
+                     *           "status": "delivered",
+                     *           "next_attempt_at": null,
+                     *           "redelivery_of": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.redeliverWebhook": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attempt_log": [
+                     *         {
+                     *           "attempted_at": "2026-11-30T08:00:01Z",
+                     *           "latency_ms": 85,
+                     *           "response_excerpt": "",
+                     *           "status_code": 204,
+                     *           "succeeded": true,
+                     *           "error": null
+                     *         }
+                     *       ],
+                     *       "attempts": 1,
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "event_type": "interest.received",
+                     *       "finished_at": "2026-11-30T08:00:01Z",
+                     *       "id": 42,
+                     *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807",
+                     *       "payload": {
+                     *         "data": {
+                     *           "id": "7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "listing_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *           "url": "https://api.techex.example/api/v1/interests/7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *         },
+                     *         "timestamp": "2026-11-30T08:00:00Z",
+                     *         "type": "interest.received"
+                     *       },
+                     *       "status": "delivered",
+                     *       "next_attempt_at": null,
+                     *       "redelivery_of": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookDeliveryNotFound`, `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookDeliveryNotFound" | "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `WebhookEndpointDisabled`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointDisabled" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "feed.listChanges": {
+        parameters: {
+            query?: {
+                /** @description Only records whose latest change is at or after this time. */
+                from?: string | null;
+                /** @description Only records whose latest change is at or before this time. */
+                until?: string | null;
+                /** @description Resume after the entry that carried this `cursor` (or the page's `next_cursor`). */
+                cursor?: string | null;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "cursor": "eyJzIjo0Mn0",
+                     *           "deleted": false,
+                     *           "id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *           "record": {
+                     *             "field": "environment",
+                     *             "title": "Nano manganese-oxide filter media"
+                     *           },
+                     *           "type": "offer",
+                     *           "updated_at": "2026-11-22T09:00:00Z",
+                     *           "url": "https://techex.example.vn/api/v1/offers/3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FeedEntryPage"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "feed.getListingsAtom": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <feed xmlns=…>…</feed> */
+                    "application/atom+xml": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.getImportTemplate": {
+        parameters: {
+            query?: {
+                /** @description The kind of record the form is for. */
+                kind?: components["schemas"]["ImportKindName"];
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example text */
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.createImport": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "dry_run": true,
+                 *       "file": "khao-sat-nhu-cau-can-tho.xlsx",
+                 *       "kind": "demand",
+                 *       "mapping": "{\"Tên doanh nghiệp\": \"organization\"}",
+                 *       "on_duplicate": "update",
+                 *       "publish": false,
+                 *       "source": "can-tho-survey-2025"
+                 *     }
+                 */
+                "multipart/form-data": components["schemas"]["ImportUpload"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "columns": [
+                     *         {
+                     *           "field": "organization",
+                     *           "header": "Doanh nghiệp",
+                     *           "score": 100
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "created": 110,
+                     *         "errors": 3,
+                     *         "rejected": 2,
+                     *         "skipped": 0,
+                     *         "unchanged": 0,
+                     *         "updated": 8
+                     *       },
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+                     *       "errors": [
+                     *         {
+                     *           "code": "invalid_amount",
+                     *           "column": "Kinh phí dự kiến",
+                     *           "field": "budget",
+                     *           "message": "'ba tỷ' is not an amount",
+                     *           "row": 14
+                     *         }
+                     *       ],
+                     *       "errors_truncated": false,
+                     *       "filename": "khao-sat-nhu-cau.xlsx",
+                     *       "finished_at": "2026-11-30T08:00:03Z",
+                     *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+                     *       "kind": "demand",
+                     *       "mode": "dry_run",
+                     *       "on_duplicate": "update",
+                     *       "processed_rows": 120,
+                     *       "publish": false,
+                     *       "source": "can-tho-survey-2025",
+                     *       "status": "finished",
+                     *       "total_rows": 120,
+                     *       "failure": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `UnreadableImportFile`, `ImportTooLarge`, `InvalidImportMapping`, `RequestValidationFailed`, `IdempotencyKeyReused` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "UnreadableImportFile" | "ImportTooLarge" | "InvalidImportMapping" | "RequestValidationFailed" | "IdempotencyKeyReused";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.getImport": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "columns": [
+                     *         {
+                     *           "field": "organization",
+                     *           "header": "Doanh nghiệp",
+                     *           "score": 100
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "created": 110,
+                     *         "errors": 3,
+                     *         "rejected": 2,
+                     *         "skipped": 0,
+                     *         "unchanged": 0,
+                     *         "updated": 8
+                     *       },
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+                     *       "errors": [
+                     *         {
+                     *           "code": "invalid_amount",
+                     *           "column": "Kinh phí dự kiến",
+                     *           "field": "budget",
+                     *           "message": "'ba tỷ' is not an amount",
+                     *           "row": 14
+                     *         }
+                     *       ],
+                     *       "errors_truncated": false,
+                     *       "filename": "khao-sat-nhu-cau.xlsx",
+                     *       "finished_at": "2026-11-30T08:00:03Z",
+                     *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+                     *       "kind": "demand",
+                     *       "mode": "dry_run",
+                     *       "on_duplicate": "update",
+                     *       "processed_rows": 120,
+                     *       "publish": false,
+                     *       "source": "can-tho-survey-2025",
+                     *       "status": "finished",
+                     *       "total_rows": 120,
+                     *       "failure": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ImportNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ImportNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.commitImport": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "columns": [
+                     *         {
+                     *           "field": "organization",
+                     *           "header": "Doanh nghiệp",
+                     *           "score": 100
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "created": 110,
+                     *         "errors": 3,
+                     *         "rejected": 2,
+                     *         "skipped": 0,
+                     *         "unchanged": 0,
+                     *         "updated": 8
+                     *       },
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+                     *       "errors": [
+                     *         {
+                     *           "code": "invalid_amount",
+                     *           "column": "Kinh phí dự kiến",
+                     *           "field": "budget",
+                     *           "message": "'ba tỷ' is not an amount",
+                     *           "row": 14
+                     *         }
+                     *       ],
+                     *       "errors_truncated": false,
+                     *       "filename": "khao-sat-nhu-cau.xlsx",
+                     *       "finished_at": "2026-11-30T08:00:03Z",
+                     *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+                     *       "kind": "demand",
+                     *       "mode": "dry_run",
+                     *       "on_duplicate": "update",
+                     *       "processed_rows": 120,
+                     *       "publish": false,
+                     *       "source": "can-tho-survey-2025",
+                     *       "status": "finished",
+                     *       "total_rows": 120,
+                     *       "failure": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ImportNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ImportNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `ImportAlreadyCommitted`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "ImportAlreadyCommitted" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `ImportTooLarge`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "ImportTooLarge" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.getImportErrors": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example text */
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ImportNotFound`, `ImportErrorFileNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ImportNotFound" | "ImportErrorFileNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataCatalog": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@type": "dcat:Catalog",
+                     *       "dcat:dataset": []
+                     *     }
+                     */
+                    "application/ld+json": Record<string, never>;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataCsv": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                /** @description The dataset. */
+                dataset: "offers" | "demands" | "organizations";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example id,reference,title,… */
+                    "text/csv": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataCsvMetadata": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                /** @description The dataset. */
+                dataset: "offers" | "demands" | "organizations";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "http://www.w3.org/ns/csvw",
+                     *       "url": "offers.csv"
+                     *     }
+                     */
+                    "application/csvm+json": Record<string, never>;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataJsonl": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                /** @description The dataset. */
+                dataset: "offers" | "demands" | "organizations";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"id": "…", "title": "…"} */
+                    "application/jsonl": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "experts.listExperts": {
         parameters: {
             query?: {
@@ -31578,6 +36388,314 @@ export interface operations {
                         code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
                     } & components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    "webhooks.listingPublished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListingPublishedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.listingExpiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListingExpiringEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.matchSuggested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchSuggestedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.interestReceived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterestReceivedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.interestAccepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterestAcceptedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.interestMessage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterestMessageEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.meetingRequested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingRequestedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.meetingAccepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingAcceptedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.schedulePublished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchedulePublishedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.dealCreated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.dealStageChanged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealStageChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.webhookPing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPingEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.expertConsultationRequested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExpertConsultationRequestedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.importFinished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportFinishedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
