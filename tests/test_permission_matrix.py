@@ -150,8 +150,10 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
     await create_listing(client, buyer, status="published", moderator=moderator)  # its title says "asen"
     notes = expect(await client.get("/api/v1/notifications", headers=owner.headers), 200)
     event_ids = await _build_event(client, owner, buyer, moderator)
+    service_ids = await _build_service_requests(client, owner, other_broker, listings["offer_published"])
     ids = {
         **event_ids,
+        **service_ids,
         "subscription": subscription["id"],
         "notification": notes["items"][0]["id"],
         **listings,
@@ -233,6 +235,35 @@ async def _build_event(
         "pending_request": pending["id"],
         "meeting": meeting["id"],
     }
+
+
+async def _build_service_requests(
+    client: AsyncClient, owner: Registered, provider: Registered, offer_id: str
+) -> dict[str, str]:
+    """Service requests of the owner in each state; the unmandated broker's organisation quoted on them."""
+    ids: dict[str, str] = {}
+    path = "/api/v1/service-requests"
+    body = {"service_type": "valuation", "subject_type": "offer", "subject_id": offer_id, "title": "Định giá"}
+    for state in ("open", "quoted", "accepted", "delivered"):
+        request = expect(await client.post(path, json=body, headers=owner.headers), 201)
+        ids[f"sr_{state}"] = request["id"]
+        if state == "open":
+            continue
+        quote = expect(
+            await client.post(
+                f"{path}/{request['id']}/quotes", json={"fee": "1000", "days": 5}, headers=provider.headers
+            ),
+            201,
+        )
+        ids[f"sr_{state}_quote"] = quote["id"]
+        if state == "quoted":
+            continue
+        accept = {"quote_id": quote["id"]}
+        expect(await client.post(f"{path}/{request['id']}/accept", json=accept, headers=owner.headers), 200)
+        if state == "delivered":
+            result = {"result": {"summary": "Xong"}}
+            expect(await client.post(f"{path}/{request['id']}/deliver", json=result, headers=provider.headers), 200)
+    return ids
 
 
 @dataclass(frozen=True)
@@ -710,6 +741,85 @@ MATRIX += [
         body=lambda i: {"field": "environment", "date": "2027-03-15", "organizer_organization_id": i["owner_org"]},
     ),
 ]
+
+
+def _service_request_rows() -> list[Row]:
+    """The requester side (the owner, its mandated broker, staff) asks, accepts, closes and cancels; the
+    quoting intermediary (the unmandated broker's organisation) quotes, withdraws and delivers;
+    intermediaries see requests taking quotes, other strangers nothing."""
+    base = "/api/v1/service-requests"
+    item = f"{base}/{{service_request_id}}"
+    requester = (*OWNER_SIDE, *STAFF)
+
+    def at(state: str, action: str = "") -> Callable[[dict[str, str]], str]:
+        return lambda i: f"{base}/{i[f'sr_{state}']}{action}"
+
+    seen = {"stranger": 404}
+    return [
+        Row(
+            "POST",
+            base,
+            lambda i: base,
+            _only(201, *requester),
+            body=lambda i: {
+                "service_type": "legal",
+                "subject_type": "offer",
+                "subject_id": i["offer_published"],
+                "title": "Tư vấn pháp lý",
+                "requester_organization_id": i["owner_org"],
+            },
+        ),
+        Row(
+            "GET",
+            item,
+            at("open"),
+            _only(200, *requester, "broker_unmandated"),
+            denied=404,
+        ),
+        Row(
+            "POST",
+            f"{item}/quotes",
+            at("open", "/quotes"),
+            {
+                **_only(201, "broker_mandated", "broker_unmandated"),
+                **_only(422, "owner_admin", "owner_member", "owner_key", *STAFF),
+            },
+            denied=404,
+            body=lambda i: {"fee": "2000000", "days": 10},
+        ),
+        Row(
+            "POST",
+            f"{item}/quotes/{{quote_id}}/withdraw",
+            lambda i: f"{base}/{i['sr_quoted']}/quotes/{i['sr_quoted_quote']}/withdraw",
+            {**_only(200, "broker_unmandated", *STAFF), **seen},
+        ),
+        Row(
+            "POST",
+            f"{item}/accept",
+            at("quoted", "/accept"),
+            {**_only(200, *requester), **seen},
+            body=lambda i: {"quote_id": i["sr_quoted_quote"]},
+        ),
+        Row(
+            "POST",
+            f"{item}/deliver",
+            at("accepted", "/deliver"),
+            {**_only(200, "broker_unmandated", *STAFF), **seen},
+            body=lambda i: {"result": {"summary": "Báo cáo thẩm định"}},
+        ),
+        Row("POST", f"{item}/close", at("delivered", "/close"), {**_only(200, *requester), **seen}),
+        Row("POST", f"{item}/cancel", at("open", "/cancel"), {**_only(200, *requester), **seen}),
+        Row(
+            "POST",
+            f"{item}/rating",
+            at("delivered", "/rating"),
+            {**_only(200, *OWNER_SIDE, "broker_unmandated"), **seen},
+            body=lambda i: {"score": 4},
+        ),
+    ]
+
+
+MATRIX += _service_request_rows()
 
 
 def test_matrix_covers_every_write_endpoint(app: FastAPI) -> None:

@@ -69,6 +69,11 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "interests", "description": "Expressions of interest in listings and their message threads."},
     {"name": "deals", "description": "Technology transactions: parties, broker, value, stage, origin."},
     {
+        "name": "service-requests",
+        "description": "Intermediary services (appraisal, valuation, legal, IP, finance, negotiation, contract "
+        "drafting, technology assessment): requests, quotes, delivery and ratings.",
+    },
+    {
         "name": "events",
         "description": "Connection sessions: events, participants, meeting requests, optimal schedules, agendas "
         "(JSON, iCalendar, CSV), outcomes, analytics and proposed sessions.",

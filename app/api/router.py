@@ -17,6 +17,7 @@ from app.api.routes import (
     matching,
     organizations,
     search,
+    service_requests,
     stats,
     taxonomy,
 )
@@ -40,6 +41,7 @@ api_router.include_router(listings.demands_router)
 api_router.include_router(search.router)
 api_router.include_router(interests.router)
 api_router.include_router(deals.router)
+api_router.include_router(service_requests.router)
 api_router.include_router(stats.router)
 api_router.include_router(matching.router)
 api_router.include_router(events.router)

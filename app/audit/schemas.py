@@ -34,6 +34,10 @@ class AuditRecordType(StrEnum):
     EVENT_SCHEDULE = "event_schedule"
     MEETING_REQUEST = "meeting_request"
     MEETING_OUTCOME = "meeting_outcome"
+    SERVICE_REQUEST = "service_request"
+    VALUATION = "valuation"
+    DEAL_FOLLOW_UP = "deal_follow_up"
+    DOCUMENT = "document"
 
 
 FieldChange = Annotated[list[Any], Field(min_length=2, max_length=2, description="`[old, new]`; `null` for nothing.")]

@@ -4,6 +4,7 @@ from app.models.account import Account, ApiKey, Invitation, RefreshToken
 from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.deal import Deal, Interest, InterestMessage
+from app.models.engagement import CheckInReport, DealCheckIn, DealMilestone, ServiceQuote, ServiceRequest, Valuation
 from app.models.event import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
@@ -16,7 +17,10 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "CheckInReport",
     "Deal",
+    "DealCheckIn",
+    "DealMilestone",
     "Event",
     "EventParticipant",
     "EventSession",
@@ -35,4 +39,7 @@ __all__ = [
     "OutboxEvent",
     "ReferenceCounter",
     "RefreshToken",
+    "ServiceQuote",
+    "ServiceRequest",
+    "Valuation",
 ]

@@ -1115,6 +1115,190 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/service-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List service requests
+         * @description Requests your organisation made or quoted on, and, for intermediaries, those taking quotes; newest first.
+         */
+        get: operations["serviceRequests.listServiceRequests"];
+        put?: never;
+        /**
+         * Request a service
+         * @description A party of an offer, demand, interest or deal (or its mandated broker) asks intermediaries for a service.
+         */
+        post: operations["serviceRequests.createServiceRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{service_request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a service request
+         * @description One request with the quotes you may see.
+         */
+        get: operations["serviceRequests.getServiceRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{service_request_id}/quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Quote for a service
+         * @description An intermediary quotes fee, currency and days to deliver while the request takes quotes.
+         */
+        post: operations["serviceRequests.createQuote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{service_request_id}/quotes/{quote_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw a quote
+         * @description The provider withdraws its quote before one is accepted.
+         */
+        post: operations["serviceRequests.withdrawQuote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{service_request_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a quote
+         * @description The requester accepts one quote; the others are rejected and its provider does the work.
+         */
+        post: operations["serviceRequests.acceptQuote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{service_request_id}/deliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver the service
+         * @description The chosen provider delivers its structured result (a valuation states a range and its method).
+         */
+        post: operations["serviceRequests.deliverService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{service_request_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a delivered service
+         * @description The requester accepts the delivery and closes the request.
+         */
+        post: operations["serviceRequests.closeServiceRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{service_request_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a service request
+         * @description The requester cancels before delivery.
+         */
+        post: operations["serviceRequests.cancelServiceRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{service_request_id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate the other side
+         * @description Once delivered, the requester rates the provider and the provider the requester (1–5), once each.
+         */
+        post: operations["serviceRequests.rateService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/indicators": {
         parameters: {
             query?: never;
@@ -2277,7 +2461,7 @@ export interface components {
          * AuditRecordType
          * @enum {string}
          */
-        AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome";
+        AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome" | "service_request" | "valuation" | "deal_follow_up" | "document";
         /** BestPair */
         BestPair: {
             /**
@@ -2842,6 +3026,21 @@ export interface components {
          * @enum {string}
          */
         DeclineReason: "not_relevant" | "insufficient_information" | "not_available" | "terms_not_acceptable" | "already_in_negotiation" | "other";
+        /**
+         * Delivery
+         * @example {
+         *       "result": {
+         *         "currency": "VND",
+         *         "method": "income",
+         *         "summary": "Giá trị hợp lý của license 5 năm.",
+         *         "value_high": "450000000",
+         *         "value_low": "320000000"
+         *       }
+         *     }
+         */
+        Delivery: {
+            result: components["schemas"]["ServiceResult"];
+        };
         /**
          * DemandCreate
          * @example {
@@ -6382,6 +6581,12 @@ export interface components {
             listing_ids: string[];
         };
         /**
+         * ProviderKind
+         * @description Who provides a service: an intermediary organisation (listed experts to follow).
+         * @enum {string}
+         */
+        ProviderKind: "organization";
+        /**
          * PublishRequest
          * @example {
          *       "stage": "final"
@@ -6394,6 +6599,123 @@ export interface components {
              * @description Publish a schedule that exceeds the event's fairness bound (refused with 409 `UnfairScheduleNotAccepted` otherwise). Default: `false`.
              */
             accept_unfair?: boolean;
+        };
+        /**
+         * QuoteAccept
+         * @example {
+         *       "quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910"
+         *     }
+         */
+        QuoteAccept: {
+            /**
+             * Quote Id
+             * Format: uuid
+             */
+            quote_id: string;
+        };
+        /**
+         * QuoteCreate
+         * @example {
+         *       "currency": "VND",
+         *       "days": 15,
+         *       "fee": "25000000",
+         *       "note": "Báo cáo định giá theo 3 cách tiếp cận."
+         *     }
+         */
+        QuoteCreate: {
+            /**
+             * Fee
+             * @description Decimal string in the currency of the sibling `currency` field: digits, at most one point and 2 decimals, no exponent.
+             * @example 350000000
+             * @example 1250.50
+             */
+            fee: string;
+            /**
+             * Currency
+             * @description Default: `VND`.
+             */
+            currency?: string;
+            /**
+             * Days
+             * @description Days to deliver once accepted.
+             */
+            days: number;
+            /** Note */
+            note?: string | null;
+            /**
+             * Provider Organization Id
+             * @description The intermediary quoting; your organisation by default.
+             */
+            provider_organization_id?: string | null;
+        };
+        /**
+         * QuoteRead
+         * @example {
+         *       "created_at": "2026-12-02T03:00:00Z",
+         *       "currency": "VND",
+         *       "days": 15,
+         *       "fee": "25000000",
+         *       "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+         *       "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+         *       "provider_kind": "organization",
+         *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+         *       "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+         *       "status": "submitted"
+         *     }
+         */
+        QuoteRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Service Request Id
+             * Format: uuid
+             */
+            service_request_id: string;
+            provider_kind: components["schemas"]["ProviderKind"];
+            /** Provider Organization Id */
+            provider_organization_id: string | null;
+            /**
+             * Fee
+             * @description Decimal string in the currency's minor units (`"350000000"` VND, `"1250.50"` USD).
+             * @example 350000000
+             */
+            fee: string;
+            /**
+             * Currency
+             * @description ISO 4217 code.
+             */
+            currency: string;
+            /** Days */
+            days: number;
+            /** Note */
+            note: string | null;
+            status: components["schemas"]["QuoteStatus"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * QuoteStatus
+         * @enum {string}
+         */
+        QuoteStatus: "submitted" | "accepted" | "rejected" | "withdrawn";
+        /**
+         * RatingCreate
+         * @example {
+         *       "comment": "Đúng hạn, báo cáo rõ ràng.",
+         *       "score": 5
+         *     }
+         */
+        RatingCreate: {
+            /** Score */
+            score: number;
+            /** Comment */
+            comment?: string | null;
         };
         /**
          * Readiness
@@ -6528,6 +6850,20 @@ export interface components {
          * @enum {string}
          */
         RequestStatus: "pending" | "accepted" | "declined" | "cancelled" | "expired";
+        /** ResultRead */
+        ResultRead: {
+            /** Summary */
+            summary: string;
+            /** Value Low */
+            value_low: string | null;
+            /** Value High */
+            value_high: string | null;
+            /** Currency */
+            currency: string | null;
+            method: components["schemas"]["ValuationMethod"] | null;
+            /** Valuation Id */
+            valuation_id: string | null;
+        };
         /**
          * Role
          * @enum {string}
@@ -6727,6 +7063,218 @@ export interface components {
             };
             outbox: components["schemas"]["OutboxStatus"];
         };
+        /**
+         * ServiceRequestCreate
+         * @example {
+         *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+         *       "quotes_until": "2026-12-31T17:00:00+07:00",
+         *       "service_type": "valuation",
+         *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+         *       "subject_type": "offer",
+         *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license"
+         *     }
+         */
+        ServiceRequestCreate: {
+            service_type: components["schemas"]["ServiceType"];
+            subject_type: components["schemas"]["SubjectType"];
+            /**
+             * Subject Id
+             * Format: uuid
+             * @description The offer, demand, interest or deal the service is about.
+             */
+            subject_id: string;
+            /**
+             * Requester Organization Id
+             * @description The party asking; your organisation by default. A broker names its client (under mandate).
+             */
+            requester_organization_id?: string | null;
+            /** Title */
+            title: string;
+            /** Description */
+            description?: string | null;
+            /**
+             * Quotes Until
+             * @description Quotes are taken until then; 30 days from now by default. Then it expires.
+             */
+            quotes_until?: string | null;
+        };
+        /** ServiceRequestPage */
+        ServiceRequestPage: {
+            /** Items */
+            items: components["schemas"]["ServiceRequestRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * ServiceRequestRead
+         * @example {
+         *       "accepted_at": "2026-12-03T03:00:00Z",
+         *       "accepted_quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+         *       "created_at": "2026-12-01T03:00:00Z",
+         *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+         *       "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+         *       "provider_kind": "organization",
+         *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+         *       "quotes": [
+         *         {
+         *           "created_at": "2026-12-02T03:00:00Z",
+         *           "currency": "VND",
+         *           "days": 15,
+         *           "fee": "25000000",
+         *           "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+         *           "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+         *           "provider_kind": "organization",
+         *           "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+         *           "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+         *           "status": "submitted"
+         *         }
+         *       ],
+         *       "quotes_until": "2026-12-31T17:00:00+07:00",
+         *       "requester_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+         *       "service_type": "valuation",
+         *       "status": "accepted",
+         *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+         *       "subject_type": "offer",
+         *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license",
+         *       "updated_at": "2026-12-03T03:00:00Z",
+         *       "version": 3,
+         *       "delivered_at": null,
+         *       "closed_at": null,
+         *       "cancelled_at": null,
+         *       "result": null,
+         *       "requester_rating": null,
+         *       "requester_comment": null,
+         *       "provider_rating": null,
+         *       "provider_comment": null
+         *     }
+         */
+        ServiceRequestRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            service_type: components["schemas"]["ServiceType"];
+            subject_type: components["schemas"]["SubjectType"];
+            /**
+             * Subject Id
+             * @description Null once the subject is deleted.
+             */
+            subject_id: string | null;
+            /**
+             * Requester Organization Id
+             * @description Hidden (null) from providers while the subject is an anonymous listing whose owner has not accepted them.
+             */
+            requester_organization_id: string | null;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Quotes Until
+             * Format: date-time
+             */
+            quotes_until: string;
+            status: components["schemas"]["ServiceStatus"];
+            provider_kind: components["schemas"]["ProviderKind"] | null;
+            /** Provider Organization Id */
+            provider_organization_id: string | null;
+            /** Accepted Quote Id */
+            accepted_quote_id: string | null;
+            /**
+             * Quotes
+             * @description All quotes for the requester's side; a provider sees its own.
+             */
+            quotes: components["schemas"]["QuoteRead"][];
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Closed At */
+            closed_at: string | null;
+            /** Cancelled At */
+            cancelled_at: string | null;
+            result: components["schemas"]["ResultRead"] | null;
+            /**
+             * Requester Rating
+             * @description The requester's rating of the provider, 1–5.
+             */
+            requester_rating: number | null;
+            /** Requester Comment */
+            requester_comment: string | null;
+            /**
+             * Provider Rating
+             * @description The provider's rating of the requester, 1–5.
+             */
+            provider_rating: number | null;
+            /** Provider Comment */
+            provider_comment: string | null;
+            /** Version */
+            version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * ServiceResult
+         * @description What the provider delivers besides documents; a valuation states a range and the method behind it.
+         * @example {
+         *       "currency": "VND",
+         *       "method": "income",
+         *       "summary": "Giá trị hợp lý của license 5 năm.",
+         *       "value_high": "450000000",
+         *       "value_low": "320000000"
+         *     }
+         */
+        ServiceResult: {
+            /** Summary */
+            summary: string;
+            /** Value Low */
+            value_low?: string | null;
+            /** Value High */
+            value_high?: string | null;
+            /** Currency */
+            currency?: string | null;
+            /** @description The approach that drives the range. */
+            method?: components["schemas"]["ValuationMethod"] | null;
+            /**
+             * Valuation Id
+             * @description The valuation worksheet behind the range.
+             */
+            valuation_id?: string | null;
+        };
+        /**
+         * ServiceStatus
+         * @enum {string}
+         */
+        ServiceStatus: "open" | "quoted" | "accepted" | "delivered" | "closed" | "cancelled" | "expired";
+        /**
+         * ServiceType
+         * @enum {string}
+         */
+        ServiceType: "appraisal" | "valuation" | "legal" | "ip" | "finance" | "negotiation" | "contract_drafting" | "technology_assessment";
         /**
          * SessionCreate
          * @example {
@@ -6933,6 +7481,11 @@ export interface components {
             /** Concepts */
             concepts: components["schemas"]["ConceptRead"][];
         };
+        /**
+         * SubjectType
+         * @enum {string}
+         */
+        SubjectType: "offer" | "demand" | "interest" | "deal";
         /**
          * SubscriptionCreate
          * @description Alert me about new listings matching one of my listings, or a saved search.
@@ -7230,6 +7783,11 @@ export interface components {
          */
         UnplacedReason: "no_common_slot" | "cap_reached" | "no_table" | "fairness";
         /**
+         * ValuationMethod
+         * @enum {string}
+         */
+        ValuationMethod: "cost" | "market" | "income";
+        /**
          * VerificationUpdate
          * @example {
          *       "verified": true
@@ -7338,7 +7896,7 @@ export interface components {
          * @description Every `code` a problem can carry; each operation lists those it raises.
          * @enum {string}
          */
-        ProblemCode: "AccountNotFound" | "AccountRequired" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "WeakPassword";
+        ProblemCode: "AccountNotFound" | "AccountRequired" | "AlreadyRated" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAProvider" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotTheProvider" | "NotTheRequester" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "QuoteExists" | "QuoteNotFound" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceRequestNotFound" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "WeakPassword";
     };
     responses: never;
     parameters: never;
@@ -19768,6 +20326,1998 @@ export interface operations {
                         status?: 422;
                         /** @enum {unknown} */
                         code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "serviceRequests.listServiceRequests": {
+        parameters: {
+            query?: {
+                /** @description `requested` by your organisation, `provided` (quoted or accepted) by it, or the open `market` (intermediaries); all three by default. */
+                role?: ("requested" | "provided" | "market") | null;
+                /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                status?: components["schemas"]["ServiceStatus"][] | null;
+                /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                service_type?: components["schemas"]["ServiceType"][] | null;
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "accepted_at": "2026-12-03T03:00:00Z",
+                     *           "accepted_quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *           "created_at": "2026-12-01T03:00:00Z",
+                     *           "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+                     *           "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *           "provider_kind": "organization",
+                     *           "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *           "quotes": [
+                     *             {
+                     *               "created_at": "2026-12-02T03:00:00Z",
+                     *               "currency": "VND",
+                     *               "days": 15,
+                     *               "fee": "25000000",
+                     *               "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *               "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+                     *               "provider_kind": "organization",
+                     *               "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *               "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *               "status": "submitted"
+                     *             }
+                     *           ],
+                     *           "quotes_until": "2026-12-31T17:00:00+07:00",
+                     *           "requester_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *           "service_type": "valuation",
+                     *           "status": "accepted",
+                     *           "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *           "subject_type": "offer",
+                     *           "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license",
+                     *           "updated_at": "2026-12-03T03:00:00Z",
+                     *           "version": 3,
+                     *           "delivered_at": null,
+                     *           "closed_at": null,
+                     *           "cancelled_at": null,
+                     *           "result": null,
+                     *           "requester_rating": null,
+                     *           "requester_comment": null,
+                     *           "provider_rating": null,
+                     *           "provider_comment": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceRequestPage"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "serviceRequests.createServiceRequest": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+                 *       "quotes_until": "2026-12-31T17:00:00+07:00",
+                 *       "service_type": "valuation",
+                 *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                 *       "subject_type": "offer",
+                 *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ServiceRequestCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted_at": "2026-12-03T03:00:00Z",
+                     *       "accepted_quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *       "created_at": "2026-12-01T03:00:00Z",
+                     *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+                     *       "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *       "provider_kind": "organization",
+                     *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *       "quotes": [
+                     *         {
+                     *           "created_at": "2026-12-02T03:00:00Z",
+                     *           "currency": "VND",
+                     *           "days": 15,
+                     *           "fee": "25000000",
+                     *           "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *           "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+                     *           "provider_kind": "organization",
+                     *           "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *           "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *           "status": "submitted"
+                     *         }
+                     *       ],
+                     *       "quotes_until": "2026-12-31T17:00:00+07:00",
+                     *       "requester_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *       "service_type": "valuation",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_type": "offer",
+                     *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license",
+                     *       "updated_at": "2026-12-03T03:00:00Z",
+                     *       "version": 3,
+                     *       "delivered_at": null,
+                     *       "closed_at": null,
+                     *       "cancelled_at": null,
+                     *       "result": null,
+                     *       "requester_rating": null,
+                     *       "requester_comment": null,
+                     *       "provider_rating": null,
+                     *       "provider_comment": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceRequestRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "serviceRequests.getServiceRequest": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                service_request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted_at": "2026-12-03T03:00:00Z",
+                     *       "accepted_quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *       "created_at": "2026-12-01T03:00:00Z",
+                     *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+                     *       "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *       "provider_kind": "organization",
+                     *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *       "quotes": [
+                     *         {
+                     *           "created_at": "2026-12-02T03:00:00Z",
+                     *           "currency": "VND",
+                     *           "days": 15,
+                     *           "fee": "25000000",
+                     *           "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *           "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+                     *           "provider_kind": "organization",
+                     *           "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *           "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *           "status": "submitted"
+                     *         }
+                     *       ],
+                     *       "quotes_until": "2026-12-31T17:00:00+07:00",
+                     *       "requester_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *       "service_type": "valuation",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_type": "offer",
+                     *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license",
+                     *       "updated_at": "2026-12-03T03:00:00Z",
+                     *       "version": 3,
+                     *       "delivered_at": null,
+                     *       "closed_at": null,
+                     *       "cancelled_at": null,
+                     *       "result": null,
+                     *       "requester_rating": null,
+                     *       "requester_comment": null,
+                     *       "provider_rating": null,
+                     *       "provider_comment": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceRequestRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ServiceRequestNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ServiceRequestNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "serviceRequests.createQuote": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                service_request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "currency": "VND",
+                 *       "days": 15,
+                 *       "fee": "25000000",
+                 *       "note": "Báo cáo định giá theo 3 cách tiếp cận."
+                 *     }
+                 */
+                "application/json": components["schemas"]["QuoteCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-12-02T03:00:00Z",
+                     *       "currency": "VND",
+                     *       "days": 15,
+                     *       "fee": "25000000",
+                     *       "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *       "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+                     *       "provider_kind": "organization",
+                     *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *       "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *       "status": "submitted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QuoteRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ServiceRequestNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ServiceRequestNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `InvalidTransition`, `QuoteExists`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "InvalidTransition" | "QuoteExists" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `NotAProvider`, `RequestValidationFailed`, `IdempotencyKeyReused` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "NotAProvider" | "RequestValidationFailed" | "IdempotencyKeyReused";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "serviceRequests.withdrawQuote": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                service_request_id: string;
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted_at": "2026-12-03T03:00:00Z",
+                     *       "accepted_quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *       "created_at": "2026-12-01T03:00:00Z",
+                     *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+                     *       "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *       "provider_kind": "organization",
+                     *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *       "quotes": [
+                     *         {
+                     *           "created_at": "2026-12-02T03:00:00Z",
+                     *           "currency": "VND",
+                     *           "days": 15,
+                     *           "fee": "25000000",
+                     *           "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *           "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+                     *           "provider_kind": "organization",
+                     *           "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *           "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *           "status": "submitted"
+                     *         }
+                     *       ],
+                     *       "quotes_until": "2026-12-31T17:00:00+07:00",
+                     *       "requester_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *       "service_type": "valuation",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_type": "offer",
+                     *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license",
+                     *       "updated_at": "2026-12-03T03:00:00Z",
+                     *       "version": 3,
+                     *       "delivered_at": null,
+                     *       "closed_at": null,
+                     *       "cancelled_at": null,
+                     *       "result": null,
+                     *       "requester_rating": null,
+                     *       "requester_comment": null,
+                     *       "provider_rating": null,
+                     *       "provider_comment": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceRequestRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotTheProvider` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotTheProvider";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ServiceRequestNotFound`, `QuoteNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ServiceRequestNotFound" | "QuoteNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `InvalidTransition`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "InvalidTransition" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "serviceRequests.acceptQuote": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                service_request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910"
+                 *     }
+                 */
+                "application/json": components["schemas"]["QuoteAccept"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted_at": "2026-12-03T03:00:00Z",
+                     *       "accepted_quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *       "created_at": "2026-12-01T03:00:00Z",
+                     *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+                     *       "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *       "provider_kind": "organization",
+                     *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *       "quotes": [
+                     *         {
+                     *           "created_at": "2026-12-02T03:00:00Z",
+                     *           "currency": "VND",
+                     *           "days": 15,
+                     *           "fee": "25000000",
+                     *           "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *           "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+                     *           "provider_kind": "organization",
+                     *           "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *           "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *           "status": "submitted"
+                     *         }
+                     *       ],
+                     *       "quotes_until": "2026-12-31T17:00:00+07:00",
+                     *       "requester_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *       "service_type": "valuation",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_type": "offer",
+                     *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license",
+                     *       "updated_at": "2026-12-03T03:00:00Z",
+                     *       "version": 3,
+                     *       "delivered_at": null,
+                     *       "closed_at": null,
+                     *       "cancelled_at": null,
+                     *       "result": null,
+                     *       "requester_rating": null,
+                     *       "requester_comment": null,
+                     *       "provider_rating": null,
+                     *       "provider_comment": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceRequestRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotTheRequester` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotTheRequester";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ServiceRequestNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ServiceRequestNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `InvalidTransition`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "InvalidTransition" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "serviceRequests.deliverService": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                service_request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "result": {
+                 *         "currency": "VND",
+                 *         "method": "income",
+                 *         "summary": "Giá trị hợp lý của license 5 năm.",
+                 *         "value_high": "450000000",
+                 *         "value_low": "320000000"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Delivery"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted_at": "2026-12-03T03:00:00Z",
+                     *       "accepted_quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *       "created_at": "2026-12-01T03:00:00Z",
+                     *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+                     *       "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *       "provider_kind": "organization",
+                     *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *       "quotes": [
+                     *         {
+                     *           "created_at": "2026-12-02T03:00:00Z",
+                     *           "currency": "VND",
+                     *           "days": 15,
+                     *           "fee": "25000000",
+                     *           "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *           "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+                     *           "provider_kind": "organization",
+                     *           "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *           "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *           "status": "submitted"
+                     *         }
+                     *       ],
+                     *       "quotes_until": "2026-12-31T17:00:00+07:00",
+                     *       "requester_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *       "service_type": "valuation",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_type": "offer",
+                     *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license",
+                     *       "updated_at": "2026-12-03T03:00:00Z",
+                     *       "version": 3,
+                     *       "delivered_at": null,
+                     *       "closed_at": null,
+                     *       "cancelled_at": null,
+                     *       "result": null,
+                     *       "requester_rating": null,
+                     *       "requester_comment": null,
+                     *       "provider_rating": null,
+                     *       "provider_comment": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceRequestRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotTheProvider` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotTheProvider";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ServiceRequestNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ServiceRequestNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `InvalidTransition`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "InvalidTransition" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "serviceRequests.closeServiceRequest": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                service_request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted_at": "2026-12-03T03:00:00Z",
+                     *       "accepted_quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *       "created_at": "2026-12-01T03:00:00Z",
+                     *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+                     *       "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *       "provider_kind": "organization",
+                     *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *       "quotes": [
+                     *         {
+                     *           "created_at": "2026-12-02T03:00:00Z",
+                     *           "currency": "VND",
+                     *           "days": 15,
+                     *           "fee": "25000000",
+                     *           "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *           "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+                     *           "provider_kind": "organization",
+                     *           "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *           "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *           "status": "submitted"
+                     *         }
+                     *       ],
+                     *       "quotes_until": "2026-12-31T17:00:00+07:00",
+                     *       "requester_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *       "service_type": "valuation",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_type": "offer",
+                     *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license",
+                     *       "updated_at": "2026-12-03T03:00:00Z",
+                     *       "version": 3,
+                     *       "delivered_at": null,
+                     *       "closed_at": null,
+                     *       "cancelled_at": null,
+                     *       "result": null,
+                     *       "requester_rating": null,
+                     *       "requester_comment": null,
+                     *       "provider_rating": null,
+                     *       "provider_comment": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceRequestRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotTheRequester` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotTheRequester";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ServiceRequestNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ServiceRequestNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `InvalidTransition`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "InvalidTransition" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "serviceRequests.cancelServiceRequest": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                service_request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted_at": "2026-12-03T03:00:00Z",
+                     *       "accepted_quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *       "created_at": "2026-12-01T03:00:00Z",
+                     *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+                     *       "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *       "provider_kind": "organization",
+                     *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *       "quotes": [
+                     *         {
+                     *           "created_at": "2026-12-02T03:00:00Z",
+                     *           "currency": "VND",
+                     *           "days": 15,
+                     *           "fee": "25000000",
+                     *           "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *           "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+                     *           "provider_kind": "organization",
+                     *           "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *           "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *           "status": "submitted"
+                     *         }
+                     *       ],
+                     *       "quotes_until": "2026-12-31T17:00:00+07:00",
+                     *       "requester_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *       "service_type": "valuation",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_type": "offer",
+                     *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license",
+                     *       "updated_at": "2026-12-03T03:00:00Z",
+                     *       "version": 3,
+                     *       "delivered_at": null,
+                     *       "closed_at": null,
+                     *       "cancelled_at": null,
+                     *       "result": null,
+                     *       "requester_rating": null,
+                     *       "requester_comment": null,
+                     *       "provider_rating": null,
+                     *       "provider_comment": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceRequestRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotTheRequester` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotTheRequester";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ServiceRequestNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ServiceRequestNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `InvalidTransition`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "InvalidTransition" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "serviceRequests.rateService": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                service_request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "comment": "Đúng hạn, báo cáo rõ ràng.",
+                 *       "score": 5
+                 *     }
+                 */
+                "application/json": components["schemas"]["RatingCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted_at": "2026-12-03T03:00:00Z",
+                     *       "accepted_quote_id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *       "created_at": "2026-12-01T03:00:00Z",
+                     *       "description": "Cần khoảng giá trị để đàm phán phí license với 3 công ty cấp nước.",
+                     *       "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *       "provider_kind": "organization",
+                     *       "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *       "quotes": [
+                     *         {
+                     *           "created_at": "2026-12-02T03:00:00Z",
+                     *           "currency": "VND",
+                     *           "days": 15,
+                     *           "fee": "25000000",
+                     *           "id": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910",
+                     *           "note": "Báo cáo định giá theo 3 cách tiếp cận.",
+                     *           "provider_kind": "organization",
+                     *           "provider_organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *           "service_request_id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+                     *           "status": "submitted"
+                     *         }
+                     *       ],
+                     *       "quotes_until": "2026-12-31T17:00:00+07:00",
+                     *       "requester_organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *       "service_type": "valuation",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_type": "offer",
+                     *       "title": "Định giá giải pháp hữu ích vật liệu lọc asen trước khi cấp license",
+                     *       "updated_at": "2026-12-03T03:00:00Z",
+                     *       "version": 3,
+                     *       "delivered_at": null,
+                     *       "closed_at": null,
+                     *       "cancelled_at": null,
+                     *       "result": null,
+                     *       "requester_rating": null,
+                     *       "requester_comment": null,
+                     *       "provider_rating": null,
+                     *       "provider_comment": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceRequestRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ServiceRequestNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ServiceRequestNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `InvalidTransition`, `AlreadyRated`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "InvalidTransition" | "AlreadyRated" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
                     } & components["schemas"]["Problem"];
                 };
             };
