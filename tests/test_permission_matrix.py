@@ -816,6 +816,18 @@ def _service_request_rows() -> list[Row]:
             {**_only(200, *OWNER_SIDE, "broker_unmandated"), **seen},
             body=lambda i: {"score": 4},
         ),
+        Row(
+            "POST",
+            "/api/v1/valuations",
+            lambda i: "/api/v1/valuations",
+            _only(201, *requester),
+            body=lambda i: {
+                "title": "Định giá",
+                "field": "environment",
+                "organization_id": i["owner_org"],
+                "cost": {"items": [{"label": "R&D", "amount": "1000"}], "obsolescence_low": 0, "obsolescence_high": 0},
+            },
+        ),
     ]
 
 

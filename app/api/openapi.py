@@ -74,6 +74,11 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
         "drafting, technology assessment): requests, quotes, delivery and ratings.",
     },
     {
+        "name": "valuations",
+        "description": "Valuation worksheets: cost, market (the platform's own deals) and income approaches side "
+        "by side, as JSON or XLSX; never an accredited appraisal.",
+    },
+    {
         "name": "events",
         "description": "Connection sessions: events, participants, meeting requests, optimal schedules, agendas "
         "(JSON, iCalendar, CSV), outcomes, analytics and proposed sessions.",

@@ -20,6 +20,7 @@ from app.api.routes import (
     service_requests,
     stats,
     taxonomy,
+    valuations,
 )
 
 API_PREFIX = "/api/v1"
@@ -42,6 +43,7 @@ api_router.include_router(search.router)
 api_router.include_router(interests.router)
 api_router.include_router(deals.router)
 api_router.include_router(service_requests.router)
+api_router.include_router(valuations.router)
 api_router.include_router(stats.router)
 api_router.include_router(matching.router)
 api_router.include_router(events.router)

@@ -6,13 +6,14 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, field_serializer, model_validator
 
-from app.money import AmountIn, AmountOut, AmountText, CurrencyCode, format_amount
+from app.money import AmountIn, AmountOut, AmountText, CurrencyCode, DecimalString, format_amount
 from app.schema_base import RequestModel, ResponseModel
 from app.validation import Timestamp
+from app.vocabulary import FieldCode
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -279,5 +280,193 @@ class ServiceRequestRead(ResponseModel):
     provider_rating: int | None = Field(description="The provider's rating of the requester, 1–5.")
     provider_comment: str | None
     version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# Valuation worksheets
+
+Fraction = Annotated[Decimal, Field(ge=0, le=1, max_digits=9, decimal_places=6, description="A share, 0–1.")]
+Rate = Annotated[Decimal, Field(ge=0, le=5, max_digits=9, decimal_places=6, description="A rate per year, 0–5.")]
+Forecast = Annotated[list[AmountIn], Field(min_length=1, max_length=30)]
+
+
+class CostItem(RequestModel):
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    amount: AmountIn
+
+
+class CostAssumptions(RequestModel):
+    """Cost to recreate the technology today, less obsolescence (physical, functional, economic)."""
+
+    items: Annotated[list[CostItem], Field(min_length=1, max_length=50)]
+    obsolescence_low: Fraction
+    obsolescence_high: Fraction
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CostAssumptions:
+        if self.obsolescence_low > self.obsolescence_high:
+            raise ValueError("obsolescence_low must not exceed obsolescence_high")
+        return self
+
+
+class MarketAssumptions(RequestModel):
+    """The platform's own comparable deals, times an adjustment for what differs (TRL, exclusivity …)."""
+
+    adjustment: Annotated[Decimal, Field(gt=0, le=10, max_digits=9, decimal_places=6)] = Decimal(1)
+    vnd_rate: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=6)] | None = Field(
+        default=None, description="VND per unit of the worksheet's currency; required unless it is VND."
+    )
+
+
+class IncomeAssumptions(RequestModel):
+    """Relief from royalty over the revenue forecast (one amount a year; its length is the life), and a
+    DCF of the technology's own cash flows when given."""
+
+    revenue: Forecast
+    life_years: int = Field(ge=1, le=30, description="Must equal the number of revenue years.")
+    royalty_rate_low: Fraction
+    royalty_rate_high: Fraction
+    discount_rate: Rate
+    tax_rate: Fraction
+    cash_flows: Annotated[list[AmountIn], Field(max_length=30)] = Field(
+        default_factory=list, description="Yearly pre-tax cash flows due to the technology, for the DCF."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IncomeAssumptions:
+        if len(self.revenue) != self.life_years:
+            raise ValueError("give one revenue amount for each year of the life")
+        if self.royalty_rate_low > self.royalty_rate_high:
+            raise ValueError("royalty_rate_low must not exceed royalty_rate_high")
+        return self
+
+
+_VALUATION_EXAMPLE: dict[str, Any] = {
+    "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm",
+    "field": "environment",
+    "concepts": ["arsenic-removal"],
+    "currency": "VND",
+    "primary_method": None,
+    "service_request_id": None,
+    "cost": {
+        "items": [{"label": "Nhân công R&D", "amount": "300000000"}, {"label": "Vật tư", "amount": "200000000"}],
+        "obsolescence_low": "0.2",
+        "obsolescence_high": "0.4",
+    },
+    "market": {"adjustment": "0.9", "vnd_rate": None},
+    "income": {
+        "revenue": ["1000000000", "1100000000"],
+        "life_years": 2,
+        "royalty_rate_low": "0.03",
+        "royalty_rate_high": "0.05",
+        "discount_rate": "0.1",
+        "tax_rate": "0.2",
+        "cash_flows": ["110000000", "121000000"],
+    },
+}
+
+
+class ValuationCreate(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_VALUATION_EXAMPLE]})
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=256)]
+    field: FieldCode
+    concepts: Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=20)] = Field(
+        default_factory=list, description="Taxonomy concepts; comparable deals sharing one are preferred."
+    )
+    currency: Currency = "VND"
+    organization_id: uuid.UUID | None = Field(
+        default=None, description="Whose worksheet it is; your organisation (or your mandating client) by default."
+    )
+    service_request_id: uuid.UUID | None = Field(default=None, description="The valuation request it answers.")
+    primary_method: ValuationMethod | None = Field(
+        default=None, description="The approach that drives the range; income, market, cost by default."
+    )
+    cost: CostAssumptions | None = None
+    market: MarketAssumptions | None = None
+    income: IncomeAssumptions | None = None
+
+
+class RangeRead(ResponseModel):
+    low: AmountOut
+    high: AmountOut
+
+
+class CostRead(ResponseModel):
+    cost_to_recreate: AmountOut
+    range: RangeRead
+
+
+class MarketRead(ResponseModel):
+    basis: Literal["concepts", "field"] = Field(description="Comparables of the same concepts, else of the field.")
+    count: int = Field(description="Confirmed signed deals compared (anonymised: no deal is named).")
+    p25: AmountOut | None = Field(description="Shown from three comparables on.")
+    median: AmountOut | None
+    p75: AmountOut | None
+    range: RangeRead | None
+
+
+class IncomeRead(ResponseModel):
+    relief_from_royalty_low: AmountOut
+    relief_from_royalty_high: AmountOut
+    dcf: AmountOut | None
+    discount_factors: list[DecimalString]
+    range: RangeRead | None
+
+
+class ValuationRead(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "4b3a2918-0706-4f5e-8d4c-3b2a19080706",
+                    "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                    "title": _VALUATION_EXAMPLE["title"],
+                    "field": "environment",
+                    "concepts": ["arsenic-removal"],
+                    "currency": "VND",
+                    "service_request_id": None,
+                    "assumptions": _VALUATION_EXAMPLE,
+                    "cost": {"cost_to_recreate": "500000000", "range": {"low": "300000000", "high": "400000000"}},
+                    "market": {
+                        "basis": "concepts",
+                        "count": 3,
+                        "p25": "150000000",
+                        "median": "200000000",
+                        "p75": "300000000",
+                        "range": {"low": "135000000", "high": "270000000"},
+                    },
+                    "income": {
+                        "relief_from_royalty_low": "43636364",
+                        "relief_from_royalty_high": "72727273",
+                        "dcf": "160000000",
+                        "discount_factors": ["0.9090909090909090909090909091", "0.8264462809917355371900826446"],
+                        "range": {"low": "43636364", "high": "160000000"},
+                    },
+                    "driving_method": "income",
+                    "range": {"low": "43636364", "high": "160000000"},
+                    "disclaimer": "A valuation worksheet to prepare a negotiation … not an accredited appraisal.",
+                    "created_at": "2026-12-02T03:00:00Z",
+                    "updated_at": "2026-12-02T03:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    title: str
+    field: str
+    concepts: list[str]
+    currency: CurrencyCode
+    service_request_id: uuid.UUID | None
+    assumptions: dict[str, Any] = Field(description="Every assumption as entered.")
+    cost: CostRead | None
+    market: MarketRead | None
+    income: IncomeRead | None
+    driving_method: ValuationMethod | None = Field(description="The approach whose range is the result.")
+    range: RangeRead | None = Field(description="The result, in the worksheet's currency.")
+    disclaimer: str
     created_at: datetime
     updated_at: datetime

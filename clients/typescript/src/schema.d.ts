@@ -1299,6 +1299,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/valuations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List valuation worksheets
+         * @description Your organisation's worksheets, newest first (moderators: all).
+         */
+        get: operations["valuations.listValuations"];
+        put?: never;
+        /**
+         * Create a valuation worksheet
+         * @description Enter the assumptions of any of the three approaches; the results are computed, the market approach
+         *     from the platform's own confirmed deals. A worksheet, never an accredited appraisal.
+         */
+        post: operations["valuations.createValuation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/valuations/{valuation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a valuation worksheet
+         * @description One worksheet, recomputed now (the comparable deals move with the market).
+         */
+        get: operations["valuations.getValuation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/valuations/{valuation_id}/xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a valuation worksheet
+         * @description The worksheet as an XLSX workbook: a summary, then one sheet per approach with its assumptions.
+         */
+        get: operations["valuations.exportValuation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/indicators": {
         parameters: {
             query?: never;
@@ -2638,6 +2703,46 @@ export interface components {
             phone: string | null;
         };
         /**
+         * CostAssumptions
+         * @description Cost to recreate the technology today, less obsolescence (physical, functional, economic).
+         */
+        CostAssumptions: {
+            /** Items */
+            items: components["schemas"]["CostItem"][];
+            /**
+             * Obsolescence Low
+             * @description A share, 0–1.
+             */
+            obsolescence_low: number | string;
+            /**
+             * Obsolescence High
+             * @description A share, 0–1.
+             */
+            obsolescence_high: number | string;
+        };
+        /** CostItem */
+        CostItem: {
+            /** Label */
+            label: string;
+            /**
+             * Amount
+             * @description Decimal string in the currency of the sibling `currency` field: digits, at most one point and 2 decimals, no exponent.
+             * @example 350000000
+             * @example 1250.50
+             */
+            amount: string;
+        };
+        /** CostRead */
+        CostRead: {
+            /**
+             * Cost To Recreate
+             * @description Decimal string in the currency's minor units (`"350000000"` VND, `"1250.50"` USD).
+             * @example 350000000
+             */
+            cost_to_recreate: string;
+            range: components["schemas"]["RangeRead"];
+        };
+        /**
          * DealConfirmation
          * @description Whether a deal counts in the statistics: only `confirmed` ones do.
          * @enum {string}
@@ -3972,6 +4077,65 @@ export interface components {
             /** Unanswered Interests */
             unanswered_interests: number;
         };
+        /**
+         * IncomeAssumptions
+         * @description Relief from royalty over the revenue forecast (one amount a year; its length is the life), and a
+         *     DCF of the technology's own cash flows when given.
+         */
+        IncomeAssumptions: {
+            /** Revenue */
+            revenue: string[];
+            /**
+             * Life Years
+             * @description Must equal the number of revenue years.
+             */
+            life_years: number;
+            /**
+             * Royalty Rate Low
+             * @description A share, 0–1.
+             */
+            royalty_rate_low: number | string;
+            /**
+             * Royalty Rate High
+             * @description A share, 0–1.
+             */
+            royalty_rate_high: number | string;
+            /**
+             * Discount Rate
+             * @description A rate per year, 0–5.
+             */
+            discount_rate: number | string;
+            /**
+             * Tax Rate
+             * @description A share, 0–1.
+             */
+            tax_rate: number | string;
+            /**
+             * Cash Flows
+             * @description Yearly pre-tax cash flows due to the technology, for the DCF.
+             */
+            cash_flows?: string[];
+        };
+        /** IncomeRead */
+        IncomeRead: {
+            /**
+             * Relief From Royalty Low
+             * @description Decimal string in the currency's minor units (`"350000000"` VND, `"1250.50"` USD).
+             * @example 350000000
+             */
+            relief_from_royalty_low: string;
+            /**
+             * Relief From Royalty High
+             * @description Decimal string in the currency's minor units (`"350000000"` VND, `"1250.50"` USD).
+             * @example 350000000
+             */
+            relief_from_royalty_high: string;
+            /** Dcf */
+            dcf: string | null;
+            /** Discount Factors */
+            discount_factors: string[];
+            range: components["schemas"]["RangeRead"] | null;
+        };
         /** IndexStatus */
         IndexStatus: {
             /** Documents */
@@ -4725,6 +4889,46 @@ export interface components {
              * @description Not revoked and not past `valid_until`.
              */
             active: boolean;
+        };
+        /**
+         * MarketAssumptions
+         * @description The platform's own comparable deals, times an adjustment for what differs (TRL, exclusivity …).
+         */
+        MarketAssumptions: {
+            /**
+             * Adjustment
+             * @description Default: `1`.
+             */
+            adjustment?: number | string;
+            /**
+             * Vnd Rate
+             * @description VND per unit of the worksheet's currency; required unless it is VND.
+             */
+            vnd_rate?: number | string | null;
+        };
+        /** MarketRead */
+        MarketRead: {
+            /**
+             * Basis
+             * @description Comparables of the same concepts, else of the field.
+             * @enum {string}
+             */
+            basis: "concepts" | "field";
+            /**
+             * Count
+             * @description Confirmed signed deals compared (anonymised: no deal is named).
+             */
+            count: number;
+            /**
+             * P25
+             * @description Shown from three comparables on.
+             */
+            p25: string | null;
+            /** Median */
+            median: string | null;
+            /** P75 */
+            p75: string | null;
+            range: components["schemas"]["RangeRead"] | null;
         };
         /**
          * MatchFeature
@@ -6704,6 +6908,21 @@ export interface components {
          * @enum {string}
          */
         QuoteStatus: "submitted" | "accepted" | "rejected" | "withdrawn";
+        /** RangeRead */
+        RangeRead: {
+            /**
+             * Low
+             * @description Decimal string in the currency's minor units (`"350000000"` VND, `"1250.50"` USD).
+             * @example 350000000
+             */
+            low: string;
+            /**
+             * High
+             * @description Decimal string in the currency's minor units (`"350000000"` VND, `"1250.50"` USD).
+             * @example 350000000
+             */
+            high: string;
+        };
         /**
          * RatingCreate
          * @example {
@@ -7783,10 +8002,249 @@ export interface components {
          */
         UnplacedReason: "no_common_slot" | "cap_reached" | "no_table" | "fairness";
         /**
+         * ValuationCreate
+         * @example {
+         *       "concepts": [
+         *         "arsenic-removal"
+         *       ],
+         *       "cost": {
+         *         "items": [
+         *           {
+         *             "amount": "300000000",
+         *             "label": "Nhân công R&D"
+         *           },
+         *           {
+         *             "amount": "200000000",
+         *             "label": "Vật tư"
+         *           }
+         *         ],
+         *         "obsolescence_high": "0.4",
+         *         "obsolescence_low": "0.2"
+         *       },
+         *       "currency": "VND",
+         *       "field": "environment",
+         *       "income": {
+         *         "cash_flows": [
+         *           "110000000",
+         *           "121000000"
+         *         ],
+         *         "discount_rate": "0.1",
+         *         "life_years": 2,
+         *         "revenue": [
+         *           "1000000000",
+         *           "1100000000"
+         *         ],
+         *         "royalty_rate_high": "0.05",
+         *         "royalty_rate_low": "0.03",
+         *         "tax_rate": "0.2"
+         *       },
+         *       "market": {
+         *         "adjustment": "0.9"
+         *       },
+         *       "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm"
+         *     }
+         */
+        ValuationCreate: {
+            /** Title */
+            title: string;
+            field: components["schemas"]["FieldCode"];
+            /**
+             * Concepts
+             * @description Taxonomy concepts; comparable deals sharing one are preferred.
+             */
+            concepts?: string[];
+            /**
+             * Currency
+             * @description Default: `VND`.
+             */
+            currency?: string;
+            /**
+             * Organization Id
+             * @description Whose worksheet it is; your organisation (or your mandating client) by default.
+             */
+            organization_id?: string | null;
+            /**
+             * Service Request Id
+             * @description The valuation request it answers.
+             */
+            service_request_id?: string | null;
+            /** @description The approach that drives the range; income, market, cost by default. */
+            primary_method?: components["schemas"]["ValuationMethod"] | null;
+            cost?: components["schemas"]["CostAssumptions"] | null;
+            market?: components["schemas"]["MarketAssumptions"] | null;
+            income?: components["schemas"]["IncomeAssumptions"] | null;
+        };
+        /**
          * ValuationMethod
          * @enum {string}
          */
         ValuationMethod: "cost" | "market" | "income";
+        /** ValuationPage */
+        ValuationPage: {
+            /** Items */
+            items: components["schemas"]["ValuationRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * ValuationRead
+         * @example {
+         *       "assumptions": {
+         *         "concepts": [
+         *           "arsenic-removal"
+         *         ],
+         *         "cost": {
+         *           "items": [
+         *             {
+         *               "amount": "300000000",
+         *               "label": "Nhân công R&D"
+         *             },
+         *             {
+         *               "amount": "200000000",
+         *               "label": "Vật tư"
+         *             }
+         *           ],
+         *           "obsolescence_high": "0.4",
+         *           "obsolescence_low": "0.2"
+         *         },
+         *         "currency": "VND",
+         *         "field": "environment",
+         *         "income": {
+         *           "cash_flows": [
+         *             "110000000",
+         *             "121000000"
+         *           ],
+         *           "discount_rate": "0.1",
+         *           "life_years": 2,
+         *           "revenue": [
+         *             "1000000000",
+         *             "1100000000"
+         *           ],
+         *           "royalty_rate_high": "0.05",
+         *           "royalty_rate_low": "0.03",
+         *           "tax_rate": "0.2"
+         *         },
+         *         "market": {
+         *           "adjustment": "0.9"
+         *         },
+         *         "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm"
+         *       },
+         *       "concepts": [
+         *         "arsenic-removal"
+         *       ],
+         *       "cost": {
+         *         "cost_to_recreate": "500000000",
+         *         "range": {
+         *           "high": "400000000",
+         *           "low": "300000000"
+         *         }
+         *       },
+         *       "created_at": "2026-12-02T03:00:00Z",
+         *       "currency": "VND",
+         *       "disclaimer": "A valuation worksheet to prepare a negotiation … not an accredited appraisal.",
+         *       "driving_method": "income",
+         *       "field": "environment",
+         *       "id": "4b3a2918-0706-4f5e-8d4c-3b2a19080706",
+         *       "income": {
+         *         "dcf": "160000000",
+         *         "discount_factors": [
+         *           "0.9090909090909090909090909091",
+         *           "0.8264462809917355371900826446"
+         *         ],
+         *         "range": {
+         *           "high": "160000000",
+         *           "low": "43636364"
+         *         },
+         *         "relief_from_royalty_high": "72727273",
+         *         "relief_from_royalty_low": "43636364"
+         *       },
+         *       "market": {
+         *         "basis": "concepts",
+         *         "count": 3,
+         *         "median": "200000000",
+         *         "p25": "150000000",
+         *         "p75": "300000000",
+         *         "range": {
+         *           "high": "270000000",
+         *           "low": "135000000"
+         *         }
+         *       },
+         *       "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+         *       "range": {
+         *         "high": "160000000",
+         *         "low": "43636364"
+         *       },
+         *       "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm",
+         *       "updated_at": "2026-12-02T03:00:00Z",
+         *       "service_request_id": null
+         *     }
+         */
+        ValuationRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Organization Id
+             * Format: uuid
+             */
+            organization_id: string;
+            /** Title */
+            title: string;
+            /** Field */
+            field: string;
+            /** Concepts */
+            concepts: string[];
+            /**
+             * Currency
+             * @description ISO 4217 code.
+             */
+            currency: string;
+            /** Service Request Id */
+            service_request_id: string | null;
+            /**
+             * Assumptions
+             * @description Every assumption as entered.
+             */
+            assumptions: {
+                [key: string]: unknown;
+            };
+            cost: components["schemas"]["CostRead"] | null;
+            market: components["schemas"]["MarketRead"] | null;
+            income: components["schemas"]["IncomeRead"] | null;
+            /** @description The approach whose range is the result. */
+            driving_method: components["schemas"]["ValuationMethod"] | null;
+            /** @description The result, in the worksheet's currency. */
+            range: components["schemas"]["RangeRead"] | null;
+            /** Disclaimer */
+            disclaimer: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /**
          * VerificationUpdate
          * @example {
@@ -7896,7 +8354,7 @@ export interface components {
          * @description Every `code` a problem can carry; each operation lists those it raises.
          * @enum {string}
          */
-        ProblemCode: "AccountNotFound" | "AccountRequired" | "AlreadyRated" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAProvider" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotTheProvider" | "NotTheRequester" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "QuoteExists" | "QuoteNotFound" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceRequestNotFound" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "WeakPassword";
+        ProblemCode: "AccountNotFound" | "AccountRequired" | "AlreadyRated" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAProvider" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotTheProvider" | "NotTheRequester" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "QuoteExists" | "QuoteNotFound" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceRequestNotFound" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "ValuationNotFound" | "WeakPassword";
     };
     responses: never;
     parameters: never;
@@ -22303,6 +22761,795 @@ export interface operations {
                         status?: 413;
                         /** @enum {unknown} */
                         code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "valuations.listValuations": {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "assumptions": {
+                     *             "concepts": [
+                     *               "arsenic-removal"
+                     *             ],
+                     *             "cost": {
+                     *               "items": [
+                     *                 {
+                     *                   "amount": "300000000",
+                     *                   "label": "Nhân công R&D"
+                     *                 },
+                     *                 {
+                     *                   "amount": "200000000",
+                     *                   "label": "Vật tư"
+                     *                 }
+                     *               ],
+                     *               "obsolescence_high": "0.4",
+                     *               "obsolescence_low": "0.2"
+                     *             },
+                     *             "currency": "VND",
+                     *             "field": "environment",
+                     *             "income": {
+                     *               "cash_flows": [
+                     *                 "110000000",
+                     *                 "121000000"
+                     *               ],
+                     *               "discount_rate": "0.1",
+                     *               "life_years": 2,
+                     *               "revenue": [
+                     *                 "1000000000",
+                     *                 "1100000000"
+                     *               ],
+                     *               "royalty_rate_high": "0.05",
+                     *               "royalty_rate_low": "0.03",
+                     *               "tax_rate": "0.2"
+                     *             },
+                     *             "market": {
+                     *               "adjustment": "0.9"
+                     *             },
+                     *             "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm"
+                     *           },
+                     *           "concepts": [
+                     *             "arsenic-removal"
+                     *           ],
+                     *           "cost": {
+                     *             "cost_to_recreate": "500000000",
+                     *             "range": {
+                     *               "high": "400000000",
+                     *               "low": "300000000"
+                     *             }
+                     *           },
+                     *           "created_at": "2026-12-02T03:00:00Z",
+                     *           "currency": "VND",
+                     *           "disclaimer": "A valuation worksheet to prepare a negotiation … not an accredited appraisal.",
+                     *           "driving_method": "income",
+                     *           "field": "environment",
+                     *           "id": "4b3a2918-0706-4f5e-8d4c-3b2a19080706",
+                     *           "income": {
+                     *             "dcf": "160000000",
+                     *             "discount_factors": [
+                     *               "0.9090909090909090909090909091",
+                     *               "0.8264462809917355371900826446"
+                     *             ],
+                     *             "range": {
+                     *               "high": "160000000",
+                     *               "low": "43636364"
+                     *             },
+                     *             "relief_from_royalty_high": "72727273",
+                     *             "relief_from_royalty_low": "43636364"
+                     *           },
+                     *           "market": {
+                     *             "basis": "concepts",
+                     *             "count": 3,
+                     *             "median": "200000000",
+                     *             "p25": "150000000",
+                     *             "p75": "300000000",
+                     *             "range": {
+                     *               "high": "270000000",
+                     *               "low": "135000000"
+                     *             }
+                     *           },
+                     *           "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *           "range": {
+                     *             "high": "160000000",
+                     *             "low": "43636364"
+                     *           },
+                     *           "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm",
+                     *           "updated_at": "2026-12-02T03:00:00Z",
+                     *           "service_request_id": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValuationPage"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "valuations.createValuation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "concepts": [
+                 *         "arsenic-removal"
+                 *       ],
+                 *       "cost": {
+                 *         "items": [
+                 *           {
+                 *             "amount": "300000000",
+                 *             "label": "Nhân công R&D"
+                 *           },
+                 *           {
+                 *             "amount": "200000000",
+                 *             "label": "Vật tư"
+                 *           }
+                 *         ],
+                 *         "obsolescence_high": "0.4",
+                 *         "obsolescence_low": "0.2"
+                 *       },
+                 *       "currency": "VND",
+                 *       "field": "environment",
+                 *       "income": {
+                 *         "cash_flows": [
+                 *           "110000000",
+                 *           "121000000"
+                 *         ],
+                 *         "discount_rate": "0.1",
+                 *         "life_years": 2,
+                 *         "revenue": [
+                 *           "1000000000",
+                 *           "1100000000"
+                 *         ],
+                 *         "royalty_rate_high": "0.05",
+                 *         "royalty_rate_low": "0.03",
+                 *         "tax_rate": "0.2"
+                 *       },
+                 *       "market": {
+                 *         "adjustment": "0.9"
+                 *       },
+                 *       "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ValuationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "assumptions": {
+                     *         "concepts": [
+                     *           "arsenic-removal"
+                     *         ],
+                     *         "cost": {
+                     *           "items": [
+                     *             {
+                     *               "amount": "300000000",
+                     *               "label": "Nhân công R&D"
+                     *             },
+                     *             {
+                     *               "amount": "200000000",
+                     *               "label": "Vật tư"
+                     *             }
+                     *           ],
+                     *           "obsolescence_high": "0.4",
+                     *           "obsolescence_low": "0.2"
+                     *         },
+                     *         "currency": "VND",
+                     *         "field": "environment",
+                     *         "income": {
+                     *           "cash_flows": [
+                     *             "110000000",
+                     *             "121000000"
+                     *           ],
+                     *           "discount_rate": "0.1",
+                     *           "life_years": 2,
+                     *           "revenue": [
+                     *             "1000000000",
+                     *             "1100000000"
+                     *           ],
+                     *           "royalty_rate_high": "0.05",
+                     *           "royalty_rate_low": "0.03",
+                     *           "tax_rate": "0.2"
+                     *         },
+                     *         "market": {
+                     *           "adjustment": "0.9"
+                     *         },
+                     *         "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm"
+                     *       },
+                     *       "concepts": [
+                     *         "arsenic-removal"
+                     *       ],
+                     *       "cost": {
+                     *         "cost_to_recreate": "500000000",
+                     *         "range": {
+                     *           "high": "400000000",
+                     *           "low": "300000000"
+                     *         }
+                     *       },
+                     *       "created_at": "2026-12-02T03:00:00Z",
+                     *       "currency": "VND",
+                     *       "disclaimer": "A valuation worksheet to prepare a negotiation … not an accredited appraisal.",
+                     *       "driving_method": "income",
+                     *       "field": "environment",
+                     *       "id": "4b3a2918-0706-4f5e-8d4c-3b2a19080706",
+                     *       "income": {
+                     *         "dcf": "160000000",
+                     *         "discount_factors": [
+                     *           "0.9090909090909090909090909091",
+                     *           "0.8264462809917355371900826446"
+                     *         ],
+                     *         "range": {
+                     *           "high": "160000000",
+                     *           "low": "43636364"
+                     *         },
+                     *         "relief_from_royalty_high": "72727273",
+                     *         "relief_from_royalty_low": "43636364"
+                     *       },
+                     *       "market": {
+                     *         "basis": "concepts",
+                     *         "count": 3,
+                     *         "median": "200000000",
+                     *         "p25": "150000000",
+                     *         "p75": "300000000",
+                     *         "range": {
+                     *           "high": "270000000",
+                     *           "low": "135000000"
+                     *         }
+                     *       },
+                     *       "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *       "range": {
+                     *         "high": "160000000",
+                     *         "low": "43636364"
+                     *       },
+                     *       "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm",
+                     *       "updated_at": "2026-12-02T03:00:00Z",
+                     *       "service_request_id": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValuationRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "valuations.getValuation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                valuation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "assumptions": {
+                     *         "concepts": [
+                     *           "arsenic-removal"
+                     *         ],
+                     *         "cost": {
+                     *           "items": [
+                     *             {
+                     *               "amount": "300000000",
+                     *               "label": "Nhân công R&D"
+                     *             },
+                     *             {
+                     *               "amount": "200000000",
+                     *               "label": "Vật tư"
+                     *             }
+                     *           ],
+                     *           "obsolescence_high": "0.4",
+                     *           "obsolescence_low": "0.2"
+                     *         },
+                     *         "currency": "VND",
+                     *         "field": "environment",
+                     *         "income": {
+                     *           "cash_flows": [
+                     *             "110000000",
+                     *             "121000000"
+                     *           ],
+                     *           "discount_rate": "0.1",
+                     *           "life_years": 2,
+                     *           "revenue": [
+                     *             "1000000000",
+                     *             "1100000000"
+                     *           ],
+                     *           "royalty_rate_high": "0.05",
+                     *           "royalty_rate_low": "0.03",
+                     *           "tax_rate": "0.2"
+                     *         },
+                     *         "market": {
+                     *           "adjustment": "0.9"
+                     *         },
+                     *         "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm"
+                     *       },
+                     *       "concepts": [
+                     *         "arsenic-removal"
+                     *       ],
+                     *       "cost": {
+                     *         "cost_to_recreate": "500000000",
+                     *         "range": {
+                     *           "high": "400000000",
+                     *           "low": "300000000"
+                     *         }
+                     *       },
+                     *       "created_at": "2026-12-02T03:00:00Z",
+                     *       "currency": "VND",
+                     *       "disclaimer": "A valuation worksheet to prepare a negotiation … not an accredited appraisal.",
+                     *       "driving_method": "income",
+                     *       "field": "environment",
+                     *       "id": "4b3a2918-0706-4f5e-8d4c-3b2a19080706",
+                     *       "income": {
+                     *         "dcf": "160000000",
+                     *         "discount_factors": [
+                     *           "0.9090909090909090909090909091",
+                     *           "0.8264462809917355371900826446"
+                     *         ],
+                     *         "range": {
+                     *           "high": "160000000",
+                     *           "low": "43636364"
+                     *         },
+                     *         "relief_from_royalty_high": "72727273",
+                     *         "relief_from_royalty_low": "43636364"
+                     *       },
+                     *       "market": {
+                     *         "basis": "concepts",
+                     *         "count": 3,
+                     *         "median": "200000000",
+                     *         "p25": "150000000",
+                     *         "p75": "300000000",
+                     *         "range": {
+                     *           "high": "270000000",
+                     *           "low": "135000000"
+                     *         }
+                     *       },
+                     *       "organization_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *       "range": {
+                     *         "high": "160000000",
+                     *         "low": "43636364"
+                     *       },
+                     *       "title": "Vật liệu lọc nano mangan oxit: giá trị license 5 năm",
+                     *       "updated_at": "2026-12-02T03:00:00Z",
+                     *       "service_request_id": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValuationRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ValuationNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ValuationNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "valuations.exportValuation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                valuation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example text */
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ValuationNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ValuationNotFound";
                     } & components["schemas"]["Problem"];
                 };
             };
