@@ -23,6 +23,7 @@ from app.api.routes import health
 from app.background import run_periodically
 from app.config import Environment, Settings, get_settings
 from app.db import Database
+from app.engagements.follow_up import sweep as engagements_sweep
 from app.errors import install_error_handlers
 from app.listings.service import listing_service
 from app.logging import configure_logging
@@ -90,6 +91,13 @@ def create_app(
                         settings.expiry_sweep_seconds,
                         "expire_listings",
                         listing_service.expire_due,
+                    )
+                )
+            )
+            tasks.append(
+                asyncio.create_task(
+                    run_periodically(
+                        app.state.database, settings.expiry_sweep_seconds, "engagements", engagements_sweep
                     )
                 )
             )

@@ -12,6 +12,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.accounts.security import create_access_token
+from app.models.base import utcnow
 from tests.helpers import (
     PASSWORD,
     Registered,
@@ -141,6 +143,10 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
         "value": "100000000",
     }
     deal = await client.post("/api/v1/deals", json=deal_body, headers=owner.headers)
+    signed_on = (utcnow().date() - timedelta(days=200)).isoformat()
+    signed = await client.post(
+        "/api/v1/deals", json={**deal_body, "stage": "signed", "signed_on": signed_on}, headers=owner.headers
+    )
     subscription = expect(
         await client.post(
             "/api/v1/match-subscriptions", json={"kind": "offer", "query": "asen"}, headers=owner.headers
@@ -160,6 +166,7 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
         "interest": interest["id"],
         "deal": expect(deal, 201)["id"],
         "deal_etag": deal.headers["etag"],
+        "deal_signed": expect(signed, 201)["id"],
         "buyer_org": buyer.organization_id,
         "owner_org": owner.organization_id,
         "owner_member": member.account_id,
@@ -570,6 +577,27 @@ MATRIX += [
         {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
     ),
     Row("GET", "/api/v1/stats/deals", lambda i: "/api/v1/stats/deals", _only(200, *STAFF)),
+    # Follow-up after transfer: the parties (here the supplier's side), their brokers, moderators.
+    Row(
+        "PUT",
+        "/api/v1/deals/{deal_id}/milestones/{kind}",
+        lambda i: f"/api/v1/deals/{i['deal_signed']}/milestones/delivery",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+        body=lambda i: {"due_on": "2026-12-15"},
+    ),
+    Row(
+        "PUT",
+        "/api/v1/deals/{deal_id}/check-ins/{month}/{side}",
+        lambda i: f"/api/v1/deals/{i['deal_signed']}/check-ins/3/supplier",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+        body=lambda i: {"status": "in_use", "jobs": 2},
+    ),
+    Row(
+        "GET",
+        "/api/v1/deals/{deal_id}/follow-up",
+        lambda i: f"/api/v1/deals/{i['deal_signed']}/follow-up",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+    ),
     Row(
         "PUT",
         "/api/v1/offers/{offer_id}/matches/{candidate_id}",

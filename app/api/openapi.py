@@ -69,6 +69,10 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "interests", "description": "Expressions of interest in listings and their message threads."},
     {"name": "deals", "description": "Technology transactions: parties, broker, value, stage, origin."},
     {
+        "name": "follow-up",
+        "description": "After transfer: a signed deal's milestones and its check-ins at 3, 6 and 12 months.",
+    },
+    {
         "name": "service-requests",
         "description": "Intermediary services (appraisal, valuation, legal, IP, finance, negotiation, contract "
         "drafting, technology assessment): requests, quotes, delivery and ratings.",

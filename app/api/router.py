@@ -10,6 +10,7 @@ from app.api.routes import (
     auth,
     deals,
     events,
+    follow_up,
     health,
     interests,
     listings,
@@ -42,6 +43,7 @@ api_router.include_router(listings.demands_router)
 api_router.include_router(search.router)
 api_router.include_router(interests.router)
 api_router.include_router(deals.router)
+api_router.include_router(follow_up.router)
 api_router.include_router(service_requests.router)
 api_router.include_router(valuations.router)
 api_router.include_router(stats.router)

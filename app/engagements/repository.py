@@ -184,9 +184,9 @@ async def reports(session: AsyncSession, check_in_ids: list[uuid.UUID]) -> list[
     return list((await session.scalars(statement)).all())
 
 
-async def overdue_check_ins(session: AsyncSession, before: date) -> list[tuple[DealCheckIn, Deal, int]]:
-    """Check-ins due before `before`, not yet notified, where a party has not reported; with the deal and
-    the number of reports received."""
+async def overdue_check_ins(session: AsyncSession, before: date) -> list[tuple[DealCheckIn, Deal, set[str]]]:
+    """Check-ins due before `before`, not yet notified, of deals not cancelled, where a party has not
+    reported; each with its deal and the sides that reported."""
     statement = (
         select(DealCheckIn, Deal)
         .join(Deal, Deal.id == DealCheckIn.deal_id)
@@ -199,7 +199,11 @@ async def overdue_check_ins(session: AsyncSession, before: date) -> list[tuple[D
         .with_for_update(of=DealCheckIn, skip_locked=True)
     )
     rows = (await session.execute(statement)).all()
-    counts: dict[uuid.UUID, int] = {}
+    sides: dict[uuid.UUID, set[str]] = {}
     for report in await reports(session, [row[0].id for row in rows]):
-        counts[report.check_in_id] = counts.get(report.check_in_id, 0) + 1
-    return [(check_in, deal, counts.get(check_in.id, 0)) for check_in, deal in rows if counts.get(check_in.id, 0) < 2]
+        sides.setdefault(report.check_in_id, set()).add(report.side)
+    return [
+        (check_in, deal, sides.get(check_in.id, set()))
+        for check_in, deal in rows
+        if len(sides.get(check_in.id, ())) < 2
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, StringConstraints, field_serializer, mod
 
 from app.money import AmountIn, AmountOut, AmountText, CurrencyCode, DecimalString, format_amount
 from app.schema_base import RequestModel, ResponseModel
-from app.validation import Timestamp
+from app.validation import Day, Timestamp
 from app.vocabulary import FieldCode
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
@@ -470,3 +470,136 @@ class ValuationRead(ResponseModel):
     disclaimer: str
     created_at: datetime
     updated_at: datetime
+
+
+# Follow-up after transfer
+
+
+class MilestoneKind(StrEnum):
+    DELIVERY = "delivery"
+    INSTALLATION = "installation"
+    TRAINING = "training"
+    ACCEPTANCE = "acceptance"
+
+
+class AdoptionStatus(StrEnum):
+    """How the transferred technology fares, as a party reports it at a check-in."""
+
+    IN_USE = "in_use"
+    SCALED_UP = "scaled_up"
+    PROBLEMS = "problems"
+    ABANDONED = "abandoned"
+
+
+class Side(StrEnum):
+    SUPPLIER = "supplier"
+    BUYER = "buyer"
+
+
+class MilestoneWrite(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"due_on": "2026-12-15", "done_on": None, "note": "Giao 2 tấn vật liệu lọc"}]}
+    )
+
+    due_on: Day | None = None
+    done_on: Day | None = None
+    note: Text | None = None
+
+
+class MilestoneRead(ResponseModel):
+    kind: MilestoneKind
+    due_on: date | None
+    done_on: date | None
+    note: str | None
+    overdue: bool = Field(description="Due before today and not done.")
+
+
+class CheckInReportWrite(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "in_use",
+                    "jobs": 4,
+                    "revenue": "350000000",
+                    "cost_saved": "80000000",
+                    "currency": "VND",
+                    "note": "Trạm cấp nước xã An Lư vận hành ổn định.",
+                }
+            ]
+        }
+    )
+
+    status: AdoptionStatus
+    jobs: int | None = Field(default=None, ge=0, le=1_000_000, description="Jobs created or kept thanks to it.")
+    revenue: AmountIn | None = Field(default=None, description="Revenue it brought since signature.")
+    cost_saved: AmountIn | None = Field(default=None, description="Costs it saved since signature.")
+    currency: Currency = "VND"
+    note: Text | None = None
+
+
+class CheckInReportRead(ResponseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    side: Side
+    organization_id: uuid.UUID
+    status: AdoptionStatus
+    jobs: int | None
+    revenue: AmountOut | None
+    cost_saved: AmountOut | None
+    currency: CurrencyCode
+    note: str | None
+    reported_at: datetime
+
+    @field_serializer("revenue", "cost_saved")
+    def serialize_amount(self, value: Decimal | None) -> AmountText | None:
+        return format_amount(value, self.currency)
+
+
+class CheckInRead(ResponseModel):
+    month: int = Field(description="Months after signature: 3, 6 or 12.")
+    due_on: date
+    opens_on: date = Field(description="Reports are taken from this day on.")
+    overdue: bool = Field(description="A party has not reported within the grace period after the due date.")
+    supplier: CheckInReportRead | None
+    buyer: CheckInReportRead | None
+
+
+class FollowUpRead(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "deal_id": "2a3b4c5d-6e7f-4081-9a2b-3c4d5e6f7081",
+                    "signed_on": "2026-10-15",
+                    "milestones": [
+                        {
+                            "kind": "delivery",
+                            "due_on": "2026-11-15",
+                            "done_on": "2026-11-10",
+                            "note": None,
+                            "overdue": False,
+                        },
+                        {"kind": "installation", "due_on": None, "done_on": None, "note": None, "overdue": False},
+                        {"kind": "training", "due_on": None, "done_on": None, "note": None, "overdue": False},
+                        {"kind": "acceptance", "due_on": None, "done_on": None, "note": None, "overdue": False},
+                    ],
+                    "check_ins": [
+                        {
+                            "month": 3,
+                            "due_on": "2027-01-15",
+                            "opens_on": "2026-12-16",
+                            "overdue": False,
+                            "supplier": None,
+                            "buyer": None,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    deal_id: uuid.UUID
+    signed_on: date | None
+    milestones: list[MilestoneRead] = Field(description="Empty until the deal is signed.")
+    check_ins: list[CheckInRead] = Field(description="At 3, 6 and 12 months after signature; empty until signed.")

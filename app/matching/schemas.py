@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -226,6 +226,7 @@ class NotificationKind(StrEnum):
     MEETING_REQUEST_ANSWERED = "meeting_request_answered"
     MEETING_CANCELLED = "meeting_cancelled"
     SCHEDULE_PUBLISHED = "schedule_published"
+    CHECK_IN_OVERDUE = "check_in_overdue"
 
 
 class NewMatchPayload(ResponseModel):
@@ -271,6 +272,15 @@ class SchedulePublishedPayload(ResponseModel):
     changed_meetings: int
 
 
+class CheckInOverduePayload(ResponseModel):
+    deal_id: uuid.UUID
+    reference: str
+    title: str
+    month: int = Field(description="Months after signature: 3, 6 or 12.")
+    due_on: date
+    missing_sides: list[Literal["supplier", "buyer"]]
+
+
 class _NotificationBase(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -314,6 +324,11 @@ class SchedulePublishedNotification(_NotificationBase):
     payload: SchedulePublishedPayload
 
 
+class CheckInOverdueNotification(_NotificationBase):
+    kind: Literal[NotificationKind.CHECK_IN_OVERDUE]
+    payload: CheckInOverduePayload
+
+
 class NotificationRead(
     RootModel[
         Annotated[
@@ -323,7 +338,8 @@ class NotificationRead(
             | MeetingRequestNotification
             | MeetingRequestAnsweredNotification
             | MeetingCancelledNotification
-            | SchedulePublishedNotification,
+            | SchedulePublishedNotification
+            | CheckInOverdueNotification,
             Field(discriminator="kind"),
         ]
     ]

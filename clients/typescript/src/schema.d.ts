@@ -1115,6 +1115,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deals/{deal_id}/follow-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow-up of a deal
+         * @description Milestones and check-ins with both parties' reports, for those who see the deal.
+         */
+        get: operations["followUp.getFollowUp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deals/{deal_id}/milestones/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a milestone
+         * @description A party (or its mandated broker, or a moderator) sets the milestone's due date, completion date and note.
+         */
+        put: operations["followUp.setMilestone"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deals/{deal_id}/check-ins/{month}/{side}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Report at a check-in
+         * @description The supplier or the buyer (itself, its mandated broker or a moderator) reports how the technology fares
+         *     and what it brought; from 30 days before the due date; a new report replaces the side's last.
+         */
+        put: operations["followUp.reportCheckIn"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/service-requests": {
         parameters: {
             query?: never;
@@ -2236,6 +2297,12 @@ export interface components {
             /** Last Login At */
             last_login_at: string | null;
         };
+        /**
+         * AdoptionStatus
+         * @description How the transferred technology fares, as a party reports it at a check-in.
+         * @enum {string}
+         */
+        AdoptionStatus: "in_use" | "scaled_up" | "problems" | "abandoned";
         /** Agenda */
         Agenda: {
             /**
@@ -2609,6 +2676,141 @@ export interface components {
             organization_id: string | null;
             /** Organization Name */
             organization_name: string | null;
+        };
+        /** CheckInOverdueNotification */
+        CheckInOverdueNotification: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "check_in_overdue";
+            payload: components["schemas"]["CheckInOverduePayload"];
+        };
+        /** CheckInOverduePayload */
+        CheckInOverduePayload: {
+            /**
+             * Deal Id
+             * Format: uuid
+             */
+            deal_id: string;
+            /** Reference */
+            reference: string;
+            /** Title */
+            title: string;
+            /**
+             * Month
+             * @description Months after signature: 3, 6 or 12.
+             */
+            month: number;
+            /**
+             * Due On
+             * Format: date
+             */
+            due_on: string;
+            /** Missing Sides */
+            missing_sides: ("supplier" | "buyer")[];
+        };
+        /** CheckInRead */
+        CheckInRead: {
+            /**
+             * Month
+             * @description Months after signature: 3, 6 or 12.
+             */
+            month: number;
+            /**
+             * Due On
+             * Format: date
+             */
+            due_on: string;
+            /**
+             * Opens On
+             * Format: date
+             * @description Reports are taken from this day on.
+             */
+            opens_on: string;
+            /**
+             * Overdue
+             * @description A party has not reported within the grace period after the due date.
+             */
+            overdue: boolean;
+            supplier: components["schemas"]["CheckInReportRead"] | null;
+            buyer: components["schemas"]["CheckInReportRead"] | null;
+        };
+        /** CheckInReportRead */
+        CheckInReportRead: {
+            side: components["schemas"]["Side"];
+            /**
+             * Organization Id
+             * Format: uuid
+             */
+            organization_id: string;
+            status: components["schemas"]["AdoptionStatus"];
+            /** Jobs */
+            jobs: number | null;
+            /** Revenue */
+            revenue: string | null;
+            /** Cost Saved */
+            cost_saved: string | null;
+            /**
+             * Currency
+             * @description ISO 4217 code.
+             */
+            currency: string;
+            /** Note */
+            note: string | null;
+            /**
+             * Reported At
+             * Format: date-time
+             */
+            reported_at: string;
+        };
+        /**
+         * CheckInReportWrite
+         * @example {
+         *       "cost_saved": "80000000",
+         *       "currency": "VND",
+         *       "jobs": 4,
+         *       "note": "Trạm cấp nước xã An Lư vận hành ổn định.",
+         *       "revenue": "350000000",
+         *       "status": "in_use"
+         *     }
+         */
+        CheckInReportWrite: {
+            status: components["schemas"]["AdoptionStatus"];
+            /**
+             * Jobs
+             * @description Jobs created or kept thanks to it.
+             */
+            jobs?: number | null;
+            /**
+             * Revenue
+             * @description Revenue it brought since signature.
+             */
+            revenue?: string | null;
+            /**
+             * Cost Saved
+             * @description Costs it saved since signature.
+             */
+            cost_saved?: string | null;
+            /**
+             * Currency
+             * @description Default: `VND`.
+             */
+            currency?: string;
+            /** Note */
+            note?: string | null;
         };
         /** CheckResult */
         CheckResult: {
@@ -4030,6 +4232,72 @@ export interface components {
             subfields: components["schemas"]["SubfieldRead"][];
         };
         /**
+         * FollowUpRead
+         * @example {
+         *       "check_ins": [
+         *         {
+         *           "due_on": "2027-01-15",
+         *           "month": 3,
+         *           "opens_on": "2026-12-16",
+         *           "overdue": false,
+         *           "supplier": null,
+         *           "buyer": null
+         *         }
+         *       ],
+         *       "deal_id": "2a3b4c5d-6e7f-4081-9a2b-3c4d5e6f7081",
+         *       "milestones": [
+         *         {
+         *           "done_on": "2026-11-10",
+         *           "due_on": "2026-11-15",
+         *           "kind": "delivery",
+         *           "overdue": false,
+         *           "note": null
+         *         },
+         *         {
+         *           "kind": "installation",
+         *           "overdue": false,
+         *           "due_on": null,
+         *           "done_on": null,
+         *           "note": null
+         *         },
+         *         {
+         *           "kind": "training",
+         *           "overdue": false,
+         *           "due_on": null,
+         *           "done_on": null,
+         *           "note": null
+         *         },
+         *         {
+         *           "kind": "acceptance",
+         *           "overdue": false,
+         *           "due_on": null,
+         *           "done_on": null,
+         *           "note": null
+         *         }
+         *       ],
+         *       "signed_on": "2026-10-15"
+         *     }
+         */
+        FollowUpRead: {
+            /**
+             * Deal Id
+             * Format: uuid
+             */
+            deal_id: string;
+            /** Signed On */
+            signed_on: string | null;
+            /**
+             * Milestones
+             * @description Empty until the deal is signed.
+             */
+            milestones: components["schemas"]["MilestoneRead"][];
+            /**
+             * Check Ins
+             * @description At 3, 6 and 12 months after signature; empty until signed.
+             */
+            check_ins: components["schemas"]["CheckInRead"][];
+        };
+        /**
          * FunnelResponse
          * @example {
          *       "conversion": {
@@ -5361,6 +5629,41 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * MilestoneKind
+         * @enum {string}
+         */
+        MilestoneKind: "delivery" | "installation" | "training" | "acceptance";
+        /** MilestoneRead */
+        MilestoneRead: {
+            kind: components["schemas"]["MilestoneKind"];
+            /** Due On */
+            due_on: string | null;
+            /** Done On */
+            done_on: string | null;
+            /** Note */
+            note: string | null;
+            /**
+             * Overdue
+             * @description Due before today and not done.
+             */
+            overdue: boolean;
+        };
+        /**
+         * MilestoneWrite
+         * @example {
+         *       "due_on": "2026-12-15",
+         *       "note": "Giao 2 tấn vật liệu lọc"
+         *     }
+         */
+        MilestoneWrite: {
+            /** Due On */
+            due_on?: string | null;
+            /** Done On */
+            done_on?: string | null;
+            /** Note */
+            note?: string | null;
+        };
         /** NewMatchNotification */
         NewMatchNotification: {
             /**
@@ -5445,7 +5748,7 @@ export interface components {
          *       "read_at": null
          *     }
          */
-        NotificationRead: components["schemas"]["NewMatchNotification"] | components["schemas"]["DealNotification"] | components["schemas"]["EventCancelledNotification"] | components["schemas"]["MeetingRequestNotification"] | components["schemas"]["MeetingRequestAnsweredNotification"] | components["schemas"]["MeetingCancelledNotification"] | components["schemas"]["SchedulePublishedNotification"];
+        NotificationRead: components["schemas"]["NewMatchNotification"] | components["schemas"]["DealNotification"] | components["schemas"]["EventCancelledNotification"] | components["schemas"]["MeetingRequestNotification"] | components["schemas"]["MeetingRequestAnsweredNotification"] | components["schemas"]["MeetingCancelledNotification"] | components["schemas"]["SchedulePublishedNotification"] | components["schemas"]["CheckInOverdueNotification"];
         /** ObjectiveRead */
         ObjectiveRead: {
             /** Value */
@@ -7615,6 +7918,11 @@ export interface components {
             tables: number;
         };
         /**
+         * Side
+         * @enum {string}
+         */
+        Side: "supplier" | "buyer";
+        /**
          * SizeBand
          * @enum {string}
          */
@@ -8354,7 +8662,7 @@ export interface components {
          * @description Every `code` a problem can carry; each operation lists those it raises.
          * @enum {string}
          */
-        ProblemCode: "AccountNotFound" | "AccountRequired" | "AlreadyRated" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAProvider" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotTheProvider" | "NotTheRequester" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "QuoteExists" | "QuoteNotFound" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceRequestNotFound" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "ValuationNotFound" | "WeakPassword";
+        ProblemCode: "AccountNotFound" | "AccountRequired" | "AlreadyRated" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "CheckInNotFound" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAProvider" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotTheProvider" | "NotTheRequester" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "QuoteExists" | "QuoteNotFound" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceRequestNotFound" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "ValuationNotFound" | "WeakPassword";
     };
     responses: never;
     parameters: never;
@@ -20784,6 +21092,622 @@ export interface operations {
                         status?: 422;
                         /** @enum {unknown} */
                         code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "followUp.getFollowUp": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                deal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "check_ins": [
+                     *         {
+                     *           "due_on": "2027-01-15",
+                     *           "month": 3,
+                     *           "opens_on": "2026-12-16",
+                     *           "overdue": false,
+                     *           "supplier": null,
+                     *           "buyer": null
+                     *         }
+                     *       ],
+                     *       "deal_id": "2a3b4c5d-6e7f-4081-9a2b-3c4d5e6f7081",
+                     *       "milestones": [
+                     *         {
+                     *           "done_on": "2026-11-10",
+                     *           "due_on": "2026-11-15",
+                     *           "kind": "delivery",
+                     *           "overdue": false,
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "kind": "installation",
+                     *           "overdue": false,
+                     *           "due_on": null,
+                     *           "done_on": null,
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "kind": "training",
+                     *           "overdue": false,
+                     *           "due_on": null,
+                     *           "done_on": null,
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "kind": "acceptance",
+                     *           "overdue": false,
+                     *           "due_on": null,
+                     *           "done_on": null,
+                     *           "note": null
+                     *         }
+                     *       ],
+                     *       "signed_on": "2026-10-15"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FollowUpRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `DealNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "DealNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "followUp.setMilestone": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                deal_id: string;
+                kind: components["schemas"]["MilestoneKind"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "due_on": "2026-12-15",
+                 *       "note": "Giao 2 tấn vật liệu lọc"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MilestoneWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "check_ins": [
+                     *         {
+                     *           "due_on": "2027-01-15",
+                     *           "month": 3,
+                     *           "opens_on": "2026-12-16",
+                     *           "overdue": false,
+                     *           "supplier": null,
+                     *           "buyer": null
+                     *         }
+                     *       ],
+                     *       "deal_id": "2a3b4c5d-6e7f-4081-9a2b-3c4d5e6f7081",
+                     *       "milestones": [
+                     *         {
+                     *           "done_on": "2026-11-10",
+                     *           "due_on": "2026-11-15",
+                     *           "kind": "delivery",
+                     *           "overdue": false,
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "kind": "installation",
+                     *           "overdue": false,
+                     *           "due_on": null,
+                     *           "done_on": null,
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "kind": "training",
+                     *           "overdue": false,
+                     *           "due_on": null,
+                     *           "done_on": null,
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "kind": "acceptance",
+                     *           "overdue": false,
+                     *           "due_on": null,
+                     *           "done_on": null,
+                     *           "note": null
+                     *         }
+                     *       ],
+                     *       "signed_on": "2026-10-15"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FollowUpRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `DealNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "DealNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `InvalidTransition`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "InvalidTransition" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "followUp.reportCheckIn": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                deal_id: string;
+                /** @description Months after signature: 3, 6 or 12. */
+                month: number;
+                side: components["schemas"]["Side"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "cost_saved": "80000000",
+                 *       "currency": "VND",
+                 *       "jobs": 4,
+                 *       "note": "Trạm cấp nước xã An Lư vận hành ổn định.",
+                 *       "revenue": "350000000",
+                 *       "status": "in_use"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CheckInReportWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "check_ins": [
+                     *         {
+                     *           "due_on": "2027-01-15",
+                     *           "month": 3,
+                     *           "opens_on": "2026-12-16",
+                     *           "overdue": false,
+                     *           "supplier": null,
+                     *           "buyer": null
+                     *         }
+                     *       ],
+                     *       "deal_id": "2a3b4c5d-6e7f-4081-9a2b-3c4d5e6f7081",
+                     *       "milestones": [
+                     *         {
+                     *           "done_on": "2026-11-10",
+                     *           "due_on": "2026-11-15",
+                     *           "kind": "delivery",
+                     *           "overdue": false,
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "kind": "installation",
+                     *           "overdue": false,
+                     *           "due_on": null,
+                     *           "done_on": null,
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "kind": "training",
+                     *           "overdue": false,
+                     *           "due_on": null,
+                     *           "done_on": null,
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "kind": "acceptance",
+                     *           "overdue": false,
+                     *           "due_on": null,
+                     *           "done_on": null,
+                     *           "note": null
+                     *         }
+                     *       ],
+                     *       "signed_on": "2026-10-15"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FollowUpRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `CheckInNotFound`, `DealNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "CheckInNotFound" | "DealNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `InvalidTransition`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "InvalidTransition" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
                     } & components["schemas"]["Problem"];
                 };
             };
