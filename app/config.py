@@ -30,6 +30,11 @@ class SearchBackendName(StrEnum):
     MEILISEARCH = "meilisearch"
 
 
+class DocumentStorageKind(StrEnum):
+    FILESYSTEM = "filesystem"
+    S3 = "s3"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -92,6 +97,19 @@ class Settings(BaseSettings):
     interest_response_days: int = Field(default=7, ge=1)
     # Deals worth more than this (in VND) count in the statistics only once a moderator confirmed them.
     deal_value_review_vnd: Decimal = Field(default=Decimal(50_000_000_000), gt=0)
+
+    # Documents (dossiers, certificates, contracts, deliverables): on the local filesystem by default,
+    # on S3-compatible object storage when DOCUMENT_STORAGE=s3 (S3_BUCKET, S3_ENDPOINT_URL, keys, region).
+    document_storage: DocumentStorageKind = DocumentStorageKind.FILESYSTEM
+    document_dir: Path = Path("data/documents")
+    document_max_bytes: int = Field(default=10 * 1_048_576, ge=1024)
+    # Seconds a signed download link stays valid.
+    document_link_seconds: int = Field(default=600, ge=10, le=7 * 86400)
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -18,11 +18,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import __version__
 from app.accounts.throttle import LoginThrottle, create_storage
 from app.api.openapi import OPENAPI_TAGS, install_openapi, operation_id
-from app.api.router import api_router, probes_router
+from app.api.router import API_PREFIX, api_router, probes_router
 from app.api.routes import health
 from app.background import run_periodically
 from app.config import Environment, Settings, get_settings
 from app.db import Database
+from app.documents.scanning import NoScanner
+from app.documents.storage import create_storage as create_storage_for_documents
 from app.engagements.follow_up import sweep as engagements_sweep
 from app.errors import install_error_handlers
 from app.listings.service import listing_service
@@ -132,6 +134,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.document_storage = create_storage_for_documents(settings)
+    app.state.document_scanner = NoScanner()
     app.state.login_throttle = LoginThrottle(
         storage=create_storage(settings.redis_url),
         per_account=settings.login_max_failures_per_account,
@@ -143,7 +147,12 @@ def create_app(
     # The last added runs first: security headers on every response, then the request id and log,
     # the client address, shedding, and the body limit, so the input guard only buffers a bounded body.
     app.add_middleware(InputGuardMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        # an upload carries the file and a little multipart framing around it
+        larger={f"{API_PREFIX}/documents": settings.document_max_bytes + 64 * 1024},
+    )
     app.add_middleware(
         LoadSheddingMiddleware,
         limit=settings.concurrency_limit,

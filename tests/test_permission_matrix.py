@@ -59,6 +59,9 @@ PUBLIC_WRITES = {
 }
 
 
+MATRIX_PDF = b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n%%EOF\n"
+
+
 @dataclass
 class World:
     headers: dict[str, dict[str, str]]
@@ -157,6 +160,15 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
     notes = expect(await client.get("/api/v1/notifications", headers=owner.headers), 200)
     event_ids = await _build_event(client, owner, buyer, moderator)
     service_ids = await _build_service_requests(client, owner, other_broker, listings["offer_published"])
+    document = expect(
+        await client.post(
+            "/api/v1/documents",
+            data={"attached_to": "offer", "attached_id": listings["offer_published"], "kind": "certificate"},
+            files={"file": ("chung-nhan.pdf", MATRIX_PDF)},
+            headers=owner.headers,
+        ),
+        201,
+    )
     ids = {
         **event_ids,
         **service_ids,
@@ -167,6 +179,7 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
         "deal": expect(deal, 201)["id"],
         "deal_etag": deal.headers["etag"],
         "deal_signed": expect(signed, 201)["id"],
+        "document": document["id"],
         "buyer_org": buyer.organization_id,
         "owner_org": owner.organization_id,
         "owner_member": member.account_id,
@@ -283,6 +296,8 @@ class Row:
     body: Callable[[dict[str, str]], Any] | None = None
 
     headers: Callable[[dict[str, str]], dict[str, str]] | None = None
+    # multipart uploads: form fields from `body`, and these files
+    files: Callable[[dict[str, str]], dict[str, Any]] | None = None
 
     def expected(self, persona: str) -> int:
         if persona in self.allowed:
@@ -860,6 +875,32 @@ def _service_request_rows() -> list[Row]:
 
 
 MATRIX += _service_request_rows()
+MATRIX += [
+    # Documents: the owner side attaches to its listing; a document for the parties is hidden from others.
+    Row(
+        "POST",
+        "/api/v1/documents",
+        lambda i: "/api/v1/documents",
+        _only(201, *OWNER_SIDE, *STAFF),
+        denied=422,
+        body=lambda i: {"attached_to": "offer", "attached_id": i["offer_published"]},
+        files=lambda i: {"file": ("ho-so.pdf", MATRIX_PDF)},
+    ),
+    Row(
+        "POST",
+        "/api/v1/documents/{document_id}/link",
+        lambda i: f"/api/v1/documents/{i['document']}/link",
+        _only(200, *OWNER_SIDE, *STAFF),
+        denied=404,
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/documents/{document_id}",
+        lambda i: f"/api/v1/documents/{i['document']}",
+        _only(204, *OWNER_SIDE, *STAFF),
+        denied=404,
+    ),
+]
 
 
 def test_matrix_covers_every_write_endpoint(app: FastAPI) -> None:
@@ -889,7 +930,9 @@ async def test_permission_matrix(
                     row.method,
                     path,
                     headers={**world.headers[persona], **(row.headers(world.ids) if row.headers else {})},
-                    json=row.body(world.ids) if row.body else None,
+                    json=row.body(world.ids) if row.body and not row.files else None,
+                    data=row.body(world.ids) if row.body and row.files else None,
+                    files=row.files(world.ids) if row.files else None,
                 )
             finally:
                 await savepoint.rollback()

@@ -69,6 +69,11 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "interests", "description": "Expressions of interest in listings and their message threads."},
     {"name": "deals", "description": "Technology transactions: parties, broker, value, stage, origin."},
     {
+        "name": "documents",
+        "description": "Files attached to listings, service requests and deals: checked by content, scanned, "
+        "stored on the filesystem or S3, downloaded through signed links that expire.",
+    },
+    {
         "name": "follow-up",
         "description": "After transfer: a signed deal's milestones and its check-ins at 3, 6 and 12 months.",
     },

@@ -9,6 +9,7 @@ from app.api.routes import (
     audit,
     auth,
     deals,
+    documents,
     events,
     follow_up,
     health,
@@ -46,6 +47,7 @@ api_router.include_router(deals.router)
 api_router.include_router(follow_up.router)
 api_router.include_router(service_requests.router)
 api_router.include_router(valuations.router)
+api_router.include_router(documents.router)
 api_router.include_router(stats.router)
 api_router.include_router(matching.router)
 api_router.include_router(events.router)

@@ -4,6 +4,7 @@ from app.models.account import Account, ApiKey, Invitation, RefreshToken
 from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.deal import Deal, Interest, InterestMessage
+from app.models.document import Document
 from app.models.engagement import CheckInReport, DealCheckIn, DealMilestone, ServiceQuote, ServiceRequest, Valuation
 from app.models.event import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
@@ -21,6 +22,7 @@ __all__ = [
     "Deal",
     "DealCheckIn",
     "DealMilestone",
+    "Document",
     "Event",
     "EventParticipant",
     "EventSession",

@@ -2,7 +2,7 @@
 
 Revision ID: 7b3e9c1d2f40
 Revises: 5d2e8c7b41a0
-Create Date: 2026-11-30 18:34:48.896276+00:00
+Create Date: 2026-11-30 18:55:50.934686+00:00
 """
 
 from collections.abc import Sequence
@@ -107,6 +107,35 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_check_in_report')),
     sa.UniqueConstraint('check_in_id', 'side', name=op.f('uq_check_in_report_check_in_id_side'))
     )
+    op.create_table('document',
+    sa.Column('attached_to', sa.String(length=16), nullable=False),
+    sa.Column('listing_id', sa.Uuid(), nullable=True),
+    sa.Column('service_request_id', sa.Uuid(), nullable=True),
+    sa.Column('deal_id', sa.Uuid(), nullable=True),
+    sa.Column('organization_id', sa.Uuid(), nullable=False),
+    sa.Column('uploaded_by_account_id', sa.Uuid(), nullable=True),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('visibility', sa.String(length=16), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=128), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('storage_key', sa.String(length=255), nullable=False),
+    sa.Column('scan_status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['deal_id'], ['deal.id'], name=op.f('fk_document_deal_id_deal'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['listing_id'], ['listing.id'], name=op.f('fk_document_listing_id_listing'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_document_organization_id_organization'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['service_request_id'], ['service_request.id'], name=op.f('fk_document_service_request_id_service_request'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploaded_by_account_id'], ['account.id'], name=op.f('fk_document_uploaded_by_account_id_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document'))
+    )
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.create_index('ix_document_deal_id', ['deal_id'], unique=False)
+        batch_op.create_index('ix_document_listing_id', ['listing_id'], unique=False)
+        batch_op.create_index('ix_document_service_request_id', ['service_request_id'], unique=False)
+
     op.create_table('service_quote',
     sa.Column('service_request_id', sa.Uuid(), nullable=False),
     sa.Column('provider_kind', sa.String(length=16), nullable=False),
@@ -160,6 +189,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_service_quote_request')
 
     op.drop_table('service_quote')
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.drop_index('ix_document_service_request_id')
+        batch_op.drop_index('ix_document_listing_id')
+        batch_op.drop_index('ix_document_deal_id')
+
+    op.drop_table('document')
     op.drop_table('check_in_report')
     with op.batch_alter_table('service_request', schema=None) as batch_op:
         batch_op.drop_index('ix_service_request_status')
