@@ -1615,6 +1615,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Intermediary services and follow-up
+         * @description Services by type and by provider with time to deliver, the share of deals with a service, follow-up
+         *     outcomes after transfer, and the intermediary targets with their numerators.
+         */
+        get: operations["stats.getServiceStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/report.xlsx": {
         parameters: {
             query?: never;
@@ -3422,6 +3443,21 @@ export interface components {
             /** Confidential Deals */
             confidential_deals: number;
         };
+        /** DealsWithService */
+        DealsWithService: {
+            /**
+             * Deals
+             * @description Confirmed deals signed in the period.
+             */
+            deals: number;
+            /**
+             * With Service
+             * @description Of those, deals with a service request not cancelled or expired.
+             */
+            with_service: number;
+            /** Share */
+            share: string | null;
+        };
         /**
          * DeclineReason
          * @enum {string}
@@ -4426,6 +4462,31 @@ export interface components {
             /** Subfields */
             subfields: components["schemas"]["SubfieldRead"][];
         };
+        /** FollowUpOutcomes */
+        FollowUpOutcomes: {
+            /** Check Ins Due */
+            check_ins_due: number;
+            /** Reports */
+            reports: number;
+            /** By Status */
+            by_status: {
+                [key: string]: number;
+            };
+            /** Jobs */
+            jobs: number;
+            /**
+             * Revenue Vnd
+             * @description Decimal string, VND.
+             * @example 350000000
+             */
+            revenue_vnd: string;
+            /**
+             * Cost Saved Vnd
+             * @description Decimal string, VND.
+             * @example 350000000
+             */
+            cost_saved_vnd: string;
+        };
         /**
          * FollowUpRead
          * @example {
@@ -4798,6 +4859,20 @@ export interface components {
          * @enum {string}
          */
         IntermediaryService: "transfer_brokerage" | "valuation_appraisal" | "ip_services" | "laboratory_services" | "information_services" | "training" | "investment_connection";
+        /** IntermediaryTarget */
+        IntermediaryTarget: {
+            /** Code */
+            code: string;
+            /**
+             * Numerator
+             * @description Organisations counted (brokered a deal, held a mandate or delivered a service).
+             */
+            numerator: number;
+            /** Targets */
+            targets: {
+                [key: string]: unknown;
+            }[];
+        };
         /**
          * InvitationCreate
          * @example {
@@ -7288,6 +7363,28 @@ export interface components {
          * @enum {string}
          */
         ProviderKind: "organization";
+        /** ProviderRow */
+        ProviderRow: {
+            /** Organization Id */
+            organization_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Quotes
+             * @description Quotes made in the period.
+             */
+            quotes: number;
+            /**
+             * Delivered
+             * @description Services delivered in the period.
+             */
+            delivered: number;
+            /**
+             * Average Rating
+             * @description Requesters' ratings (1–5) of the services delivered.
+             */
+            average_rating: string | null;
+        };
         /**
          * PublishRequest
          * @example {
@@ -7988,6 +8085,80 @@ export interface components {
             valuation_id?: string | null;
         };
         /**
+         * ServiceStatsResponse
+         * @example {
+         *       "by_provider": [
+         *         {
+         *           "average_rating": "4.5",
+         *           "delivered": 2,
+         *           "name": "Công ty Thẩm định giá Hải Phòng",
+         *           "organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+         *           "quotes": 5
+         *         }
+         *       ],
+         *       "by_type": [
+         *         {
+         *           "delivered": 2,
+         *           "median_days_to_deliver": "12.5",
+         *           "requested": 4,
+         *           "service_type": "valuation"
+         *         }
+         *       ],
+         *       "deals": {
+         *         "deals": 10,
+         *         "share": "0.3",
+         *         "with_service": 3
+         *       },
+         *       "follow_up": {
+         *         "by_status": {
+         *           "abandoned": 0,
+         *           "in_use": 6,
+         *           "problems": 1,
+         *           "scaled_up": 2
+         *         },
+         *         "check_ins_due": 6,
+         *         "cost_saved_vnd": "300000000",
+         *         "jobs": 14,
+         *         "reports": 9,
+         *         "revenue_vnd": "1250000000"
+         *       },
+         *       "intermediaries": [
+         *         {
+         *           "code": "active_intermediaries",
+         *           "numerator": 4,
+         *           "targets": [
+         *             {
+         *               "comparison": ">=",
+         *               "value": 3,
+         *               "year": 2025
+         *             },
+         *             {
+         *               "comparison": ">",
+         *               "value": 6,
+         *               "year": 2030
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "period": "2026"
+         *     }
+         */
+        ServiceStatsResponse: {
+            /** Period */
+            period: string;
+            /** By Type */
+            by_type: components["schemas"]["ServiceTypeRow"][];
+            /** By Provider */
+            by_provider: components["schemas"]["ProviderRow"][];
+            deals: components["schemas"]["DealsWithService"];
+            follow_up: components["schemas"]["FollowUpOutcomes"];
+            /**
+             * Intermediaries
+             * @description The programme's targets for intermediaries (3 + 1 networks by 2025, > 6 + 2 by 2030) with the counts they are met against.
+             */
+            intermediaries: components["schemas"]["IntermediaryTarget"][];
+        };
+        /**
          * ServiceStatus
          * @enum {string}
          */
@@ -7997,6 +8168,25 @@ export interface components {
          * @enum {string}
          */
         ServiceType: "appraisal" | "valuation" | "legal" | "ip" | "finance" | "negotiation" | "contract_drafting" | "technology_assessment";
+        /** ServiceTypeRow */
+        ServiceTypeRow: {
+            service_type: components["schemas"]["ServiceType"];
+            /**
+             * Requested
+             * @description Requests made in the period.
+             */
+            requested: number;
+            /**
+             * Delivered
+             * @description Requests delivered in the period.
+             */
+            delivered: number;
+            /**
+             * Median Days To Deliver
+             * @description From acceptance to delivery, of those delivered.
+             */
+            median_days_to_deliver: string | null;
+        };
         /**
          * SessionCreate
          * @example {
@@ -26096,6 +26286,143 @@ export interface operations {
                         /** @enum {unknown} */
                         code?: "PermissionDenied";
                     } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "stats.getServiceStats": {
+        parameters: {
+            query?: {
+                /** @description A calendar year (the current one by default). */
+                year?: number | null;
+                /** @description Start of a custom range (inclusive). */
+                from?: string | null;
+                /** @description End of a custom range (exclusive). */
+                to?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "by_provider": [
+                     *         {
+                     *           "average_rating": "4.5",
+                     *           "delivered": 2,
+                     *           "name": "Công ty Thẩm định giá Hải Phòng",
+                     *           "organization_id": "7c6b5a49-3827-4f16-9e5d-4c3b2a190807",
+                     *           "quotes": 5
+                     *         }
+                     *       ],
+                     *       "by_type": [
+                     *         {
+                     *           "delivered": 2,
+                     *           "median_days_to_deliver": "12.5",
+                     *           "requested": 4,
+                     *           "service_type": "valuation"
+                     *         }
+                     *       ],
+                     *       "deals": {
+                     *         "deals": 10,
+                     *         "share": "0.3",
+                     *         "with_service": 3
+                     *       },
+                     *       "follow_up": {
+                     *         "by_status": {
+                     *           "abandoned": 0,
+                     *           "in_use": 6,
+                     *           "problems": 1,
+                     *           "scaled_up": 2
+                     *         },
+                     *         "check_ins_due": 6,
+                     *         "cost_saved_vnd": "300000000",
+                     *         "jobs": 14,
+                     *         "reports": 9,
+                     *         "revenue_vnd": "1250000000"
+                     *       },
+                     *       "intermediaries": [
+                     *         {
+                     *           "code": "active_intermediaries",
+                     *           "numerator": 4,
+                     *           "targets": [
+                     *             {
+                     *               "comparison": ">=",
+                     *               "value": 3,
+                     *               "year": 2025
+                     *             },
+                     *             {
+                     *               "comparison": ">",
+                     *               "value": 6,
+                     *               "year": 2030
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "period": "2026"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceStatsResponse"];
                 };
             };
             /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
