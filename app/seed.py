@@ -32,6 +32,7 @@ from app.organizations import repository as organization_repository
 from app.organizations.schemas import OrganizationCreate, OrganizationKind
 from app.organizations.service import organization_service
 from app.search import outbox
+from app.seed_data.engagements import load_engagements
 from app.seed_queries import deal_count, organizations_of_kind, published_listings
 from app.sql import next_counter_value
 from app.taxonomy.data import get_taxonomy
@@ -462,6 +463,7 @@ class DemoLoader:
         await self.load_demands(data)
         await self.session.flush()
         await self.load_deals()
+        self.created["service_requests"] = await load_engagements(self.session, self.now)
         return self.created
 
 
@@ -473,5 +475,6 @@ async def load_demo_data(database: Database, *, only_if_empty: bool = False) -> 
         created = await DemoLoader(session).run()
     return (
         f"demo data: {created['organizations']} organisations, {created['offers']} offers "
-        f"and {created['demands']} demands loaded, {created['deals']} deals"
+        f"and {created['demands']} demands loaded, {created['deals']} deals, "
+        f"{created['service_requests']} service requests"
     )
