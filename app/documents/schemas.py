@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import ConfigDict, Field
+from fastapi import UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.schema_base import ResponseModel
 
@@ -37,6 +38,31 @@ class DocumentVisibility(StrEnum):
 class ScanStatus(StrEnum):
     CLEAN = "clean"
     NOT_SCANNED = "not_scanned"
+
+
+class DocumentUpload(BaseModel):
+    """The multipart/form-data fields of an upload."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "file": "ho-so-cong-nghe.pdf",
+                    "attached_to": "offer",
+                    "attached_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                    "kind": "technology_dossier",
+                    "visibility": "public",
+                }
+            ]
+        },
+    )
+
+    file: UploadFile = Field(description="PDF, PNG, JPEG, docx, xlsx or pptx; the type is read from the content.")
+    attached_to: AttachedTo
+    attached_id: uuid.UUID = Field(description="The offer, demand, service request or deal.")
+    kind: DocumentKind = DocumentKind.OTHER
+    visibility: DocumentVisibility = DocumentVisibility.PARTIES
 
 
 class DocumentRead(ResponseModel):

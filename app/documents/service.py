@@ -27,7 +27,7 @@ from app.listings.schemas import ListingStatus
 from app.listings.service import effective_status
 from app.models import Document
 from app.models.base import utcnow
-from app.pagination import PageParams
+from app.pagination import PageParams, paginate
 
 RECORD_TYPE = "document"
 # What the content may be, read from its first bytes (never from the name or the claimed type).
@@ -212,20 +212,28 @@ class DocumentService:
         self,
         session: AsyncSession,
         principal: Principal,
-        attached_to: AttachedTo,
-        attached_id: uuid.UUID,
+        attached_to: AttachedTo | None,
+        attached_id: uuid.UUID | None,
         page: PageParams,
     ) -> tuple[list[Document], int]:
+        if (attached_to is None) != (attached_id is None):
+            raise InvalidInputError.for_field(
+                ["query", "attached_id"], "give attached_to and attached_id together", "value_error"
+            )
+        statement = select(Document).order_by(Document.created_at, Document.id)
+        if attached_to is None or attached_id is None:
+            if not principal.is_staff:
+                statement = statement.where(Document.organization_id == principal.organization_id)
+            return await paginate(session, statement, page)
         column = {
             AttachedTo.OFFER: Document.listing_id,
             AttachedTo.DEMAND: Document.listing_id,
             AttachedTo.SERVICE_REQUEST: Document.service_request_id,
             AttachedTo.DEAL: Document.deal_id,
         }[attached_to]
-        statement = select(Document).where(column == attached_id).order_by(Document.created_at, Document.id)
-        documents = (await session.scalars(statement)).all()
-        readable = [d for d in documents if await self.may_read(session, principal, d)]
+        documents = (await session.scalars(statement.where(column == attached_id))).all()
         # a record's documents are few: filtered by the reading rule in memory, then windowed
+        readable = [d for d in documents if await self.may_read(session, principal, d)]
         start = page.offset
         return readable[start : start + page.limit], len(readable)
 

@@ -6,15 +6,16 @@ import uuid
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Form, Query, Request, Response, status
 
 from app.accounts.authorization import NotYourOrganizationError
 from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from app.api.idempotency import ExchangeRoute
 from app.api.openapi import declare_headers, declare_problems
 from app.deals.service import DealNotFoundError
-from app.documents.schemas import AttachedTo, DocumentKind, DocumentLink, DocumentRead, DocumentVisibility
+from app.documents.schemas import AttachedTo, DocumentLink, DocumentRead, DocumentUpload
 from app.documents.service import (
+    ALLOWED_TYPES,
     DocumentInfectedError,
     DocumentNotFoundError,
     DocumentTooLargeError,
@@ -43,25 +44,21 @@ async def upload_document(
     principal: CurrentPrincipal,
     session: SessionDep,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, docx, xlsx or pptx; the type is read from it.")],
-    attached_to: Annotated[AttachedTo, Form()],
-    attached_id: Annotated[uuid.UUID, Form(description="The offer, demand, service request or deal.")],
-    kind: Annotated[DocumentKind, Form()] = DocumentKind.OTHER,
-    visibility: Annotated[DocumentVisibility, Form()] = DocumentVisibility.PARTIES,
+    form: Annotated[DocumentUpload, Form(media_type="multipart/form-data")],
 ) -> DocumentRead:
     """Attach a file (multipart/form-data) to a record you may change; its size and type are checked from its
     content, and it passes the virus-scanning hook before it is stored."""
-    data = await file.read(settings.document_max_bytes + 1)
+    data = await form.file.read(settings.document_max_bytes + 1)
     document = await document_service.upload(
         session,
         principal,
         request.app.state.document_storage,
         request.app.state.document_scanner,
-        attached_to=attached_to,
-        attached_id=attached_id,
-        kind=kind,
-        visibility=visibility,
-        filename=file.filename,
+        attached_to=form.attached_to,
+        attached_id=form.attached_id,
+        kind=form.kind,
+        visibility=form.visibility,
+        filename=form.file.filename,
         data=data,
         max_bytes=settings.document_max_bytes,
     )
@@ -76,10 +73,11 @@ async def list_documents(
     session: SessionDep,
     page: PageDep,
     links: LinksDep,
-    attached_to: Annotated[AttachedTo, Query()],
-    attached_id: Annotated[uuid.UUID, Query()],
+    attached_to: Annotated[AttachedTo | None, Query(description="With `attached_id`: one record's documents.")] = None,
+    attached_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[DocumentRead]:
-    """The documents of one record that you may read, oldest first."""
+    """The documents of one record that you may read, oldest first; without a record, those your organisation
+    attached (moderators: all)."""
     items, total = await document_service.list_page(session, principal, attached_to, attached_id, page)
     return links(Page.of([to_read(d) for d in items], total, page))
 
@@ -114,7 +112,7 @@ async def create_download_link(
     summary="Download a document",
     response_class=Response,
     responses={
-        200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+        200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in sorted(ALLOWED_TYPES)}},
         **problem_responses(404, 410, 422),
     },
 )
@@ -157,6 +155,7 @@ declare_problems(
             ServiceRequestNotFoundError,
             DealNotFoundError,
         ],
+        "list_documents": [InvalidInputError],
         "get_document": [DocumentNotFoundError],
         "create_download_link": [DocumentNotFoundError],
         "download_document": [DownloadLinkInvalidError, DownloadLinkExpiredError],

@@ -1434,7 +1434,8 @@ export interface paths {
         };
         /**
          * List a record's documents
-         * @description The documents of one record that you may read, oldest first.
+         * @description The documents of one record that you may read, oldest first; without a record, those your organisation
+         *     attached (moderators: all).
          */
         get: operations["documents.listDocuments"];
         put?: never;
@@ -3914,6 +3915,35 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * DocumentUpload
+         * @description The multipart/form-data fields of an upload.
+         * @example {
+         *       "attached_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+         *       "attached_to": "offer",
+         *       "file": "ho-so-cong-nghe.pdf",
+         *       "kind": "technology_dossier",
+         *       "visibility": "public"
+         *     }
+         */
+        DocumentUpload: {
+            /**
+             * File
+             * @description PDF, PNG, JPEG, docx, xlsx or pptx; the type is read from the content.
+             */
+            file: string;
+            attached_to: components["schemas"]["AttachedTo"];
+            /**
+             * Attached Id
+             * Format: uuid
+             * @description The offer, demand, service request or deal.
+             */
+            attached_id: string;
+            /** @default other */
+            kind: components["schemas"]["DocumentKind"];
+            /** @default parties */
+            visibility: components["schemas"]["DocumentVisibility"];
         };
         /**
          * DocumentVisibility
@@ -8961,25 +8991,6 @@ export interface components {
          * @enum {string}
          */
         Visibility: "public" | "anonymous";
-        /** Body_documents.uploadDocument */
-        uploadDocument: {
-            /**
-             * File
-             * @description PDF, PNG, JPEG, docx, xlsx or pptx; the type is read from it.
-             */
-            file: string;
-            attached_to: components["schemas"]["AttachedTo"];
-            /**
-             * Attached Id
-             * Format: uuid
-             * @description The offer, demand, service request or deal.
-             */
-            attached_id: string;
-            /** @default other */
-            kind: components["schemas"]["DocumentKind"];
-            /** @default parties */
-            visibility: components["schemas"]["DocumentVisibility"];
-        };
         /** FieldError */
         FieldError: {
             /**
@@ -24936,9 +24947,10 @@ export interface operations {
     };
     "documents.listDocuments": {
         parameters: {
-            query: {
-                attached_to: components["schemas"]["AttachedTo"];
-                attached_id: string;
+            query?: {
+                /** @description With `attached_id`: one record's documents. */
+                attached_to?: components["schemas"]["AttachedTo"] | null;
+                attached_id?: string | null;
                 /** @description Page number, from 1 to 10000. */
                 page?: number;
                 /** @description Items per page, 1 to 100. */
@@ -25007,7 +25019,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -25018,7 +25030,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "RequestValidationFailed";
+                        code?: "InvalidInput" | "RequestValidationFailed";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -25073,14 +25085,14 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "file": "text",
+                 *       "attached_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
                  *       "attached_to": "offer",
-                 *       "attached_id": "text",
+                 *       "file": "ho-so-cong-nghe.pdf",
                  *       "kind": "technology_dossier",
-                 *       "visibility": "parties"
+                 *       "visibility": "public"
                  *     }
                  */
-                "multipart/form-data": components["schemas"]["uploadDocument"];
+                "multipart/form-data": components["schemas"]["DocumentUpload"];
             };
         };
         responses: {
@@ -25668,7 +25680,17 @@ export interface operations {
                 };
                 content: {
                     /** @example text */
-                    "application/octet-stream": string;
+                    "application/pdf": string;
+                    /** @example text */
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation": string;
+                    /** @example text */
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    /** @example text */
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    /** @example text */
+                    "image/jpeg": string;
+                    /** @example text */
+                    "image/png": string;
                 };
             };
             /** @description Not Found: `DownloadLinkInvalid` */
