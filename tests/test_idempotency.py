@@ -54,6 +54,13 @@ class Call:
     path: str
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Any] | None = None  # a multipart upload: `body` are its form fields
+
+    async def send(self, client: AsyncClient, headers: dict[str, str], body: dict[str, Any] | None = None) -> Any:
+        body = self.body if body is None else body
+        if self.files is not None:
+            return await client.post(self.path, data=body, files=self.files, headers=headers)
+        return await client.post(self.path, json=body, headers=headers)
 
 
 @dataclass
@@ -157,6 +164,43 @@ async def _deal(world: World) -> Call:
     return Call("/api/v1/deals", body, buyer.headers)
 
 
+async def _service_request_of(world: World) -> tuple[Registered, dict[str, Any]]:
+    owner = await register(world.client, kind="institute")
+    mine = await create_listing(world.client, owner, status="published", moderator=await world.moderator())
+    body = {"service_type": "valuation", "subject_type": "offer", "subject_id": mine["id"], "title": "Định giá"}
+    return owner, body
+
+
+@scenario("/api/v1/service-requests")
+async def _service_request(world: World) -> Call:
+    owner, body = await _service_request_of(world)
+    return Call("/api/v1/service-requests", body, owner.headers)
+
+
+@scenario("/api/v1/service-requests/{service_request_id}/quotes")
+async def _quote(world: World) -> Call:
+    owner, body = await _service_request_of(world)
+    request = expect(await world.client.post("/api/v1/service-requests", json=body, headers=owner.headers), 201)
+    provider = await register(world.client, kind="intermediary")
+    path = f"/api/v1/service-requests/{request['id']}/quotes"
+    return Call(path, {"fee": "25000000", "days": 15}, provider.headers)
+
+
+@scenario("/api/v1/valuations")
+async def _valuation(world: World) -> Call:
+    body = {"title": "Định giá", "field": "environment", "market": {}}
+    return Call("/api/v1/valuations", body, (await register(world.client)).headers)
+
+
+@scenario("/api/v1/documents")
+async def _document(world: World) -> Call:
+    owner = await register(world.client)
+    offer = await create_listing(world.client, owner)
+    pdf = b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n%%EOF\n"
+    form = {"attached_to": "offer", "attached_id": offer["id"]}
+    return Call("/api/v1/documents", form, owner.headers, files={"file": ("ho-so.pdf", pdf)})
+
+
 @scenario("/api/v1/match-subscriptions")
 async def _subscription(world: World) -> Call:
     person = await register(world.client)
@@ -210,12 +254,12 @@ async def test_a_creating_post_honours_the_idempotency_key(
     call = await SCENARIOS[operation](World(client, session))
     headers = {**call.headers, KEY_HEADER: f"retry-{uuid.uuid4()}"}
 
-    first = await client.post(call.path, json=call.body, headers=headers)
+    first = await call.send(client, headers)
     assert first.status_code == 201, first.text
     assert "idempotent-replayed" not in first.headers
     before = await row_counts(session)
 
-    retry = await client.post(call.path, json=call.body, headers=headers)
+    retry = await call.send(client, headers)
     if operation in SECRET_BEARING:
         assert expect(retry, 409)["code"] == "IdempotentSecretNotReplayed"
         kept = await session.scalar(select(IdempotencyRecord.body).where(IdempotencyRecord.key == headers[KEY_HEADER]))
@@ -228,7 +272,7 @@ async def test_a_creating_post_honours_the_idempotency_key(
             assert retry.headers.get(name) == first.headers.get(name)
     assert await row_counts(session) == before, "the retry created something"
 
-    changed = await client.post(call.path, json={**call.body, "notes": "khác"}, headers=headers)
+    changed = await call.send(client, headers, {**call.body, "notes": "khác"})
     problem = expect(changed, 422)
     assert problem["code"] == "IdempotencyKeyReused"
     assert problem["errors"][0]["loc"] == ["header", KEY_HEADER]

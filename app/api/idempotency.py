@@ -10,6 +10,7 @@ exists exactly when the creation committed, and a retry never creates twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from fastapi.params import Depends as DependsParam
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 
 from app.accounts.permissions import Principal
 from app.api.deps import OptionalPrincipal, SessionDep, SettingsDep
@@ -94,17 +96,35 @@ async def claim_idempotency_key(
 ) -> None:
     if idempotency_key is None:
         return
-    raw = await request.body()
-    try:
-        body: Any = _json(raw)
-    except ValueError:
-        body = raw.decode("utf-8", "replace")
+    body: Any
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        body = await _form_fingerprint(request)
+    else:
+        raw = await request.body()
+        try:
+            body = _json(raw)
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     fingerprint = service.fingerprint("POST", path, body, settings.secret_key)
     claimed = await service.claim(session, _scope(principal), idempotency_key, fingerprint)
     if isinstance(claimed, StoredResponse):
         raise IdempotentReplay(claimed)
     setattr(request.state, CLAIM_STATE, Claim(session, claimed))
+
+
+async def _form_fingerprint(request: Request) -> dict[str, Any]:
+    """A multipart body as the fields and each file's name and digest: the form was already parsed (its
+    stream is consumed), so it is read from the parsed form, which keeps the files for the handler."""
+    items: list[list[Any]] = []
+    for key, value in (await request.form()).multi_items():
+        if isinstance(value, UploadFile):
+            content = await value.read()
+            await value.seek(0)
+            items.append([key, value.filename, hashlib.sha256(content).hexdigest()])
+        else:
+            items.append([key, value])
+    return {"multipart": items}
 
 
 IdempotencyGuard = Depends(claim_idempotency_key)

@@ -258,3 +258,17 @@ async def test_the_same_storage_contract_on_s3() -> None:
     await storage.delete(key)
     with pytest.raises(FileNotFoundError):
         await storage.get(key)
+
+
+async def test_an_upload_retried_with_its_idempotency_key_is_stored_once(
+    client: AsyncClient, moderator: Registered, storage_dir: Path
+) -> None:
+    owner = await register(client)
+    offer = await create_listing(client, owner, moderator=moderator)
+    headers = {**owner.headers, "Idempotency-Key": "upload-ho-so-1"}
+    form = {"attached_to": "offer", "attached_id": offer["id"]}
+    first = expect(await client.post(BASE, data=form, files={"file": ("a.pdf", PDF)}, headers=headers), 201)
+    again = await client.post(BASE, data=form, files={"file": ("a.pdf", PDF)}, headers=headers)
+    assert expect(again, 201)["id"] == first["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(_stored(storage_dir)) == 1
