@@ -244,11 +244,14 @@ S3_SETTINGS = {
 }
 
 
-@pytest.mark.skipif(
+S3_SKIP = pytest.mark.skipif(
     not S3_SETTINGS["s3_endpoint_url"],
     reason="S3 test skipped: set TEST_S3_ENDPOINT_URL (and TEST_S3_BUCKET, TEST_S3_ACCESS_KEY_ID, "
     "TEST_S3_SECRET_ACCESS_KEY) to run it against an S3-compatible server such as MinIO",
 )
+
+
+@S3_SKIP
 async def test_the_same_storage_contract_on_s3() -> None:
     settings = make_settings(document_storage=DocumentStorageKind.S3, **S3_SETTINGS)
     storage = create_storage(settings)
@@ -258,6 +261,18 @@ async def test_the_same_storage_contract_on_s3() -> None:
     await storage.delete(key)
     with pytest.raises(FileNotFoundError):
         await storage.get(key)
+
+
+@S3_SKIP
+async def test_upload_and_download_through_s3(app: FastAPI, client: AsyncClient, moderator: Registered) -> None:
+    app.state.document_storage = create_storage(make_settings(document_storage=DocumentStorageKind.S3, **S3_SETTINGS))
+    owner = await register(client)
+    offer = await create_listing(client, owner, status="published", moderator=moderator)
+    document = await _upload(client, owner, "offer", offer["id"], visibility="public")
+    link = expect(await client.post(f"{BASE}/{document['id']}/link", headers=owner.headers), 200)
+    download = await client.get(link["url"])
+    assert (download.status_code, download.content) == (200, PDF)
+    assert (await client.delete(f"{BASE}/{document['id']}", headers=owner.headers)).status_code == 204
 
 
 async def test_an_upload_retried_with_its_idempotency_key_is_stored_once(
