@@ -297,3 +297,65 @@ class TestVisibility:
         )
         chosen = expect(await client.get(f"{BASE}/{request['id']}", headers=provider.headers), 200)
         assert chosen["requester_organization_id"] == owner.organization_id, "the chosen provider learns its client"
+
+
+class TestSubjects:
+    async def test_either_party_of_an_interest_requests_on_it(self, client: AsyncClient, moderator) -> None:
+        owner, offer, _first, _second = await _cast(client, moderator)
+        buyer, stranger = await register(client), await register(client)
+        interest = expect(
+            await client.post(
+                "/api/v1/interests", json={"listing_id": offer["id"], "message": "Quan tâm"}, headers=buyer.headers
+            ),
+            201,
+        )
+        body = {
+            "service_type": "negotiation",
+            "subject_type": "interest",
+            "subject_id": interest["id"],
+            "title": "Đàm phán",
+        }
+        for party in (owner, buyer):
+            created = expect(await client.post(BASE, json=body, headers=party.headers), 201)
+            assert created["requester_organization_id"] == party.organization_id
+        assert (await client.post(BASE, json=body, headers=stranger.headers)).status_code == 422
+
+    async def test_the_provider_answers_with_a_worksheet_the_requester_reads(
+        self, client: AsyncClient, moderator
+    ) -> None:
+        owner, offer, first, _second = await _cast(client, moderator)
+        request = await _request(client, owner, offer)
+        quote = await _quote(client, first, request)
+        expect(
+            await client.post(f"{BASE}/{request['id']}/accept", json={"quote_id": quote["id"]}, headers=owner.headers),
+            200,
+        )
+        worksheet = {
+            "title": "Định giá theo chi phí",
+            "field": "environment",
+            "service_request_id": request["id"],
+            "cost": {
+                "items": [{"label": "R&D", "amount": "200000000"}],
+                "obsolescence_low": "0",
+                "obsolescence_high": "0.5",
+            },
+        }
+        valuation = expect(await client.post("/api/v1/valuations", json=worksheet, headers=first.headers), 201)
+        assert valuation["range"] == {"low": "100000000", "high": "200000000"}
+        result = {
+            "summary": "Theo chi phí tái tạo",
+            "value_low": valuation["range"]["low"],
+            "value_high": valuation["range"]["high"],
+            "currency": "VND",
+            "method": valuation["driving_method"],
+            "valuation_id": valuation["id"],
+        }
+        delivered = expect(
+            await client.post(f"{BASE}/{request['id']}/deliver", json={"result": result}, headers=first.headers), 200
+        )
+        assert delivered["result"]["valuation_id"] == valuation["id"]
+        expect(await client.get(f"/api/v1/valuations/{valuation['id']}", headers=owner.headers), 200)
+        stranger = await register(client, kind="intermediary")
+        assert (await client.get(f"/api/v1/valuations/{valuation['id']}", headers=stranger.headers)).status_code == 404
+        not_theirs = await client.post("/api/v1/valuations", json=worksheet, headers=stranger.headers)
+        assert expect(not_theirs, 422)["errors"][0]["loc"] == ["body", "service_request_id"]
