@@ -1,4 +1,9 @@
-"""services
+"""services: service requests and quotes, valuation worksheets, documents, deal follow-up
+
+Tables for intermediary services (service_request, service_quote), valuation worksheets (valuation),
+documents attached to listings, requests and deals (document), and the follow-up of signed deals
+(deal_milestone, deal_check_in, check_in_report). Deals signed before this revision get no follow-up
+plan; one is added when a deal is signed from now on.
 
 Revision ID: 7b3e9c1d2f40
 Revises: 5d2e8c7b41a0
