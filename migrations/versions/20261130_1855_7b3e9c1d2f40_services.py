@@ -3,14 +3,18 @@
 Tables for intermediary services (service_request, service_quote), valuation worksheets (valuation),
 documents attached to listings, requests and deals (document), and the follow-up of signed deals
 (deal_milestone, deal_check_in, check_in_report). Deals signed before this revision get no follow-up
-plan; one is added when a deal is signed from now on.
+plan of its own from the application: this revision gives each deal already signed (and not cancelled)
+its milestones and check-ins, as the application does when a deal is signed.
 
 Revision ID: 7b3e9c1d2f40
 Revises: 5d2e8c7b41a0
 Create Date: 2026-11-30 18:55:50.934686+00:00
 """
 
+import calendar
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -182,6 +186,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_valuation_organization', ['organization_id', 'created_at'], unique=False)
 
     # ### end Alembic commands ###
+    _plan_signed_deals()
 
 
 def downgrade() -> None:
@@ -214,3 +219,54 @@ def downgrade() -> None:
 
     op.drop_table('deal_check_in')
     # ### end Alembic commands ###
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _plan_signed_deals() -> None:
+    """The follow-up plan (app/engagements/plan.py, frozen here) of every deal signed before this revision."""
+    bind = op.get_bind()
+    deal = sa.table("deal", sa.column("id", sa.Uuid()), sa.column("signed_on", sa.Date()), sa.column("stage", sa.String()))
+    milestone = sa.table(
+        "deal_milestone",
+        sa.column("id", sa.Uuid()),
+        sa.column("deal_id", sa.Uuid()),
+        sa.column("kind", sa.String()),
+        sa.column("position", sa.Integer()),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    check_in = sa.table(
+        "deal_check_in",
+        sa.column("id", sa.Uuid()),
+        sa.column("deal_id", sa.Uuid()),
+        sa.column("month", sa.Integer()),
+        sa.column("due_on", sa.Date()),
+    )
+    rows = bind.execute(
+        sa.select(deal.c.id, deal.c.signed_on).where(
+            deal.c.signed_on.is_not(None), deal.c.stage.in_(("signed", "in_progress", "completed"))
+        )
+    ).all()
+    if not rows:
+        return
+    stamp = datetime.now(UTC)
+    bind.execute(
+        milestone.insert(),
+        [
+            {"id": uuid.uuid4(), "deal_id": deal_id, "kind": kind, "position": position, "updated_at": stamp}
+            for deal_id, _signed in rows
+            for position, kind in enumerate(("delivery", "installation", "training", "acceptance"))
+        ],
+    )
+    bind.execute(
+        check_in.insert(),
+        [
+            {"id": uuid.uuid4(), "deal_id": deal_id, "month": month, "due_on": _add_months(signed, month)}
+            for deal_id, signed in rows
+            for month in (3, 6, 12)
+        ],
+    )
