@@ -34,6 +34,11 @@ class SearchBackendName(StrEnum):
     MEILISEARCH = "meilisearch"
 
 
+class DocumentStorageKind(StrEnum):
+    FILESYSTEM = "filesystem"
+    S3 = "s3"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -141,6 +146,19 @@ class Settings(BaseSettings):
     # Allow endpoints on loopback, private and link-local addresses and plain http (development, tests).
     webhook_allow_private_targets: bool = False
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+    # Documents (dossiers, certificates, contracts, deliverables): on the local filesystem by default,
+    # on S3-compatible object storage when DOCUMENT_STORAGE=s3 (S3_BUCKET, S3_ENDPOINT_URL, keys, region).
+    document_storage: DocumentStorageKind = DocumentStorageKind.FILESYSTEM
+    document_dir: Path = Path("data/documents")
+    document_max_bytes: int = Field(default=10 * 1_048_576, ge=1024)
+    # Seconds a signed download link stays valid.
+    document_link_seconds: int = Field(default=600, ge=10, le=7 * 86400)
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -26,6 +26,9 @@ from app.api.routes import health, metrics, webhooks
 from app.background import run_periodically
 from app.config import Environment, Settings, get_settings
 from app.db import Database
+from app.documents.scanning import NoScanner
+from app.documents.storage import create_storage as create_storage_for_documents
+from app.engagements.follow_up import sweep as engagements_sweep
 from app.errors import install_error_handlers
 from app.experts.service import expert_service
 from app.listings.service import listing_service
@@ -129,6 +132,13 @@ def create_app(
                     )
                 )
             )
+            tasks.append(
+                asyncio.create_task(
+                    run_periodically(
+                        app.state.database, settings.expiry_sweep_seconds, "engagements", engagements_sweep
+                    )
+                )
+            )
         if settings.environment is not Environment.TEST:
             # The scheduler's proofs run in processes from a fork server: start it before the first schedule.
             threading.Thread(target=maxsat.warm_up, name="prover-fork-server", daemon=True).start()
@@ -165,6 +175,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.document_storage = create_storage_for_documents(settings)
+    app.state.document_scanner = NoScanner()
     app.state.login_throttle = LoginThrottle(
         storage=create_storage(settings.redis_url),
         per_account=settings.login_max_failures_per_account,
@@ -179,7 +191,11 @@ def create_app(
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        uploads={f"{API_PREFIX}/imports": settings.max_upload_bytes},
+        uploads={
+            f"{API_PREFIX}/imports": settings.max_upload_bytes,
+            # a document upload carries the file and a little multipart framing around it
+            f"{API_PREFIX}/documents": settings.document_max_bytes + 64 * 1024,
+        },
     )
     app.add_middleware(
         LoadSheddingMiddleware,

@@ -34,6 +34,7 @@ from app.organizations.service import organization_service
 from app.search import outbox
 from app.seed_data import demo_accounts
 from app.seed_data.experts import load_experts
+from app.seed_data.engagements import load_engagements
 from app.seed_queries import deal_count, organizations_of_kind, published_listings
 from app.sql import next_counter_value
 from app.taxonomy.data import get_taxonomy
@@ -466,6 +467,7 @@ class DemoLoader:
         await self.load_deals()
         self.created["accounts"], self.created["events"] = await demo_accounts.load(self.session)
         self.created["experts"] = await load_experts(self.session, self.rng, self.now)
+        self.created["service_requests"] = await load_engagements(self.session, self.now)
         return self.created
 
 
@@ -478,5 +480,6 @@ async def load_demo_data(database: Database, *, only_if_empty: bool = False) -> 
     return (
         f"demo data: {created['organizations']} organisations, {created['offers']} offers "
         f"and {created['demands']} demands loaded, {created['deals']} deals, "
-        f"{created['accounts']} demo accounts, {created['events']} events"
+        f"{created['accounts']} demo accounts, {created['events']} events, {created['experts']} experts, "
+        f"{created['service_requests']} service requests"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,6 +27,7 @@ def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **override
     # A loaded test machine stalls the event loop often enough to shed test requests;
     # the tests of that check turn it on.
     overrides.setdefault("load_shed_queue_delay", 0)
+    overrides.setdefault("document_dir", Path(tempfile.gettempdir()) / "techex-test-documents")
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         environment=Environment.TEST,

@@ -204,8 +204,39 @@ async def _world(app: FastAPI, client: AsyncClient, session: AsyncSession) -> tu
         "dataset": "offers",
         "expert_id": first["experts"],
         "consultation_id": first["consultations"],
+        **await _services_world(client, admin, first["deals"]),
     }
     return admin, values
+
+
+async def _services_world(client: AsyncClient, admin: Registered, deal_id: str) -> dict[str, str]:
+    """A service request of the demo data, a valuation worksheet, a document on a deal and its download link."""
+    requests = expect(await client.get("/api/v1/service-requests", headers=admin.headers), 200)
+    valuation = expect(
+        await client.post(
+            "/api/v1/valuations",
+            json={"title": "Định giá", "field": "environment", "market": {}, "organization_id": admin.organization_id},
+            headers=admin.headers,
+        ),
+        201,
+    )
+    pdf = b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n%%EOF\n"
+    document = expect(
+        await client.post(
+            "/api/v1/documents",
+            data={"attached_to": "deal", "attached_id": deal_id, "kind": "contract"},
+            files={"file": ("hop-dong.pdf", pdf)},
+            headers=admin.headers,
+        ),
+        201,
+    )
+    link = expect(await client.post(f"/api/v1/documents/{document['id']}/link", headers=admin.headers), 200)
+    return {
+        "service_request_id": str(requests["items"][0]["id"]),
+        "valuation_id": str(valuation["id"]),
+        "document_id": str(document["id"]),
+        "token": link["url"].rsplit("/", 1)[-1],
+    }
 
 
 async def test_every_get_answers_as_documented(app: FastAPI, client: AsyncClient, session: AsyncSession) -> None:

@@ -170,6 +170,43 @@ async def _deal(world: World) -> Call:
     return Call("/api/v1/deals", body, buyer.headers)
 
 
+async def _service_request_of(world: World) -> tuple[Registered, dict[str, Any]]:
+    owner = await register(world.client, kind="institute")
+    mine = await create_listing(world.client, owner, status="published", moderator=await world.moderator())
+    body = {"service_type": "valuation", "subject_type": "offer", "subject_id": mine["id"], "title": "Định giá"}
+    return owner, body
+
+
+@scenario("/api/v1/service-requests")
+async def _service_request(world: World) -> Call:
+    owner, body = await _service_request_of(world)
+    return Call("/api/v1/service-requests", body, owner.headers)
+
+
+@scenario("/api/v1/service-requests/{service_request_id}/quotes")
+async def _quote(world: World) -> Call:
+    owner, body = await _service_request_of(world)
+    request = expect(await world.client.post("/api/v1/service-requests", json=body, headers=owner.headers), 201)
+    provider = await register(world.client, kind="intermediary")
+    path = f"/api/v1/service-requests/{request['id']}/quotes"
+    return Call(path, {"fee": "25000000", "days": 15}, provider.headers)
+
+
+@scenario("/api/v1/valuations")
+async def _valuation(world: World) -> Call:
+    body = {"title": "Định giá", "field": "environment", "market": {}}
+    return Call("/api/v1/valuations", body, (await register(world.client)).headers)
+
+
+@scenario("/api/v1/documents")
+async def _document(world: World) -> Call:
+    owner = await register(world.client)
+    offer = await create_listing(world.client, owner)
+    pdf = b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n%%EOF\n"
+    form = {"attached_to": "offer", "attached_id": offer["id"]}
+    return Call("/api/v1/documents", form, owner.headers, files={"file": ("ho-so.pdf", pdf)})
+
+
 @scenario("/api/v1/match-subscriptions")
 async def _subscription(world: World) -> Call:
     person = await register(world.client)
@@ -212,6 +249,8 @@ async def _import(world: World) -> Call:
     files = {"file": ("survey.xlsx", template.content, template.headers["content-type"])}
     moderator = await world.moderator()
     return Call("/api/v1/imports", {"kind": "offer", "dry_run": "false"}, moderator.headers, files)
+
+
 EXPERT = {
     "name": "Nguyễn Thị Minh Hạnh",
     "country": "JP",

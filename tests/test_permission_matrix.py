@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.accounts.security import create_access_token
 from app.models import WebhookDelivery
+from app.models.base import utcnow
 from tests.helpers import (
     PASSWORD,
     Registered,
@@ -57,6 +59,9 @@ PUBLIC_WRITES = {
     ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/logout"),
 }
+
+
+MATRIX_PDF = b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n%%EOF\n"
 
 
 @dataclass
@@ -143,6 +148,10 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
         "value": "100000000",
     }
     deal = await client.post("/api/v1/deals", json=deal_body, headers=owner.headers)
+    signed_on = (utcnow().date() - timedelta(days=200)).isoformat()
+    signed = await client.post(
+        "/api/v1/deals", json={**deal_body, "stage": "signed", "signed_on": signed_on}, headers=owner.headers
+    )
     subscription = expect(
         await client.post(
             "/api/v1/match-subscriptions", json={"kind": "offer", "query": "asen"}, headers=owner.headers
@@ -154,16 +163,37 @@ async def _build_world(client: AsyncClient, session: AsyncSession, secret: str) 
     event_ids = await _build_event(client, owner, buyer, moderator)
     webhook_ids = await _build_webhook(client, session, owner)
     expert_ids = await _build_experts(client, owner, buyer)
+    service_ids = await _build_service_requests(client, owner, other_broker, listings["offer_published"])
+    document = expect(
+        await client.post(
+            "/api/v1/documents",
+            data={"attached_to": "offer", "attached_id": listings["offer_published"], "kind": "certificate"},
+            files={"file": ("chung-nhan.pdf", MATRIX_PDF)},
+            headers=owner.headers,
+        ),
+        201,
+    )
     ids = {
         **event_ids,
         **webhook_ids,
         **expert_ids,
+        **service_ids,
         "subscription": subscription["id"],
         "notification": notes["items"][0]["id"],
         **listings,
         "interest": interest["id"],
         "deal": expect(deal, 201)["id"],
         "deal_etag": deal.headers["etag"],
+        "deal_signed": expect(signed, 201)["id"],
+        "document": document["id"],
+        "valuation": expect(
+            await client.post(
+                "/api/v1/valuations",
+                json={"title": "Định giá", "field": "environment", "market": {}},
+                headers=owner.headers,
+            ),
+            201,
+        )["id"],
         "buyer_org": buyer.organization_id,
         "owner_org": owner.organization_id,
         "owner_member": member.account_id,
@@ -255,6 +285,8 @@ async def _build_webhook(client: AsyncClient, session: AsyncSession, owner: Regi
     session.add(delivery)
     await session.commit()
     return {"webhook_endpoint": endpoint["id"], "webhook_delivery": str(delivery.id)}
+
+
 EXPERT_BODY = {
     "listed_by": "organization",
     "consent": {"given_at": "2026-11-02T08:00:00Z", "method": "phiếu đồng ý"},
@@ -288,6 +320,35 @@ async def _build_experts(client: AsyncClient, owner: Registered, buyer: Register
     }
 
 
+async def _build_service_requests(
+    client: AsyncClient, owner: Registered, provider: Registered, offer_id: str
+) -> dict[str, str]:
+    """Service requests of the owner in each state; the unmandated broker's organisation quoted on them."""
+    ids: dict[str, str] = {}
+    path = "/api/v1/service-requests"
+    body = {"service_type": "valuation", "subject_type": "offer", "subject_id": offer_id, "title": "Định giá"}
+    for state in ("open", "quoted", "accepted", "delivered"):
+        request = expect(await client.post(path, json=body, headers=owner.headers), 201)
+        ids[f"sr_{state}"] = request["id"]
+        if state == "open":
+            continue
+        quote = expect(
+            await client.post(
+                f"{path}/{request['id']}/quotes", json={"fee": "1000", "days": 5}, headers=provider.headers
+            ),
+            201,
+        )
+        ids[f"sr_{state}_quote"] = quote["id"]
+        if state == "quoted":
+            continue
+        accept = {"quote_id": quote["id"]}
+        expect(await client.post(f"{path}/{request['id']}/accept", json=accept, headers=owner.headers), 200)
+        if state == "delivered":
+            result = {"result": {"summary": "Xong"}}
+            expect(await client.post(f"{path}/{request['id']}/deliver", json=result, headers=provider.headers), 200)
+    return ids
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
@@ -298,6 +359,8 @@ class Row:
     body: Callable[[dict[str, str]], Any] | None = None
 
     headers: Callable[[dict[str, str]], dict[str, str]] | None = None
+    # multipart uploads: form fields from `body`, and these files
+    files: Callable[[dict[str, str]], dict[str, Any]] | None = None
 
     def expected(self, persona: str) -> int:
         if persona in self.allowed:
@@ -625,6 +688,27 @@ MATRIX += [
         {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
     ),
     Row("GET", "/api/v1/stats/deals", lambda i: "/api/v1/stats/deals", _only(200, *STAFF)),
+    # Follow-up after transfer: the parties (here the supplier's side), their brokers, moderators.
+    Row(
+        "PUT",
+        "/api/v1/deals/{deal_id}/milestones/{kind}",
+        lambda i: f"/api/v1/deals/{i['deal_signed']}/milestones/delivery",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+        body=lambda i: {"due_on": "2026-12-15"},
+    ),
+    Row(
+        "PUT",
+        "/api/v1/deals/{deal_id}/check-ins/{month}/{side}",
+        lambda i: f"/api/v1/deals/{i['deal_signed']}/check-ins/3/supplier",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+        body=lambda i: {"status": "in_use", "jobs": 2},
+    ),
+    Row(
+        "GET",
+        "/api/v1/deals/{deal_id}/follow-up",
+        lambda i: f"/api/v1/deals/{i['deal_signed']}/follow-up",
+        {**_only(200, *OWNER_SIDE, *STAFF), **_HIDDEN},
+    ),
     Row(
         "PUT",
         "/api/v1/offers/{offer_id}/matches/{candidate_id}",
@@ -889,6 +973,144 @@ MATRIX += [
 ]
 
 
+def _service_request_rows() -> list[Row]:
+    """The requester side (the owner, its mandated broker, staff) asks, accepts, closes and cancels; the
+    quoting intermediary (the unmandated broker's organisation) quotes, withdraws and delivers;
+    intermediaries see requests taking quotes, other strangers nothing."""
+    base = "/api/v1/service-requests"
+    item = f"{base}/{{service_request_id}}"
+    requester = (*OWNER_SIDE, *STAFF)
+
+    def at(state: str, action: str = "") -> Callable[[dict[str, str]], str]:
+        return lambda i: f"{base}/{i[f'sr_{state}']}{action}"
+
+    seen = {"stranger": 404}
+    return [
+        Row(
+            "POST",
+            base,
+            lambda i: base,
+            _only(201, *requester),
+            body=lambda i: {
+                "service_type": "legal",
+                "subject_type": "offer",
+                "subject_id": i["offer_published"],
+                "title": "Tư vấn pháp lý",
+                "requester_organization_id": i["owner_org"],
+            },
+        ),
+        Row(
+            "GET",
+            item,
+            at("open"),
+            _only(200, *requester, "broker_unmandated"),
+            denied=404,
+        ),
+        Row(
+            "POST",
+            f"{item}/quotes",
+            at("open", "/quotes"),
+            {
+                **_only(201, "broker_mandated", "broker_unmandated"),
+                **_only(422, "owner_admin", "owner_member", "owner_key", *STAFF),
+            },
+            denied=404,
+            body=lambda i: {"fee": "2000000", "days": 10},
+        ),
+        Row(
+            "POST",
+            f"{item}/quotes/{{quote_id}}/withdraw",
+            lambda i: f"{base}/{i['sr_quoted']}/quotes/{i['sr_quoted_quote']}/withdraw",
+            {**_only(200, "broker_unmandated", *STAFF), **seen},
+        ),
+        Row(
+            "POST",
+            f"{item}/accept",
+            at("quoted", "/accept"),
+            {**_only(200, *requester), **seen},
+            body=lambda i: {"quote_id": i["sr_quoted_quote"]},
+        ),
+        Row(
+            "POST",
+            f"{item}/deliver",
+            at("accepted", "/deliver"),
+            {**_only(200, "broker_unmandated", *STAFF), **seen},
+            body=lambda i: {"result": {"summary": "Báo cáo thẩm định"}},
+        ),
+        Row("POST", f"{item}/close", at("delivered", "/close"), {**_only(200, *requester), **seen}),
+        Row("POST", f"{item}/cancel", at("open", "/cancel"), {**_only(200, *requester), **seen}),
+        Row(
+            "POST",
+            f"{item}/rating",
+            at("delivered", "/rating"),
+            {**_only(200, *OWNER_SIDE, "broker_unmandated"), **seen},
+            body=lambda i: {"score": 4},
+        ),
+        Row(
+            "POST",
+            "/api/v1/valuations",
+            lambda i: "/api/v1/valuations",
+            _only(201, *requester),
+            body=lambda i: {
+                "title": "Định giá",
+                "field": "environment",
+                "organization_id": i["owner_org"],
+                "cost": {"items": [{"label": "R&D", "amount": "1000"}], "obsolescence_low": 0, "obsolescence_high": 0},
+            },
+        ),
+    ]
+
+
+MATRIX += _service_request_rows()
+MATRIX += [
+    # Documents: the owner side attaches to its listing; a document for the parties is hidden from others.
+    Row(
+        "POST",
+        "/api/v1/documents",
+        lambda i: "/api/v1/documents",
+        _only(201, *OWNER_SIDE, *STAFF),
+        denied=422,
+        body=lambda i: {"attached_to": "offer", "attached_id": i["offer_published"]},
+        files=lambda i: {"file": ("ho-so.pdf", MATRIX_PDF)},
+    ),
+    Row(
+        "POST",
+        "/api/v1/documents/{document_id}/link",
+        lambda i: f"/api/v1/documents/{i['document']}/link",
+        _only(200, *OWNER_SIDE, *STAFF),
+        denied=404,
+    ),
+    Row(
+        "GET",
+        "/api/v1/documents/{document_id}",
+        lambda i: f"/api/v1/documents/{i['document']}",
+        _only(200, *OWNER_SIDE, *STAFF),
+        denied=404,
+    ),
+    Row(
+        "GET",
+        "/api/v1/valuations/{valuation_id}",
+        lambda i: f"/api/v1/valuations/{i['valuation']}",
+        _only(200, *OWNER_SIDE, *STAFF),
+        denied=404,
+    ),
+    Row(
+        "GET",
+        "/api/v1/valuations/{valuation_id}/xlsx",
+        lambda i: f"/api/v1/valuations/{i['valuation']}/xlsx",
+        _only(200, *OWNER_SIDE, *STAFF),
+        denied=404,
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/documents/{document_id}",
+        lambda i: f"/api/v1/documents/{i['document']}",
+        _only(204, *OWNER_SIDE, *STAFF),
+        denied=404,
+    ),
+]
+
+
 def test_matrix_covers_every_write_endpoint(app: FastAPI) -> None:
     """Every write operation the API publishes is in the matrix (or deliberately public)."""
     writes = {
@@ -916,7 +1138,9 @@ async def test_permission_matrix(
                     row.method,
                     path,
                     headers={**world.headers[persona], **(row.headers(world.ids) if row.headers else {})},
-                    json=row.body(world.ids) if row.body else None,
+                    json=row.body(world.ids) if row.body and not row.files else None,
+                    data=row.body(world.ids) if row.body and row.files else None,
+                    files=row.files(world.ids) if row.files else None,
                 )
             finally:
                 await savepoint.rollback()

@@ -74,6 +74,25 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "interests", "description": "Expressions of interest in listings and their message threads."},
     {"name": "deals", "description": "Technology transactions: parties, broker, value, stage, origin."},
     {
+        "name": "documents",
+        "description": "Files attached to listings, service requests and deals: checked by content, scanned, "
+        "stored on the filesystem or S3, downloaded through signed links that expire.",
+    },
+    {
+        "name": "follow-up",
+        "description": "After transfer: a signed deal's milestones and its check-ins at 3, 6 and 12 months.",
+    },
+    {
+        "name": "service-requests",
+        "description": "Intermediary services (appraisal, valuation, legal, IP, finance, negotiation, contract "
+        "drafting, technology assessment): requests, quotes, delivery and ratings.",
+    },
+    {
+        "name": "valuations",
+        "description": "Valuation worksheets: cost, market (the platform's own deals) and income approaches side "
+        "by side, as JSON or XLSX; never an accredited appraisal.",
+    },
+    {
         "name": "events",
         "description": "Connection sessions: events, participants, meeting requests, optimal schedules, agendas "
         "(JSON, iCalendar, CSV), outcomes, analytics and proposed sessions.",

@@ -9,9 +9,11 @@ from app.api.routes import (
     audit,
     auth,
     deals,
+    documents,
     events,
     feed,
     experts,
+    follow_up,
     health,
     imports,
     interests,
@@ -22,9 +24,11 @@ from app.api.routes import (
     open_data,
     organizations,
     search,
+    service_requests,
     stats,
     taxonomy,
     webhooks,
+    valuations,
 )
 
 API_PREFIX = "/api/v1"
@@ -49,6 +53,10 @@ api_router.include_router(listings.demands_router)
 api_router.include_router(search.router)
 api_router.include_router(interests.router)
 api_router.include_router(deals.router)
+api_router.include_router(follow_up.router)
+api_router.include_router(service_requests.router)
+api_router.include_router(valuations.router)
+api_router.include_router(documents.router)
 api_router.include_router(stats.router)
 api_router.include_router(matching.router)
 api_router.include_router(events.router)

@@ -35,6 +35,10 @@ class AuditRecordType(StrEnum):
     MEETING_REQUEST = "meeting_request"
     MEETING_OUTCOME = "meeting_outcome"
     WEBHOOK_ENDPOINT = "webhook_endpoint"
+    SERVICE_REQUEST = "service_request"
+    VALUATION = "valuation"
+    DEAL_FOLLOW_UP = "deal_follow_up"
+    DOCUMENT = "document"
 
 
 FieldChange = Annotated[list[Any], Field(min_length=2, max_length=2, description="`[old, new]`; `null` for nothing.")]

@@ -28,6 +28,7 @@ from app.deals.schemas import (
     InterestStatus,
     MessageRead,
 )
+from app.engagements.plan import plan as plan_follow_up
 from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from app.listings.exceptions import InvalidTransitionError, ListingNotFoundError, PreconditionFailedError
 from app.listings.schemas import ListingStatus, OriginKind
@@ -489,6 +490,8 @@ class DealService:
         _settle(deal, review_above)
         session.add(deal)
         await session.flush()
+        if deal.signed_on is not None and stage not in (DealStage.NEGOTIATING, DealStage.CANCELLED):
+            plan_follow_up(session, deal)
         audit.record(
             session,
             actor,
@@ -652,6 +655,8 @@ class DealService:
             deal.signed_on = day
         changes: dict[str, Any] = {"stage": [current.value, stage.value], STAGE_DATE[stage]: [None, day.isoformat()]}
         reconfirm = deal.signed_on != signed_before
+        if current is DealStage.NEGOTIATING and stage is not DealStage.CANCELLED:
+            plan_follow_up(session, deal)  # signed now: milestones and check-ins after transfer
         if reconfirm:
             changes["signed_on"] = [d.isoformat() if d else None for d in (signed_before, deal.signed_on)]
             previous = deal.confirmation

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -230,6 +230,7 @@ class NotificationKind(StrEnum):
     EXPERT_CONFIRMATION_DUE = "expert_confirmation_due"
     CONSULTATION_REQUESTED = "consultation_requested"
     CONSULTATION_ANSWERED = "consultation_answered"
+    CHECK_IN_OVERDUE = "check_in_overdue"
 
 
 class NewMatchPayload(ResponseModel):
@@ -291,6 +292,13 @@ class ConsultationPayload(ResponseModel):
     consultation_id: uuid.UUID
     expert_id: uuid.UUID
     status: Literal["pending", "accepted", "declined"]
+class CheckInOverduePayload(ResponseModel):
+    deal_id: uuid.UUID
+    reference: str
+    title: str
+    month: int = Field(description="Months after signature: 3, 6 or 12.")
+    due_on: date
+    missing_sides: list[Literal["supplier", "buyer"]]
 
 
 class _NotificationBase(ResponseModel):
@@ -347,6 +355,9 @@ class ExpertConfirmationDueNotification(_NotificationBase):
 class ConsultationNotification(_NotificationBase):
     kind: Literal[NotificationKind.CONSULTATION_REQUESTED, NotificationKind.CONSULTATION_ANSWERED]
     payload: ConsultationPayload
+class CheckInOverdueNotification(_NotificationBase):
+    kind: Literal[NotificationKind.CHECK_IN_OVERDUE]
+    payload: CheckInOverduePayload
 
 
 class NotificationRead(
@@ -362,6 +373,7 @@ class NotificationRead(
             | WebhookEndpointDisabledNotification
             | ExpertConfirmationDueNotification
             | ConsultationNotification,
+            | CheckInOverdueNotification,
             Field(discriminator="kind"),
         ]
     ]

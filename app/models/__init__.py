@@ -4,6 +4,8 @@ from app.models.account import Account, ApiKey, Invitation, RefreshToken
 from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.deal import Deal, Interest, InterestMessage
+from app.models.document import Document
+from app.models.engagement import CheckInReport, DealCheckIn, DealMilestone, ServiceQuote, ServiceRequest, Valuation
 from app.models.event import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest
 from app.models.integration import HarvestState, ImportJob
 from app.models.expert import ConsultationRequest, Expert
@@ -20,7 +22,11 @@ __all__ = [
     "AuditEntry",
     "Base",
     "ConsultationRequest",
+    "CheckInReport",
     "Deal",
+    "DealCheckIn",
+    "DealMilestone",
+    "Document",
     "Event",
     "EventParticipant",
     "EventSession",
@@ -45,4 +51,7 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "ServiceQuote",
+    "ServiceRequest",
+    "Valuation",
 ]

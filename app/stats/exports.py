@@ -13,6 +13,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font, numbers
 
+from app.engagements.stats import ServiceStatsResponse
 from app.money import format_decimal
 from app.stats.indicators import Period
 from app.stats.schemas import (
@@ -153,6 +154,7 @@ def to_xlsx(
     funnel: FunnelResponse,
     deals: DealsByFieldResponse,
     experts: ExpertStatsResponse,
+    services: ServiceStatsResponse | None = None,
 ) -> bytes:
     """A sheet about the report, one per indicator, then the listings table, the funnel and deals by field.
 
@@ -194,9 +196,44 @@ def to_xlsx(
         _sheet(
             workbook, "experts", expert_header, expert_table, {"experts": THOUSANDS, "overseas_vietnamese": THOUSANDS}
         )
+    if services is not None:
+        _service_sheets(workbook, services)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _service_sheets(workbook: Workbook, report: ServiceStatsResponse) -> None:
+    """Intermediary services by type and by provider, deals with a service, follow-up outcomes and the
+    intermediary targets with their numerators."""
+    by_type = [
+        [report.period, r.service_type, r.requested, r.delivered, r.median_days_to_deliver] for r in report.by_type
+    ]
+    header = ["period", "service_type", "requested", "delivered", "median_days_to_deliver"]
+    _sheet(workbook, "services_by_type", header, by_type, {"median_days_to_deliver": DECIMAL})
+    header = ["period", "organization_id", "name", "quotes", "delivered", "average_rating"]
+    rows = [
+        [report.period, p.organization_id, p.name, p.quotes, p.delivered, p.average_rating] for p in report.by_provider
+    ]
+    _sheet(workbook, "services_by_provider", header, rows, {"average_rating": DECIMAL})
+    follow = report.follow_up
+    summary: list[list[Any]] = [
+        ["deals_signed", report.deals.deals],
+        ["deals_with_service", report.deals.with_service],
+        ["share_with_service", report.deals.share],
+        ["check_ins_due", follow.check_ins_due],
+        ["check_in_reports", follow.reports],
+        *[[f"reports_{status.value}", count] for status, count in follow.by_status.items()],
+        ["jobs", follow.jobs],
+        ["revenue_vnd", follow.revenue_vnd],
+        ["cost_saved_vnd", follow.cost_saved_vnd],
+        *[
+            [f"{target.code}_{t['year']}", f"{target.numerator} (target {t['comparison']} {t['value']})"]
+            for target in report.intermediaries
+            for t in target.targets
+        ],
+    ]
+    _sheet(workbook, "services_and_follow_up", ["item", "value"], summary, {})
 
 
 def _cell(value: Any) -> Any:

@@ -198,7 +198,8 @@ def compute(
             None,
             label,
             TARGETS["active_intermediaries"],
-            "intermediaries (not networks) that brokered a transaction or held a mandate in the period",
+            "intermediaries (not networks) that brokered a transaction, held a mandate or delivered a service "
+            "in the period",
         ),
         Indicator(
             "intermediary_networks",
@@ -210,7 +211,7 @@ def compute(
             None,
             label,
             TARGETS["intermediary_networks"],
-            "intermediary networks that brokered a transaction or held a mandate in the period",
+            "intermediary networks that brokered a transaction, held a mandate or delivered a service in the period",
         ),
     ]
 

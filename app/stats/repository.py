@@ -11,7 +11,17 @@ from app.deals.schemas import DealConfirmation
 from app.events.schemas import RequestStatus
 from app.listings.visibility import names_owner, owner_unit
 from app.matching.alerts import NEW_MATCH
-from app.models import Deal, Event, Interest, Listing, Mandate, MeetingRequest, Notification, Organization
+from app.models import (
+    Deal,
+    Event,
+    Interest,
+    Listing,
+    Mandate,
+    MeetingRequest,
+    Notification,
+    Organization,
+    ServiceRequest,
+)
 from app.stats.indicators import DealFact, Period
 
 # The exchange's own country: its organisations are the surveyed units of the statistics.
@@ -62,7 +72,8 @@ async def deal_facts(session: AsyncSession, since: Period) -> list[DealFact]:
 
 
 async def active_intermediaries(session: AsyncSession, period: Period) -> tuple[int, int]:
-    """(intermediaries, networks) that brokered a deal signed in the period or held a mandate during it."""
+    """(intermediaries, networks) that brokered a deal signed in the period, held a mandate during it or
+    delivered a service (appraisal, valuation, legal …) in it."""
     brokered = select(Deal.broker_organization_id).where(
         Deal.broker_organization_id.is_not(None),
         Deal.stage != "cancelled",
@@ -75,11 +86,16 @@ async def active_intermediaries(session: AsyncSession, period: Period) -> tuple[
         or_(Mandate.revoked_at.is_(None), Mandate.revoked_at >= _start(period)),
         or_(Mandate.valid_until.is_(None), Mandate.valid_until >= _start(period)),
     )
+    served = select(ServiceRequest.provider_organization_id).where(
+        ServiceRequest.provider_organization_id.is_not(None),
+        ServiceRequest.delivered_at >= _start(period),
+        ServiceRequest.delivered_at < _end(period),
+    )
     rows = await session.execute(
         select(Organization.is_network, func.count())
         .where(
             Organization.kind == "intermediary",
-            or_(Organization.id.in_(brokered), Organization.id.in_(mandated)),
+            or_(Organization.id.in_(brokered), Organization.id.in_(mandated), Organization.id.in_(served)),
         )
         .group_by(Organization.is_network)
     )

@@ -89,6 +89,12 @@ CATALOGUE: tuple[EventType, ...] = (
         "An organisation asked one of the organisation's experts for a consultation.",
         ("expert_id",),
     ),
+    EventType(
+        "service.quoted",
+        "/api/v1/service-requests/{id}",
+        "An intermediary quoted on one of the organisation's service requests.",
+        ("quote_id",),
+    ),
     EventType("import.finished", "/api/v1/imports/{id}", "A bulk import by one of the organisation's staff finished."),
 )
 EVENT_TYPES: dict[str, EventType] = {event.name: event for event in CATALOGUE}

@@ -195,3 +195,30 @@ async def test_a_consultation_request_reaches_the_experts_organisation(
             "url": f"{PUBLIC_BASE_URL}/api/v1/consultations/{consultation['id']}",
         }
     ]
+
+
+async def test_a_quote_reaches_the_requesting_organisation(
+    client: AsyncClient, moderator: Registered, worker: WebhookWorker, receiver: Receiver
+) -> None:
+    owner = await register(client, kind="institute")
+    await register_endpoint(client, owner, receiver, event_types=["service.quoted"])
+    offer = await create_listing(client, owner, status="published", moderator=moderator)
+    body = {"service_type": "valuation", "subject_type": "offer", "subject_id": offer["id"], "title": "Định giá"}
+    request = expect(await client.post("/api/v1/service-requests", json=body, headers=owner.headers), 201)
+    appraiser = await register(client, kind="intermediary", organization="Công ty Thẩm định Giá A")
+    quote = expect(
+        await client.post(
+            f"/api/v1/service-requests/{request['id']}/quotes",
+            json={"fee": "15000000", "days": 10},
+            headers=appraiser.headers,
+        ),
+        201,
+    )
+    await worker.drain()
+    assert received(receiver, "service.quoted") == [
+        {
+            "id": request["id"],
+            "quote_id": quote["id"],
+            "url": f"{PUBLIC_BASE_URL}/api/v1/service-requests/{request['id']}",
+        }
+    ]

@@ -12,6 +12,7 @@ from app.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from app.api.idempotency import ExchangeRoute
 from app.api.openapi import declare_headers, declare_problems
 from app.deals.schemas import DealRead
+from app.engagements.stats import ServiceStatsResponse, service_stats
 from app.errors import InvalidInputError, problem_responses
 from app.models.base import utcnow
 from app.pagination import LinksDep, Page, PageDep, window
@@ -166,6 +167,18 @@ async def get_deal_detail(
 
 
 @router.get(
+    "/services",
+    summary="Intermediary services and follow-up",
+    response_model=ServiceStatsResponse,
+    responses=problem_responses(422),
+)
+async def get_service_stats(session: SessionDep, period: PeriodDep) -> ServiceStatsResponse:
+    """Services by type and by provider with time to deliver, the share of deals with a service, follow-up
+    outcomes after transfer, and the intermediary targets with their numerators."""
+    return await service_stats(session, period)
+
+
+@router.get(
     "/report.xlsx",
     summary="Annual report workbook",
     response_class=XlsxResponse,
@@ -181,12 +194,14 @@ async def get_report(session: SessionDep, settings: SettingsDep, period: PeriodD
         await stats_service.funnel(session, period, settings.interest_response_days),
         await stats_service.deals_by_field(session, period),
         await stats_service.experts(session, period, settings.expert_stale_days),
+        await service_stats(session, period),
     )
     return XlsxResponse(content, headers={"Content-Disposition": f'attachment; filename="techex-{period.label}.xlsx"'})
 
 
 # Every statistics endpoint reads a period (refused when out of range) and can answer a download.
 _REPORTS = (
+    "get_service_stats",
     "get_indicators",
     "get_listing_stats",
     "get_funnel",
@@ -196,4 +211,4 @@ _REPORTS = (
     "get_report",
 )
 declare_problems(router, {name: [InvalidInputError] for name in _REPORTS})
-declare_headers(router, {name: ["Content-Disposition"] for name in _REPORTS})
+declare_headers(router, {name: ["Content-Disposition"] for name in _REPORTS if name != "get_service_stats"})

@@ -1,0 +1,289 @@
+"""Documents end to end on the filesystem backend, and the same storage contract on S3 when one is configured."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from obstore.store import LocalStore
+from openpyxl import Workbook
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import DocumentStorageKind
+from app.documents.storage import ObjectStorage, create_storage
+from tests.conftest import make_settings
+from tests.helpers import Registered, create_listing, expect, grant_mandate, make_staff, register
+
+BASE = "/api/v1/documents"
+PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def _xlsx() -> bytes:
+    book = Workbook()
+    book.active.append(["Hồ sơ công nghệ", 1])  # type: ignore[union-attr]
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _stored(root: Path) -> dict[str, bytes]:
+    """The files the storage holds, by path."""
+    return {str(p): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+class EicarScanner:
+    """A stand-in for a real scanner: refuses the EICAR test signature (inside any file)."""
+
+    name = "eicar"
+
+    async def scan(self, data: bytes) -> str | None:
+        return "EICAR-Test-File" if EICAR in data else None
+
+
+@pytest.fixture
+def storage_dir(app: FastAPI, tmp_path: Path) -> Path:
+    root = tmp_path / "documents"
+    root.mkdir()
+    app.state.document_storage = ObjectStorage(LocalStore(root))
+    return root
+
+
+@pytest.fixture
+async def moderator(client: AsyncClient, session: AsyncSession) -> Registered:
+    return await make_staff(client, session, "moderator")
+
+
+async def _upload(
+    client: AsyncClient,
+    who: Registered,
+    attached_to: str,
+    attached_id: str,
+    content: bytes = PDF,
+    name: str = "hồ sơ công nghệ.pdf",
+    **form: str,
+) -> dict:
+    response = await client.post(
+        BASE,
+        data={"attached_to": attached_to, "attached_id": attached_id, **form},
+        files={"file": (name, content, "application/octet-stream")},
+        headers=who.headers,
+    )
+    return expect(response, 201)
+
+
+async def test_upload_link_download_delete_on_the_filesystem(
+    client: AsyncClient, moderator: Registered, storage_dir: Path
+) -> None:
+    owner = await register(client, kind="institute")
+    offer = await create_listing(client, owner, status="published", moderator=moderator)
+    document = await _upload(client, owner, "offer", offer["id"], kind="technology_dossier", visibility="public")
+    assert document["content_type"] == "application/pdf", "read from the content, not the claimed type"
+    assert (document["size"], document["sha256"]) == (len(PDF), hashlib.sha256(PDF).hexdigest())
+    assert (document["attached_to"], document["attached_id"]) == ("offer", offer["id"])
+    assert document["scan_status"] == "not_scanned"
+    stored = _stored(storage_dir)
+    assert list(stored.values()) == [PDF]
+    assert all("hồ sơ" not in name for name in stored), "stored under an opaque key, not the file name"
+
+    reader = await register(client)
+    listed = expect(
+        await client.get(BASE, params={"attached_to": "offer", "attached_id": offer["id"]}, headers=reader.headers), 200
+    )
+    assert [d["id"] for d in listed["items"]] == [document["id"]]
+    link = expect(await client.post(f"{BASE}/{document['id']}/link", headers=reader.headers), 200)
+    assert link["url"].startswith("/api/v1/documents/download/")
+    download = await client.get(link["url"])  # no credentials
+    assert download.status_code == 200
+    assert download.content == PDF
+    assert download.headers["content-type"] == "application/pdf"
+    assert "filename*=UTF-8''h%E1%BB%93%20s%C6%A1" in download.headers["content-disposition"]
+
+    tampered = link["url"][:-2] + ("AA" if not link["url"].endswith("AA") else "BB")
+    assert expect(await client.get(tampered), 404)["code"] == "DownloadLinkInvalid"
+    assert (await client.delete(f"{BASE}/{document['id']}", headers=reader.headers)).status_code == 403
+    assert (await client.delete(f"{BASE}/{document['id']}", headers=owner.headers)).status_code == 204
+    assert _stored(storage_dir) == {}
+    assert (await client.get(link["url"])).status_code == 404
+
+
+async def test_links_expire(app: FastAPI, client: AsyncClient, moderator: Registered, storage_dir: Path) -> None:
+    owner = await register(client)
+    offer = await create_listing(client, owner, status="published", moderator=moderator)
+    document = await _upload(client, owner, "offer", offer["id"])
+    link = expect(await client.post(f"{BASE}/{document['id']}/link", headers=owner.headers), 200)
+    app.state.settings.document_link_seconds = -1  # every link is now past its age
+    try:
+        assert expect(await client.get(link["url"]), 410)["code"] == "DownloadLinkExpired"
+    finally:
+        app.state.settings.document_link_seconds = 600
+
+
+async def test_types_sizes_and_the_scanner_are_checked(
+    app: FastAPI, client: AsyncClient, moderator: Registered, storage_dir: Path
+) -> None:
+    owner = await register(client)
+    offer = await create_listing(client, owner, moderator=moderator)
+    path = {"attached_to": "offer", "attached_id": offer["id"]}
+
+    async def send(content: bytes, name: str = "x.pdf") -> dict:
+        response = await client.post(
+            BASE, data=path, files={"file": (name, content, "application/pdf")}, headers=owner.headers
+        )
+        return {"status": response.status_code, **response.json()}
+
+    exe = await send(b"MZ\x90\x00" + b"\0" * 60, "dossier.pdf")
+    assert (exe["status"], exe["code"]) == (415, "UnsupportedDocumentType"), "a name or a claimed type is not enough"
+    assert (await send(b"plain text"))["status"] == 415
+    assert (await send(b""))["status"] == 422
+    xlsx = await send(_xlsx(), "bang.xlsx")
+    assert xlsx["content_type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    app.state.settings.document_max_bytes = 64
+    try:
+        too_big = await send(PDF + b"\0" * 100)
+        assert (too_big["status"], too_big["code"]) == (413, "DocumentTooLarge")
+    finally:
+        app.state.settings.document_max_bytes = 10 * 1_048_576
+
+    app.state.document_scanner = EicarScanner()
+    infected = await send(PDF + EICAR)
+    assert (infected["status"], infected["code"]) == (422, "DocumentInfected")
+    clean = await send(PDF)
+    assert clean["scan_status"] == "clean"
+    assert len(_stored(storage_dir)) == 2, "refused files are never stored"
+
+
+async def test_visibility_per_document(client: AsyncClient, moderator: Registered, storage_dir: Path) -> None:
+    owner, stranger = await register(client), await register(client)
+    broker = await register(client, kind="intermediary")
+    offer = await create_listing(client, owner, status="published", moderator=moderator)
+    private = await _upload(client, owner, "offer", offer["id"], kind="certificate")
+    public = await _upload(client, owner, "offer", offer["id"], visibility="public")
+    assert (await client.get(f"{BASE}/{private['id']}", headers=stranger.headers)).status_code == 404
+    expect(await client.get(f"{BASE}/{public['id']}", headers=stranger.headers), 200)
+    assert (await client.post(f"{BASE}/{private['id']}/link", headers=stranger.headers)).status_code == 404
+    listed = expect(
+        await client.get(BASE, params={"attached_to": "offer", "attached_id": offer["id"]}, headers=stranger.headers),
+        200,
+    )
+    assert [d["id"] for d in listed["items"]] == [public["id"]]
+    # attaching to someone else's listing: refused alike whether it exists or not
+    refused = await client.post(
+        BASE,
+        data={"attached_to": "offer", "attached_id": offer["id"]},
+        files={"file": ("x.pdf", PDF)},
+        headers=stranger.headers,
+    )
+    assert expect(refused, 422)["errors"][0]["loc"] == ["body", "attached_id"]
+    await grant_mandate(client, owner, broker)
+    by_broker = await _upload(client, broker, "offer", offer["id"])
+    expect(await client.get(f"{BASE}/{by_broker['id']}", headers=owner.headers), 200)
+
+
+async def test_deal_and_service_request_documents_are_for_their_parties(
+    client: AsyncClient, moderator: Registered, storage_dir: Path
+) -> None:
+    owner, buyer, stranger = await register(client), await register(client), await register(client)
+    provider = await register(client, kind="intermediary")
+    offer = await create_listing(client, owner, status="published", moderator=moderator)
+    deal = expect(
+        await client.post(
+            "/api/v1/deals",
+            json={"offer_id": offer["id"], "buyer_organization_id": buyer.organization_id, "deal_type": "licence"},
+            headers=owner.headers,
+        ),
+        201,
+    )
+    contract = await _upload(client, buyer, "deal", deal["id"], kind="contract")
+    expect(await client.get(f"{BASE}/{contract['id']}", headers=owner.headers), 200)
+    assert (await client.get(f"{BASE}/{contract['id']}", headers=stranger.headers)).status_code == 404
+    public_deal = await client.post(
+        BASE,
+        data={"attached_to": "deal", "attached_id": deal["id"], "visibility": "public"},
+        files={"file": ("x.pdf", PDF)},
+        headers=owner.headers,
+    )
+    assert public_deal.status_code == 422
+
+    body = {"service_type": "valuation", "subject_type": "offer", "subject_id": offer["id"], "title": "Định giá"}
+    request = expect(await client.post("/api/v1/service-requests", json=body, headers=owner.headers), 201)
+    brief = await _upload(client, owner, "service_request", request["id"])
+    assert (await client.get(f"{BASE}/{brief['id']}", headers=provider.headers)).status_code == 404
+    quote = expect(
+        await client.post(
+            f"/api/v1/service-requests/{request['id']}/quotes",
+            json={"fee": "1000000", "days": 5},
+            headers=provider.headers,
+        ),
+        201,
+    )
+    expect(
+        await client.post(
+            f"/api/v1/service-requests/{request['id']}/accept", json={"quote_id": quote["id"]}, headers=owner.headers
+        ),
+        200,
+    )
+    expect(await client.get(f"{BASE}/{brief['id']}", headers=provider.headers), 200)
+    deliverable = await _upload(client, provider, "service_request", request["id"], kind="deliverable")
+    expect(await client.get(f"{BASE}/{deliverable['id']}", headers=owner.headers), 200)
+
+
+S3_SETTINGS = {
+    "s3_endpoint_url": os.environ.get("TEST_S3_ENDPOINT_URL"),
+    "s3_bucket": os.environ.get("TEST_S3_BUCKET", "techex-test"),
+    "s3_access_key_id": os.environ.get("TEST_S3_ACCESS_KEY_ID"),
+    "s3_secret_access_key": os.environ.get("TEST_S3_SECRET_ACCESS_KEY"),
+    "s3_region": os.environ.get("TEST_S3_REGION", "us-east-1"),
+}
+
+
+S3_SKIP = pytest.mark.skipif(
+    not S3_SETTINGS["s3_endpoint_url"],
+    reason="S3 test skipped: set TEST_S3_ENDPOINT_URL (and TEST_S3_BUCKET, TEST_S3_ACCESS_KEY_ID, "
+    "TEST_S3_SECRET_ACCESS_KEY) to run it against an S3-compatible server such as MinIO",
+)
+
+
+@S3_SKIP
+async def test_the_same_storage_contract_on_s3() -> None:
+    settings = make_settings(document_storage=DocumentStorageKind.S3, **S3_SETTINGS)
+    storage = create_storage(settings)
+    key = f"documents/test-{uuid.uuid4()}"
+    await storage.put(key, PDF, "application/pdf")
+    assert await storage.get(key) == PDF
+    await storage.delete(key)
+    with pytest.raises(FileNotFoundError):
+        await storage.get(key)
+
+
+@S3_SKIP
+async def test_upload_and_download_through_s3(app: FastAPI, client: AsyncClient, moderator: Registered) -> None:
+    app.state.document_storage = create_storage(make_settings(document_storage=DocumentStorageKind.S3, **S3_SETTINGS))
+    owner = await register(client)
+    offer = await create_listing(client, owner, status="published", moderator=moderator)
+    document = await _upload(client, owner, "offer", offer["id"], visibility="public")
+    link = expect(await client.post(f"{BASE}/{document['id']}/link", headers=owner.headers), 200)
+    download = await client.get(link["url"])
+    assert (download.status_code, download.content) == (200, PDF)
+    assert (await client.delete(f"{BASE}/{document['id']}", headers=owner.headers)).status_code == 204
+
+
+async def test_an_upload_retried_with_its_idempotency_key_is_stored_once(
+    client: AsyncClient, moderator: Registered, storage_dir: Path
+) -> None:
+    owner = await register(client)
+    offer = await create_listing(client, owner, moderator=moderator)
+    headers = {**owner.headers, "Idempotency-Key": "upload-ho-so-1"}
+    form = {"attached_to": "offer", "attached_id": offer["id"]}
+    first = expect(await client.post(BASE, data=form, files={"file": ("a.pdf", PDF)}, headers=headers), 201)
+    again = await client.post(BASE, data=form, files={"file": ("a.pdf", PDF)}, headers=headers)
+    assert expect(again, 201)["id"] == first["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(_stored(storage_dir)) == 1
