@@ -33,8 +33,8 @@ from app.organizations.schemas import OrganizationCreate, OrganizationKind
 from app.organizations.service import organization_service
 from app.search import outbox
 from app.seed_data import demo_accounts
-from app.seed_data.experts import load_experts
 from app.seed_data.engagements import load_engagements
+from app.seed_data.experts import load_experts
 from app.seed_queries import deal_count, organizations_of_kind, published_listings
 from app.sql import next_counter_value
 from app.taxonomy.data import get_taxonomy

@@ -11,8 +11,8 @@ from app.api.routes import (
     deals,
     documents,
     events,
-    feed,
     experts,
+    feed,
     follow_up,
     health,
     imports,
@@ -27,8 +27,8 @@ from app.api.routes import (
     service_requests,
     stats,
     taxonomy,
-    webhooks,
     valuations,
+    webhooks,
 )
 
 API_PREFIX = "/api/v1"

@@ -282,6 +282,8 @@ class WebhookEndpointDisabledPayload(ResponseModel):
     reason: Literal["gone", "failing"] = Field(
         description="`gone`: the receiver answered 410; `failing`: a delivery failed every retry."
     )
+
+
 class ExpertConfirmationDuePayload(ResponseModel):
     expert_id: uuid.UUID
     name: str
@@ -292,6 +294,8 @@ class ConsultationPayload(ResponseModel):
     consultation_id: uuid.UUID
     expert_id: uuid.UUID
     status: Literal["pending", "accepted", "declined"]
+
+
 class CheckInOverduePayload(ResponseModel):
     deal_id: uuid.UUID
     reference: str
@@ -347,6 +351,8 @@ class SchedulePublishedNotification(_NotificationBase):
 class WebhookEndpointDisabledNotification(_NotificationBase):
     kind: Literal[NotificationKind.WEBHOOK_ENDPOINT_DISABLED]
     payload: WebhookEndpointDisabledPayload
+
+
 class ExpertConfirmationDueNotification(_NotificationBase):
     kind: Literal[NotificationKind.EXPERT_CONFIRMATION_DUE]
     payload: ExpertConfirmationDuePayload
@@ -355,6 +361,8 @@ class ExpertConfirmationDueNotification(_NotificationBase):
 class ConsultationNotification(_NotificationBase):
     kind: Literal[NotificationKind.CONSULTATION_REQUESTED, NotificationKind.CONSULTATION_ANSWERED]
     payload: ConsultationPayload
+
+
 class CheckInOverdueNotification(_NotificationBase):
     kind: Literal[NotificationKind.CHECK_IN_OVERDUE]
     payload: CheckInOverduePayload
@@ -372,7 +380,7 @@ class NotificationRead(
             | SchedulePublishedNotification
             | WebhookEndpointDisabledNotification
             | ExpertConfirmationDueNotification
-            | ConsultationNotification,
+            | ConsultationNotification
             | CheckInOverdueNotification,
             Field(discriminator="kind"),
         ]

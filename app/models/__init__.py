@@ -7,8 +7,8 @@ from app.models.deal import Deal, Interest, InterestMessage
 from app.models.document import Document
 from app.models.engagement import CheckInReport, DealCheckIn, DealMilestone, ServiceQuote, ServiceRequest, Valuation
 from app.models.event import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest
-from app.models.integration import HarvestState, ImportJob
 from app.models.expert import ConsultationRequest, Expert
+from app.models.integration import HarvestState, ImportJob
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
 from app.models.matching import MatchFeedback, MatchSubscription, Notification
@@ -21,8 +21,8 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
-    "ConsultationRequest",
     "CheckInReport",
+    "ConsultationRequest",
     "Deal",
     "DealCheckIn",
     "DealMilestone",
@@ -30,8 +30,8 @@ __all__ = [
     "Event",
     "EventParticipant",
     "EventSession",
-    "HarvestState",
     "Expert",
+    "HarvestState",
     "IdempotencyRecord",
     "ImportJob",
     "Interest",
@@ -48,10 +48,10 @@ __all__ = [
     "OutboxEvent",
     "ReferenceCounter",
     "RefreshToken",
-    "WebhookAttempt",
-    "WebhookDelivery",
-    "WebhookEndpoint",
     "ServiceQuote",
     "ServiceRequest",
     "Valuation",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

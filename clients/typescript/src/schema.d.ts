@@ -35,8 +35,8 @@ export interface paths {
          * Readiness probe
          * @description Answer 200 while the database answers (writes work even when search is down), else 503.
          *
-         *     The search backend and the outbox lag are reported, not required: an index
-         *     that lags catches up by itself.
+         *     The search backend, the outbox lag and the webhook backlog are reported, not required: an
+         *     index that lags catches up by itself, and receivers that fail are retried.
          */
         get: operations["health.getReadiness"];
         put?: never;
@@ -512,6 +512,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/offers/{offer_id}.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an offer as schema.org JSON-LD
+         * @description The published offer as a schema.org `Offer` with the technology as `itemOffered`; what the public sees, whoever asks.
+         */
+        get: operations["openData.getOfferJsonld"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demands/{demand_id}.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a demand as schema.org JSON-LD
+         * @description The published demand as a schema.org `Demand` with the technology as `itemOffered`; what the public sees, whoever asks.
+         */
+        get: operations["openData.getDemandJsonld"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/offers": {
         parameters: {
             query?: never;
@@ -868,6 +908,27 @@ export interface paths {
          * @description Organisations by name and description, filtered by kind, place, sector, services.
          */
         get: operations["search.searchOrganizations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search experts
+         * @description Experts by name, expertise (in any of vi, en, ja: concepts bridge the languages), headline and public
+         *     profile words, filtered and faceted by country, overseas Vietnamese, concepts, offers and languages.
+         */
+        get: operations["search.searchExperts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1595,6 +1656,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The expert network
+         * @description Experts by country and field, the overseas Vietnamese share, and the period's consultation requests
+         *     with their acceptance rate (accepted among answered).
+         */
+        get: operations["stats.getExpertStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/deals": {
         parameters: {
             query?: never;
@@ -1646,7 +1728,8 @@ export interface paths {
         };
         /**
          * Annual report workbook
-         * @description An XLSX workbook: one sheet per indicator, then listings by field, the funnel and deals by field.
+         * @description An XLSX workbook: one sheet per indicator, then listings by field, the funnel, deals by field and the
+         *     expert network.
          */
         get: operations["stats.getReport"];
         put?: never;
@@ -2340,8 +2423,951 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description The organisation's endpoints, never their secrets.
+         */
+        get: operations["webhooks.listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Organisation admins register a URL for the organisation's events; the signing secret is shown only here.
+         */
+        post: operations["webhooks.createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description One endpoint of the organisation.
+         */
+        get: operations["webhooks.getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Delete the endpoint with its deliveries; nothing more is sent to it.
+         */
+        delete: operations["webhooks.deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Change, disable or enable a webhook endpoint
+         * @description Change the URL, event types or description; `enabled: false` pauses deliveries, `true` resumes them.
+         */
+        patch: operations["webhooks.updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's secret
+         * @description A new secret, shown only here; for 24 hours deliveries carry signatures by both the old and the new one.
+         */
+        post: operations["webhooks.rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Queue a `webhook.ping` event for this endpoint; its delivery shows up in the endpoint's deliveries.
+         */
+        post: operations["webhooks.pingWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an endpoint's deliveries
+         * @description Messages owed to the endpoint, newest first, each with every attempt: status, latency, answer.
+         */
+        get: operations["webhooks.listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description Queue the same message (same `webhook-id` and body) again, after the endpoint's pending ones.
+         */
+        post: operations["webhooks.redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feed/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the change feed
+         * @description This exchange's public offers, demands and organisations, each once at its latest change, oldest change
+         *     first; tombstones (`deleted`) for records withdrawn, expired or deleted; resumable from any entry's cursor.
+         */
+        get: operations["feed.listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feed/listings.atom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Atom feed of new listings
+         * @description The 50 most recently published offers and demands as an Atom feed; anonymous listings name no owner.
+         */
+        get: operations["feed.getListingsAtom"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an import template
+         * @description An XLSX form with the columns of `kind` (Vietnamese headers), an example row and a guide sheet;
+         *     `demand` is the demand-survey form of the Can Tho programme.
+         */
+        get: operations["imports.getImportTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a file
+         * @description Map the columns (suggested from header names in vi/en, fuzzy), validate every row, and — unless a dry run —
+         *     create or update the records; the report lists errors per row and field.
+         */
+        post: operations["imports.createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an import
+         * @description The import's mapping, counts and per-row errors.
+         */
+        get: operations["imports.getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Commit a dry run
+         * @description Write the rows of a dry run (the stored file and mapping); rejected rows stay out.
+         */
+        post: operations["imports.commitImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/errors.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the rejected rows
+         * @description The rejected rows as uploaded, with a last column saying what to correct; fix them and upload again.
+         */
+        get: operations["imports.getImportErrors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/catalog.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * DCAT catalogue of the open data
+         * @description A DCAT 3 catalogue as JSON-LD: the datasets (offers, demands, organisations, market statistics), their
+         *     licence, publisher, update frequency and distributions.
+         */
+        get: operations["openData.getOpenDataCatalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/{dataset}.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a dataset as CSV
+         * @description The dataset as CSV (RFC 4180, UTF-8), described by `{dataset}.csv-metadata.json`.
+         */
+        get: operations["openData.getOpenDataCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/{dataset}.csv-metadata.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * CSV on the Web metadata of a dataset
+         * @description The W3C CSVW metadata of `{dataset}.csv`: columns, datatypes, primary key, licence.
+         */
+        get: operations["openData.getOpenDataCsvMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/open-data/{dataset}.jsonl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a dataset as JSON Lines
+         * @description The dataset's public records, one JSON object per line (the API's read model less personal data).
+         */
+        get: operations["openData.getOpenDataJsonl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Browse experts
+         * @description Profiles by name, each showing what this reader may see; search by topic at `/search/experts`.
+         */
+        get: operations["experts.listExperts"];
+        put?: never;
+        /**
+         * Create an expert profile
+         * @description The caller lists themself (`listed_by: self`), or their organisation lists one of its staff with the
+         *     person's consent recorded (`listed_by: organization`).
+         */
+        post: operations["experts.createExpert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experts/import-orcid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose a profile from an ORCID record
+         * @description Read the public ORCID record (name, affiliations, works, keywords) and propose a profile for the
+         *     expert to check and send to `POST /experts`; nothing is saved.
+         */
+        post: operations["experts.importOrcid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experts/{expert_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an expert
+         * @description One profile with the fields this reader may see (public, members, or all for the owner side).
+         */
+        get: operations["experts.getExpert"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an expert profile
+         * @description The owner side removes the profile (and withdraws the person's listing); `If-Match` is required.
+         */
+        delete: operations["experts.deleteExpert"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an expert profile
+         * @description The owner side changes fields and visibility; a change also confirms the profile is current.
+         */
+        patch: operations["experts.updateExpert"];
+        trace?: never;
+    };
+    "/api/v1/experts/{expert_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a profile is current
+         * @description The owner side confirms the profile: it is fresh for another 12 months.
+         */
+        post: operations["experts.confirmExpert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/experts/{expert_id}/consultations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask an expert for a consultation
+         * @description Your organisation asks the expert about a demand, an offer or a deal; the expert's contact details are
+         *     revealed when they accept. Each organisation may send `EXPERT_REQUESTS_PER_ORG_PER_MONTH` requests per
+         *     calendar month (UTC).
+         */
+        post: operations["experts.requestConsultation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consultations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List consultation requests
+         * @description Requests your organisation sent or its experts received, newest first (moderators: all).
+         */
+        get: operations["experts.listConsultations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consultations/{consultation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a consultation request
+         * @description One request, for its two sides and moderators.
+         */
+        get: operations["experts.getConsultation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consultations/{consultation_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a consultation request
+         * @description The expert's side accepts: the requester now sees the expert's contact details.
+         */
+        post: operations["experts.acceptConsultation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consultations/{consultation_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a consultation request
+         * @description The expert's side declines (`{}`, or with a reason); contact details stay hidden.
+         */
+        post: operations["experts.declineConsultation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consultations/{consultation_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record a consultation's outcome
+         * @description Either side says what came of an accepted request: advice given, an engagement, or no fit.
+         */
+        put: operations["experts.recordConsultationOutcome"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demands/{demand_id}/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Experts for a demand
+         * @description Who can solve this need: experts ranked by expertise, then evidence, each with the reasons.
+         */
+        get: operations["experts.expertsForDemand"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/offers/{offer_id}/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Experts for an offer
+         * @description Who can assess this technology or help a buyer adopt it, ranked and explained.
+         */
+        get: operations["experts.expertsForOffer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "listing.published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * listing.published
+         * @description One of the organisation's listings was published.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.listingPublished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "listing.expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * listing.expiring
+         * @description One of the organisation's published listings has expired.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.listingExpiring"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "match.suggested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * match.suggested
+         * @description A newly published listing matches one of the organisation's listings or saved searches (an alert); `id` is the new listing.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.matchSuggested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "interest.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * interest.received
+         * @description Someone expressed interest in one of the organisation's listings.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.interestReceived"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "interest.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * interest.accepted
+         * @description The owner accepted the organisation's expression of interest.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.interestAccepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "interest.message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * interest.message
+         * @description The other party wrote in an interest's thread.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.interestMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "meeting.requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * meeting.requested
+         * @description A participant asked the organisation for a meeting at a connection session.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.meetingRequested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "meeting.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * meeting.accepted
+         * @description The other side accepted the organisation's meeting request.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.meetingAccepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "schedule.published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * schedule.published
+         * @description The schedule of a connection session the organisation takes part in was published.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.schedulePublished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "deal.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * deal.created
+         * @description A deal the organisation is party to was recorded.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.dealCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "deal.stage_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * deal.stage_changed
+         * @description A deal the organisation is party to changed stage.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.dealStageChanged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.ping
+         * @description A test event sent on request to one endpoint.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.webhookPing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "expert.consultation_requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * expert.consultation_requested
+         * @description An organisation asked one of the organisation's experts for a consultation.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.expertConsultationRequested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "service.quoted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * service.quoted
+         * @description An intermediary quoted on one of the organisation's service requests.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.serviceQuoted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "import.finished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * import.finished
+         * @description A bulk import by one of the organisation's staff finished.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.importFinished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** AccountPage */
@@ -2709,7 +3735,12 @@ export interface components {
          * AuditRecordType
          * @enum {string}
          */
-        AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome" | "service_request" | "valuation" | "deal_follow_up" | "document";
+        AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome" | "webhook_endpoint" | "service_request" | "valuation" | "deal_follow_up" | "document";
+        /**
+         * Availability
+         * @enum {string}
+         */
+        Availability: "available" | "limited" | "unavailable";
         /** BestPair */
         BestPair: {
             /**
@@ -2946,6 +3977,24 @@ export interface components {
              */
             detail: string | null;
         };
+        /** ColumnMatchRead */
+        ColumnMatchRead: {
+            /**
+             * Header
+             * @description The column's header in the file.
+             */
+            header: string;
+            /**
+             * Field
+             * @description The field it fills; null when left out.
+             */
+            field: string | null;
+            /**
+             * Score
+             * @description 100 for a known header name, less for a fuzzy match, 0 when unmatched.
+             */
+            score: number;
+        };
         /**
          * ConceptRead
          * @example {
@@ -3002,6 +4051,215 @@ export interface components {
              */
             demands: number;
         };
+        /**
+         * Consent
+         * @description The listed person's consent, recorded when an organisation lists its staff.
+         */
+        Consent: {
+            /**
+             * Given At
+             * Format: date-time
+             * @description When the person agreed to be listed.
+             */
+            given_at: string;
+            /**
+             * Method
+             * @description How the consent was given, e.g. `signed form 2026-11-02`.
+             */
+            method: string;
+        };
+        /** ConsentRead */
+        ConsentRead: {
+            /**
+             * Given At
+             * Format: date-time
+             */
+            given_at: string;
+            /** Method */
+            method: string;
+        };
+        /**
+         * ConsultationCreate
+         * @example {
+         *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+         *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+         *       "subject_kind": "demand"
+         *     }
+         */
+        ConsultationCreate: {
+            /** @description What the question is about. */
+            subject_kind?: components["schemas"]["SubjectKind"] | null;
+            /** Subject Id */
+            subject_id?: string | null;
+            /** Message */
+            message: string;
+        };
+        /**
+         * ConsultationDecline
+         * @example {
+         *       "reason": "Ngoài chuyên môn của tôi."
+         *     }
+         */
+        ConsultationDecline: {
+            /** Reason */
+            reason?: string | null;
+        };
+        /** ConsultationNotification */
+        ConsultationNotification: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "consultation_answered" | "consultation_requested";
+            payload: components["schemas"]["ConsultationPayload"];
+        };
+        /**
+         * ConsultationOutcome
+         * @enum {string}
+         */
+        ConsultationOutcome: "advice_given" | "engaged" | "no_fit";
+        /**
+         * ConsultationOutcomeUpdate
+         * @example {
+         *       "note": "Hợp đồng tư vấn 3 tháng.",
+         *       "outcome": "engaged"
+         *     }
+         */
+        ConsultationOutcomeUpdate: {
+            outcome: components["schemas"]["ConsultationOutcome"];
+            /** Note */
+            note?: string | null;
+        };
+        /** ConsultationPage */
+        ConsultationPage: {
+            /** Items */
+            items: components["schemas"]["ConsultationRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /** ConsultationPayload */
+        ConsultationPayload: {
+            /**
+             * Consultation Id
+             * Format: uuid
+             */
+            consultation_id: string;
+            /**
+             * Expert Id
+             * Format: uuid
+             */
+            expert_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "declined";
+        };
+        /**
+         * ConsultationRead
+         * @example {
+         *       "created_at": "2026-11-20T08:00:00Z",
+         *       "expert_contact": {
+         *         "email": "hanh.nguyen@example.jp",
+         *         "phone": null
+         *       },
+         *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+         *       "expert_name": "Nguyễn Thị Minh Hạnh",
+         *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+         *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+         *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+         *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+         *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+         *       "responded_at": "2026-11-21T08:00:00Z",
+         *       "status": "accepted",
+         *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+         *       "subject_kind": "demand",
+         *       "decline_reason": null,
+         *       "outcome": null,
+         *       "outcome_note": null,
+         *       "outcome_at": null
+         *     }
+         */
+        ConsultationRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Expert Id
+             * Format: uuid
+             */
+            expert_id: string;
+            /** Expert Name */
+            expert_name: string;
+            /**
+             * Expert Organization Id
+             * Format: uuid
+             */
+            expert_organization_id: string;
+            /**
+             * Requester Organization Id
+             * Format: uuid
+             */
+            requester_organization_id: string;
+            /** Requester Organization Name */
+            requester_organization_name: string;
+            subject_kind: components["schemas"]["SubjectKind"] | null;
+            /** Subject Id */
+            subject_id: string | null;
+            /** Message */
+            message: string;
+            status: components["schemas"]["ConsultationStatus"];
+            /** Decline Reason */
+            decline_reason: string | null;
+            /** @description Revealed to the requester once the expert accepts. */
+            expert_contact: components["schemas"]["ExpertContactRead"] | null;
+            outcome: components["schemas"]["ConsultationOutcome"] | null;
+            /** Outcome Note */
+            outcome_note: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Responded At */
+            responded_at: string | null;
+            /** Outcome At */
+            outcome_at: string | null;
+        };
+        /**
+         * ConsultationStatus
+         * @enum {string}
+         */
+        ConsultationStatus: "pending" | "accepted" | "declined";
         /** Contact */
         "Contact-Input": {
             /** Person */
@@ -3160,6 +4418,37 @@ export interface components {
             confidential?: boolean;
             /** Notes */
             notes?: string | null;
+        };
+        /** DealCreatedData */
+        DealCreatedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * DealCreatedEvent
+         * @description A deal the organisation is party to was recorded.
+         */
+        DealCreatedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "deal.created";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["DealCreatedData"];
         };
         /** DealNotification */
         DealNotification: {
@@ -3367,6 +4656,37 @@ export interface components {
          * @enum {string}
          */
         DealStage: "negotiating" | "signed" | "in_progress" | "completed" | "cancelled";
+        /** DealStageChangedData */
+        DealStageChangedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * DealStageChangedEvent
+         * @description A deal the organisation is party to changed stage.
+         */
+        DealStageChangedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "deal.stage_changed";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["DealStageChangedData"];
+        };
         /**
          * DealType
          * @enum {string}
@@ -3479,6 +4799,11 @@ export interface components {
         Delivery: {
             result: components["schemas"]["ServiceResult"];
         };
+        /**
+         * DeliveryStatus
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "delivered" | "failed";
         /**
          * DemandCreate
          * @example {
@@ -3664,7 +4989,9 @@ export interface components {
          *       "target_countries": [],
          *       "contact": null,
          *       "province": null,
-         *       "rejection_reason": null
+         *       "rejection_reason": null,
+         *       "source": null,
+         *       "origin_url": null
          *     }
          */
         DemandRead: {
@@ -3752,6 +5079,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Source
+             * @description Where the listing came from: null for this exchange's own, else the import or harvest source.
+             */
+            source: string | null;
+            /**
+             * Origin Url
+             * @description The listing's page on the exchange it was harvested from.
+             */
+            origin_url: string | null;
             /** Problem Statement */
             problem_statement: string | null;
             /** Requirements */
@@ -3822,6 +5159,11 @@ export interface components {
             /** Co Development */
             co_development?: boolean | null;
         };
+        /**
+         * DisabledReason
+         * @enum {string}
+         */
+        DisabledReason: "manual" | "gone" | "failing";
         /**
          * DocumentKind
          * @enum {string}
@@ -3952,6 +5294,12 @@ export interface components {
          * @enum {string}
          */
         DocumentVisibility: "parties" | "public";
+        /**
+         * DuplicatePolicy
+         * @description What a row whose external key exists does: leave the record, update it, or add another.
+         * @enum {string}
+         */
+        DuplicatePolicy: "skip" | "update" | "new";
         /** EventCancelledNotification */
         EventCancelledNotification: {
             /**
@@ -4463,6 +5811,929 @@ export interface components {
          * @enum {string}
          */
         EvidenceKind: "pilot_site" | "certification" | "publication" | "award" | "link";
+        /** ExpertConfirmationDueNotification */
+        ExpertConfirmationDueNotification: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "expert_confirmation_due";
+            payload: components["schemas"]["ExpertConfirmationDuePayload"];
+        };
+        /** ExpertConfirmationDuePayload */
+        ExpertConfirmationDuePayload: {
+            /**
+             * Expert Id
+             * Format: uuid
+             */
+            expert_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Stale On
+             * Format: date-time
+             * @description When the profile turns stale unless confirmed.
+             */
+            stale_on: string;
+        };
+        /** ExpertConsultationRequestedData */
+        ExpertConsultationRequestedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Expert Id
+             * Format: uuid
+             */
+            expert_id: string;
+        };
+        /**
+         * ExpertConsultationRequestedEvent
+         * @description An organisation asked one of the organisation's experts for a consultation.
+         */
+        ExpertConsultationRequestedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "expert.consultation_requested";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ExpertConsultationRequestedData"];
+        };
+        /**
+         * ExpertContact
+         * @description Never public: shown to the owner, and to an organisation whose consultation request was accepted.
+         */
+        ExpertContact: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** Phone */
+            phone?: string | null;
+        };
+        /** ExpertContactRead */
+        ExpertContactRead: {
+            /** Email */
+            email: string;
+            /** Phone */
+            phone: string | null;
+        };
+        /**
+         * ExpertCreate
+         * @example {
+         *       "affiliation": "Kyushu University, Faculty of Engineering",
+         *       "availability": "limited",
+         *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+         *       "city": "Fukuoka",
+         *       "concepts": [
+         *         "wastewater-treatment"
+         *       ],
+         *       "contact": {
+         *         "email": "hanh.nguyen@example.jp",
+         *         "phone": "+81 92 000 0000"
+         *       },
+         *       "country": "JP",
+         *       "fee_basis": "negotiable",
+         *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+         *       "highest_trl": 7,
+         *       "industry_years": 6,
+         *       "keywords": [
+         *         "membrane bioreactor",
+         *         "MBR"
+         *       ],
+         *       "languages": [
+         *         "vi",
+         *         "ja",
+         *         "en"
+         *       ],
+         *       "listed_by": "self",
+         *       "name": "Nguyễn Thị Minh Hạnh",
+         *       "offers": [
+         *         "assessment",
+         *         "consulting"
+         *       ],
+         *       "orcid": "0000-0002-1825-0097",
+         *       "overseas_vietnamese": true,
+         *       "patents_count": 3,
+         *       "publications_count": 42,
+         *       "title": "Phó Giáo sư, Tiến sĩ",
+         *       "visibility": {
+         *         "city": "members",
+         *         "fee_basis": "private"
+         *       }
+         *     }
+         */
+        ExpertCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Title
+             * @description Academic or professional title.
+             */
+            title?: string | null;
+            /**
+             * Affiliation Organization Id
+             * @description The organisation the expert works for, when it is on the platform.
+             */
+            affiliation_organization_id?: string | null;
+            /**
+             * Affiliation
+             * @description Free text, e.g. a university abroad.
+             */
+            affiliation?: string | null;
+            /**
+             * Country
+             * @description Country of residence.
+             * @example VN
+             */
+            country: string;
+            /** City */
+            city?: string | null;
+            /**
+             * Overseas Vietnamese
+             * @description A Vietnamese living abroad (kiều bào). Default: `false`.
+             */
+            overseas_vietnamese?: boolean;
+            /** Languages */
+            languages?: string[];
+            /**
+             * Headline
+             * @description What the expert can help with, in one sentence: an offer, not a CV.
+             */
+            headline?: string;
+            /** Bio */
+            bio?: string;
+            /**
+             * Concepts
+             * @description Taxonomy concept ids.
+             */
+            concepts?: string[];
+            /** Keywords */
+            keywords?: string[];
+            /**
+             * Industry Years
+             * @description Years of industry experience. Default: `0`.
+             */
+            industry_years?: number;
+            /**
+             * Highest Trl
+             * @description Highest TRL the expert brought a technology to.
+             */
+            highest_trl?: number | null;
+            /**
+             * Publications Count
+             * @description Default: `0`.
+             */
+            publications_count?: number;
+            /**
+             * Patents Count
+             * @description Default: `0`.
+             */
+            patents_count?: number;
+            /** Orcid */
+            orcid?: string | null;
+            /** Offers */
+            offers?: components["schemas"]["ExpertOffer"][];
+            /** @description Default: `available`. */
+            availability?: components["schemas"]["Availability"];
+            /** @description Default: `negotiable`. */
+            fee_basis?: components["schemas"]["FeeBasis"];
+            /**
+             * Visibility
+             * @description Who may read each field (public, members, private); fields left out keep their default (city, availability and fee basis: members; the rest: public).
+             */
+            visibility?: {
+                [key: string]: components["schemas"]["Tier"];
+            };
+            /** @description `self`: the caller is the expert; `organization`: the caller's organisation lists one of its staff, and `consent` must be given. Default: `self`. */
+            listed_by?: components["schemas"]["ListedBy"];
+            consent?: components["schemas"]["Consent"] | null;
+            contact: components["schemas"]["ExpertContact"];
+        };
+        /**
+         * ExpertField
+         * @description The profile fields whose visibility the owner chooses. Name, country, the overseas flag, the
+         *     headline, expertise and what the expert offers are always public (they are what finds the
+         *     expert); contact details are never public.
+         * @enum {string}
+         */
+        ExpertField: "title" | "affiliation" | "city" | "languages" | "bio" | "keywords" | "industry_years" | "highest_trl" | "publications_count" | "patents_count" | "orcid" | "availability" | "fee_basis";
+        /** ExpertHit */
+        ExpertHit: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Score
+             * @description Relevance score (null when sorted by a field).
+             */
+            score: number | null;
+            document: components["schemas"]["ExpertHitDocument"];
+            /**
+             * Highlights
+             * @description Matched words wrapped in <mark>, per field (title, summary, translations.<lang>.title).
+             */
+            highlights: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * ExpertHitDocument
+         * @description An expert as search shows it: the public fields only, never contact details.
+         */
+        ExpertHitDocument: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Title */
+            title: string | null;
+            /** Headline */
+            headline: string;
+            /** Affiliation */
+            affiliation: string | null;
+            /** Country */
+            country: string;
+            /** City */
+            city: string | null;
+            /** Overseas Vietnamese */
+            overseas_vietnamese: boolean;
+            /** Languages */
+            languages: string[];
+            /** Concepts */
+            concepts: string[];
+            /** Offers */
+            offers: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Last Confirmed At
+             * Format: date-time
+             */
+            last_confirmed_at: string;
+        };
+        /** ExpertMatchCandidate */
+        ExpertMatchCandidate: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Headline */
+            headline: string;
+            /** Country */
+            country: string;
+            /** Overseas Vietnamese */
+            overseas_vietnamese: boolean;
+            /** Offers */
+            offers: components["schemas"]["ExpertOffer"][];
+            /** Stale */
+            stale: boolean;
+        };
+        /** ExpertMatchRead */
+        ExpertMatchRead: {
+            /** Rank */
+            rank: number;
+            /** Score */
+            score: number;
+            /**
+             * Expertise
+             * @description How well the expertise covers the listing's topics.
+             */
+            expertise: number;
+            /**
+             * Evidence
+             * @description Industry experience, patents and consultations on the platform.
+             */
+            evidence: number;
+            expert: components["schemas"]["ExpertMatchCandidate"];
+            /** Reasons */
+            reasons: components["schemas"]["ExpertReason"][];
+            /** Gaps */
+            gaps: components["schemas"]["ExpertReason"][];
+        };
+        /** ExpertMatchesResponse */
+        ExpertMatchesResponse: {
+            /**
+             * Listing Id
+             * Format: uuid
+             */
+            listing_id: string;
+            /** Language */
+            language: string;
+            /** Items */
+            items: components["schemas"]["ExpertMatchRead"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+        };
+        /**
+         * ExpertOffer
+         * @description What the expert offers to do.
+         * @enum {string}
+         */
+        ExpertOffer: "consulting" | "assessment" | "valuation" | "training" | "joint_research" | "mentoring";
+        /** ExpertPage */
+        ExpertPage: {
+            /** Items */
+            items: components["schemas"]["ExpertRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * ExpertProposal
+         * @description A profile drawn from the public ORCID record, for the expert to check, complete (contact,
+         *     offers, visibility) and send to `POST /experts`. Nothing is saved.
+         * @example {
+         *       "affiliation": "Brown University",
+         *       "affiliations": [
+         *         "Brown University"
+         *       ],
+         *       "bio": "Psychoceramics.",
+         *       "city": "Providence",
+         *       "concepts": [],
+         *       "country": "US",
+         *       "keywords": [
+         *         "psychoceramics"
+         *       ],
+         *       "links": [
+         *         "https://example.org/carberry"
+         *       ],
+         *       "name": "Josiah Carberry",
+         *       "orcid": "0000-0002-1825-0097",
+         *       "patents_count": 1,
+         *       "publications_count": 12,
+         *       "title": "Professor",
+         *       "works": [
+         *         "On the cracked pot"
+         *       ]
+         *     }
+         */
+        ExpertProposal: {
+            /** Orcid */
+            orcid: string;
+            /** Name */
+            name: string;
+            /** Title */
+            title: string | null;
+            /** Affiliation */
+            affiliation: string | null;
+            /** Country */
+            country: string | null;
+            /** City */
+            city: string | null;
+            /** Bio */
+            bio: string;
+            /** Keywords */
+            keywords: string[];
+            /**
+             * Concepts
+             * @description Taxonomy concepts found in the keywords and work titles.
+             */
+            concepts: string[];
+            /** Publications Count */
+            publications_count: number;
+            /** Patents Count */
+            patents_count: number;
+            /**
+             * Affiliations
+             * @description Every employer the record names, current first.
+             */
+            affiliations: string[];
+            /**
+             * Works
+             * @description Titles of the first works, to help pick concepts.
+             */
+            works: string[];
+            /** Links */
+            links: string[];
+        };
+        /**
+         * ExpertRead
+         * @description A profile as this reader may see it: a field the reader may not see is null and named in `hidden`.
+         * @example {
+         *       "affiliation": "Kyushu University, Faculty of Engineering",
+         *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+         *       "concepts": [
+         *         "wastewater-treatment"
+         *       ],
+         *       "country": "JP",
+         *       "created_at": "2026-11-02T08:00:00Z",
+         *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+         *       "hidden": [
+         *         "city",
+         *         "availability",
+         *         "fee_basis"
+         *       ],
+         *       "highest_trl": 7,
+         *       "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+         *       "industry_years": 6,
+         *       "inferred_concepts": [
+         *         "membrane-filtration"
+         *       ],
+         *       "keywords": [
+         *         "membrane bioreactor",
+         *         "MBR"
+         *       ],
+         *       "languages": [
+         *         "vi",
+         *         "ja",
+         *         "en"
+         *       ],
+         *       "last_confirmed_at": "2026-11-02T08:00:00Z",
+         *       "listed_by": "self",
+         *       "name": "Nguyễn Thị Minh Hạnh",
+         *       "offers": [
+         *         "assessment",
+         *         "consulting"
+         *       ],
+         *       "orcid": "0000-0002-1825-0097",
+         *       "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+         *       "overseas_vietnamese": true,
+         *       "patents_count": 3,
+         *       "publications_count": 42,
+         *       "stale": false,
+         *       "title": "Phó Giáo sư, Tiến sĩ",
+         *       "updated_at": "2026-11-02T08:00:00Z",
+         *       "version": 1,
+         *       "affiliation_organization_id": null,
+         *       "city": null,
+         *       "availability": null,
+         *       "fee_basis": null,
+         *       "contact": null,
+         *       "consent": null,
+         *       "visibility": null
+         *     }
+         */
+        ExpertRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Organization Id
+             * Format: uuid
+             */
+            organization_id: string;
+            listed_by: components["schemas"]["ListedBy"];
+            /** Name */
+            name: string;
+            /** Title */
+            title: string | null;
+            /** Affiliation Organization Id */
+            affiliation_organization_id: string | null;
+            /** Affiliation */
+            affiliation: string | null;
+            /** Country */
+            country: string;
+            /** City */
+            city: string | null;
+            /** Overseas Vietnamese */
+            overseas_vietnamese: boolean;
+            /** Languages */
+            languages: string[] | null;
+            /** Headline */
+            headline: string;
+            /** Bio */
+            bio: string | null;
+            /** Concepts */
+            concepts: string[];
+            /**
+             * Inferred Concepts
+             * @description Concepts found in the headline, bio and keywords.
+             */
+            inferred_concepts: string[];
+            /** Keywords */
+            keywords: string[] | null;
+            /** Industry Years */
+            industry_years: number | null;
+            /** Highest Trl */
+            highest_trl: number | null;
+            /** Publications Count */
+            publications_count: number | null;
+            /** Patents Count */
+            patents_count: number | null;
+            /** Orcid */
+            orcid: string | null;
+            /** Offers */
+            offers: components["schemas"]["ExpertOffer"][];
+            availability: components["schemas"]["Availability"] | null;
+            fee_basis: components["schemas"]["FeeBasis"] | null;
+            /**
+             * Hidden
+             * @description Fields withheld from this reader by the owner's visibility choices.
+             */
+            hidden: components["schemas"]["ExpertField"][];
+            /** @description The owner's side only. */
+            contact: components["schemas"]["ExpertContactRead"] | null;
+            /** @description The owner's side only. */
+            consent: components["schemas"]["ConsentRead"] | null;
+            /**
+             * Visibility
+             * @description Every field's tier; the owner's side only.
+             */
+            visibility: {
+                [key: string]: components["schemas"]["Tier"];
+            } | null;
+            /**
+             * Last Confirmed At
+             * Format: date-time
+             * @description When the owner last confirmed the profile is current.
+             */
+            last_confirmed_at: string;
+            /**
+             * Stale
+             * @description Not confirmed for 12 months: flagged, and ranked lower in matches.
+             */
+            stale: boolean;
+            /** Version */
+            version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ExpertReason */
+        ExpertReason: {
+            /**
+             * Feature
+             * @description expertise: concepts, text; evidence: industry, trl, patents, publications, consultations, offers, language; gaps: stale.
+             */
+            feature: string;
+            /** Contribution */
+            contribution: number;
+            /** Text */
+            text: string;
+        };
+        /**
+         * ExpertSearchResponse
+         * @example {
+         *       "facets": {
+         *         "overseas_vietnamese": {
+         *           "true": 1
+         *         }
+         *       },
+         *       "items": [
+         *         {
+         *           "document": {
+         *             "affiliation": "Kyushu University",
+         *             "concepts": [
+         *               "wastewater-treatment"
+         *             ],
+         *             "country": "JP",
+         *             "created_at": "2026-11-02T08:00:00Z",
+         *             "headline": "Xử lý nước thải công nghiệp bằng màng MBR",
+         *             "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+         *             "languages": [
+         *               "vi",
+         *               "ja",
+         *               "en"
+         *             ],
+         *             "last_confirmed_at": "2026-11-02T08:00:00Z",
+         *             "name": "Nguyễn Thị Minh Hạnh",
+         *             "offers": [
+         *               "assessment",
+         *               "consulting"
+         *             ],
+         *             "overseas_vietnamese": true,
+         *             "title": "Phó Giáo sư, Tiến sĩ",
+         *             "updated_at": "2026-11-02T08:00:00Z",
+         *             "city": null
+         *           },
+         *           "highlights": {
+         *             "headline": "Xử lý <mark>nước thải</mark> công nghiệp bằng màng MBR"
+         *           },
+         *           "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+         *           "score": 7.4
+         *         }
+         *       ],
+         *       "limit": 20,
+         *       "page": 1,
+         *       "processing_time_ms": 2.1,
+         *       "query": "nuoc thai",
+         *       "total": 1,
+         *       "next_cursor": null
+         *     }
+         */
+        ExpertSearchResponse: {
+            /** Items */
+            items: components["schemas"]["ExpertHit"][];
+            /**
+             * Total
+             * @description Matching documents over all pages.
+             */
+            total: number;
+            /** Page */
+            page: number;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last.
+             */
+            next_cursor: string | null;
+            /**
+             * Facets
+             * @description Per requested facet: value → count among the matches.
+             */
+            facets: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /** Processing Time Ms */
+            processing_time_ms: number;
+            /** Query */
+            query: string;
+        };
+        /**
+         * ExpertStatsResponse
+         * @example {
+         *       "acceptance_rate": 0.6923,
+         *       "by_country": [
+         *         {
+         *           "country": "JP",
+         *           "experts": 6,
+         *           "overseas_vietnamese": 6
+         *         }
+         *       ],
+         *       "by_field": [
+         *         {
+         *           "experts": 14,
+         *           "field": "environment"
+         *         }
+         *       ],
+         *       "experts": 64,
+         *       "overseas_share": 0.3438,
+         *       "overseas_vietnamese": 22,
+         *       "period": "2026",
+         *       "requests": 18,
+         *       "requests_accepted": 9,
+         *       "requests_declined": 4,
+         *       "requests_pending": 5,
+         *       "stale": 9
+         *     }
+         */
+        ExpertStatsResponse: {
+            /**
+             * Period
+             * @description The period of the request figures; profile counts are as of now.
+             */
+            period: string;
+            /** Experts */
+            experts: number;
+            /** Overseas Vietnamese */
+            overseas_vietnamese: number;
+            /**
+             * Overseas Share
+             * @description Overseas Vietnamese among all experts; null without experts.
+             */
+            overseas_share: number | null;
+            /**
+             * Stale
+             * @description Profiles not confirmed for 12 months.
+             */
+            stale: number;
+            /** By Country */
+            by_country: components["schemas"]["ExpertsByCountryRow"][];
+            /** By Field */
+            by_field: components["schemas"]["ExpertsByFieldRow"][];
+            /**
+             * Requests
+             * @description Consultation requests sent in the period.
+             */
+            requests: number;
+            /** Requests Accepted */
+            requests_accepted: number;
+            /** Requests Declined */
+            requests_declined: number;
+            /** Requests Pending */
+            requests_pending: number;
+            /**
+             * Acceptance Rate
+             * @description Accepted among answered requests of the period.
+             */
+            acceptance_rate: number | null;
+        };
+        /**
+         * ExpertUpdate
+         * @description Any subset of the profile's fields; `visibility` entries replace those given.
+         * @example {
+         *       "city": "Osaka",
+         *       "headline": "Đánh giá công nghệ MBR"
+         *     }
+         */
+        ExpertUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Title */
+            title?: string | null;
+            /** Affiliation Organization Id */
+            affiliation_organization_id?: string | null;
+            /** Affiliation */
+            affiliation?: string | null;
+            /** Country */
+            country?: string | null;
+            /** City */
+            city?: string | null;
+            /** Overseas Vietnamese */
+            overseas_vietnamese?: boolean | null;
+            /** Languages */
+            languages?: string[] | null;
+            /** Headline */
+            headline?: string | null;
+            /** Bio */
+            bio?: string | null;
+            /** Concepts */
+            concepts?: string[] | null;
+            /** Keywords */
+            keywords?: string[] | null;
+            /** Industry Years */
+            industry_years?: number | null;
+            /** Highest Trl */
+            highest_trl?: number | null;
+            /** Publications Count */
+            publications_count?: number | null;
+            /** Patents Count */
+            patents_count?: number | null;
+            /** Orcid */
+            orcid?: string | null;
+            /** Offers */
+            offers?: components["schemas"]["ExpertOffer"][] | null;
+            availability?: components["schemas"]["Availability"] | null;
+            fee_basis?: components["schemas"]["FeeBasis"] | null;
+            contact?: components["schemas"]["ExpertContact"] | null;
+            /** Visibility */
+            visibility?: {
+                [key: string]: components["schemas"]["Tier"];
+            } | null;
+        };
+        /** ExpertsByCountryRow */
+        ExpertsByCountryRow: {
+            /** Country */
+            country: string;
+            /** Experts */
+            experts: number;
+            /** Overseas Vietnamese */
+            overseas_vietnamese: number;
+        };
+        /** ExpertsByFieldRow */
+        ExpertsByFieldRow: {
+            field: components["schemas"]["FieldCode"];
+            /**
+             * Experts
+             * @description Experts with a concept of the field; one expert may count in several fields.
+             */
+            experts: number;
+        };
+        /**
+         * FeeBasis
+         * @enum {string}
+         */
+        FeeBasis: "pro_bono" | "paid" | "negotiable";
+        /**
+         * FeedEntry
+         * @example {
+         *       "cursor": "eyJzIjo0Mn0",
+         *       "deleted": false,
+         *       "id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+         *       "record": {
+         *         "field": "environment",
+         *         "title": "Nano manganese-oxide filter media"
+         *       },
+         *       "type": "offer",
+         *       "updated_at": "2026-11-22T09:00:00Z",
+         *       "url": "https://techex.example.vn/api/v1/offers/3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60"
+         *     }
+         */
+        FeedEntry: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The record's id on this exchange; stable for its whole life.
+             */
+            id: string;
+            type: components["schemas"]["FeedRecordType"];
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When the record last changed (for a tombstone: when it left).
+             */
+            updated_at: string;
+            /**
+             * Deleted
+             * @description A tombstone: the record was withdrawn, expired or deleted; drop your copy.
+             */
+            deleted: boolean;
+            /**
+             * Url
+             * @description The record on this exchange's API.
+             */
+            url: string;
+            /**
+             * Cursor
+             * @description Resume the feed after this entry with `cursor=`.
+             */
+            cursor: string;
+            /**
+             * Record
+             * @description The public record (`OfferRead`/`DemandRead`/`OrganizationRead` less personal data); null for a tombstone.
+             */
+            record: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** FeedEntryPage */
+        FeedEntryPage: {
+            /** Items */
+            items: components["schemas"]["FeedEntry"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * FeedRecordType
+         * @enum {string}
+         */
+        FeedRecordType: "offer" | "demand" | "organization";
         /**
          * FeedbackUpdate
          * @example {
@@ -4631,6 +6902,195 @@ export interface components {
             /** Unanswered Interests */
             unanswered_interests: number;
         };
+        /** ImportFinishedData */
+        ImportFinishedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * ImportFinishedEvent
+         * @description A bulk import by one of the organisation's staff finished.
+         */
+        ImportFinishedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "import.finished";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ImportFinishedData"];
+        };
+        /**
+         * ImportKindName
+         * @enum {string}
+         */
+        ImportKindName: "offer" | "demand" | "organization";
+        /**
+         * ImportRead
+         * @example {
+         *       "columns": [
+         *         {
+         *           "field": "organization",
+         *           "header": "Doanh nghiệp",
+         *           "score": 100
+         *         }
+         *       ],
+         *       "counts": {
+         *         "created": 110,
+         *         "errors": 3,
+         *         "rejected": 2,
+         *         "skipped": 0,
+         *         "unchanged": 0,
+         *         "updated": 8
+         *       },
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+         *       "errors": [
+         *         {
+         *           "code": "invalid_amount",
+         *           "column": "Kinh phí dự kiến",
+         *           "field": "budget",
+         *           "message": "'ba tỷ' is not an amount",
+         *           "row": 14
+         *         }
+         *       ],
+         *       "errors_truncated": false,
+         *       "filename": "khao-sat-nhu-cau.xlsx",
+         *       "finished_at": "2026-11-30T08:00:03Z",
+         *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+         *       "kind": "demand",
+         *       "mode": "dry_run",
+         *       "on_duplicate": "update",
+         *       "processed_rows": 120,
+         *       "publish": false,
+         *       "source": "can-tho-survey-2025",
+         *       "status": "finished",
+         *       "total_rows": 120,
+         *       "failure": null
+         *     }
+         */
+        ImportRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["ImportKindName"];
+            /**
+             * Source
+             * @description With each row's external id, the key that makes re-uploads update.
+             */
+            source: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Mode
+             * @description `dry_run` (nothing written) or `commit`.
+             */
+            mode: string;
+            on_duplicate: components["schemas"]["DuplicatePolicy"];
+            /** Publish */
+            publish: boolean;
+            /**
+             * Status
+             * @description `finished`, or `failed` when the columns do not fit (see `failure`).
+             */
+            status: string;
+            /**
+             * Columns
+             * @description How the file's columns were mapped.
+             */
+            columns: components["schemas"]["ColumnMatchRead"][];
+            /** Total Rows */
+            total_rows: number;
+            /** Processed Rows */
+            processed_rows: number;
+            /**
+             * Counts
+             * @description Rows created, updated, unchanged, skipped and rejected (a dry run predicts them), and errors.
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Errors
+             * @description Per row and field, the first 1,000.
+             */
+            errors: components["schemas"]["RowErrorRead"][];
+            /** Errors Truncated */
+            errors_truncated: boolean;
+            /**
+             * Error File Url
+             * @description The rejected rows as XLSX, with an error column.
+             */
+            error_file_url: string | null;
+            /** Failure */
+            failure: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /**
+         * ImportUpload
+         * @description The multipart form of `POST /imports`.
+         * @example {
+         *       "dry_run": true,
+         *       "file": "khao-sat-nhu-cau-can-tho.xlsx",
+         *       "kind": "demand",
+         *       "mapping": "{\"Tên doanh nghiệp\": \"organization\"}",
+         *       "on_duplicate": "update",
+         *       "publish": false,
+         *       "source": "can-tho-survey-2025"
+         *     }
+         */
+        ImportUpload: {
+            /**
+             * File
+             * @description An XLSX workbook (first sheet) or a UTF-8 CSV file with a header row.
+             */
+            file: string;
+            /** @description What each row is. */
+            kind: components["schemas"]["ImportKindName"];
+            /**
+             * Source
+             * @description The file's origin; with each row's id, the external key. Default: `import`.
+             */
+            source?: string;
+            /**
+             * Dry Run
+             * @description Validate and report only, writing nothing. Default: `true`.
+             */
+            dry_run?: boolean;
+            /** @description A row whose external key exists: `update` it, `skip` it, or add a `new` one. Default: `update`. */
+            on_duplicate?: components["schemas"]["DuplicatePolicy"];
+            /**
+             * Publish
+             * @description Publish imported listings at once (else drafts). Default: `false`.
+             */
+            publish?: boolean;
+            /**
+             * Mapping
+             * @description JSON `{"header": "field" | null}` overriding the suggested mapping.
+             */
+            mapping?: string | null;
+        };
         /**
          * IncomeAssumptions
          * @description Relief from royalty over the revenue forecast (one amount a year; its length is the life), and a
@@ -4769,6 +7229,42 @@ export interface components {
             /** Indicators */
             indicators: components["schemas"]["IndicatorRead"][];
         };
+        /** InterestAcceptedData */
+        InterestAcceptedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Listing Id
+             * Format: uuid
+             */
+            listing_id: string;
+        };
+        /**
+         * InterestAcceptedEvent
+         * @description The owner accepted the organisation's expression of interest.
+         */
+        InterestAcceptedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "interest.accepted";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["InterestAcceptedData"];
+        };
         /**
          * InterestCreate
          * @example {
@@ -4796,6 +7292,42 @@ export interface components {
             reason: components["schemas"]["DeclineReason"];
             /** Message */
             message?: string | null;
+        };
+        /** InterestMessageData */
+        InterestMessageData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+        };
+        /**
+         * InterestMessageEvent
+         * @description The other party wrote in an interest's thread.
+         */
+        InterestMessageEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "interest.message";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["InterestMessageData"];
         };
         /** InterestPage */
         InterestPage: {
@@ -4877,6 +7409,42 @@ export interface components {
              * @description Still pending after the response window (INTEREST_RESPONSE_DAYS).
              */
             unanswered: boolean;
+        };
+        /** InterestReceivedData */
+        InterestReceivedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Listing Id
+             * Format: uuid
+             */
+            listing_id: string;
+        };
+        /**
+         * InterestReceivedEvent
+         * @description Someone expressed interest in one of the organisation's listings.
+         */
+        InterestReceivedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "interest.received";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["InterestReceivedData"];
         };
         /**
          * InterestStatus
@@ -5058,6 +7626,47 @@ export interface components {
          * @enum {string}
          */
         Language: "vi" | "en" | "ja";
+        /**
+         * ListedBy
+         * @enum {string}
+         */
+        ListedBy: "self" | "organization";
+        /** ListingExpiringData */
+        ListingExpiringData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "offer" | "demand";
+        };
+        /**
+         * ListingExpiringEvent
+         * @description One of the organisation's published listings has expired.
+         */
+        ListingExpiringEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "listing.expiring";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ListingExpiringData"];
+        };
         /** ListingHit */
         ListingHit: {
             /**
@@ -5129,6 +7738,12 @@ export interface components {
             /** Proposed For City */
             proposed_for_city: boolean | null;
             /**
+             * Source
+             * @description `local` for this exchange's own listings; else the import or harvest source.
+             * @default local
+             */
+            source: string;
+            /**
              * Price Min
              * @description Price (offers) or budget (demands), low end.
              */
@@ -5162,6 +7777,42 @@ export interface components {
          * @enum {string}
          */
         ListingKind: "offer" | "demand";
+        /** ListingPublishedData */
+        ListingPublishedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "offer" | "demand";
+        };
+        /**
+         * ListingPublishedEvent
+         * @description One of the organisation's listings was published.
+         */
+        ListingPublishedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "listing.published";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ListingPublishedData"];
+        };
         /**
          * ListingSearchResponse
          * @example {
@@ -5209,7 +7860,8 @@ export interface components {
          *             "trl": 8,
          *             "updated_at": "2026-06-03T02:00:00Z",
          *             "visibility": "public",
-         *             "min_trl": null
+         *             "min_trl": null,
+         *             "source": "local"
          *           },
          *           "highlights": {
          *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -5272,12 +7924,14 @@ export interface components {
          *             "published": 94
          *           },
          *           "field": "biotech",
+         *           "foreign_units": 0,
          *           "listings": 94,
          *           "proposed_for_city": 50,
          *           "units": 19
          *         }
          *       ],
          *       "totals": {
+         *         "foreign_units": 13,
          *         "listings": 209,
          *         "proposed_for_city": 126,
          *         "units": 66
@@ -5298,9 +7952,14 @@ export interface components {
             field: components["schemas"]["FieldCode"];
             /**
              * Units
-             * @description Organisations with listings of this field.
+             * @description Organisations in Vietnam (the surveyed units) with listings of this field that name them; an anonymous listing's owner is not counted.
              */
             units: number;
+            /**
+             * Foreign Units
+             * @description Organisations abroad (e.g. Japanese suppliers), counted the same way.
+             */
+            foreign_units: number;
             /** Listings */
             listings: number;
             /** Proposed For City */
@@ -5527,6 +8186,47 @@ export interface components {
             /** Bookmarked */
             bookmarked: boolean;
         };
+        /** MatchSuggestedData */
+        MatchSuggestedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "offer" | "demand";
+            /**
+             * Subscription Id
+             * Format: uuid
+             */
+            subscription_id: string;
+        };
+        /**
+         * MatchSuggestedEvent
+         * @description A newly published listing matches one of the organisation's listings or saved searches (an alert); `id` is the new listing.
+         */
+        MatchSuggestedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "match.suggested";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["MatchSuggestedData"];
+        };
         /**
          * MatchesResponse
          * @example {
@@ -5593,6 +8293,42 @@ export interface components {
         Me: {
             account: components["schemas"]["AccountRead"];
             organization: components["schemas"]["OrganizationRead"];
+        };
+        /** MeetingAcceptedData */
+        MeetingAcceptedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+        };
+        /**
+         * MeetingAcceptedEvent
+         * @description The other side accepted the organisation's meeting request.
+         */
+        MeetingAcceptedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "meeting.accepted";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["MeetingAcceptedData"];
         };
         /** MeetingCancelledNotification */
         MeetingCancelledNotification: {
@@ -5823,6 +8559,42 @@ export interface components {
             request_id: string;
             status: components["schemas"]["RequestStatus"];
         };
+        /** MeetingRequestedData */
+        MeetingRequestedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+        };
+        /**
+         * MeetingRequestedEvent
+         * @description A participant asked the organisation for a meeting at a connection session.
+         */
+        MeetingRequestedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "meeting.requested";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["MeetingRequestedData"];
+        };
         /**
          * MeetingUpdate
          * @example {
@@ -6048,7 +8820,7 @@ export interface components {
          *       "read_at": null
          *     }
          */
-        NotificationRead: components["schemas"]["NewMatchNotification"] | components["schemas"]["DealNotification"] | components["schemas"]["EventCancelledNotification"] | components["schemas"]["MeetingRequestNotification"] | components["schemas"]["MeetingRequestAnsweredNotification"] | components["schemas"]["MeetingCancelledNotification"] | components["schemas"]["SchedulePublishedNotification"] | components["schemas"]["CheckInOverdueNotification"];
+        NotificationRead: components["schemas"]["NewMatchNotification"] | components["schemas"]["DealNotification"] | components["schemas"]["EventCancelledNotification"] | components["schemas"]["MeetingRequestNotification"] | components["schemas"]["MeetingRequestAnsweredNotification"] | components["schemas"]["MeetingCancelledNotification"] | components["schemas"]["SchedulePublishedNotification"] | components["schemas"]["WebhookEndpointDisabledNotification"] | components["schemas"]["ExpertConfirmationDueNotification"] | components["schemas"]["ConsultationNotification"] | components["schemas"]["CheckInOverdueNotification"];
         /** ObjectiveRead */
         ObjectiveRead: {
             /** Value */
@@ -6314,7 +9086,9 @@ export interface components {
          *       "version": 3,
          *       "visibility": "public",
          *       "province": null,
-         *       "rejection_reason": null
+         *       "rejection_reason": null,
+         *       "source": null,
+         *       "origin_url": null
          *     }
          */
         OfferRead: {
@@ -6402,6 +9176,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Source
+             * @description Where the listing came from: null for this exchange's own, else the import or harvest source.
+             */
+            source: string | null;
+            /**
+             * Origin Url
+             * @description The listing's page on the exchange it was harvested from.
+             */
+            origin_url: string | null;
             /** Trl */
             trl: number;
             /**
@@ -6488,6 +9272,20 @@ export interface components {
             origin_kind?: components["schemas"]["OriginKind"] | null;
             /** Proposed For City */
             proposed_for_city?: boolean | null;
+        };
+        /**
+         * OrcidImport
+         * @example {
+         *       "orcid": "0000-0002-1825-0097"
+         *     }
+         */
+        OrcidImport: {
+            /**
+             * Orcid
+             * @description ORCID iD; its check digit is verified.
+             * @example 0000-0002-1825-0097
+             */
+            orcid: string;
         };
         /**
          * OrganizationCreate
@@ -6787,7 +9585,9 @@ export interface components {
          *       "updated_at": "2026-11-20T08:30:00Z",
          *       "verified": true,
          *       "verified_at": "2026-11-20T08:30:00Z",
-         *       "website": "https://rimf.example.vn/"
+         *       "website": "https://rimf.example.vn/",
+         *       "source": null,
+         *       "origin_url": null
          *     }
          */
         OrganizationRead: {
@@ -6841,6 +9641,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Source
+             * @description Where the record came from: null for this exchange's own, else the import or harvest source.
+             */
+            source: string | null;
+            /**
+             * Origin Url
+             * @description The record's page on the exchange it was harvested from.
+             */
+            origin_url: string | null;
         };
         /**
          * OrganizationSearchResponse
@@ -6992,7 +9802,7 @@ export interface components {
         OutboxLag: {
             /**
              * Pending
-             * @description Changes not yet applied to the search index.
+             * @description Items not processed yet: index changes, or webhook deliveries.
              */
             pending: number;
             /** Oldest Pending Seconds */
@@ -7580,7 +10390,11 @@ export interface components {
          *         "pending": 0,
          *         "oldest_pending_seconds": null
          *       },
-         *       "status": "ready"
+         *       "status": "ready",
+         *       "webhooks": {
+         *         "oldest_pending_seconds": 4.2,
+         *         "pending": 3
+         *       }
          *     }
          */
         Readiness: {
@@ -7598,6 +10412,8 @@ export interface components {
             };
             /** @description Search index lag. */
             outbox: components["schemas"]["OutboxLag"] | null;
+            /** @description Webhook deliveries not delivered yet (waiting retries included). */
+            webhooks: components["schemas"]["OutboxLag"] | null;
         };
         /** ReasonRead */
         ReasonRead: {
@@ -7723,6 +10539,28 @@ export interface components {
         RoleUpdate: {
             role: components["schemas"]["Role"];
         };
+        /** RowErrorRead */
+        RowErrorRead: {
+            /**
+             * Row
+             * @description The spreadsheet row (the header is row 1; row 1 errors concern the columns).
+             */
+            row: number;
+            /**
+             * Column
+             * @description The file's header of the cell at fault.
+             */
+            column: string | null;
+            /** Field */
+            field: string | null;
+            /**
+             * Code
+             * @description Stable code: required, invalid_number, invalid_amount, invalid_date, invalid_choice, duplicate_in_file, missing_column, or a validation type such as string_too_short, less_than_equal.
+             */
+            code: string;
+            /** Message */
+            message: string;
+        };
         /**
          * ScanStatus
          * @enum {string}
@@ -7733,6 +10571,42 @@ export interface components {
          * @enum {string}
          */
         SchedulePublication: "preliminary" | "final";
+        /** SchedulePublishedData */
+        SchedulePublishedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Participant Id
+             * Format: uuid
+             */
+            participant_id: string;
+        };
+        /**
+         * SchedulePublishedEvent
+         * @description The schedule of a connection session the organisation takes part in was published.
+         */
+        SchedulePublishedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "schedule.published";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["SchedulePublishedData"];
+        };
         /** SchedulePublishedNotification */
         SchedulePublishedNotification: {
             /**
@@ -7911,6 +10785,42 @@ export interface components {
                 [key: string]: components["schemas"]["IndexStatus"];
             };
             outbox: components["schemas"]["OutboxStatus"];
+        };
+        /** ServiceQuotedData */
+        ServiceQuotedData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Quote Id
+             * Format: uuid
+             */
+            quote_id: string;
+        };
+        /**
+         * ServiceQuotedEvent
+         * @description An intermediary quoted on one of the organisation's service requests.
+         */
+        ServiceQuotedEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "service.quoted";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ServiceQuotedData"];
         };
         /**
          * ServiceRequestCreate
@@ -8429,6 +11339,11 @@ export interface components {
             concepts: components["schemas"]["ConceptRead"][];
         };
         /**
+         * SubjectKind
+         * @enum {string}
+         */
+        SubjectKind: "demand" | "offer" | "deal";
+        /**
          * SubjectType
          * @enum {string}
          */
@@ -8656,6 +11571,13 @@ export interface components {
             /** Fields */
             fields: components["schemas"]["FieldRead"][];
         };
+        /**
+         * Tier
+         * @description Who may read a field (as ORCID's visibility settings): everyone; signed-in people of verified
+         *     organisations; the owner only.
+         * @enum {string}
+         */
+        Tier: "public" | "members" | "private";
         /**
          * TokenPair
          * @example {
@@ -8991,6 +11913,412 @@ export interface components {
          * @enum {string}
          */
         Visibility: "public" | "anonymous";
+        /** WebhookAttemptRead */
+        WebhookAttemptRead: {
+            /**
+             * Attempted At
+             * Format: date-time
+             */
+            attempted_at: string;
+            /**
+             * Status Code
+             * @description The receiver's HTTP status; null when no answer came.
+             */
+            status_code: number | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /**
+             * Response Excerpt
+             * @description The first 500 characters of the receiver's answer.
+             */
+            response_excerpt: string;
+            /**
+             * Error
+             * @description Why no answer came: timeout, refused address, connection error.
+             */
+            error: string | null;
+            /** Succeeded */
+            succeeded: boolean;
+        };
+        /** WebhookDeliveryPage */
+        WebhookDeliveryPage: {
+            /** Items */
+            items: components["schemas"]["WebhookDeliveryRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * WebhookDeliveryRead
+         * @example {
+         *       "attempt_log": [
+         *         {
+         *           "attempted_at": "2026-11-30T08:00:01Z",
+         *           "latency_ms": 85,
+         *           "response_excerpt": "",
+         *           "status_code": 204,
+         *           "succeeded": true,
+         *           "error": null
+         *         }
+         *       ],
+         *       "attempts": 1,
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "event_type": "interest.received",
+         *       "finished_at": "2026-11-30T08:00:01Z",
+         *       "id": 42,
+         *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807",
+         *       "payload": {
+         *         "data": {
+         *           "id": "7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "listing_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+         *           "url": "https://api.techex.example/api/v1/interests/7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *         },
+         *         "timestamp": "2026-11-30T08:00:00Z",
+         *         "type": "interest.received"
+         *       },
+         *       "status": "delivered",
+         *       "next_attempt_at": null,
+         *       "redelivery_of": null
+         *     }
+         */
+        WebhookDeliveryRead: {
+            /** Id */
+            id: number;
+            /**
+             * Message Id
+             * @description The `webhook-id` header: the same on every attempt and redelivery.
+             */
+            message_id: string;
+            /** Event Type */
+            event_type: string;
+            status: components["schemas"]["DeliveryStatus"];
+            /** Attempts */
+            attempts: number;
+            /**
+             * Next Attempt At
+             * @description When the next attempt is due; null unless pending.
+             */
+            next_attempt_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Redelivery Of
+             * @description The delivery this one sends again (manual redelivery).
+             */
+            redelivery_of: number | null;
+            /**
+             * Payload
+             * @description The body as sent.
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Attempt Log */
+            attempt_log: components["schemas"]["WebhookAttemptRead"][];
+        };
+        /**
+         * WebhookEndpointCreate
+         * @example {
+         *       "description": "CRM: new interests and deals",
+         *       "event_types": [
+         *         "interest.received",
+         *         "deal.created"
+         *       ],
+         *       "url": "https://crm.example.vn/hooks/techex"
+         *     }
+         */
+        WebhookEndpointCreate: {
+            /**
+             * Url
+             * @description Where events are posted: https, on a public address.
+             */
+            url: string;
+            /**
+             * Event Types
+             * @description The event types to receive; empty: all.
+             */
+            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed" | "expert.consultation_requested" | "service.quoted" | "import.finished")[];
+            /** Description */
+            description?: string;
+        };
+        /**
+         * WebhookEndpointCreated
+         * @example {
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "description": "CRM: new interests and deals",
+         *       "enabled": true,
+         *       "event_types": [
+         *         "interest.received",
+         *         "deal.created"
+         *       ],
+         *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+         *       "updated_at": "2026-11-30T08:00:00Z",
+         *       "url": "https://crm.example.vn/hooks/techex",
+         *       "disabled_reason": null,
+         *       "disabled_at": null,
+         *       "previous_secret_expires_at": null
+         *     }
+         */
+        WebhookEndpointCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /**
+             * Event Types
+             * @description The event types it receives; empty: all.
+             */
+            event_types: string[];
+            /** Enabled */
+            enabled: boolean;
+            disabled_reason: components["schemas"]["DisabledReason"] | null;
+            /** Disabled At */
+            disabled_at: string | null;
+            /**
+             * Previous Secret Expires At
+             * @description Until then deliveries are signed with the previous secret too (after a rotation).
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Secret
+             * @description The signing secret, shown only in this response.
+             */
+            secret: string;
+        };
+        /** WebhookEndpointDisabledNotification */
+        WebhookEndpointDisabledNotification: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "webhook_endpoint_disabled";
+            payload: components["schemas"]["WebhookEndpointDisabledPayload"];
+        };
+        /** WebhookEndpointDisabledPayload */
+        WebhookEndpointDisabledPayload: {
+            /**
+             * Endpoint Id
+             * Format: uuid
+             */
+            endpoint_id: string;
+            /** Url */
+            url: string;
+            /**
+             * Reason
+             * @description `gone`: the receiver answered 410; `failing`: a delivery failed every retry.
+             * @enum {string}
+             */
+            reason: "gone" | "failing";
+        };
+        /** WebhookEndpointPage */
+        WebhookEndpointPage: {
+            /** Items */
+            items: components["schemas"]["WebhookEndpointRead"][];
+            /**
+             * Total
+             * @description Items matching, over all pages.
+             */
+            total: number;
+            /**
+             * Page
+             * @description This page's number; null when reached by a keyset cursor.
+             */
+            page: number | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page (the `Link` header's `rel="next"` too); null on the last.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * WebhookEndpointRead
+         * @example {
+         *       "created_at": "2026-11-30T08:00:00Z",
+         *       "description": "CRM: new interests and deals",
+         *       "enabled": true,
+         *       "event_types": [
+         *         "interest.received",
+         *         "deal.created"
+         *       ],
+         *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+         *       "updated_at": "2026-11-30T08:00:00Z",
+         *       "url": "https://crm.example.vn/hooks/techex",
+         *       "disabled_reason": null,
+         *       "disabled_at": null,
+         *       "previous_secret_expires_at": null
+         *     }
+         */
+        WebhookEndpointRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /**
+             * Event Types
+             * @description The event types it receives; empty: all.
+             */
+            event_types: string[];
+            /** Enabled */
+            enabled: boolean;
+            disabled_reason: components["schemas"]["DisabledReason"] | null;
+            /** Disabled At */
+            disabled_at: string | null;
+            /**
+             * Previous Secret Expires At
+             * @description Until then deliveries are signed with the previous secret too (after a rotation).
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * WebhookEndpointUpdate
+         * @example {
+         *       "enabled": false
+         *     }
+         * @example {
+         *       "event_types": []
+         *     }
+         */
+        WebhookEndpointUpdate: {
+            /** Url */
+            url?: string | null;
+            /** Event Types */
+            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed" | "expert.consultation_requested" | "service.quoted" | "import.finished")[] | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Enabled
+             * @description false stops deliveries; true resumes them in order.
+             */
+            enabled?: boolean | null;
+        };
+        /** WebhookPingData */
+        WebhookPingData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+        };
+        /**
+         * WebhookPingEvent
+         * @description A test event sent on request to one endpoint.
+         */
+        WebhookPingEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "webhook.ping";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["WebhookPingData"];
+        };
+        /**
+         * WebhookPingSent
+         * @example {
+         *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807"
+         *     }
+         */
+        WebhookPingSent: {
+            /**
+             * Message Id
+             * @description The `webhook-id` the ping will carry.
+             */
+            message_id: string;
+        };
+        /**
+         * WebhookSecretRotated
+         * @example {
+         *       "previous_secret_expires_at": "2026-12-01T08:00:00Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+         *     }
+         */
+        WebhookSecretRotated: {
+            /**
+             * Secret
+             * @description The new signing secret, shown only in this response.
+             */
+            secret: string;
+            /**
+             * Previous Secret Expires At
+             * Format: date-time
+             * @description The old secret signs too until then.
+             */
+            previous_secret_expires_at: string;
+        };
         /** FieldError */
         FieldError: {
             /**
@@ -9082,7 +12410,7 @@ export interface components {
          * @description Every `code` a problem can carry; each operation lists those it raises.
          * @enum {string}
          */
-        ProblemCode: "AccountNotFound" | "AccountRequired" | "AlreadyRated" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "CheckInNotFound" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DocumentInfected" | "DocumentNotFound" | "DocumentTooLarge" | "DownloadLinkExpired" | "DownloadLinkInvalid" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAProvider" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotTheProvider" | "NotTheRequester" | "NotYourOrganization" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "QuoteExists" | "QuoteNotFound" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceRequestNotFound" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "UnsupportedDocumentType" | "ValuationNotFound" | "WeakPassword";
+        ProblemCode: "AccountNotFound" | "AccountRequired" | "AlreadyRated" | "ApiKeyNotFound" | "BrokerRoleNotAllowed" | "CheckInNotFound" | "ConceptNotFound" | "ConcurrentChange" | "Conflict" | "ConsultationCapReached" | "ConsultationNotFound" | "ConsultationState" | "DatabaseBusy" | "DeadlineExceeded" | "DealNotFound" | "DocumentInfected" | "DocumentNotFound" | "DocumentTooLarge" | "DownloadLinkExpired" | "DownloadLinkInvalid" | "DuplicateRequest" | "EmailTaken" | "EventNotFound" | "EventState" | "ExpertNotFound" | "ExpertUnavailable" | "FairScheduleNotFound" | "IdempotencyKeyReused" | "IdempotentRequestInProgress" | "IdempotentSecretNotReplayed" | "ImportAlreadyCommitted" | "ImportErrorFileNotFound" | "ImportNotFound" | "ImportTooLarge" | "IntegrityConflict" | "InterestExists" | "InterestNotFound" | "InternalServerError" | "InvalidApiKey" | "InvalidCredentials" | "InvalidImportMapping" | "InvalidInput" | "InvalidToken" | "InvalidTransition" | "InvitationNotFound" | "ListingNotFound" | "MalformedJSON" | "MandateNotFound" | "MeetingNotFound" | "MethodNotAllowed" | "NotADealParty" | "NotAProvider" | "NotAnIntermediary" | "NotAuthenticated" | "NotFound" | "NotOrganizer" | "NotReady" | "NotTheExpert" | "NotTheProvider" | "NotTheRequester" | "NotYourOrganization" | "OrcidBadResponse" | "OrcidRecordNotFound" | "OrcidUnavailable" | "OrganizationAdminRequired" | "OrganizationInUse" | "OrganizationNotFound" | "OwnExpert" | "ParticipantNotFound" | "PayloadTooLarge" | "PermissionDenied" | "PreconditionFailed" | "PreconditionRequired" | "QuoteExists" | "QuoteNotFound" | "RequestCapReached" | "RequestState" | "RequestValidationFailed" | "ScheduleChanged" | "SearchUnavailable" | "ServerBusy" | "ServiceRequestNotFound" | "ServiceUnavailable" | "ServicesNotAllowed" | "SessionNotFound" | "SignInUnavailable" | "TableNotFound" | "TooManyLoginAttempts" | "TooManyRequests" | "UnfairScheduleNotAccepted" | "UnknownConcept" | "UnreadableImportFile" | "UnsupportedDocumentType" | "ValuationNotFound" | "WeakPassword" | "WebhookDeliveryNotFound" | "WebhookEndpointDisabled" | "WebhookEndpointNotFound";
     };
     responses: never;
     parameters: never;
@@ -9187,7 +12515,11 @@ export interface operations {
                      *         "pending": 0,
                      *         "oldest_pending_seconds": null
                      *       },
-                     *       "status": "ready"
+                     *       "status": "ready",
+                     *       "webhooks": {
+                     *         "oldest_pending_seconds": 4.2,
+                     *         "pending": 3
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
@@ -9314,7 +12646,9 @@ export interface operations {
                      *         "updated_at": "2026-11-20T08:30:00Z",
                      *         "verified": true,
                      *         "verified_at": "2026-11-20T08:30:00Z",
-                     *         "website": "https://rimf.example.vn/"
+                     *         "website": "https://rimf.example.vn/",
+                     *         "source": null,
+                     *         "origin_url": null
                      *       },
                      *       "tokens": {
                      *         "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
@@ -9963,7 +13297,9 @@ export interface operations {
                      *         "updated_at": "2026-11-20T08:30:00Z",
                      *         "verified": true,
                      *         "verified_at": "2026-11-20T08:30:00Z",
-                     *         "website": "https://rimf.example.vn/"
+                     *         "website": "https://rimf.example.vn/",
+                     *         "source": null,
+                     *         "origin_url": null
                      *       }
                      *     }
                      */
@@ -10281,7 +13617,9 @@ export interface operations {
                      *           "updated_at": "2026-11-20T08:30:00Z",
                      *           "verified": true,
                      *           "verified_at": "2026-11-20T08:30:00Z",
-                     *           "website": "https://rimf.example.vn/"
+                     *           "website": "https://rimf.example.vn/",
+                     *           "source": null,
+                     *           "origin_url": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -10437,7 +13775,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -10641,7 +13981,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -10912,7 +14254,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -11127,7 +14471,9 @@ export interface operations {
                      *       "updated_at": "2026-11-20T08:30:00Z",
                      *       "verified": true,
                      *       "verified_at": "2026-11-20T08:30:00Z",
-                     *       "website": "https://rimf.example.vn/"
+                     *       "website": "https://rimf.example.vn/",
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationRead"];
@@ -13733,6 +17079,196 @@ export interface operations {
             };
         };
     };
+    "openData.getOfferJsonld": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "https://schema.org",
+                     *       "@type": "Offer"
+                     *     }
+                     */
+                    "application/ld+json": Record<string, never>;
+                };
+            };
+            /** @description Not Found: `ListingNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ListingNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getDemandJsonld": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                demand_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "https://schema.org",
+                     *       "@type": "Offer"
+                     *     }
+                     */
+                    "application/ld+json": Record<string, never>;
+                };
+            };
+            /** @description Not Found: `ListingNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ListingNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "offers.listOffers": {
         parameters: {
             query?: {
@@ -13880,7 +17416,9 @@ export interface operations {
                      *           "version": 3,
                      *           "visibility": "public",
                      *           "province": null,
-                     *           "rejection_reason": null
+                     *           "rejection_reason": null,
+                     *           "source": null,
+                     *           "origin_url": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -14141,7 +17679,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -14380,7 +17920,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -14752,7 +18294,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15038,7 +18582,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15294,7 +18840,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15559,7 +19107,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -15845,7 +19395,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -16110,7 +19662,9 @@ export interface operations {
                      *       "version": 3,
                      *       "visibility": "public",
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["OfferRead"];
@@ -16401,7 +19955,9 @@ export interface operations {
                      *           "target_countries": [],
                      *           "contact": null,
                      *           "province": null,
-                     *           "rejection_reason": null
+                     *           "rejection_reason": null,
+                     *           "source": null,
+                     *           "origin_url": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -16603,7 +20159,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -16811,7 +20369,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17152,7 +20712,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17407,7 +20969,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17632,7 +21196,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -17866,7 +21432,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -18121,7 +21689,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -18355,7 +21925,9 @@ export interface operations {
                      *       "target_countries": [],
                      *       "contact": null,
                      *       "province": null,
-                     *       "rejection_reason": null
+                     *       "rejection_reason": null,
+                     *       "source": null,
+                     *       "origin_url": null
                      *     }
                      */
                     "application/json": components["schemas"]["DemandRead"];
@@ -18556,6 +22128,8 @@ export interface operations {
                 /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
                 language?: components["schemas"]["Language"][] | null;
                 proposed_for_city?: boolean | null;
+                /** @description Provenance: `local`, or an import or harvest source. Any of. */
+                source?: string[] | null;
                 created_from?: string | null;
                 created_to?: string | null;
                 updated_from?: string | null;
@@ -18635,7 +22209,8 @@ export interface operations {
                      *             "trl": 8,
                      *             "updated_at": "2026-06-03T02:00:00Z",
                      *             "visibility": "public",
-                     *             "min_trl": null
+                     *             "min_trl": null,
+                     *             "source": "local"
                      *           },
                      *           "highlights": {
                      *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -18729,6 +22304,8 @@ export interface operations {
                 /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
                 language?: components["schemas"]["Language"][] | null;
                 proposed_for_city?: boolean | null;
+                /** @description Provenance: `local`, or an import or harvest source. Any of. */
+                source?: string[] | null;
                 created_from?: string | null;
                 created_to?: string | null;
                 updated_from?: string | null;
@@ -18808,7 +22385,8 @@ export interface operations {
                      *             "trl": 8,
                      *             "updated_at": "2026-06-03T02:00:00Z",
                      *             "visibility": "public",
-                     *             "min_trl": null
+                     *             "min_trl": null,
+                     *             "source": "local"
                      *           },
                      *           "highlights": {
                      *             "title": "Hệ thống <mark>xử</mark> <mark>lý</mark> <mark>nước</mark> <mark>thải</mark> chế biến"
@@ -18962,6 +22540,151 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["OrganizationSearchResponse"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `SearchUnavailable`, `ServerBusy` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "SearchUnavailable" | "ServerBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "search.searchExperts": {
+        parameters: {
+            query?: {
+                /** @description Words to find; diacritics optional, typos tolerated, last word a prefix. */
+                q?: string;
+                /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                country?: string[] | null;
+                /** @description Only overseas Vietnamese (or only not). */
+                overseas_vietnamese?: boolean | null;
+                /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                concept?: string[] | null;
+                /** @description Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                offer?: components["schemas"]["ExpertOffer"][] | null;
+                /** @description A working language the expert made public (ISO 639-1). Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                language?: string[] | null;
+                /** @description Comma-separated: country, overseas_vietnamese, concepts, offers, languages. */
+                facets?: string | null;
+                /** @description relevance, or by date (newest, recently updated). */
+                sort?: components["schemas"]["SearchSort"];
+                page?: number;
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+                /** @description Mark matched words in name, title and headline. */
+                highlight?: boolean;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "facets": {
+                     *         "overseas_vietnamese": {
+                     *           "true": 1
+                     *         }
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "document": {
+                     *             "affiliation": "Kyushu University",
+                     *             "concepts": [
+                     *               "wastewater-treatment"
+                     *             ],
+                     *             "country": "JP",
+                     *             "created_at": "2026-11-02T08:00:00Z",
+                     *             "headline": "Xử lý nước thải công nghiệp bằng màng MBR",
+                     *             "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *             "languages": [
+                     *               "vi",
+                     *               "ja",
+                     *               "en"
+                     *             ],
+                     *             "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *             "name": "Nguyễn Thị Minh Hạnh",
+                     *             "offers": [
+                     *               "assessment",
+                     *               "consulting"
+                     *             ],
+                     *             "overseas_vietnamese": true,
+                     *             "title": "Phó Giáo sư, Tiến sĩ",
+                     *             "updated_at": "2026-11-02T08:00:00Z",
+                     *             "city": null
+                     *           },
+                     *           "highlights": {
+                     *             "headline": "Xử lý <mark>nước thải</mark> công nghiệp bằng màng MBR"
+                     *           },
+                     *           "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *           "score": 7.4
+                     *         }
+                     *       ],
+                     *       "limit": 20,
+                     *       "page": 1,
+                     *       "processing_time_ms": 2.1,
+                     *       "query": "nuoc thai",
+                     *       "total": 1,
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertSearchResponse"];
                 };
             };
             /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
@@ -25924,12 +29647,14 @@ export interface operations {
                      *             "published": 94
                      *           },
                      *           "field": "biotech",
+                     *           "foreign_units": 0,
                      *           "listings": 94,
                      *           "proposed_for_city": 50,
                      *           "units": 19
                      *         }
                      *       ],
                      *       "totals": {
+                     *         "foreign_units": 13,
                      *         "listings": 209,
                      *         "proposed_for_city": 126,
                      *         "units": 66
@@ -26137,6 +29862,117 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["DealsByFieldResponse"];
+                    /** @example code,label_vi,... */
+                    "text/csv": string;
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "stats.getExpertStats": {
+        parameters: {
+            query?: {
+                /** @description `csv` for a spreadsheet-ready table. */
+                format?: "json" | "csv";
+                /** @description A calendar year (the current one by default). */
+                year?: number | null;
+                /** @description Start of a custom range (inclusive). */
+                from?: string | null;
+                /** @description End of a custom range (exclusive). */
+                to?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "acceptance_rate": 0.6923,
+                     *       "by_country": [
+                     *         {
+                     *           "country": "JP",
+                     *           "experts": 6,
+                     *           "overseas_vietnamese": 6
+                     *         }
+                     *       ],
+                     *       "by_field": [
+                     *         {
+                     *           "experts": 14,
+                     *           "field": "environment"
+                     *         }
+                     *       ],
+                     *       "experts": 64,
+                     *       "overseas_share": 0.3438,
+                     *       "overseas_vietnamese": 22,
+                     *       "period": "2026",
+                     *       "requests": 18,
+                     *       "requests_accepted": 9,
+                     *       "requests_declined": 4,
+                     *       "requests_pending": 5,
+                     *       "stale": 9
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertStatsResponse"];
                     /** @example code,label_vi,... */
                     "text/csv": string;
                 };
@@ -33364,6 +37200,5686 @@ export interface operations {
                         code?: "ServerBusy" | "DatabaseBusy";
                     } & components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    "webhooks.listWebhookEndpoints": {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-30T08:00:00Z",
+                     *           "description": "CRM: new interests and deals",
+                     *           "enabled": true,
+                     *           "event_types": [
+                     *             "interest.received",
+                     *             "deal.created"
+                     *           ],
+                     *           "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *           "updated_at": "2026-11-30T08:00:00Z",
+                     *           "url": "https://crm.example.vn/hooks/techex",
+                     *           "disabled_reason": null,
+                     *           "disabled_at": null,
+                     *           "previous_secret_expires_at": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointPage"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.createWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "description": "CRM: new interests and deals",
+                 *       "event_types": [
+                 *         "interest.received",
+                 *         "deal.created"
+                 *       ],
+                 *       "url": "https://crm.example.vn/hooks/techex"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEndpointCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "description": "CRM: new interests and deals",
+                     *       "enabled": true,
+                     *       "event_types": [
+                     *         "interest.received",
+                     *         "deal.created"
+                     *       ],
+                     *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "updated_at": "2026-11-30T08:00:00Z",
+                     *       "url": "https://crm.example.vn/hooks/techex",
+                     *       "disabled_reason": null,
+                     *       "disabled_at": null,
+                     *       "previous_secret_expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange`, `IdempotentSecretNotReplayed` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange" | "IdempotentSecretNotReplayed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed`, `IdempotencyKeyReused` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed" | "IdempotencyKeyReused";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.getWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "description": "CRM: new interests and deals",
+                     *       "enabled": true,
+                     *       "event_types": [
+                     *         "interest.received",
+                     *         "deal.created"
+                     *       ],
+                     *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *       "updated_at": "2026-11-30T08:00:00Z",
+                     *       "url": "https://crm.example.vn/hooks/techex",
+                     *       "disabled_reason": null,
+                     *       "disabled_at": null,
+                     *       "previous_secret_expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.deleteWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.updateWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEndpointUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "description": "CRM: new interests and deals",
+                     *       "enabled": true,
+                     *       "event_types": [
+                     *         "interest.received",
+                     *         "deal.created"
+                     *       ],
+                     *       "id": "3c0f1e6a-8d0b-4b55-9d8e-2f7b1c9a4e21",
+                     *       "updated_at": "2026-11-30T08:00:00Z",
+                     *       "url": "https://crm.example.vn/hooks/techex",
+                     *       "disabled_reason": null,
+                     *       "disabled_at": null,
+                     *       "previous_secret_expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.rotateWebhookSecret": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "previous_secret_expires_at": "2026-12-01T08:00:00Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookSecretRotated"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.pingWebhookEndpoint": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookPingSent"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `WebhookEndpointDisabled`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointDisabled" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.listWebhookDeliveries": {
+        parameters: {
+            query?: {
+                /** @description Delivery status. Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                status?: components["schemas"]["DeliveryStatus"][] | null;
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "attempt_log": [
+                     *             {
+                     *               "attempted_at": "2026-11-30T08:00:01Z",
+                     *               "latency_ms": 85,
+                     *               "response_excerpt": "",
+                     *               "status_code": 204,
+                     *               "succeeded": true,
+                     *               "error": null
+                     *             }
+                     *           ],
+                     *           "attempts": 1,
+                     *           "created_at": "2026-11-30T08:00:00Z",
+                     *           "event_type": "interest.received",
+                     *           "finished_at": "2026-11-30T08:00:01Z",
+                     *           "id": 42,
+                     *           "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807",
+                     *           "payload": {
+                     *             "data": {
+                     *               "id": "7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *               "listing_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *               "url": "https://api.techex.example/api/v1/interests/7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *             },
+                     *             "timestamp": "2026-11-30T08:00:00Z",
+                     *             "type": "interest.received"
+                     *           },
+                     *           "status": "delivered",
+                     *           "next_attempt_at": null,
+                     *           "redelivery_of": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.redeliverWebhook": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                endpoint_id: string;
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attempt_log": [
+                     *         {
+                     *           "attempted_at": "2026-11-30T08:00:01Z",
+                     *           "latency_ms": 85,
+                     *           "response_excerpt": "",
+                     *           "status_code": 204,
+                     *           "succeeded": true,
+                     *           "error": null
+                     *         }
+                     *       ],
+                     *       "attempts": 1,
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "event_type": "interest.received",
+                     *       "finished_at": "2026-11-30T08:00:01Z",
+                     *       "id": 42,
+                     *       "message_id": "msg_2f1c0c8e5d7a4b3f9e6d5c4b3a291807",
+                     *       "payload": {
+                     *         "data": {
+                     *           "id": "7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                     *           "listing_id": "0b7d3f38-4f53-4c9f-9d2e-4f1f0f6b8c11",
+                     *           "url": "https://api.techex.example/api/v1/interests/7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+                     *         },
+                     *         "timestamp": "2026-11-30T08:00:00Z",
+                     *         "type": "interest.received"
+                     *       },
+                     *       "status": "delivered",
+                     *       "next_attempt_at": null,
+                     *       "redelivery_of": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired`, `OrganizationAdminRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired" | "OrganizationAdminRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `WebhookDeliveryNotFound`, `WebhookEndpointNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "WebhookDeliveryNotFound" | "WebhookEndpointNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `WebhookEndpointDisabled`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "WebhookEndpointDisabled" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "feed.listChanges": {
+        parameters: {
+            query?: {
+                /** @description Only records whose latest change is at or after this time. */
+                from?: string | null;
+                /** @description Only records whose latest change is at or before this time. */
+                until?: string | null;
+                /** @description Resume after the entry that carried this `cursor` (or the page's `next_cursor`). */
+                cursor?: string | null;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "cursor": "eyJzIjo0Mn0",
+                     *           "deleted": false,
+                     *           "id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *           "record": {
+                     *             "field": "environment",
+                     *             "title": "Nano manganese-oxide filter media"
+                     *           },
+                     *           "type": "offer",
+                     *           "updated_at": "2026-11-22T09:00:00Z",
+                     *           "url": "https://techex.example.vn/api/v1/offers/3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FeedEntryPage"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "feed.getListingsAtom": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <feed xmlns=…>…</feed> */
+                    "application/atom+xml": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.getImportTemplate": {
+        parameters: {
+            query?: {
+                /** @description The kind of record the form is for. */
+                kind?: components["schemas"]["ImportKindName"];
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example text */
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.createImport": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "dry_run": true,
+                 *       "file": "khao-sat-nhu-cau-can-tho.xlsx",
+                 *       "kind": "demand",
+                 *       "mapping": "{\"Tên doanh nghiệp\": \"organization\"}",
+                 *       "on_duplicate": "update",
+                 *       "publish": false,
+                 *       "source": "can-tho-survey-2025"
+                 *     }
+                 */
+                "multipart/form-data": components["schemas"]["ImportUpload"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "columns": [
+                     *         {
+                     *           "field": "organization",
+                     *           "header": "Doanh nghiệp",
+                     *           "score": 100
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "created": 110,
+                     *         "errors": 3,
+                     *         "rejected": 2,
+                     *         "skipped": 0,
+                     *         "unchanged": 0,
+                     *         "updated": 8
+                     *       },
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+                     *       "errors": [
+                     *         {
+                     *           "code": "invalid_amount",
+                     *           "column": "Kinh phí dự kiến",
+                     *           "field": "budget",
+                     *           "message": "'ba tỷ' is not an amount",
+                     *           "row": 14
+                     *         }
+                     *       ],
+                     *       "errors_truncated": false,
+                     *       "filename": "khao-sat-nhu-cau.xlsx",
+                     *       "finished_at": "2026-11-30T08:00:03Z",
+                     *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+                     *       "kind": "demand",
+                     *       "mode": "dry_run",
+                     *       "on_duplicate": "update",
+                     *       "processed_rows": 120,
+                     *       "publish": false,
+                     *       "source": "can-tho-survey-2025",
+                     *       "status": "finished",
+                     *       "total_rows": 120,
+                     *       "failure": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `UnreadableImportFile`, `ImportTooLarge`, `InvalidImportMapping`, `RequestValidationFailed`, `IdempotencyKeyReused` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "UnreadableImportFile" | "ImportTooLarge" | "InvalidImportMapping" | "RequestValidationFailed" | "IdempotencyKeyReused";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.getImport": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "columns": [
+                     *         {
+                     *           "field": "organization",
+                     *           "header": "Doanh nghiệp",
+                     *           "score": 100
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "created": 110,
+                     *         "errors": 3,
+                     *         "rejected": 2,
+                     *         "skipped": 0,
+                     *         "unchanged": 0,
+                     *         "updated": 8
+                     *       },
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+                     *       "errors": [
+                     *         {
+                     *           "code": "invalid_amount",
+                     *           "column": "Kinh phí dự kiến",
+                     *           "field": "budget",
+                     *           "message": "'ba tỷ' is not an amount",
+                     *           "row": 14
+                     *         }
+                     *       ],
+                     *       "errors_truncated": false,
+                     *       "filename": "khao-sat-nhu-cau.xlsx",
+                     *       "finished_at": "2026-11-30T08:00:03Z",
+                     *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+                     *       "kind": "demand",
+                     *       "mode": "dry_run",
+                     *       "on_duplicate": "update",
+                     *       "processed_rows": 120,
+                     *       "publish": false,
+                     *       "source": "can-tho-survey-2025",
+                     *       "status": "finished",
+                     *       "total_rows": 120,
+                     *       "failure": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ImportNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ImportNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.commitImport": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "columns": [
+                     *         {
+                     *           "field": "organization",
+                     *           "header": "Doanh nghiệp",
+                     *           "score": 100
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "created": 110,
+                     *         "errors": 3,
+                     *         "rejected": 2,
+                     *         "skipped": 0,
+                     *         "unchanged": 0,
+                     *         "updated": 8
+                     *       },
+                     *       "created_at": "2026-11-30T08:00:00Z",
+                     *       "error_file_url": "/api/v1/imports/5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11/errors.xlsx",
+                     *       "errors": [
+                     *         {
+                     *           "code": "invalid_amount",
+                     *           "column": "Kinh phí dự kiến",
+                     *           "field": "budget",
+                     *           "message": "'ba tỷ' is not an amount",
+                     *           "row": 14
+                     *         }
+                     *       ],
+                     *       "errors_truncated": false,
+                     *       "filename": "khao-sat-nhu-cau.xlsx",
+                     *       "finished_at": "2026-11-30T08:00:03Z",
+                     *       "id": "5f0c7a4e-9d3b-4c1a-8e2f-6b7d8c9e0a11",
+                     *       "kind": "demand",
+                     *       "mode": "dry_run",
+                     *       "on_duplicate": "update",
+                     *       "processed_rows": 120,
+                     *       "publish": false,
+                     *       "source": "can-tho-survey-2025",
+                     *       "status": "finished",
+                     *       "total_rows": 120,
+                     *       "failure": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ImportNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ImportNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `ImportAlreadyCommitted`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "ImportAlreadyCommitted" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `ImportTooLarge`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "ImportTooLarge" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "imports.getImportErrors": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example text */
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `PermissionDenied` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "PermissionDenied";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ImportNotFound`, `ImportErrorFileNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ImportNotFound" | "ImportErrorFileNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataCatalog": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@type": "dcat:Catalog",
+                     *       "dcat:dataset": []
+                     *     }
+                     */
+                    "application/ld+json": Record<string, never>;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataCsv": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                /** @description The dataset. */
+                dataset: "offers" | "demands" | "organizations";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example id,reference,title,… */
+                    "text/csv": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataCsvMetadata": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                /** @description The dataset. */
+                dataset: "offers" | "demands" | "organizations";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "http://www.w3.org/ns/csvw",
+                     *       "url": "offers.csv"
+                     *     }
+                     */
+                    "application/csvm+json": Record<string, never>;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "openData.getOpenDataJsonl": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                /** @description The dataset. */
+                dataset: "offers" | "demands" | "organizations";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"id": "…", "title": "…"} */
+                    "application/jsonl": string;
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.listExperts": {
+        parameters: {
+            query?: {
+                /** @description Residence. Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                country?: string[] | null;
+                /** @description Only overseas Vietnamese (or only not). */
+                overseas_vietnamese?: boolean | null;
+                /** @description Owning organisation. Repeat the parameter to accept any of several values (`?status=a&status=b`). */
+                organization_id?: string[] | null;
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "affiliation": "Kyushu University, Faculty of Engineering",
+                     *           "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                     *           "concepts": [
+                     *             "wastewater-treatment"
+                     *           ],
+                     *           "country": "JP",
+                     *           "created_at": "2026-11-02T08:00:00Z",
+                     *           "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                     *           "hidden": [
+                     *             "city",
+                     *             "availability",
+                     *             "fee_basis"
+                     *           ],
+                     *           "highest_trl": 7,
+                     *           "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *           "industry_years": 6,
+                     *           "inferred_concepts": [
+                     *             "membrane-filtration"
+                     *           ],
+                     *           "keywords": [
+                     *             "membrane bioreactor",
+                     *             "MBR"
+                     *           ],
+                     *           "languages": [
+                     *             "vi",
+                     *             "ja",
+                     *             "en"
+                     *           ],
+                     *           "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *           "listed_by": "self",
+                     *           "name": "Nguyễn Thị Minh Hạnh",
+                     *           "offers": [
+                     *             "assessment",
+                     *             "consulting"
+                     *           ],
+                     *           "orcid": "0000-0002-1825-0097",
+                     *           "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *           "overseas_vietnamese": true,
+                     *           "patents_count": 3,
+                     *           "publications_count": 42,
+                     *           "stale": false,
+                     *           "title": "Phó Giáo sư, Tiến sĩ",
+                     *           "updated_at": "2026-11-02T08:00:00Z",
+                     *           "version": 1,
+                     *           "affiliation_organization_id": null,
+                     *           "city": null,
+                     *           "availability": null,
+                     *           "fee_basis": null,
+                     *           "contact": null,
+                     *           "consent": null,
+                     *           "visibility": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertPage"];
+                };
+            };
+            /** @description Unauthorized: `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `NotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "NotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.createExpert": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "affiliation": "Kyushu University, Faculty of Engineering",
+                 *       "availability": "limited",
+                 *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                 *       "city": "Fukuoka",
+                 *       "concepts": [
+                 *         "wastewater-treatment"
+                 *       ],
+                 *       "contact": {
+                 *         "email": "hanh.nguyen@example.jp",
+                 *         "phone": "+81 92 000 0000"
+                 *       },
+                 *       "country": "JP",
+                 *       "fee_basis": "negotiable",
+                 *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                 *       "highest_trl": 7,
+                 *       "industry_years": 6,
+                 *       "keywords": [
+                 *         "membrane bioreactor",
+                 *         "MBR"
+                 *       ],
+                 *       "languages": [
+                 *         "vi",
+                 *         "ja",
+                 *         "en"
+                 *       ],
+                 *       "listed_by": "self",
+                 *       "name": "Nguyễn Thị Minh Hạnh",
+                 *       "offers": [
+                 *         "assessment",
+                 *         "consulting"
+                 *       ],
+                 *       "orcid": "0000-0002-1825-0097",
+                 *       "overseas_vietnamese": true,
+                 *       "patents_count": 3,
+                 *       "publications_count": 42,
+                 *       "title": "Phó Giáo sư, Tiến sĩ",
+                 *       "visibility": {
+                 *         "city": "members",
+                 *         "fee_basis": "private"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ExpertCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "affiliation": "Kyushu University, Faculty of Engineering",
+                     *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                     *       "concepts": [
+                     *         "wastewater-treatment"
+                     *       ],
+                     *       "country": "JP",
+                     *       "created_at": "2026-11-02T08:00:00Z",
+                     *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                     *       "hidden": [
+                     *         "city",
+                     *         "availability",
+                     *         "fee_basis"
+                     *       ],
+                     *       "highest_trl": 7,
+                     *       "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "industry_years": 6,
+                     *       "inferred_concepts": [
+                     *         "membrane-filtration"
+                     *       ],
+                     *       "keywords": [
+                     *         "membrane bioreactor",
+                     *         "MBR"
+                     *       ],
+                     *       "languages": [
+                     *         "vi",
+                     *         "ja",
+                     *         "en"
+                     *       ],
+                     *       "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *       "listed_by": "self",
+                     *       "name": "Nguyễn Thị Minh Hạnh",
+                     *       "offers": [
+                     *         "assessment",
+                     *         "consulting"
+                     *       ],
+                     *       "orcid": "0000-0002-1825-0097",
+                     *       "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "overseas_vietnamese": true,
+                     *       "patents_count": 3,
+                     *       "publications_count": 42,
+                     *       "stale": false,
+                     *       "title": "Phó Giáo sư, Tiến sĩ",
+                     *       "updated_at": "2026-11-02T08:00:00Z",
+                     *       "version": 1,
+                     *       "affiliation_organization_id": null,
+                     *       "city": null,
+                     *       "availability": null,
+                     *       "fee_basis": null,
+                     *       "contact": null,
+                     *       "consent": null,
+                     *       "visibility": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `AccountRequired` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "AccountRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `UnknownConcept`, `IdempotencyKeyReused`, `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "UnknownConcept" | "IdempotencyKeyReused" | "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.importOrcid": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orcid": "0000-0002-1825-0097"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrcidImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "affiliation": "Brown University",
+                     *       "affiliations": [
+                     *         "Brown University"
+                     *       ],
+                     *       "bio": "Psychoceramics.",
+                     *       "city": "Providence",
+                     *       "concepts": [],
+                     *       "country": "US",
+                     *       "keywords": [
+                     *         "psychoceramics"
+                     *       ],
+                     *       "links": [
+                     *         "https://example.org/carberry"
+                     *       ],
+                     *       "name": "Josiah Carberry",
+                     *       "orcid": "0000-0002-1825-0097",
+                     *       "patents_count": 1,
+                     *       "publications_count": 12,
+                     *       "title": "Professor",
+                     *       "works": [
+                     *         "On the cracked pot"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertProposal"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `OrcidRecordNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "OrcidRecordNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway: `OrcidBadResponse` */
+            502: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        code?: "OrcidBadResponse";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `OrcidUnavailable`, `ServerBusy`, `DatabaseBusy` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "OrcidUnavailable" | "ServerBusy" | "DatabaseBusy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.getExpert": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                expert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "affiliation": "Kyushu University, Faculty of Engineering",
+                     *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                     *       "concepts": [
+                     *         "wastewater-treatment"
+                     *       ],
+                     *       "country": "JP",
+                     *       "created_at": "2026-11-02T08:00:00Z",
+                     *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                     *       "hidden": [
+                     *         "city",
+                     *         "availability",
+                     *         "fee_basis"
+                     *       ],
+                     *       "highest_trl": 7,
+                     *       "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "industry_years": 6,
+                     *       "inferred_concepts": [
+                     *         "membrane-filtration"
+                     *       ],
+                     *       "keywords": [
+                     *         "membrane bioreactor",
+                     *         "MBR"
+                     *       ],
+                     *       "languages": [
+                     *         "vi",
+                     *         "ja",
+                     *         "en"
+                     *       ],
+                     *       "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *       "listed_by": "self",
+                     *       "name": "Nguyễn Thị Minh Hạnh",
+                     *       "offers": [
+                     *         "assessment",
+                     *         "consulting"
+                     *       ],
+                     *       "orcid": "0000-0002-1825-0097",
+                     *       "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "overseas_vietnamese": true,
+                     *       "patents_count": 3,
+                     *       "publications_count": 42,
+                     *       "stale": false,
+                     *       "title": "Phó Giáo sư, Tiến sĩ",
+                     *       "updated_at": "2026-11-02T08:00:00Z",
+                     *       "version": 1,
+                     *       "affiliation_organization_id": null,
+                     *       "city": null,
+                     *       "availability": null,
+                     *       "fee_basis": null,
+                     *       "contact": null,
+                     *       "consent": null,
+                     *       "visibility": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertRead"];
+                };
+            };
+            /** @description Unauthorized: `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ExpertNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ExpertNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.deleteExpert": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The `ETag` of the version you read; required to change or delete. */
+                "if-match": string;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                expert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ExpertNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ExpertNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required: `PreconditionRequired` */
+            428: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 428;
+                        /** @enum {unknown} */
+                        code?: "PreconditionRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.updateExpert": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The `ETag` of the version you read; required to change or delete. */
+                "if-match": string;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                expert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "city": "Osaka",
+                 *       "headline": "Đánh giá công nghệ MBR"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ExpertUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "affiliation": "Kyushu University, Faculty of Engineering",
+                     *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                     *       "concepts": [
+                     *         "wastewater-treatment"
+                     *       ],
+                     *       "country": "JP",
+                     *       "created_at": "2026-11-02T08:00:00Z",
+                     *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                     *       "hidden": [
+                     *         "city",
+                     *         "availability",
+                     *         "fee_basis"
+                     *       ],
+                     *       "highest_trl": 7,
+                     *       "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "industry_years": 6,
+                     *       "inferred_concepts": [
+                     *         "membrane-filtration"
+                     *       ],
+                     *       "keywords": [
+                     *         "membrane bioreactor",
+                     *         "MBR"
+                     *       ],
+                     *       "languages": [
+                     *         "vi",
+                     *         "ja",
+                     *         "en"
+                     *       ],
+                     *       "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *       "listed_by": "self",
+                     *       "name": "Nguyễn Thị Minh Hạnh",
+                     *       "offers": [
+                     *         "assessment",
+                     *         "consulting"
+                     *       ],
+                     *       "orcid": "0000-0002-1825-0097",
+                     *       "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "overseas_vietnamese": true,
+                     *       "patents_count": 3,
+                     *       "publications_count": 42,
+                     *       "stale": false,
+                     *       "title": "Phó Giáo sư, Tiến sĩ",
+                     *       "updated_at": "2026-11-02T08:00:00Z",
+                     *       "version": 1,
+                     *       "affiliation_organization_id": null,
+                     *       "city": null,
+                     *       "availability": null,
+                     *       "fee_basis": null,
+                     *       "contact": null,
+                     *       "consent": null,
+                     *       "visibility": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ExpertNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ExpertNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `PreconditionFailed` */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 412;
+                        /** @enum {unknown} */
+                        code?: "PreconditionFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `UnknownConcept`, `InvalidInput`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "UnknownConcept" | "InvalidInput" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Required: `PreconditionRequired` */
+            428: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 428;
+                        /** @enum {unknown} */
+                        code?: "PreconditionRequired";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.confirmExpert": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                expert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "affiliation": "Kyushu University, Faculty of Engineering",
+                     *       "bio": "15 năm nghiên cứu màng lọc sinh học và xử lý nước thải thủy sản.",
+                     *       "concepts": [
+                     *         "wastewater-treatment"
+                     *       ],
+                     *       "country": "JP",
+                     *       "created_at": "2026-11-02T08:00:00Z",
+                     *       "headline": "Xử lý nước thải công nghiệp bằng màng MBR; sẵn sàng đánh giá công nghệ cho doanh nghiệp Hải Phòng.",
+                     *       "hidden": [
+                     *         "city",
+                     *         "availability",
+                     *         "fee_basis"
+                     *       ],
+                     *       "highest_trl": 7,
+                     *       "id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "industry_years": 6,
+                     *       "inferred_concepts": [
+                     *         "membrane-filtration"
+                     *       ],
+                     *       "keywords": [
+                     *         "membrane bioreactor",
+                     *         "MBR"
+                     *       ],
+                     *       "languages": [
+                     *         "vi",
+                     *         "ja",
+                     *         "en"
+                     *       ],
+                     *       "last_confirmed_at": "2026-11-02T08:00:00Z",
+                     *       "listed_by": "self",
+                     *       "name": "Nguyễn Thị Minh Hạnh",
+                     *       "offers": [
+                     *         "assessment",
+                     *         "consulting"
+                     *       ],
+                     *       "orcid": "0000-0002-1825-0097",
+                     *       "organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "overseas_vietnamese": true,
+                     *       "patents_count": 3,
+                     *       "publications_count": 42,
+                     *       "stale": false,
+                     *       "title": "Phó Giáo sư, Tiến sĩ",
+                     *       "updated_at": "2026-11-02T08:00:00Z",
+                     *       "version": 1,
+                     *       "affiliation_organization_id": null,
+                     *       "city": null,
+                     *       "availability": null,
+                     *       "fee_basis": null,
+                     *       "contact": null,
+                     *       "consent": null,
+                     *       "visibility": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotYourOrganization` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotYourOrganization";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ExpertNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ExpertNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.requestConsultation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: a retry with the same key and body answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is refused (422 `IdempotencyKeyReused`). */
+                "Idempotency-Key"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                expert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                 *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                 *       "subject_kind": "demand"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConsultationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-20T08:00:00Z",
+                     *       "expert_contact": {
+                     *         "email": "hanh.nguyen@example.jp",
+                     *         "phone": null
+                     *       },
+                     *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *       "responded_at": "2026-11-21T08:00:00Z",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_kind": "demand",
+                     *       "decline_reason": null,
+                     *       "outcome": null,
+                     *       "outcome_note": null,
+                     *       "outcome_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ExpertNotFound`, `ListingNotFound`, `DealNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ExpertNotFound" | "ListingNotFound" | "DealNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `OwnExpert`, `ExpertUnavailable`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "OwnExpert" | "ExpertUnavailable" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `IdempotencyKeyReused`, `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "IdempotencyKeyReused" | "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `ConsultationCapReached` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "ConsultationCapReached";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.listConsultations": {
+        parameters: {
+            query?: {
+                /** @description Only those your organisation sent, or received. */
+                role?: ("sent" | "received") | null;
+                /** @description Page number, from 1 to 10000. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page (instead of `page`). */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-20T08:00:00Z",
+                     *           "expert_contact": {
+                     *             "email": "hanh.nguyen@example.jp",
+                     *             "phone": null
+                     *           },
+                     *           "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *           "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *           "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *           "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *           "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *           "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *           "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *           "responded_at": "2026-11-21T08:00:00Z",
+                     *           "status": "accepted",
+                     *           "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *           "subject_kind": "demand",
+                     *           "decline_reason": null,
+                     *           "outcome": null,
+                     *           "outcome_note": null,
+                     *           "outcome_at": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "limit": 1,
+                     *       "next_cursor": "text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationPage"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.getConsultation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                consultation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-20T08:00:00Z",
+                     *       "expert_contact": {
+                     *         "email": "hanh.nguyen@example.jp",
+                     *         "phone": null
+                     *       },
+                     *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *       "responded_at": "2026-11-21T08:00:00Z",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_kind": "demand",
+                     *       "decline_reason": null,
+                     *       "outcome": null,
+                     *       "outcome_note": null,
+                     *       "outcome_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ConsultationNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ConsultationNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.acceptConsultation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                consultation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-20T08:00:00Z",
+                     *       "expert_contact": {
+                     *         "email": "hanh.nguyen@example.jp",
+                     *         "phone": null
+                     *       },
+                     *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *       "responded_at": "2026-11-21T08:00:00Z",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_kind": "demand",
+                     *       "decline_reason": null,
+                     *       "outcome": null,
+                     *       "outcome_note": null,
+                     *       "outcome_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationRead"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotTheExpert` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotTheExpert";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ConsultationNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ConsultationNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `ConsultationState`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "ConsultationState" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.declineConsultation": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                consultation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Ngoài chuyên môn của tôi."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConsultationDecline"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-20T08:00:00Z",
+                     *       "expert_contact": {
+                     *         "email": "hanh.nguyen@example.jp",
+                     *         "phone": null
+                     *       },
+                     *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *       "responded_at": "2026-11-21T08:00:00Z",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_kind": "demand",
+                     *       "decline_reason": null,
+                     *       "outcome": null,
+                     *       "outcome_note": null,
+                     *       "outcome_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `NotTheExpert` */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "NotTheExpert";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ConsultationNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ConsultationNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `ConsultationState`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "ConsultationState" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.recordConsultationOutcome": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                consultation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "Hợp đồng tư vấn 3 tháng.",
+                 *       "outcome": "engaged"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConsultationOutcomeUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-20T08:00:00Z",
+                     *       "expert_contact": {
+                     *         "email": "hanh.nguyen@example.jp",
+                     *         "phone": null
+                     *       },
+                     *       "expert_id": "6b1f0d7e-3c2a-4b5d-8e9f-0a1b2c3d4e5f",
+                     *       "expert_name": "Nguyễn Thị Minh Hạnh",
+                     *       "expert_organization_id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                     *       "id": "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f",
+                     *       "message": "Nhà máy cần đánh giá phương án MBR cho nước thải thủy sản 500 m³/ngày.",
+                     *       "requester_organization_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "requester_organization_name": "Công ty Chế biến Thủy sản Hải Phòng",
+                     *       "responded_at": "2026-11-21T08:00:00Z",
+                     *       "status": "accepted",
+                     *       "subject_id": "3d9f7a1e-5b2c-4e8d-9a6f-1c2b3d4e5f60",
+                     *       "subject_kind": "demand",
+                     *       "decline_reason": null,
+                     *       "outcome": null,
+                     *       "outcome_note": null,
+                     *       "outcome_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsultationRead"];
+                };
+            };
+            /** @description Bad Request: `MalformedJSON` */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "MalformedJSON";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `NotAuthenticated`, `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "NotAuthenticated" | "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ConsultationNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ConsultationNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `ConsultationState`, `IntegrityConflict`, `ConcurrentChange` */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "ConsultationState" | "IntegrityConflict" | "ConcurrentChange";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `PayloadTooLarge` */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PayloadTooLarge";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.expertsForDemand": {
+        parameters: {
+            query?: {
+                /** @description How many experts. */
+                limit?: number;
+                /** @description Leave out weaker matches. */
+                min_score?: number;
+            };
+            header?: {
+                /** @description Language of the reasons: the best of vi, en, ja (`ja, en;q=0.5`); without one, the listing's. */
+                "accept-language"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                demand_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "listing_id": "text",
+                     *       "language": "text",
+                     *       "items": [
+                     *         {
+                     *           "rank": 1,
+                     *           "score": 1,
+                     *           "expertise": 1,
+                     *           "evidence": 1,
+                     *           "expert": {
+                     *             "id": "text",
+                     *             "name": "text",
+                     *             "headline": "text",
+                     *             "country": "text",
+                     *             "overseas_vietnamese": true,
+                     *             "offers": [
+                     *               "consulting"
+                     *             ],
+                     *             "stale": true
+                     *           },
+                     *           "reasons": [
+                     *             {
+                     *               "feature": "text",
+                     *               "contribution": 1,
+                     *               "text": "text"
+                     *             }
+                     *           ],
+                     *           "gaps": [
+                     *             {
+                     *               "feature": "text",
+                     *               "contribution": 1,
+                     *               "text": "text"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "limit": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertMatchesResponse"];
+                };
+            };
+            /** @description Unauthorized: `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ListingNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ListingNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "experts.expertsForOffer": {
+        parameters: {
+            query?: {
+                /** @description How many experts. */
+                limit?: number;
+                /** @description Leave out weaker matches. */
+                min_score?: number;
+            };
+            header?: {
+                /** @description Language of the reasons: the best of vi, en, ja (`ja, en;q=0.5`); without one, the listing's. */
+                "accept-language"?: string | null;
+                /** @description Seconds the client will wait. Past them the server gives up, changes nothing and answers 503 `DeadlineExceeded`. */
+                "Request-Timeout"?: number;
+                /** @description The same as `Request-Timeout`, as an RFC 3339 time with a time zone; the earlier wins. */
+                "Request-Deadline"?: string;
+            };
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "listing_id": "text",
+                     *       "language": "text",
+                     *       "items": [
+                     *         {
+                     *           "rank": 1,
+                     *           "score": 1,
+                     *           "expertise": 1,
+                     *           "evidence": 1,
+                     *           "expert": {
+                     *             "id": "text",
+                     *             "name": "text",
+                     *             "headline": "text",
+                     *             "country": "text",
+                     *             "overseas_vietnamese": true,
+                     *             "offers": [
+                     *               "consulting"
+                     *             ],
+                     *             "stale": true
+                     *           },
+                     *           "reasons": [
+                     *             {
+                     *               "feature": "text",
+                     *               "contribution": 1,
+                     *               "text": "text"
+                     *             }
+                     *           ],
+                     *           "gaps": [
+                     *             {
+                     *               "feature": "text",
+                     *               "contribution": 1,
+                     *               "text": "text"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "limit": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExpertMatchesResponse"];
+                };
+            };
+            /** @description Unauthorized: `InvalidToken`, `InvalidApiKey` */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "InvalidToken" | "InvalidApiKey";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `ListingNotFound` */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "ListingNotFound";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `RequestValidationFailed` */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "RequestValidationFailed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error: `InternalServerError` */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "InternalServerError";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `ServerBusy`, `DatabaseBusy`, `DeadlineExceeded` */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "ServerBusy" | "DatabaseBusy" | "DeadlineExceeded";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "webhooks.listingPublished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListingPublishedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.listingExpiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListingExpiringEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.matchSuggested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchSuggestedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.interestReceived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterestReceivedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.interestAccepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterestAcceptedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.interestMessage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterestMessageEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.meetingRequested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingRequestedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.meetingAccepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingAcceptedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.schedulePublished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchedulePublishedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.dealCreated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.dealStageChanged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealStageChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.webhookPing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPingEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.expertConsultationRequested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExpertConsultationRequestedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.serviceQuoted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceQuotedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.importFinished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportFinishedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
