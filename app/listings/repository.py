@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
@@ -163,6 +163,25 @@ async def browse(
     )
     by_id = {row[0].id: (row[0], row[1]) for row in rows}
     return [by_id[listing_id] for listing_id in page_ids if listing_id in by_id], total
+
+
+async def due_for_expiry_warning(
+    session: AsyncSession, now: datetime, warning: timedelta, limit: int = 500
+) -> list[Listing]:
+    """Published listings whose validity ends within `warning` and whose owner was not yet warned of it."""
+    statement = (
+        select(Listing)
+        .where(
+            Listing.status == ListingStatus.PUBLISHED.value,
+            Listing.expires_at > now,
+            Listing.expires_at <= now + warning,
+            or_(Listing.expiry_warned_for.is_(None), Listing.expiry_warned_for != Listing.expires_at),
+        )
+        .order_by(Listing.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.scalars(statement)).all())
 
 
 async def due_for_expiry(session: AsyncSession, now: datetime, limit: int = 500) -> list[Listing]:

@@ -55,6 +55,7 @@ from app.webhooks import events as webhooks
 
 VALIDITY = timedelta(days=365)
 MAX_VALIDITY = timedelta(days=3 * 365)
+EXPIRY_WARNING = timedelta(days=14)  # `listing.expiring` goes out this long before the end of validity
 REFERENCE_PREFIX = {ListingKind.OFFER: "TO", ListingKind.DEMAND: "TD"}
 RECORD_TYPE = {ListingKind.OFFER: "offer", ListingKind.DEMAND: "demand"}
 
@@ -382,13 +383,17 @@ class ListingService:
         return listing, owner
 
     async def expire_due(self, session: AsyncSession) -> int:
-        """Record the expiry of published listings past their validity (the sweeper calls this)."""
+        """Warn owners of published listings about to expire, and record the expiry of those past their
+        validity (the sweeper calls this); returns how many expired."""
         now = utcnow()
+        for listing in await repository.due_for_expiry_warning(session, now, EXPIRY_WARNING):
+            listing.expiry_warned_for = listing.expires_at
+            webhooks.emit(session, listing.organization_id, "listing.expiring", listing.id, kind=listing.kind)
         due = await repository.due_for_expiry(session, now)
         for listing in due:
             listing.status = ListingStatus.EXPIRED.value
             outbox.listing_changed(session, listing.kind, listing.id)
-            webhooks.emit(session, listing.organization_id, "listing.expiring", listing.id, kind=listing.kind)
+            webhooks.emit(session, listing.organization_id, "listing.expired", listing.id, kind=listing.kind)
             audit.record(
                 session,
                 Actor.system(),

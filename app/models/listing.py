@@ -80,6 +80,9 @@ class Listing(IdMixin, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), default="VND")
 
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The validity its owner was last warned about (`listing.expiring`); a renewal moves `expires_at`
+    # past it, so the next approach of the end is announced again.
+    expiry_warned_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejection_reason: Mapped[str | None] = mapped_column(String(2000))

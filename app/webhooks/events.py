@@ -36,7 +36,12 @@ class EventType:
 
 CATALOGUE: tuple[EventType, ...] = (
     EventType("listing.published", "/api/v1/{kind}s/{id}", "One of the organisation's listings was published."),
-    EventType("listing.expiring", "/api/v1/{kind}s/{id}", "One of the organisation's published listings has expired."),
+    EventType(
+        "listing.expiring",
+        "/api/v1/{kind}s/{id}",
+        "One of the organisation's published listings expires within 14 days unless renewed.",
+    ),
+    EventType("listing.expired", "/api/v1/{kind}s/{id}", "One of the organisation's published listings has expired."),
     EventType(
         "match.suggested",
         "/api/v1/{kind}s/{id}",

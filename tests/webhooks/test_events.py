@@ -84,7 +84,7 @@ async def test_interest_and_deal_events_reach_the_side_they_concern(
         assert received(owner_hooks, "listing.published") == [
             {"id": offer["id"], "kind": "offer", "url": f"{PUBLIC_BASE_URL}/api/v1/offers/{offer['id']}"}
         ]
-        assert [d["id"] for d in received(owner_hooks, "listing.expiring")] == [offer["id"]]
+        assert [d["id"] for d in received(owner_hooks, "listing.expired")] == [offer["id"]]
         assert received(owner_hooks, "interest.received") == [
             {"id": interest["id"], "listing_id": offer["id"], "url": f"{PUBLIC_BASE_URL}{path}"}
         ]
@@ -222,3 +222,35 @@ async def test_a_quote_reaches_the_requesting_organisation(
             "url": f"{PUBLIC_BASE_URL}/api/v1/service-requests/{request['id']}",
         }
     ]
+
+
+async def test_an_owner_is_warned_once_before_a_listing_expires_and_again_after_a_renewal(
+    client: AsyncClient, session: AsyncSession, moderator: Registered, worker: WebhookWorker, receiver: Receiver
+) -> None:
+    owner = await register(client, kind="institute")
+    await register_endpoint(client, owner, receiver, event_types=["listing.expiring", "listing.expired"])
+    offer = await create_listing(client, owner, status="published", moderator=moderator)
+    listing_id = uuid.UUID(offer["id"])
+
+    async def ends_in(days: int) -> None:
+        await session.execute(
+            update(Listing).where(Listing.id == listing_id).values(expires_at=utcnow() + timedelta(days=days))
+        )
+
+    await ends_in(30)  # not yet within the warning
+    assert await listing_service.expire_due(session) == 0
+    await ends_in(10)
+    for _ in range(2):  # the sweep runs again: one warning
+        assert await listing_service.expire_due(session) == 0
+    await session.commit()
+    await worker.drain()
+    assert received(receiver, "listing.expiring") == [
+        {"id": offer["id"], "kind": "offer", "url": f"{PUBLIC_BASE_URL}/api/v1/offers/{offer['id']}"}
+    ]
+
+    await ends_in(12)  # renewed (a new end of validity), and it approaches again
+    assert await listing_service.expire_due(session) == 0
+    await session.commit()
+    await worker.drain()
+    assert len(received(receiver, "listing.expiring")) == 2
+    assert received(receiver, "listing.expired") == []

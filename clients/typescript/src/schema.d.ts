@@ -3070,11 +3070,33 @@ export interface webhooks {
         put?: never;
         /**
          * listing.expiring
-         * @description One of the organisation's published listings has expired.
+         * @description One of the organisation's published listings expires within 14 days unless renewed.
          *
          *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
          */
         post: operations["webhooks.listingExpiring"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "listing.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * listing.expired
+         * @description One of the organisation's published listings has expired.
+         *
+         *     Sent as `POST` with `content-type: application/json` and the Standard Webhooks headers `webhook-id` (the same on every retry and redelivery: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each active secret, separated by spaces). Verify it with the `standardwebhooks` library (PyPI, npm) and the endpoint's `whsec_` secret. Answer 2xx within 10 s; anything else is retried with exponential backoff for about three days, and 410 Gone disables the endpoint.
+         */
+        post: operations["webhooks.listingExpired"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7631,6 +7653,42 @@ export interface components {
          * @enum {string}
          */
         ListedBy: "self" | "organization";
+        /** ListingExpiredData */
+        ListingExpiredData: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The resource the event is about.
+             */
+            id: string;
+            /**
+             * Url
+             * @description Fetch the resource here, with the organisation's credentials.
+             */
+            url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "offer" | "demand";
+        };
+        /**
+         * ListingExpiredEvent
+         * @description One of the organisation's published listings has expired.
+         */
+        ListingExpiredEvent: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "listing.expired";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            data: components["schemas"]["ListingExpiredData"];
+        };
         /** ListingExpiringData */
         ListingExpiringData: {
             /**
@@ -7652,7 +7710,7 @@ export interface components {
         };
         /**
          * ListingExpiringEvent
-         * @description One of the organisation's published listings has expired.
+         * @description One of the organisation's published listings expires within 14 days unless renewed.
          */
         ListingExpiringEvent: {
             /**
@@ -12056,7 +12114,7 @@ export interface components {
              * Event Types
              * @description The event types to receive; empty: all.
              */
-            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed" | "expert.consultation_requested" | "service.quoted" | "import.finished")[];
+            event_types?: ("listing.published" | "listing.expiring" | "listing.expired" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed" | "expert.consultation_requested" | "service.quoted" | "import.finished")[];
             /** Description */
             description?: string;
         };
@@ -12246,7 +12304,7 @@ export interface components {
             /** Url */
             url?: string | null;
             /** Event Types */
-            event_types?: ("listing.published" | "listing.expiring" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed" | "expert.consultation_requested" | "service.quoted" | "import.finished")[] | null;
+            event_types?: ("listing.published" | "listing.expiring" | "listing.expired" | "match.suggested" | "interest.received" | "interest.accepted" | "interest.message" | "meeting.requested" | "meeting.accepted" | "schedule.published" | "deal.created" | "deal.stage_changed" | "expert.consultation_requested" | "service.quoted" | "import.finished")[] | null;
             /** Description */
             description?: string | null;
             /**
@@ -42585,6 +42643,28 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ListingExpiringEvent"];
+            };
+        };
+        responses: {
+            /** @description Received. Anything else is retried; 410 Gone disables the endpoint. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhooks.listingExpired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListingExpiredEvent"];
             };
         };
         responses: {
