@@ -56,8 +56,12 @@ def run_migrations_offline() -> None:
 def _run_sync(connection: Connection) -> None:
     url = _database_url()
     if is_sqlite_url(url):
-        # Batch mode copies tables; foreign keys must not fire while it does.
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        # Batch mode copies tables; foreign keys must not fire while it does. The pragma is ignored inside a
+        # transaction, and every statement through SQLAlchemy starts one (BEGIN, see app/db.py): it goes
+        # to the driver's connection before the migration's transaction begins.
+        cursor = connection.connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.close()
     _configure(connection, url)
     with context.begin_transaction():
         context.run_migrations()
