@@ -263,7 +263,7 @@ def import_file(
     publish: Annotated[bool, typer.Option("--publish", help="Publish imported listings at once.")] = False,
     errors: Annotated[Path | None, typer.Option(help="Write the rejected rows here (XLSX).")] = None,
 ) -> None:
-    """Import offers, demands, organisations or experts from a spreadsheet, with a progress bar; a dry run by default."""
+    """Import offers, demands, organisations or experts from a spreadsheet with a progress bar; a dry run by default."""
     from app.audit.service import Actor
     from app.db import Database, unit_of_work
     from app.integration.external import DuplicatePolicy
