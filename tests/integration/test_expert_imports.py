@@ -4,6 +4,7 @@ template, dry run with per-row and per-field errors, commit, re-upload of the co
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -144,6 +145,12 @@ class TestDryRun:
         assert "[invalid_orcid]" in rows[1][-1]
         assert "môi giới" in rows[2][-1]
         assert "[required]" in rows[3][-1]
+
+    async def test_a_consent_dated_in_the_future_is_refused(self, client: AsyncClient, staff: Registered) -> None:
+        later = (datetime.now(UTC) + timedelta(days=30)).strftime("%d/%m/%Y")
+        content = xlsx(HEADERS, [expert_row("L-1", "Trần Văn An", **{"Ngày đồng ý": later})])
+        report = expect(await upload(client, staff, content, kind="expert"), 201)
+        assert report_errors(report) == [(2, "Ngày đồng ý", "consent_date", "future_date")]
 
     async def test_english_headers_are_matched(self, client: AsyncClient, staff: Registered) -> None:
         headers = ["External ID", "Listed by", "Full name", "Expertise", "Offers", "ORCID iD", "E-mail"]

@@ -4,7 +4,7 @@ row, as `POST /experts` requires of an organisation listing its staff."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from app.experts.orcid import is_valid_orcid, normalise_orcid
@@ -108,9 +108,9 @@ def _orcid(value: Any) -> str:
 
 
 def _consent_day(value: Any) -> datetime:
-    """The day the person agreed; not later than today."""
+    """The day the person agreed; not later than today (in any time zone: a day's grace past UTC)."""
     day = cells.day(value)
-    if day > datetime.now(UTC).date():
+    if day > datetime.now(UTC).date() + timedelta(days=1):
         raise cells.CellError("future_date", f"'{value}' is in the future: consent is recorded once given")
     return datetime.combine(day, time(), tzinfo=UTC)
 
