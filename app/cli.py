@@ -256,14 +256,14 @@ def retag(batch_size: Annotated[int, typer.Option(help="Listings per transaction
 @cli.command("import")
 def import_file(
     file: Annotated[Path, typer.Argument(help="An XLSX workbook or a UTF-8 CSV file.", exists=True, dir_okay=False)],
-    kind: Annotated[str, typer.Option(help="offer, demand or organization.")],
+    kind: Annotated[str, typer.Option(help="offer, demand, organization or expert.")],
     source: Annotated[str, typer.Option(help="The file's origin; with each row's id, the external key.")] = "import",
     commit: Annotated[bool, typer.Option("--commit", help="Write the records (a dry run otherwise).")] = False,
     on_duplicate: Annotated[str, typer.Option(help="skip, update or new.")] = "update",
     publish: Annotated[bool, typer.Option("--publish", help="Publish imported listings at once.")] = False,
     errors: Annotated[Path | None, typer.Option(help="Write the rejected rows here (XLSX).")] = None,
 ) -> None:
-    """Import offers, demands or organisations from a spreadsheet, with a progress bar; a dry run by default."""
+    """Import offers, demands, organisations or experts from a spreadsheet with a progress bar; a dry run by default."""
     from app.audit.service import Actor
     from app.db import Database, unit_of_work
     from app.integration.external import DuplicatePolicy

@@ -39,6 +39,7 @@ class AuditRecordType(StrEnum):
     VALUATION = "valuation"
     DEAL_FOLLOW_UP = "deal_follow_up"
     DOCUMENT = "document"
+    EXPERT = "expert"
 
 
 FieldChange = Annotated[list[Any], Field(min_length=2, max_length=2, description="`[old, new]`; `null` for nothing.")]

@@ -270,6 +270,7 @@ class ExpertRead(ResponseModel):
                     "visibility": None,
                     "last_confirmed_at": "2026-11-02T08:00:00Z",
                     "stale": False,
+                    "source": None,
                     "version": 1,
                     "created_at": "2026-11-02T08:00:00Z",
                     "updated_at": "2026-11-02T08:00:00Z",
@@ -308,6 +309,7 @@ class ExpertRead(ResponseModel):
     visibility: dict[ExpertField, Tier] | None = Field(description="Every field's tier; the owner's side only.")
     last_confirmed_at: datetime = Field(description="When the owner last confirmed the profile is current.")
     stale: bool = Field(description="Not confirmed for 12 months: flagged, and ranked lower in matches.")
+    source: str | None = Field(description="The import the profile came from; null when created here.")
     version: int
     created_at: datetime
     updated_at: datetime

@@ -107,6 +107,20 @@ def expert_inferred_concepts(expert: Expert) -> list[str]:
     return [c for c in found if c not in own]
 
 
+def profile_values(payload: ExpertCreate) -> dict[str, Any]:
+    """A validated profile as column values: the one conversion for the API and the bulk import."""
+    values = payload.model_dump(mode="json", exclude={"listed_by", "consent", "contact", "visibility"})
+    values["affiliation_organization_id"] = payload.affiliation_organization_id
+    values["concepts"] = list(dict.fromkeys(payload.concepts))
+    return {
+        **values,
+        "listed_by": payload.listed_by.value,
+        "consent": payload.consent.model_dump(mode="json") if payload.consent else {},
+        "contact": payload.contact.model_dump(mode="json", exclude_none=True),
+        "visibility": {k.value: v.value for k, v in payload.visibility.items()},
+    }
+
+
 def expert_profile(
     expert: Expert, helpful: int, now: datetime, stale_days: int, relevance: float = 0.0
 ) -> ExpertProfile:
@@ -173,20 +187,13 @@ class ExpertService:
             require_person(principal)  # the expert, signed in as themself
         validate_concepts(payload.concepts)
         await self._check_affiliation(session, payload.affiliation_organization_id)
-        now = utcnow()
-        values = payload.model_dump(exclude={"listed_by", "consent", "contact", "visibility"})
         expert = Expert(
-            **values,
+            **profile_values(payload),
             organization_id=principal.organization_id,
             account_id=principal.account_id if payload.listed_by is ListedBy.SELF else None,
             created_by_account_id=principal.account_id,
-            listed_by=payload.listed_by.value,
-            consent=payload.consent.model_dump(mode="json") if payload.consent else {},
-            contact=payload.contact.model_dump(mode="json", exclude_none=True),
-            visibility={k.value: v.value for k, v in payload.visibility.items()},
-            last_confirmed_at=now,
+            last_confirmed_at=utcnow(),
         )
-        expert.concepts = list(dict.fromkeys(payload.concepts))
         expert.inferred_concepts = expert_inferred_concepts(expert)
         session.add(expert)
         await session.flush()

@@ -87,6 +87,7 @@ def present(expert: Any, reader: Reader, now: datetime, stale_days: int) -> Expe
         visibility=tiers(expert) if owner else None,
         last_confirmed_at=expert.last_confirmed_at,
         stale=is_stale(expert, now, stale_days),
+        source=expert.source,
         version=expert.version,
         created_at=expert.created_at,
         updated_at=expert.updated_at,

@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import Actor, AuditAction
+from app.experts.schemas import ExpertCreate
+from app.experts.service import expert_inferred_concepts, profile_values
 from app.integration import repository
 from app.listings import repository as listing_repository
 from app.listings.schemas import ORIGIN_OF_OWNER, ListingKind, ListingStatus, OriginKind
 from app.listings.service import REFERENCE_PREFIX, inferred_concepts_of
-from app.models import Listing, Organization
+from app.models import Expert, Listing, Organization
 from app.models.base import utcnow
 from app.organizations.schemas import OrganizationKind
 from app.search import outbox
@@ -215,6 +217,60 @@ async def save_listing(
     )
     outbox.listing_changed(session, kind.value, listing.id)
     return listing, Outcome.CREATED
+
+
+async def save_expert(
+    session: AsyncSession,
+    actor: Actor,
+    provenance: Provenance,
+    payload: ExpertCreate,
+    owner: Organization,
+    policy: DuplicatePolicy = DuplicatePolicy.UPDATE,
+    existing: Expert | None = None,
+    looked_up: bool = False,
+) -> tuple[Expert, Outcome]:
+    """Create or update the expert profile of this external key, listed by `owner` (`looked_up`: `existing`
+    is the caller's lookup). The row is the whole profile: its visibility choices replace the stored ones."""
+    if not looked_up and provenance.external_id is not None:
+        existing = await repository.expert_by_key(session, provenance.source, provenance.external_id)
+    now = utcnow()
+    values = {**profile_values(payload), "organization_id": owner.id}
+    if existing is not None and policy is not DuplicatePolicy.NEW:
+        if policy is DuplicatePolicy.SKIP:
+            return existing, Outcome.SKIPPED
+        changes = _apply(existing, values)
+        if not changes:
+            return existing, Outcome.UNCHANGED
+        existing.inferred_concepts = expert_inferred_concepts(existing)
+        # As through the API, changing the profile is confirming it is current.
+        existing.last_confirmed_at, existing.reminder_sent_at = now, None
+        existing.updated_at = now
+        audit.record(
+            session, actor, AuditAction.UPDATE, "expert", existing.id, {**changes, "source": [None, provenance.source]}
+        )
+        outbox.expert_changed(session, existing.id)
+        return existing, Outcome.UPDATED
+    principal = actor.principal
+    expert = Expert(
+        id=uuid.uuid4(),
+        source=provenance.source,
+        external_id=provenance.external_id if existing is None else None,
+        created_by_account_id=principal.account_id if principal else None,
+        last_confirmed_at=now,
+        **values,
+    )
+    expert.inferred_concepts = expert_inferred_concepts(expert)
+    session.add(expert)
+    audit.record(
+        session,
+        actor,
+        AuditAction.CREATE,
+        "expert",
+        expert.id,
+        audit.snapshot({**values, "source": provenance.source, "external_id": expert.external_id}),
+    )
+    outbox.expert_changed(session, expert.id)
+    return expert, Outcome.CREATED
 
 
 async def withdraw_listing(session: AsyncSession, actor: Actor, provenance: Provenance) -> Outcome:

@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.models import HarvestState, ImportJob, Listing, Organization, OutboxEvent
+from app.models import Expert, HarvestState, ImportJob, Listing, Organization, OutboxEvent
 from app.search.index_config import DEMANDS, OFFERS, ORGANIZATIONS
 
 FEED_INDEXES = (OFFERS, DEMANDS, ORGANIZATIONS)
@@ -100,6 +100,17 @@ async def organizations_by_keys(session: AsyncSession, source: str, external_ids
         select(Organization).where(Organization.source == source, Organization.external_id.in_(external_ids))
     )
     return {o.external_id: o for o in found if o.external_id is not None}
+
+
+async def expert_by_key(session: AsyncSession, source: str, external_id: str) -> Expert | None:
+    return await session.scalar(select(Expert).where(Expert.source == source, Expert.external_id == external_id))
+
+
+async def experts_by_keys(session: AsyncSession, source: str, external_ids: list[str]) -> dict[str, Expert]:
+    if not external_ids:
+        return {}
+    found = await session.scalars(select(Expert).where(Expert.source == source, Expert.external_id.in_(external_ids)))
+    return {expert.external_id: expert for expert in found if expert.external_id is not None}
 
 
 async def organizations_by_names(session: AsyncSession, names: list[str]) -> dict[str, Organization]:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -22,6 +22,7 @@ class Expert(IdMixin, TimestampMixin, Base):
         Index("ix_expert_organization_id", "organization_id"),
         Index("ix_expert_country", "country"),
         Index("ix_expert_last_confirmed_at", "last_confirmed_at"),
+        UniqueConstraint("source", "external_id"),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
@@ -59,6 +60,9 @@ class Expert(IdMixin, TimestampMixin, Base):
     visibility: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     last_confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Provenance: NULL for profiles created here; the import source and the row's id otherwise.
+    source: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(128))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

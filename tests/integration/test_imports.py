@@ -80,7 +80,7 @@ class TestTemplate:
             assert survey_column in headers
 
     async def test_a_filled_template_imports_without_errors(self, client: AsyncClient, staff: Registered) -> None:
-        for kind in ("offer", "demand", "organization"):
+        for kind in ("offer", "demand", "organization", "expert"):
             template = (await client.get("/api/v1/imports/template", params={"kind": kind})).content
             report = expect(await upload(client, staff, template, kind=kind), 201)
             assert report["errors"] == [], kind

@@ -1,4 +1,4 @@
-"""Bulk import of offers, demands and organisations from XLSX or CSV: dry run, errors, commit."""
+"""Bulk import of offers, demands, organisations and experts from XLSX or CSV: dry run, errors, commit."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ async def get_import_template(
     kind: Annotated[ImportKindName, Query(description="The kind of record the form is for.")] = ImportKindName.OFFER,
 ) -> Response:
     """An XLSX form with the columns of `kind` (Vietnamese headers), an example row and a guide sheet;
-    `demand` is the demand-survey form of the Can Tho programme."""
+    `demand` is the demand-survey form of the Can Tho programme; `expert` an organisation's staff list, with
+    each person's consent."""
     return XlsxResponse(
         template_workbook(KINDS[kind.value]),
         headers={"Content-Disposition": f'attachment; filename="techex-import-{kind.value}.xlsx"'},

@@ -41,15 +41,22 @@ class ImportKind:
     schema: type[BaseModel]
     # Parsed cells by column field → the payload the schema validates.
     to_payload: Callable[[dict[str, Any]], dict[str, Any]]
-    # Payload keys that come from a column of another name (for reporting errors on the right column).
+    # Payload keys (or `key.subkey` of a nested object) that come from a column of another name, for
+    # reporting errors on the right column.
     payload_columns: Mapping[str, str] = field(default_factory=dict)
     example: Mapping[str, Any] = field(default_factory=dict)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.field == name)
 
-    def column_of(self, payload_key: str) -> str:
-        return self.payload_columns.get(payload_key, payload_key)
+    def column_of(self, loc: tuple[int | str, ...]) -> str | None:
+        """The column of a validation error's location (None for an error of the whole row)."""
+        if not loc:
+            return None
+        nested = ".".join(str(part) for part in loc[:2])
+        if nested in self.payload_columns:
+            return self.payload_columns[nested]
+        return self.payload_columns.get(str(loc[0]), str(loc[0]))
 
 
 def external_key(row: Mapping[str, Any], *names: str) -> str:

@@ -191,8 +191,7 @@ def validate_row(
         payload = kind.schema.model_validate(kind.to_payload(result.parsed))
     except ValidationError as error:
         for problem in error.errors():
-            key = str(problem["loc"][0]) if problem["loc"] else None
-            name = kind.column_of(key) if key else None
+            name = kind.column_of(problem["loc"])
             if name not in faulty:
                 faulty.add(name)
                 result.errors.append(RowError(number, header_of.get(name or ""), name, problem["type"], problem["msg"]))

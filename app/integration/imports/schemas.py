@@ -43,7 +43,9 @@ class ImportUpload(RequestModel):
         default=DuplicatePolicy.UPDATE,
         description="A row whose external key exists: `update` it, `skip` it, or add a `new` one.",
     )
-    publish: bool = Field(default=False, description="Publish imported listings at once (else drafts).")
+    publish: bool = Field(
+        default=False, description="Publish imported listings at once (else drafts); expert profiles are live at once."
+    )
     mapping: Annotated[str, StringConstraints(max_length=20_000)] | None = Field(
         default=None, description='JSON `{"header": "field" | null}` overriding the suggested mapping.'
     )
@@ -61,7 +63,7 @@ class RowErrorRead(ResponseModel):
     field: str | None
     code: str = Field(
         description="Stable code: required, invalid_number, invalid_amount, invalid_date, "
-        "invalid_choice, duplicate_in_file, missing_column, or a validation type such as "
+        "invalid_choice, invalid_orcid, future_date, duplicate_in_file, missing_column, or a validation type such as "
         "string_too_short, less_than_equal."
     )
     message: str

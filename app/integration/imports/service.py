@@ -33,6 +33,7 @@ from app.integration.external import (
     Outcome,
     Provenance,
     References,
+    save_expert,
     save_listing,
     save_organization,
 )
@@ -49,7 +50,7 @@ from app.integration.imports.engine import (
 )
 from app.integration.imports.kinds import KINDS
 from app.listings.schemas import ListingKind, ListingStatus
-from app.models import ImportJob, Organization
+from app.models import Expert, ImportJob, Organization
 from app.models.base import utcnow
 from app.search.text import fold
 from app.webhooks import events as webhooks
@@ -139,6 +140,8 @@ class ImportRun:
     def _key(self, result: RowResult) -> str:
         if self.kind.name == "organization":
             return external_key(result.parsed, "name")
+        if self.kind.name == "expert":
+            return external_key(result.parsed, "organization", "name")
         return external_key(result.parsed, "organization", "title", "technology_need")
 
     async def _apply(self, chunk: list[RowResult]) -> None:
@@ -167,6 +170,11 @@ class ImportRun:
             existing_orgs = await repository.organizations_by_keys(self.session, self.job.source, keys)
             for result in valid:
                 await self._save_organization(result, existing_orgs.get(result.key or ""))
+        elif self.kind.name == "expert":
+            experts = await repository.experts_by_keys(self.session, self.job.source, keys)
+            await self._resolve_owners([r.parsed["organization"] for r in valid])
+            for result in valid:
+                await self._save_expert(result, experts.get(result.key or ""))
         else:
             existing = await repository.listings_by_keys(self.session, self.job.source, keys)
             await self._resolve_owners([r.parsed["organization"] for r in valid])
@@ -249,6 +257,24 @@ class ImportRun:
             existing=found,
             looked_up=True,
             references=self.references,
+        )
+        self._count(outcome)
+
+    async def _save_expert(self, result: RowResult, found: Expert | None) -> None:
+        if not self.commit:
+            self._count(self._planned(found))
+            return
+        owner = await self._owner(result)
+        assert owner is not None
+        _, outcome = await save_expert(
+            self.session,
+            self.actor,
+            Provenance(self.job.source, result.key),
+            result.payload,  # type: ignore[arg-type]
+            owner,
+            self.policy,
+            existing=found,
+            looked_up=True,
         )
         self._count(outcome)
 

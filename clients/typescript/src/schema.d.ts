@@ -2606,7 +2606,8 @@ export interface paths {
         /**
          * Download an import template
          * @description An XLSX form with the columns of `kind` (Vietnamese headers), an example row and a guide sheet;
-         *     `demand` is the demand-survey form of the Can Tho programme.
+         *     `demand` is the demand-survey form of the Can Tho programme; `expert` an organisation's staff list, with
+         *     each person's consent.
          */
         get: operations["imports.getImportTemplate"];
         put?: never;
@@ -3757,7 +3758,7 @@ export interface components {
          * AuditRecordType
          * @enum {string}
          */
-        AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome" | "webhook_endpoint" | "service_request" | "valuation" | "deal_follow_up" | "document";
+        AuditRecordType: "account" | "api_key" | "invitation" | "organization" | "mandate" | "offer" | "demand" | "interest" | "deal" | "event" | "event_participant" | "event_schedule" | "meeting_request" | "meeting_outcome" | "webhook_endpoint" | "service_request" | "valuation" | "deal_follow_up" | "document" | "expert";
         /**
          * Availability
          * @enum {string}
@@ -6341,7 +6342,8 @@ export interface components {
          *       "fee_basis": null,
          *       "contact": null,
          *       "consent": null,
-         *       "visibility": null
+         *       "visibility": null,
+         *       "source": null
          *     }
          */
         ExpertRead: {
@@ -6426,6 +6428,11 @@ export interface components {
              * @description Not confirmed for 12 months: flagged, and ranked lower in matches.
              */
             stale: boolean;
+            /**
+             * Source
+             * @description The import the profile came from; null when created here.
+             */
+            source: string | null;
             /** Version */
             version: number;
             /**
@@ -6959,7 +6966,7 @@ export interface components {
          * ImportKindName
          * @enum {string}
          */
-        ImportKindName: "offer" | "demand" | "organization";
+        ImportKindName: "offer" | "demand" | "organization" | "expert";
         /**
          * ImportRead
          * @example {
@@ -7104,7 +7111,7 @@ export interface components {
             on_duplicate?: components["schemas"]["DuplicatePolicy"];
             /**
              * Publish
-             * @description Publish imported listings at once (else drafts). Default: `false`.
+             * @description Publish imported listings at once (else drafts); expert profiles are live at once. Default: `false`.
              */
             publish?: boolean;
             /**
@@ -10613,7 +10620,7 @@ export interface components {
             field: string | null;
             /**
              * Code
-             * @description Stable code: required, invalid_number, invalid_amount, invalid_date, invalid_choice, duplicate_in_file, missing_column, or a validation type such as string_too_short, less_than_equal.
+             * @description Stable code: required, invalid_number, invalid_amount, invalid_date, invalid_choice, invalid_orcid, future_date, duplicate_in_file, missing_column, or a validation type such as string_too_short, less_than_equal.
              */
             code: string;
             /** Message */
@@ -39990,7 +39997,8 @@ export interface operations {
                      *           "fee_basis": null,
                      *           "contact": null,
                      *           "consent": null,
-                     *           "visibility": null
+                     *           "visibility": null,
+                     *           "source": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -40207,7 +40215,8 @@ export interface operations {
                      *       "fee_basis": null,
                      *       "contact": null,
                      *       "consent": null,
-                     *       "visibility": null
+                     *       "visibility": null,
+                     *       "source": null
                      *     }
                      */
                     "application/json": components["schemas"]["ExpertRead"];
@@ -40596,7 +40605,8 @@ export interface operations {
                      *       "fee_basis": null,
                      *       "contact": null,
                      *       "consent": null,
-                     *       "visibility": null
+                     *       "visibility": null,
+                     *       "source": null
                      *     }
                      */
                     "application/json": components["schemas"]["ExpertRead"];
@@ -40934,7 +40944,8 @@ export interface operations {
                      *       "fee_basis": null,
                      *       "contact": null,
                      *       "consent": null,
-                     *       "visibility": null
+                     *       "visibility": null,
+                     *       "source": null
                      *     }
                      */
                     "application/json": components["schemas"]["ExpertRead"];
@@ -41185,7 +41196,8 @@ export interface operations {
                      *       "fee_basis": null,
                      *       "contact": null,
                      *       "consent": null,
-                     *       "visibility": null
+                     *       "visibility": null,
+                     *       "source": null
                      *     }
                      */
                     "application/json": components["schemas"]["ExpertRead"];
