@@ -59,7 +59,8 @@ NoStore = Depends(send_no_store)
 """Add to `dependencies=[...]` of every route whose response carries a secret."""
 
 
-def get_settings_from_app(request: Request) -> Settings:
+async def get_settings_from_app(request: Request) -> Settings:
+    """Async: FastAPI would run a plain function in a worker thread, a hop per request for an attribute read."""
     settings: Settings = request.app.state.settings
     return settings
 

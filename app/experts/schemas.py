@@ -308,7 +308,7 @@ class ExpertRead(ResponseModel):
     consent: ConsentRead | None = Field(description="The owner's side only.")
     visibility: dict[ExpertField, Tier] | None = Field(description="Every field's tier; the owner's side only.")
     last_confirmed_at: datetime = Field(description="When the owner last confirmed the profile is current.")
-    stale: bool = Field(description="Not confirmed for 12 months: flagged, and ranked lower in matches.")
+    stale: bool = Field(description="Not confirmed for 12 months: flagged, and ranked lower in matches and search.")
     source: str | None = Field(description="The import the profile came from; null when created here.")
     version: int
     created_at: datetime

@@ -32,6 +32,17 @@ Filter = TermFilter | RangeFilter
 
 
 @dataclass(frozen=True)
+class Demotion:
+    """Documents whose timestamp `field` is before `before` (or missing) rank below documents that
+    answer the query as well, and are never hidden: a stale one that answers it clearly better still
+    comes first. Each backend does it in its own scoring (`embedded.FRESH_SCORE`, `meili.STALE_WEIGHT`);
+    it decides at query time, so documents need no reindexing as time passes."""
+
+    field: str
+    before: int  # epoch seconds
+
+
+@dataclass(frozen=True)
 class SearchQuery:
     q: str = ""
     filters: tuple[Filter, ...] = ()
@@ -56,6 +67,8 @@ class SearchQuery:
     # words first, then CJK runs, see `app.matching.concepts.query_concept_words`): a listing tagged
     # with one counts as having those words.
     concept_words: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # Relevance order only (ignored when sorted by a field): expert profiles not confirmed for a year.
+    demote: Demotion | None = None
 
 
 @dataclass

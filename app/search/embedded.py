@@ -30,7 +30,7 @@ from typing import Any
 
 import tantivy
 
-from app.search.backend import Filter, SearchHit, SearchQuery, SearchResult, TermFilter
+from app.search.backend import Filter, RangeFilter, SearchHit, SearchQuery, SearchResult, TermFilter
 from app.search.documents import Fields, display
 from app.search.index_config import CONFIGS, HIGHLIGHTED, INDEXES, IndexConfig
 from app.search.text import QueryTerms, fold, highlight, typo_distance
@@ -292,7 +292,7 @@ class EmbeddedBackend:
                 # counted beside the ranking (tantivy lets go of the GIL): a page with facets waits for
                 # the slower of the two passes over the matches, not for both
                 counting = _COUNTING.submit(_facets, searcher, combined if matching is None else matching, query.facets)
-            result = _run_query(searcher, combined, query)
+            result = _run_query(searcher, _demoting(live.schema, combined, query), query)
             # a word no document has drops out (one at a time) instead of emptying the result
             if not ranked or required <= fewest or result.hits or query.offset:
                 break
@@ -413,6 +413,11 @@ NO_TYPO_SCORE = 10.0
 BROADER_CONCEPT_SCORE = 3.0  # tagged with any query concept, broader ones included
 PAIR_SCORE = 1.0
 RELEVANCE_SCALE = 0.001  # a word's BM25 (× field weight) stays well under PAIR_SCORE once scaled
+# A document the query demotes (`SearchQuery.demote`: an expert profile not confirmed for a year) ranks
+# below the fresh ones with as many of the words and tones, and above those with fewer: freshness counts
+# after the words and tones tiers, before typos, proximity and relevance (the typo and proximity tiers
+# together stay under it for queries of up to seven words).
+FRESH_SCORE = 90.0
 CJK_RUN_SHARE = 0.6  # of a CJK run's bigrams a document must have for the run to count as matched
 
 
@@ -541,6 +546,20 @@ def _ranked_text_query(
 
 
 _WORD_CONSTANT = tantivy.Query.const_score_query(tantivy.Query.all_query(), WORD_SCORE)
+
+
+def _demoting(schema: tantivy.Schema, combined: tantivy.Query, query: SearchQuery) -> tantivy.Query:
+    """The query with FRESH_SCORE for the documents it does not demote: an optional clause, so the
+    demoted ones still match (a sorted search ignores it)."""
+    if query.demote is None or query.sort:
+        return combined
+    fresh = _filter_query(schema, RangeFilter(query.demote.field, gte=query.demote.before))
+    return tantivy.Query.boolean_query(
+        [
+            (tantivy.Occur.Must, combined),
+            (tantivy.Occur.Should, tantivy.Query.const_score_query(fresh, FRESH_SCORE)),
+        ]
+    )
 
 
 def _filter_query(schema: tantivy.Schema, item: Filter) -> tantivy.Query:

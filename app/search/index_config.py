@@ -26,6 +26,9 @@ class IndexConfig:
     sortable: tuple[str, ...]
     # A filter always applied for public searches: documents past `expires_at` are hidden.
     expires: bool
+    # When the owner last confirmed the document is current: public search ranks those not confirmed
+    # for `expert_stale_days` below comparable fresh ones, and flags them.
+    confirmed: str | None = None
 
     @property
     def facetable(self) -> tuple[str, ...]:
@@ -109,6 +112,7 @@ CONFIGS: dict[str, IndexConfig] = {
         numeric=(Fields.CREATED_AT, Fields.UPDATED_AT, Fields.LAST_CONFIRMED_AT),
         sortable=(Fields.CREATED_AT, Fields.UPDATED_AT, Fields.LAST_CONFIRMED_AT),
         expires=False,
+        confirmed=Fields.LAST_CONFIRMED_AT,
     ),
 }
 

@@ -17,6 +17,7 @@ import meilisearch
 from meilisearch.errors import MeilisearchApiError
 
 from app.search.backend import (
+    Demotion,
     Filter,
     RangeFilter,
     SearchHit,
@@ -120,6 +121,34 @@ def concept_queries(uid: str, query: SearchQuery, params: dict[str, Any]) -> lis
     return [tagged(ids, weight) for ids, weight in ((named, CONCEPT_WEIGHT), (broader, BROADER_WEIGHT)) if ids]
 
 
+# How a demoted document's ranking score weighs (`SearchQuery.demote`: an expert profile not confirmed for a
+# year). A twentieth off keeps it below the fresh ones that match as well and above those with fewer of the
+# query's words (each word dropped costs more), the embedded engine's order (`embedded.FRESH_SCORE`) for
+# short queries; it also stays above the fresh documents found only through a concept (CONCEPT_WEIGHT)
+# when it matches the words well.
+STALE_WEIGHT = 0.95
+
+
+def demoted_queries(queries: list[dict[str, Any]], demote: Demotion) -> list[dict[str, Any]]:
+    """Each federated query twice: for the fresh documents at its weight, for the others (field before the
+    cut-off, or missing) at STALE_WEIGHT times it. The cut-off is the query's, so time passing needs no
+    reindexing; the two halves cover every document once, so totals and facets are unchanged."""
+    field = _attribute(demote.field)
+    fresh = f"({field} >= {quote(demote.before)})"
+    split = []
+    for query in queries:
+        weight = query["federationOptions"]["weight"]
+        split.append({**query, "filter": [*query["filter"], fresh]})
+        split.append(
+            {
+                **query,
+                "filter": [*query["filter"], f"(NOT {fresh})"],
+                "federationOptions": {**query["federationOptions"], "weight": weight * STALE_WEIGHT},
+            }
+        )
+    return split
+
+
 class MeiliBackend:
     name = "meilisearch"
 
@@ -198,8 +227,10 @@ class MeiliBackend:
         params = self._params(index, query)
         ranked = not query.match_any and not query.fields
         q = tone_query(query.q) if ranked else query.q
-        if ranked and query.concepts and not query.sort:
-            raw = self._federated(index, query, q, params)
+        concepts = ranked and bool(query.concepts) and not query.sort
+        demoting = query.demote is not None and not query.sort
+        if concepts or demoting:
+            raw = self._federated(index, query, q, params, concepts=concepts)
         else:
             params |= {"offset": query.offset, "limit": query.limit}
             if query.facets:
@@ -209,7 +240,8 @@ class MeiliBackend:
         for hit in raw["hits"]:
             formatted = hit.pop("_formatted", {}) or {}
             score = hit.pop("_rankingScore", None)
-            hit.pop("_federation", None)
+            # merged queries rank by the weighted score: show that one, so scores follow the order
+            score = (hit.pop("_federation", None) or {}).get("weightedRankingScore", score)
             document = {k: v for k, v in hit.items() if k not in SEARCH_ONLY}
             highlights = {
                 key: value
@@ -221,15 +253,21 @@ class MeiliBackend:
         facets = {name: dict(values) for name, values in (raw.get("facetDistribution") or {}).items()}
         return SearchResult(hits, int(total), facets, round((time.perf_counter() - started) * 1000, 2))
 
-    def _federated(self, index: str, query: SearchQuery, q: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _federated(
+        self, index: str, query: SearchQuery, q: str, params: dict[str, Any], *, concepts: bool
+    ) -> dict[str, Any]:
         """The words' search merged with the listings tagged with the query's concepts (a document
-        both find counts once, at its better weighted score)."""
+        both find counts once, at its better weighted score), each split in fresh and demoted documents
+        when the query demotes some. Meilisearch counts the total and facets over the union."""
         uid = self.uid(index)
         words = {**params, "indexUid": uid, "q": q, "federationOptions": {"weight": 1.0}}
+        queries = [words, *(concept_queries(uid, query, params) if concepts else [])]
+        if query.demote is not None and not query.sort:
+            queries = demoted_queries(queries, query.demote)
         federation: dict[str, Any] = {"offset": query.offset, "limit": query.limit}
         if query.facets:
             federation |= {"facetsByIndex": {uid: list(query.facets)}, "mergeFacets": {}}
-        return self.client.multi_search([words, *concept_queries(uid, query, params)], federation)
+        return self.client.multi_search(queries, federation)
 
     async def search(self, index: str, query: SearchQuery) -> SearchResult:
         return await self._run(self._search, index, query)  # type: ignore[no-any-return]

@@ -223,6 +223,9 @@ class ExpertHitDocument(ResponseModel):
     created_at: datetime
     updated_at: datetime
     last_confirmed_at: datetime
+    stale: bool = Field(
+        description="Not confirmed for 12 months: ranked below profiles that match as well (never hidden)."
+    )
 
 
 class ExpertSearchResponse(SearchResponse[ExpertHitDocument]):
@@ -249,6 +252,7 @@ class ExpertSearchResponse(SearchResponse[ExpertHitDocument]):
                                 "created_at": "2026-11-02T08:00:00Z",
                                 "updated_at": "2026-11-02T08:00:00Z",
                                 "last_confirmed_at": "2026-11-02T08:00:00Z",
+                                "stale": False,
                             },
                             "highlights": {"headline": "Xử lý <mark>nước thải</mark> công nghiệp bằng màng MBR"},
                         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,15 @@ from app.matching.concepts import query_concept_words, with_broader
 from app.metrics import SEARCH_DURATION
 from app.models.base import utcnow
 from app.search import repository
-from app.search.backend import Filter, RangeFilter, SearchBackend, SearchQuery, SearchResult, TermFilter
+from app.search.backend import (
+    Demotion,
+    Filter,
+    RangeFilter,
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+    TermFilter,
+)
 from app.search.documents import Fields
 from app.search.index_config import CONFIGS, DEMANDS, INDEXES, OFFERS, ORGANIZATIONS
 from app.search.schemas import IndexStatus, OutboxStatus, SearchSort, SearchStatus
@@ -70,7 +78,13 @@ def _epoch(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
 
-def build_query(index: str, params: SearchParams, now: datetime) -> SearchQuery:
+def stale_before(now: datetime, stale_days: int) -> int:
+    """Documents confirmed before this instant (epoch seconds) are stale."""
+    return int((now - timedelta(days=stale_days)).timestamp())
+
+
+def build_query(index: str, params: SearchParams, now: datetime, stale_days: int | None = None) -> SearchQuery:
+    """`stale_days`: for an index of confirmed profiles, how long one stays fresh (`expert_stale_days`)."""
     config = CONFIGS[index]
     unknown = [f for f in params.facets if f not in config.facetable]
     if unknown:
@@ -91,6 +105,9 @@ def build_query(index: str, params: SearchParams, now: datetime) -> SearchQuery:
         sort = sort.replace(Fields.TRL, Fields.MIN_TRL)
     if sort and sort.lstrip("-") not in config.sortable:
         raise InvalidInputError.for_field(["query", "sort"], f"cannot sort {index} by {sort}", "enum")
+    demote = None
+    if config.confirmed and stale_days is not None and sort is None:
+        demote = Demotion(config.confirmed, stale_before(now, stale_days))
     q = params.q.strip()[:MAX_QUERY_LENGTH]
     named = query_concept_words(q) if q and index != ORGANIZATIONS else {}
     return SearchQuery(
@@ -103,20 +120,33 @@ def build_query(index: str, params: SearchParams, now: datetime) -> SearchQuery:
         offset=(params.page - 1) * params.limit,
         limit=params.limit,
         highlight=params.highlight,
+        demote=demote,
     )
 
 
 class SearchService:
-    async def search(self, backend: SearchBackend, index: str, params: SearchParams) -> SearchResult:
-        query = build_query(index, params, utcnow())
+    async def search(
+        self, backend: SearchBackend, index: str, params: SearchParams, *, stale_days: int | None = None
+    ) -> SearchResult:
+        """`stale_days` (experts): profiles not confirmed for that long rank lower and are flagged `stale`."""
+        now = utcnow()
+        query = build_query(index, params, now, stale_days)
         try:
             with SEARCH_DURATION.labels(index).time():
-                return await backend.search(index, query)
+                result = await backend.search(index, query)
         except AppError:
             raise
         except Exception as error:
             detail = f"The {backend.name} search backend failed: {type(error).__name__}."
             raise SearchUnavailableProblem(detail) from error
+        confirmed = CONFIGS[index].confirmed
+        if confirmed and stale_days is not None:
+            # decided now, like the ranking: the index keeps only when the profile was last confirmed
+            before = stale_before(now, stale_days)
+            for hit in result.hits:
+                at = hit.document.get(confirmed)
+                hit.document["stale"] = at is None or at < before
+        return result
 
     async def concept_counts(self, backend: SearchBackend) -> dict[str, dict[str, int]]:
         """How many public, unexpired offers and demands each concept tags (given or inferred), from

@@ -17,6 +17,7 @@ from app.experts.schemas import DEFAULT_VISIBILITY, ExpertField, Tier
 from app.experts.service import expert_service
 from app.models import Expert
 from app.models.base import utcnow
+from app.search import outbox
 from tests.conftest import make_settings
 from tests.helpers import Registered, create_listing, expect, make_staff, register, verify
 
@@ -187,6 +188,46 @@ class TestFreshness:
         assert expect(await client.get(f"/api/v1/experts/{expert_id}"), 200)["stale"] is True
         confirmed = expect(await client.post(f"/api/v1/experts/{expert_id}/confirm", headers=owner.headers), 200)
         assert confirmed["stale"] is False
+
+    async def test_stale_profile_ranks_below_an_equal_match_in_search_until_confirmed(
+        self, app: FastAPI, client: AsyncClient, session: AsyncSession
+    ) -> None:
+        # "Đo đạc thủy văn" side by side in a headline answers the query a little better than apart in a biography
+        hydrology = {"concepts": [], "keywords": [], "orcid": None}
+        owner = await register(client)
+        headline = await create_expert(
+            client, owner, name="Hoàng Minh", headline="Đo đạc thủy văn", bio="Ba mươi năm ở Hải Phòng.", **hydrology
+        )
+        biography = await create_expert(
+            client,
+            await register(client),
+            name="Đặng Lan",
+            headline="Tư vấn môi trường",
+            bio="Đo đạc địa hình và thủy văn cho các cảng.",
+            **hydrology,
+        )
+        await app.state.indexer.drain()
+
+        async def found() -> list[tuple[str, bool]]:
+            body = expect(await client.get("/api/v1/search/experts", params={"q": "do dac thuy van"}), 200)
+            assert body["total"] == 2, "a stale profile is demoted, never hidden"
+            return [(hit["id"], hit["document"]["stale"]) for hit in body["items"]]
+
+        assert await found() == [(headline["id"], False), (biography["id"], False)]
+        # thirteen months without a confirmation, as the index holds it
+        await session.execute(
+            update(Expert)
+            .where(Expert.id == uuid.UUID(headline["id"]))
+            .values(last_confirmed_at=utcnow() - timedelta(days=400))
+        )
+        outbox.expert_changed(session, uuid.UUID(headline["id"]))
+        await session.commit()
+        await app.state.indexer.drain()
+        assert await found() == [(biography["id"], False), (headline["id"], True)]
+
+        expect(await client.post(f"/api/v1/experts/{headline['id']}/confirm", headers=owner.headers), 200)
+        await app.state.indexer.drain()
+        assert await found() == [(headline["id"], False), (biography["id"], False)]
 
 
 async def _consultation_world(client: AsyncClient) -> tuple[Registered, Registered, dict[str, Any]]:

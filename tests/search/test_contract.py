@@ -23,6 +23,7 @@ from app.models import Listing, Organization
 from app.search.backend import RangeFilter, SearchBackend, SearchQuery, TermFilter
 from app.search.documents import Fields, expert_document, listing_document, organization_document
 from app.search.embedded import EmbeddedBackend
+from app.search.schemas import SearchSort
 from app.search.service import SearchParams, build_query
 
 NOW = datetime.now(UTC)
@@ -447,8 +448,17 @@ async def experts(backend: SearchBackend, *documents: dict) -> list[str]:
     return [d["id"] for d in documents]
 
 
+STALE_DAYS = 365
+UNCONFIRMED = NOW - timedelta(days=STALE_DAYS + 35)
+
+
 async def find_experts(backend: SearchBackend, **params: Any) -> Any:
-    return await backend.search(EXPERTS, build_query(EXPERTS, SearchParams(**params), NOW))
+    """What the public expert search asks the backend (profiles unconfirmed for a year demoted)."""
+    return await backend.search(EXPERTS, build_query(EXPERTS, SearchParams(**params), NOW, STALE_DAYS))
+
+
+async def expert_ids(backend: SearchBackend, **params: Any) -> list[str]:
+    return [hit.id for hit in (await find_experts(backend, **params)).hits]
 
 
 class TestExperts:
@@ -516,3 +526,57 @@ class TestExperts:
         await experts(backend, expert("Vũ Hà", "Khử mặn nước biển"))
         injected = await find_experts(backend, terms=(("country", ('VN" OR country != "',)),))
         assert injected.total == 0
+
+
+class TestExpertFreshness:
+    """A profile not confirmed for a year ranks below the profiles that answer the query as well, and is
+    never hidden: decided when searching, so the index needs no rewrite as time passes."""
+
+    async def test_stale_ranks_below_an_otherwise_equal_fresh_profile(self, backend: SearchBackend) -> None:
+        # indexed first, the stale one would come first on a tie
+        stale, fresh = await experts(
+            backend,
+            expert("Trần Văn An", "Xử lý nước thải chế biến thủy sản", last_confirmed_at=UNCONFIRMED),
+            expert("Trần Văn Bình", "Xử lý nước thải chế biến thủy sản"),
+        )
+        for q in ("xử lý nước thải", "xu ly nuoc thai", "thuy san", ""):
+            assert await expert_ids(backend, q=q) == [fresh, stale], q
+
+    async def test_a_much_better_stale_match_still_comes_first(self, backend: SearchBackend) -> None:
+        stale, fresh = await experts(
+            backend,
+            expert("Hoàng Minh", "Đo đạc thủy văn sông Cấm", last_confirmed_at=UNCONFIRMED),
+            expert("Đặng Lan", "Đo đạc thủy văn vùng ven biển"),
+        )
+        # the fresh one has two of the three words
+        assert await expert_ids(backend, q="thuy van song") == [stale, fresh]
+        [only] = (await find_experts(backend, q="song cam")).hits
+        assert only.id == stale
+
+    async def test_demoted_profiles_count_in_totals_facets_and_filters(self, backend: SearchBackend) -> None:
+        stale, _ = await experts(
+            backend,
+            expert("Kim Min-jun", "Battery recycling", country="KR", last_confirmed_at=UNCONFIRMED),
+            expert("Trần Minh Quân", "Battery recycling", country="AU"),
+        )
+        result = await find_experts(backend, q="battery recycling", facets=("country",))
+        assert result.total == 2
+        assert result.facets["country"] == {"KR": 1, "AU": 1}
+        assert await expert_ids(backend, q="battery", terms=(("country", ("KR",)),)) == [stale]
+
+    async def test_confirming_lifts_the_profile_back(self, backend: SearchBackend) -> None:
+        # once both are fresh, the words side by side in a headline answer better than apart in a biography
+        headline = expert("Hoàng Minh", "Đo đạc thủy văn", last_confirmed_at=UNCONFIRMED)
+        biography = expert("Đặng Lan", "Tư vấn môi trường", bio="Đo đạc địa hình và thủy văn cho các cảng.")
+        await experts(backend, headline, biography)
+        assert await expert_ids(backend, q="do dac thuy van") == [biography["id"], headline["id"]]
+        await experts(backend, {**headline, Fields.LAST_CONFIRMED_AT: int(NOW.timestamp())})
+        assert await expert_ids(backend, q="do dac thuy van") == [headline["id"], biography["id"]]
+
+    async def test_a_sort_by_date_is_not_reordered(self, backend: SearchBackend) -> None:
+        older, newer = await experts(
+            backend,
+            expert("Hoàng Minh", "Đo đạc thủy văn", created_at=NOW - timedelta(days=800)),
+            expert("Đặng Lan", "Đo đạc thủy văn", created_at=NOW - timedelta(days=5), last_confirmed_at=UNCONFIRMED),
+        )
+        assert await expert_ids(backend, q="thuy van", sort=SearchSort.NEWEST) == [newer, older]

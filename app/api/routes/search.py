@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import StringConstraints
 
-from app.api.deps import SessionDep
+from app.api.deps import SessionDep, SettingsDep
 from app.api.idempotency import ExchangeRoute
 from app.api.openapi import declare_problems
 from app.errors import InvalidInputError, problem_responses
@@ -271,11 +271,16 @@ async def search_organizations(
 
 @router.get("/experts", summary="Search experts", response_model=ExpertSearchResponse, responses=ERRORS)
 async def search_experts(
-    backend: SearchDep, params: Annotated[SearchParams, Depends(_expert_params)], links: LinksDep
+    backend: SearchDep,
+    params: Annotated[SearchParams, Depends(_expert_params)],
+    links: LinksDep,
+    settings: SettingsDep,
 ) -> dict[str, object]:
     """Experts by name, expertise (in any of vi, en, ja: concepts bridge the languages), headline and public
-    profile words, filtered and faceted by country, overseas Vietnamese, concepts, offers and languages."""
-    return _response(await search_service.search(backend, EXPERTS, params), params, links)
+    profile words, filtered and faceted by country, overseas Vietnamese, concepts, offers and languages;
+    profiles not confirmed for 12 months rank below comparable ones and are flagged `stale`."""
+    result = await search_service.search(backend, EXPERTS, params, stale_days=settings.expert_stale_days)
+    return _response(result, params, links)
 
 
 @router.get("/status", summary="Search backend and index status", response_model=SearchStatus)

@@ -926,7 +926,8 @@ export interface paths {
         /**
          * Search experts
          * @description Experts by name, expertise (in any of vi, en, ja: concepts bridge the languages), headline and public
-         *     profile words, filtered and faceted by country, overseas Vietnamese, concepts, offers and languages.
+         *     profile words, filtered and faceted by country, overseas Vietnamese, concepts, offers and languages;
+         *     profiles not confirmed for 12 months rank below comparable ones and are flagged `stale`.
          */
         get: operations["search.searchExperts"];
         put?: never;
@@ -6133,6 +6134,11 @@ export interface components {
              * Format: date-time
              */
             last_confirmed_at: string;
+            /**
+             * Stale
+             * @description Not confirmed for 12 months: ranked below profiles that match as well (never hidden).
+             */
+            stale: boolean;
         };
         /** ExpertMatchCandidate */
         ExpertMatchCandidate: {
@@ -6425,7 +6431,7 @@ export interface components {
             last_confirmed_at: string;
             /**
              * Stale
-             * @description Not confirmed for 12 months: flagged, and ranked lower in matches.
+             * @description Not confirmed for 12 months: flagged, and ranked lower in matches and search.
              */
             stale: boolean;
             /**
@@ -6489,6 +6495,7 @@ export interface components {
          *               "consulting"
          *             ],
          *             "overseas_vietnamese": true,
+         *             "stale": false,
          *             "title": "Phó Giáo sư, Tiến sĩ",
          *             "updated_at": "2026-11-02T08:00:00Z",
          *             "city": null
@@ -22730,6 +22737,7 @@ export interface operations {
                      *               "consulting"
                      *             ],
                      *             "overseas_vietnamese": true,
+                     *             "stale": false,
                      *             "title": "Phó Giáo sư, Tiến sĩ",
                      *             "updated_at": "2026-11-02T08:00:00Z",
                      *             "city": null
