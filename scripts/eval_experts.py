@@ -1,6 +1,11 @@
-"""Measure expert matching on the independent labelled set in tests/data/experts_eval/.
+"""Measure expert matching on an independent labelled set: tests/data/experts_eval/ by default.
 
     .venv/bin/python scripts/eval_experts.py [--explain=d01 ...]
+    .venv/bin/python scripts/eval_experts.py --set tests/data/experts_heldout
+
+`--set DIR` reads another set in the same format. tests/data/experts_heldout/ (40 experts, 14
+demands, 93 judgments, most demands answered only in another language) was written from the domain
+alone after tests/data/experts_eval/ had informed the taxonomy: it is only measured, never tuned on.
 
 The set (45 expert profiles, 14 enterprise demands, graded judgments 0–3; see its FORMAT.md) was
 written apart from this code and is read as it is. A fresh app on an empty SQLite database and
@@ -35,7 +40,7 @@ from app.main import create_app  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
 from app.search.embedded import EmbeddedBackend  # noqa: E402
 
-DATA = ROOT / "tests" / "data" / "experts_eval"
+DATA = Path(sys.argv[sys.argv.index("--set") + 1]) if "--set" in sys.argv else ROOT / "tests" / "data" / "experts_eval"
 EXPLAIN = {a.split("=", 1)[1] for a in sys.argv if a.startswith("--explain=")}
 PASSWORD = "Experts-eval-2026-11-30!"  # noqa: S105 - accounts of a throw-away evaluation database
 GOAL = 0.8

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.matching.engine import Profile, Reason, cosine
+from app.matching.engine import Profile, Rarity, Reason, cosine
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,18 @@ def _capped(value: int | None, full_at: float) -> float:
     return min(1.0, (value or 0) / full_at)
 
 
-def score_expert(need: Profile, expert: ExpertProfile, weights: ExpertWeights = DEFAULT_EXPERT_WEIGHTS) -> ExpertMatch:
+def score_expert(
+    need: Profile,
+    expert: ExpertProfile,
+    weights: ExpertWeights = DEFAULT_EXPERT_WEIGHTS,
+    rarity: Rarity | None = None,
+) -> ExpertMatch:
     total_weight = weights.total()
     values: dict[str, tuple[float, dict[str, object]]] = {}
     shared = sorted(need.all_concepts & expert.concepts)
     if shared:
         values["concepts"] = (len(shared) / max(1, len(need.all_concepts)), {"shared": shared, "inferred": []})
-    text = 0.5 * cosine(need.text, expert.text) + 0.5 * expert.search_relevance
+    text = 0.5 * cosine(need.text, expert.text, rarity) + 0.5 * expert.search_relevance
     if text > 0:
         values["text"] = (text, {"similarity": round(text, 2)})
     expertise = sum(getattr(weights, name) * values[name][0] for name in ("concepts", "text") if name in values)
@@ -143,8 +148,10 @@ def rank_experts(
     limit: int = 20,
     min_score: float = 0.0,
 ) -> list[ExpertMatch]:
-    """Best first; ties by id so the order is deterministic. Experts with no expertise in the topic are left out."""
-    scored = [score_expert(need, e, weights) for e in experts]
+    """Best first; ties by id so the order is deterministic. Experts with no expertise in the topic are left out.
+    Words are weighted by their rarity among the experts and the need, as in listing matches."""
+    rarity = Rarity([need.text, *(e.text for e in experts)])
+    scored = [score_expert(need, e, weights, rarity) for e in experts]
     scored = [m for m in scored if m.expertise >= weights.min_expertise and m.score >= min_score]
     scored.sort(key=lambda m: (-m.score, m.expert_id))
     return scored[:limit]

@@ -30,7 +30,9 @@ _CJK_RUN = re.compile(f"(?:{_CJK_LABEL_CHARS.pattern})+")
 @dataclass(frozen=True)
 class ConceptIndex:
     phrases: dict[tuple[str, ...], frozenset[str]]  # folded word sequence → concept ids
-    acronyms: dict[str, frozenset[str]]  # two-letter upper-case labels (AI, RO, EV) → ids; matched case-exact
+    # upper-case labels of up to four letters (AI, RO, ITS, EDGE, HIS) → ids: in prose matched case-exact, since
+    # folded they are everyday words ("ai" is Vietnamese for "who", "its" and "his" English); in a query, any case
+    acronyms: dict[str, frozenset[str]]
     cjk: dict[str, frozenset[str]]  # Japanese label → concept ids
     broader: dict[str, frozenset[str]]  # concept id → all its broader concepts (transitively)
     # folded word sequence → the labels' own (lower-cased) spellings, tones kept: a query that writes
@@ -51,8 +53,7 @@ def concept_index() -> ConceptIndex:
                 cjk.setdefault(label, set()).add(concept.id)
                 continue
             key = tuple(fold(w) for w in words(label))
-            if len(key) == 1 and len(key[0]) == 2 and label.strip().isupper():
-                # too short to match folded ("ai" is Vietnamese for "who"); as written, an acronym
+            if len(key) == 1 and len(key[0]) <= 4 and label.strip().isupper():
                 acronyms.setdefault(label.strip(), set()).add(concept.id)
             elif key and len(key) <= MAX_PHRASE_WORDS and not (len(key) == 1 and len(key[0]) < 3):
                 phrases.setdefault(key, set()).add(concept.id)
@@ -200,7 +201,8 @@ def query_concept_words(query: str) -> dict[str, frozenset[int]]:
     raw = [w for w in _WORD.findall(query) if not _CJK_LABEL_CHARS.search(w)]
     lowered = [w.lower() for w in raw]
     tokens = [fold(w) for w in lowered]
-    spans = [(i, i + 1, index.acronyms[w]) for i, w in enumerate(raw) if w in index.acronyms]
+    # a query is keywords, typed in any case: "plc" asks for PLC
+    spans = [(i, i + 1, index.acronyms[w.upper()]) for i, w in enumerate(raw) if w.upper() in index.acronyms]
     for start in range(len(tokens)):
         for length in range(1, min(MAX_PHRASE_WORDS, len(tokens) - start) + 1):
             key = tuple(tokens[start : start + length])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -152,13 +153,38 @@ def _term_vector(text: str) -> tuple[dict[str, int], float]:
     return dict(counts), math.sqrt(sum(c * c for c in counts.values()))
 
 
-def cosine(a: str, b: str) -> float:
-    (va, norm_a), (vb, norm_b) = _term_vector(a), _term_vector(b)
+def cosine(a: str, b: str, rarity: Rarity | None = None) -> float:
+    """Cosine of the two texts' word counts; with `rarity`, each word weighted by how rare it is among the
+    texts being compared, so words most candidates share (a place, "hàng", "nước") stop making unrelated
+    listings look alike."""
+    vector: Callable[[str], tuple[Mapping[str, float], float]] = rarity.vector if rarity else _term_vector
+    (va, norm_a), (vb, norm_b) = vector(a), vector(b)
     if not norm_a or not norm_b:
         return 0.0
     if len(vb) < len(va):
         va, vb = vb, va
     return sum(count * vb.get(term, 0) for term, count in va.items()) / (norm_a * norm_b)
+
+
+class Rarity:
+    """Inverse document frequency over the texts of one ranking, log((N + 1) / (df + 1)) + 1 (smoothed as
+    in common tf-idf: a word in every text weighs 1, one in a single text of a hundred about 5), with each
+    text's weighted vector kept for the ranking's many comparisons."""
+
+    def __init__(self, texts: list[str]) -> None:
+        df: Counter[str] = Counter()
+        for text in texts:
+            df.update(_term_vector(text)[0].keys())
+        n = len(texts)
+        self.idf = {term: math.log((n + 1) / (count + 1)) + 1.0 for term, count in df.items()}
+        self._vectors: dict[str, tuple[dict[str, float], float]] = {}
+
+    def vector(self, text: str) -> tuple[Mapping[str, float], float]:
+        if text not in self._vectors:
+            counts = _term_vector(text)[0]
+            weighted = {term: count * self.idf.get(term, 1.0) for term, count in counts.items()}
+            self._vectors[text] = (weighted, math.sqrt(sum(w * w for w in weighted.values())))
+        return self._vectors[text]
 
 
 def _overlap(low_a: float | None, high_a: float | None, low_b: float | None, high_b: float | None) -> float | None:
@@ -173,12 +199,14 @@ def _overlap(low_a: float | None, high_a: float | None, low_b: float | None, hig
     return max(0.0, 1.0 - gap / max(a1, b1, 1.0))
 
 
-def features(need: Profile, candidate: Profile, now: datetime) -> dict[str, tuple[float, dict[str, object]]]:
+def features(
+    need: Profile, candidate: Profile, now: datetime, rarity: Rarity | None = None
+) -> dict[str, tuple[float, dict[str, object]]]:
     """Each feature's value in [0, 1] and the facts that explain it; `need` is the listing being matched."""
     offer, demand = (candidate, need) if candidate.kind == "offer" else (need, candidate)
     shared = sorted(need.all_concepts & candidate.all_concepts)
     result: dict[str, tuple[float, dict[str, object]]] = {}
-    text = 0.5 * cosine(need.text, candidate.text) + 0.5 * candidate.search_relevance
+    text = 0.5 * cosine(need.text, candidate.text, rarity) + 0.5 * candidate.search_relevance
     result["text"] = (text, {"similarity": round(text, 2)})
     if shared:
         inferred = sorted(set(shared) - (need.concepts & candidate.concepts))
@@ -222,7 +250,13 @@ def comparable_texts(a: Profile, b: Profile) -> bool:
     return not a.text_languages or not b.text_languages or bool(a.text_languages & b.text_languages)
 
 
-def score(need: Profile, candidate: Profile, now: datetime, weights: Weights = DEFAULT_WEIGHTS) -> Match:
+def score(
+    need: Profile,
+    candidate: Profile,
+    now: datetime,
+    weights: Weights = DEFAULT_WEIGHTS,
+    rarity: Rarity | None = None,
+) -> Match:
     total_weight = weights.total()
     reasons = []
     total = 0.0
@@ -231,7 +265,7 @@ def score(need: Profile, candidate: Profile, now: datetime, weights: Weights = D
         moved = weights.text * weights.concepts_across_languages
         weight_of["text"] -= moved
         weight_of["concepts"] += moved
-    for name, (value, params) in features(need, candidate, now).items():
+    for name, (value, params) in features(need, candidate, now, rarity).items():
         contribution = weight_of[name] * value / total_weight
         if contribution > 0:
             total += contribution
@@ -250,8 +284,10 @@ def rank(
     limit: int = 20,
     min_score: float = 0.0,
 ) -> list[Match]:
-    """The best candidates first (ties by id, so the order is deterministic); excluded ids never return."""
-    scored = [score(need, c, now, weights) for c in candidates if c.id not in exclude and c.id != need.id]
+    """The best candidates first (ties by id, so the order is deterministic); excluded ids never return.
+    Words are weighted by their rarity among the candidates and the need."""
+    rarity = Rarity([need.text, *(c.text for c in candidates)])
+    scored = [score(need, c, now, weights, rarity) for c in candidates if c.id not in exclude and c.id != need.id]
     scored = [m for m in scored if m.score >= min_score]
     scored.sort(key=lambda m: (-m.score, m.candidate_id))
     return scored[:limit]

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.matching.concepts import infer_concepts
-from app.matching.engine import Match, Profile, Weights, cosine, rank, score
+from app.matching.engine import Match, Profile, Rarity, Weights, cosine, rank, score
 from app.matching.explain import explain, language_of, negotiate, sentence
 from app.matching.profiles import subfields_of
 
@@ -127,6 +127,18 @@ def test_scores_stay_between_0_and_1(need_languages: set[str], offer_languages: 
 def test_common_words_make_no_two_texts_alike() -> None:
     assert cosine("Công nghệ sản xuất phân bón cho nông dân", "Hệ thống lọc nước cho gia đình") == 0.0
     assert cosine("Công nghệ sản xuất phân bón vi sinh", "Phân bón vi sinh cho lúa") > 0.5
+
+
+def test_a_word_every_candidate_shares_counts_less_than_a_rare_one() -> None:
+    need = "Xưởng ở Hải Phòng cần máy cắt thép tấm"
+    same_city = "Sơn chống nóng mái tôn cho nhà xưởng ở Hải Phòng"
+    same_topic = "Máy cắt plasma cho thép tấm"
+    pool = [need, same_city, same_topic, *(f"Công nghệ {w} tại Hải Phòng" for w in ("biogas", "LED", "nấm", "tôm"))]
+    rarity = Rarity(pool)
+    # counted plainly, the place the two listings share makes the paint half as alike as the cutter
+    assert cosine(need, same_city) > 0.5 * cosine(need, same_topic)
+    assert cosine(need, same_city, rarity) < 0.35 * cosine(need, same_topic, rarity)
+    assert cosine(need, "Hệ thống lọc nước", rarity) == 0.0
 
 
 def test_japanese_texts_are_compared_by_their_characters() -> None:

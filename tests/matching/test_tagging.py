@@ -51,6 +51,27 @@ def test_latin_acronyms_inside_japanese_text_are_read() -> None:
     assert "artificial-intelligence" not in infer_concepts("Ai cần hệ thống này?")  # Vietnamese "who"
 
 
+def test_short_upper_case_labels_are_acronyms_only_as_written() -> None:
+    assert "intelligent-transport" in infer_concepts("Hệ thống ITS cho nút giao")
+    assert "intelligent-transport" not in infer_concepts("Healthier cows: its milk yield")
+    assert "green-building" not in infer_concepts("every edge needs grinding")
+    assert "ophthalmology" not in infer_concepts("moi lan tim mot lo hang mat nua tieng")  # "mất", not "mắt"
+
+
+def test_problem_words_name_the_topic_across_languages() -> None:
+    # an enterprise describes its problem; the offer names its technology in another language
+    assert "plastic-waste" in infer_concepts("rac nhua o bai rac xa, chu yeu tui nilon")
+    assert "plastic-waste" in infer_concepts("混合廃プラスチックを熱分解して燃料油を回収")
+    assert "fish-byproducts" in infer_concepts("nha may phi le ca tra ra khoang 5 tan da ca")
+    assert "fish-byproducts" in infer_concepts("Quy trình sản xuất collagen từ da cá")
+    assert "metal-cutting" in infer_concepts("Plates are cut with gas torches")
+    assert "metal-cutting" in infer_concepts("Máy cắt plasma điều khiển CNC")
+    assert "machine-monitoring" in infer_concepts("Máy thường dừng đột xuất, không ai biết thời gian dừng máy")
+    assert "machine-monitoring" in infer_concepts("安価なセンサーで設備の見える化とチョコ停の削減")
+    assert "warehousing" in infer_concepts("自動倉庫システム")
+    assert "warehousing" in infer_concepts("kho hang qua tai, cat hang len gia")
+
+
 def test_precision_and_recall_on_the_labelled_list() -> None:
     # measured at 0.865 / 0.955 when the list and the grown taxonomy were written (155 concepts: 0.745 / 0.356)
     counts = measure(load_labels())
