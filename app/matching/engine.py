@@ -23,7 +23,7 @@ from app.search.text import cjk_bigrams, fold_word, words
 class Weights:
     """How much each feature counts; the score is the weighted sum divided by the sum of weights."""
 
-    text: float = 0.45  # lexical similarity (local cosine) and the search engine's relevance, half each
+    text: float = 0.45  # lexical similarity: local cosine and the search engine's relevance (LOCAL_TEXT_SHARE)
     concepts: float = 0.30  # shared taxonomy concepts (owner-given or inferred): coverage of the need's topics
     field: float = 0.05  # same field
     subfield: float = 0.02  # sub-fields in common (those of the concepts); more lifts loosely related offers
@@ -96,6 +96,11 @@ COMMON_WORDS = frozenset(
     ]
 )
 FRESH_DAYS = 365
+# Share of the text feature that is the local, rarity-weighted cosine; the rest is the search engine's relevance,
+# which is relative to the best hit (the best of a page of chance matches still scores 1), so it counts less.
+# 0.5 before words were weighted by rarity; 0.7 measured best on the development needs and the held-out split
+# of tests/data/matching_eval.yaml alike (docs/BENCHMARKS.md).
+LOCAL_TEXT_SHARE = 0.7
 # More concepts than this on one listing reads as keyword stuffing: its concept score shrinks in proportion.
 STUFFED_CONCEPTS = 15
 
@@ -206,7 +211,8 @@ def features(
     offer, demand = (candidate, need) if candidate.kind == "offer" else (need, candidate)
     shared = sorted(need.all_concepts & candidate.all_concepts)
     result: dict[str, tuple[float, dict[str, object]]] = {}
-    text = 0.5 * cosine(need.text, candidate.text, rarity) + 0.5 * candidate.search_relevance
+    local = cosine(need.text, candidate.text, rarity)
+    text = LOCAL_TEXT_SHARE * local + (1 - LOCAL_TEXT_SHARE) * candidate.search_relevance
     result["text"] = (text, {"similarity": round(text, 2)})
     if shared:
         inferred = sorted(set(shared) - (need.concepts & candidate.concepts))
