@@ -1,6 +1,8 @@
 """Ranking experts for a listing: pure and deterministic, like the listing engine.
 
-Expertise first (the listing's topics the expert covers, and how alike their words are), then
+Expertise first (the listing's topics the expert covers, the taxonomy sub-fields they share — the
+bridge left when a need and an expert in different languages name neighbouring topics —, and how
+alike their words are), then
 evidence (industry experience, the TRL the expert has reached, patents, publications, consultations
 that helped on the platform, offering the kind of help the listing needs). Evidence counts in full
 only for experts with real expertise in the topic: a renowned expert in another field does not
@@ -18,6 +20,7 @@ from app.matching.engine import Profile, Rarity, Reason, cosine
 class ExpertWeights:
     concepts: float = 0.45
     text: float = 0.30
+    subfield: float = 0.05
     industry: float = 0.07
     trl_reached: float = 0.03
     patents: float = 0.04
@@ -28,17 +31,19 @@ class ExpertWeights:
     # Expertise (share of its weight) at which evidence counts in full; below, in proportion.
     evidence_gate: float = 0.25
     stale_factor: float = 0.7
-    # Less expertise than this (share of its weight) is no match: a word or two in common is chance.
-    min_expertise: float = 0.1
+    # Less expertise than this (share of its weight) is no match: a word or two in common is chance. A shared
+    # sub-field alone (0.0625: a neighbouring topic, often all that links texts in two languages) just passes.
+    min_expertise: float = 0.06
 
     @property
     def expertise_weight(self) -> float:
-        return self.concepts + self.text
+        return sum(float(getattr(self, name)) for name in EXPERTISE)
 
     def total(self) -> float:
         return self.expertise_weight + sum(float(getattr(self, name)) for name in EVIDENCE)
 
 
+EXPERTISE = ("concepts", "subfield", "text")
 EVIDENCE = ("industry", "trl_reached", "patents", "publications", "consultations", "offers", "language")
 DEFAULT_EXPERT_WEIGHTS = ExpertWeights()
 # What each kind of listing asks of an expert: a need wants advice and assessment; an offer, someone
@@ -56,6 +61,7 @@ class ExpertProfile:
 
     id: str
     concepts: frozenset[str]
+    subfields: frozenset[str] = frozenset()  # taxonomy sub-fields of its concepts
     text: str = ""
     industry_years: int | None = None
     highest_trl: int | None = None
@@ -92,10 +98,13 @@ def score_expert(
     shared = sorted(need.all_concepts & expert.concepts)
     if shared:
         values["concepts"] = (len(shared) / max(1, len(need.all_concepts)), {"shared": shared, "inferred": []})
+    common_subfields = sorted(need.subfields & expert.subfields)
+    if common_subfields:
+        values["subfield"] = (len(common_subfields) / len(need.subfields), {"subfields": common_subfields})
     text = 0.5 * cosine(need.text, expert.text, rarity) + 0.5 * expert.search_relevance
     if text > 0:
         values["text"] = (text, {"similarity": round(text, 2)})
-    expertise = sum(getattr(weights, name) * values[name][0] for name in ("concepts", "text") if name in values)
+    expertise = sum(getattr(weights, name) * values[name][0] for name in EXPERTISE if name in values)
     expertise_share = expertise / weights.expertise_weight
     if expert.industry_years:
         values["industry"] = (_capped(expert.industry_years, 15), {"years": expert.industry_years})

@@ -33,8 +33,8 @@ from app.experts.schemas import (
 from app.experts.visibility import Reader, contact_of, is_stale, public_texts, visible_fields
 from app.listings.schemas import ListingKind
 from app.listings.service import check_if_match, listing_service, validate_concepts
-from app.matching.concepts import infer_concepts, with_broader
-from app.matching.profiles import profile
+from app.matching.concepts import infer_concepts, narrowest, with_broader
+from app.matching.profiles import profile, subfields_of
 from app.matching.service import candidate_query
 from app.models import ConsultationRequest, Expert, Notification
 from app.models.base import utcnow
@@ -43,6 +43,7 @@ from app.search import outbox
 from app.search.backend import SearchBackend, SearchQuery, TermFilter
 from app.search.documents import Fields
 from app.search.index_config import EXPERTS
+from app.taxonomy.data import get_taxonomy
 from app.webhooks import events as webhooks
 
 log = structlog.get_logger(__name__)
@@ -131,9 +132,11 @@ def expert_profile(
     def public(field: ExpertField) -> Any:
         return getattr(expert, field.value) if field in shown else None
 
+    concepts = with_broader([*(expert.concepts or []), *(expert.inferred_concepts or [])])
     return ExpertProfile(
         id=str(expert.id),
-        concepts=frozenset(with_broader([*(expert.concepts or []), *(expert.inferred_concepts or [])])),
+        concepts=frozenset(concepts),
+        subfields=subfields_of(concepts),
         text="\n".join(t for t in (texts["headline"], texts["bio"], texts["keywords"], texts["title"]) if t),
         industry_years=public(ExpertField.INDUSTRY_YEARS),
         highest_trl=public(ExpertField.HIGHEST_TRL),
@@ -349,6 +352,22 @@ class ExpertService:
                     ),
                 )
                 for hit in tagged.hits:
+                    relevance.setdefault(uuid.UUID(hit.id), 0.0)
+                # experts on neighbouring topics of the same sub-fields: where a need and an expert write in
+                # different languages, often the only bridge the taxonomy offers
+                subfields = get_taxonomy().subfields
+                own_subfields = subfields_of(narrowest(concepts))
+                neighbours = tuple(c.id for code in sorted(own_subfields) for c in subfields[code].concepts)
+                nearby = await backend.search(
+                    EXPERTS,
+                    SearchQuery(
+                        filters=(TermFilter(Fields.CONCEPTS, tuple(neighbours)),),
+                        limit=CANDIDATES,
+                        highlight=False,
+                        with_total=False,
+                    ),
+                )
+                for hit in nearby.hits:
                     relevance.setdefault(uuid.UUID(hit.id), 0.0)
         except Exception as error:  # search down: rank the latest profiles from the database
             log.warning("expert_matching_without_search", error=repr(error))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -23,7 +23,7 @@ from app.search.text import cjk_bigrams, fold_word, words
 class Weights:
     """How much each feature counts; the score is the weighted sum divided by the sum of weights."""
 
-    text: float = 0.45  # lexical similarity (local cosine) and the search engine's relevance, half each
+    text: float = 0.45  # lexical similarity: local cosine and the search engine's relevance (LOCAL_TEXT_SHARE)
     concepts: float = 0.30  # shared taxonomy concepts (owner-given or inferred): coverage of the need's topics
     field: float = 0.05  # same field
     subfield: float = 0.02  # sub-fields in common (those of the concepts); more lifts loosely related offers
@@ -96,6 +96,11 @@ COMMON_WORDS = frozenset(
     ]
 )
 FRESH_DAYS = 365
+# Share of the text feature that is the local, rarity-weighted cosine; the rest is the search engine's relevance,
+# which is relative to the best hit (the best of a page of chance matches still scores 1), so it counts less.
+# 0.5 before words were weighted by rarity; 0.7 measured best on the development needs and the held-out split
+# of tests/data/matching_eval.yaml alike (docs/BENCHMARKS.md).
+LOCAL_TEXT_SHARE = 0.7
 # More concepts than this on one listing reads as keyword stuffing: its concept score shrinks in proportion.
 STUFFED_CONCEPTS = 15
 
@@ -145,20 +150,38 @@ class Match:
 
 
 @lru_cache(maxsize=8192)
-def _term_vector(text: str) -> tuple[dict[str, int], float]:
-    """Folded word counts and Japanese character bigrams, and their norm; cached, since a need meets many
-    candidates and vice versa."""
-    counts = Counter(folded for w in words(text) if len(w) > 1 and (folded := fold_word(w)) not in COMMON_WORDS)
+def _term_vector(text: str, exact: bool = False) -> tuple[dict[str, int], float]:
+    """Word counts (folded, or `exact`: as written, tones kept) and Japanese character bigrams, and their
+    norm; cached, since a need meets many candidates and vice versa."""
+    counts: Counter[str] = Counter()
+    for word in words(text):
+        folded = fold_word(word)
+        if len(word) > 1 and folded not in COMMON_WORDS:
+            counts[word if exact else folded] += 1
     counts.update(cjk_bigrams(text))
     return dict(counts), math.sqrt(sum(c * c for c in counts.values()))
 
 
+@lru_cache(maxsize=8192)
+def written_with_marks(text: str) -> bool:
+    """Is the text's Latin script written with its diacritics (Vietnamese as it should be typed)? Then its
+    words are compared with another such text as written: "cá" (fish) is not "ca" (a shift) nor "cà"
+    (aubergine). Text typed without them ("da ca") is compared folded, as it may mean any of them."""
+    latin = words(text)
+    marked = sum(1 for word in latin if fold_word(word) != word)
+    return marked > 0 and marked >= 0.15 * len(latin)
+
+
 def cosine(a: str, b: str, rarity: Rarity | None = None) -> float:
-    """Cosine of the two texts' word counts; with `rarity`, each word weighted by how rare it is among the
-    texts being compared, so words most candidates share (a place, "hàng", "nước") stop making unrelated
-    listings look alike."""
-    vector: Callable[[str], tuple[Mapping[str, float], float]] = rarity.vector if rarity else _term_vector
-    (va, norm_a), (vb, norm_b) = vector(a), vector(b)
+    """Cosine of the two texts' word counts, as written where both carry their marks, else folded; with
+    `rarity`, each word weighted by how rare it is among the texts being compared, so words most candidates
+    share (a place, "hàng", "nước") stop making unrelated listings look alike."""
+    exact = written_with_marks(a) and written_with_marks(b)
+    (va, norm_a), (vb, norm_b) = (
+        (rarity.vector(a, exact), rarity.vector(b, exact))
+        if rarity
+        else (_term_vector(a, exact), _term_vector(b, exact))
+    )
     if not norm_a or not norm_b:
         return 0.0
     if len(vb) < len(va):
@@ -168,23 +191,25 @@ def cosine(a: str, b: str, rarity: Rarity | None = None) -> float:
 
 class Rarity:
     """Inverse document frequency over the texts of one ranking, log((N + 1) / (df + 1)) + 1 (smoothed as
-    in common tf-idf: a word in every text weighs 1, one in a single text of a hundred about 5), with each
-    text's weighted vector kept for the ranking's many comparisons."""
+    in common tf-idf: a word in every text weighs 1, one in a single text of a hundred about 5), for words
+    folded and as written, with each text's weighted vectors kept for the ranking's many comparisons."""
 
     def __init__(self, texts: list[str]) -> None:
-        df: Counter[str] = Counter()
-        for text in texts:
-            df.update(_term_vector(text)[0].keys())
         n = len(texts)
-        self.idf = {term: math.log((n + 1) / (count + 1)) + 1.0 for term, count in df.items()}
-        self._vectors: dict[str, tuple[dict[str, float], float]] = {}
+        self.idf: dict[bool, dict[str, float]] = {}
+        for exact in (False, True):
+            df: Counter[str] = Counter()
+            for text in texts:
+                df.update(_term_vector(text, exact)[0].keys())
+            self.idf[exact] = {term: math.log((n + 1) / (count + 1)) + 1.0 for term, count in df.items()}
+        self._vectors: dict[tuple[str, bool], tuple[dict[str, float], float]] = {}
 
-    def vector(self, text: str) -> tuple[Mapping[str, float], float]:
-        if text not in self._vectors:
-            counts = _term_vector(text)[0]
-            weighted = {term: count * self.idf.get(term, 1.0) for term, count in counts.items()}
-            self._vectors[text] = (weighted, math.sqrt(sum(w * w for w in weighted.values())))
-        return self._vectors[text]
+    def vector(self, text: str, exact: bool = False) -> tuple[Mapping[str, float], float]:
+        if (text, exact) not in self._vectors:
+            idf = self.idf[exact]
+            weighted = {term: count * idf.get(term, 1.0) for term, count in _term_vector(text, exact)[0].items()}
+            self._vectors[text, exact] = (weighted, math.sqrt(sum(w * w for w in weighted.values())))
+        return self._vectors[text, exact]
 
 
 def _overlap(low_a: float | None, high_a: float | None, low_b: float | None, high_b: float | None) -> float | None:
@@ -206,7 +231,8 @@ def features(
     offer, demand = (candidate, need) if candidate.kind == "offer" else (need, candidate)
     shared = sorted(need.all_concepts & candidate.all_concepts)
     result: dict[str, tuple[float, dict[str, object]]] = {}
-    text = 0.5 * cosine(need.text, candidate.text, rarity) + 0.5 * candidate.search_relevance
+    local = cosine(need.text, candidate.text, rarity)
+    text = LOCAL_TEXT_SHARE * local + (1 - LOCAL_TEXT_SHARE) * candidate.search_relevance
     result["text"] = (text, {"similarity": round(text, 2)})
     if shared:
         inferred = sorted(set(shared) - (need.concepts & candidate.concepts))

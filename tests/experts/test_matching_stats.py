@@ -152,6 +152,52 @@ class TestExpertsForADemand:
         )
         assert any("15 năm kinh nghiệm" in r["text"] for r in vi["items"][0]["reasons"])
 
+    async def test_an_expert_on_a_neighbouring_topic_in_another_language_is_found(
+        self, app: FastAPI, client: AsyncClient, moderator: Registered
+    ) -> None:
+        """No shared concept, no shared word: the sub-field (water treatment) is the bridge, and says so."""
+        buyer = await register(client, organization="Công ty Cấp nước Nông thôn")
+        university = await register(client, kind="university", organization="Kyushu Water Lab")
+        demand = await create_listing(
+            client,
+            buyer,
+            "demand",
+            status="published",
+            moderator=moderator,
+            title="Nước sinh hoạt của xã nhiễm asen",
+            summary="Cần công nghệ khử asen cho trạm 200 m3/ngày.",
+            concepts=["arsenic-removal"],
+        )
+        common = {"orcid": None, "highest_trl": None, "offers": ["consulting"], "keywords": []}
+        neighbour = await create_expert(
+            client,
+            university,
+            **common,
+            name="Sato Hiroshi",
+            headline="除鉄・除マンガン",
+            bio="生物ろ過による除鉄・除マンガン設備を設計してきた。",
+            concepts=["iron-manganese-removal"],
+        )
+        elsewhere = await create_expert(
+            client,
+            university,
+            **common,
+            name="Suzuki Taro",
+            headline="造船所の溶接自動化",
+            bio="溶接ロボットの導入を支援。",
+            concepts=["welding"],
+        )
+        await app.state.indexer.drain()
+        body = await _experts_for(client, demand["id"], "en")
+        found = {item["expert"]["id"]: item for item in body["items"]}
+        assert neighbour["id"] in found
+        assert elsewhere["id"] not in found
+        reasons = found[neighbour["id"]]["reasons"]
+        assert "concepts" not in {r["feature"] for r in reasons}
+        subfield = next(r["text"] for r in reasons if r["feature"] == "subfield")
+        assert subfield.startswith("Same sub-field: ")
+        assert "Water and wastewater treatment" in subfield
+
     async def test_private_evidence_is_not_used_nor_shown(
         self, app: FastAPI, client: AsyncClient, network: dict[str, Any]
     ) -> None:

@@ -141,6 +141,16 @@ def test_a_word_every_candidate_shares_counts_less_than_a_rare_one() -> None:
     assert cosine(need, "Hệ thống lọc nước", rarity) == 0.0
 
 
+def test_words_written_with_their_tones_are_compared_as_written() -> None:
+    fish = "Chế biến da cá tra thành collagen"
+    assert cosine("Giống cà chua ghép chịu mặn", fish) == 0.0  # cà (aubergine, tomato) is not cá (fish)
+    assert cosine("Thu hoạch cà phê đạt chuẩn", fish) == 0.0
+    assert cosine("Phụ phẩm da cá", fish) > 0.3
+    # typed without marks, "ca" may be either: compared folded
+    assert cosine("che bien da ca", fish) > 0.3
+    assert cosine("che bien da ca", "Giống cà chua") > 0.0
+
+
 def test_japanese_texts_are_compared_by_their_characters() -> None:
     need = replace(JAPANESE, id="need-ja", kind="demand", text="高効率の生物膜システムを探しています", trl=None)
     assert cosine(need.text, JAPANESE.text) > 0.3
