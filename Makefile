@@ -16,10 +16,12 @@ export UV_SYSTEM_CERTS := 1
 
 install: $(INSTALLED)
 
+# Libraries are compiled to bytecode once, here, as in the Docker image: where PYTHONDONTWRITEBYTECODE
+# is set, every process (each test process, each `techex` a test starts) would compile them again.
 $(INSTALLED): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
-	$(BIN)/uv sync --locked --python $(BIN)/python
+	$(BIN)/uv sync --locked --compile-bytecode --python $(BIN)/python
 	touch $(INSTALLED)
 
 # After changing dependencies in pyproject.toml: resolve again and commit uv.lock.
@@ -37,8 +39,9 @@ run: $(INSTALLED)
 
 # The whole suite: SQLite always; PostgreSQL when TEST_DATABASE_URL is set or
 # a server answers on 127.0.0.1:5432 (skipped with the reason otherwise).
-# One test process per core (up to 4), each file whole in one process so module fixtures are built once.
-PYTEST_ARGS ?= --numprocesses auto --maxprocesses 4 --dist loadfile
+# One test process per core (up to 4), tests handed out one at a time, `slow` ones first; a file whose
+# tests share a module fixture goes whole to one process (tests/conftest.py marks it an xdist_group).
+PYTEST_ARGS ?= --numprocesses auto --maxprocesses 4 --dist loadgroup
 
 test: $(INSTALLED)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -335,6 +336,7 @@ async def _write_answers(
     return answers
 
 
+@pytest.mark.slow
 async def test_no_read_operation_tells_who_owns_an_anonymous_listing(
     app: FastAPI, client: AsyncClient, session: AsyncSession, db_connection: AsyncConnection
 ) -> None:

@@ -16,6 +16,7 @@ from app.main import create_app
 from app.models import Listing
 from app.models.outbox import OutboxEvent
 from tests.conftest import BASE_URL, make_settings
+from tests.fixtures.live import copy_sqlite_database
 
 ADMIN_PASSWORD = "quan-tri-he-thong-2026"
 
@@ -42,6 +43,14 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture
+def seeded_cli_env(cli_env: dict[str, str], demo_database_template: str, tmp_path: Path) -> dict[str, str]:
+    """`cli_env` on a copy of a database that `techex migrate` and `techex seed --demo` made."""
+    copy_sqlite_database(demo_database_template, tmp_path / "cli.db")
+    return cli_env
+
+
+@pytest.mark.slow
 def test_migrate_seed_and_bootstrap_an_admin(cli_env: dict[str, str]) -> None:
     migrated = techex("migrate", env=cli_env)
     assert migrated.returncode == 0, migrated.stderr
@@ -79,9 +88,7 @@ def test_migrate_seed_and_bootstrap_an_admin(cli_env: dict[str, str]) -> None:
     assert "created admin admin@sokhcn.example.vn" in created.stdout
 
 
-async def test_bootstrapped_admin_signs_in_and_administers(cli_env: dict[str, str]) -> None:
-    for args in (("migrate",), ("seed", "--demo")):
-        assert techex(*args, env=cli_env).returncode == 0
+async def test_bootstrapped_admin_signs_in_and_administers(seeded_cli_env: dict[str, str]) -> None:
     created = techex(
         "create-account",
         "--email",
@@ -90,11 +97,11 @@ async def test_bootstrapped_admin_signs_in_and_administers(cli_env: dict[str, st
         "Sở Khoa học và Công nghệ Hải Phòng",
         "--password",
         ADMIN_PASSWORD,
-        env=cli_env,
+        env=seeded_cli_env,
     )
     assert created.returncode == 0, created.stderr
 
-    url = cli_env["DATABASE_URL"]
+    url = seeded_cli_env["DATABASE_URL"]
     app = create_app(make_settings(url), database=Database.from_url(url))
     async with (
         app.router.lifespan_context(app),
@@ -114,10 +121,9 @@ async def test_bootstrapped_admin_signs_in_and_administers(cli_env: dict[str, st
         await app.state.database.dispose()
 
 
-async def test_retag_infers_concepts_again_after_a_taxonomy_change(cli_env: dict[str, str]) -> None:
-    for args in (("migrate",), ("seed", "--demo")):
-        assert techex(*args, env=cli_env).returncode == 0
-    database = Database.from_url(cli_env["DATABASE_URL"])
+@pytest.mark.slow
+async def test_retag_infers_concepts_again_after_a_taxonomy_change(seeded_cli_env: dict[str, str]) -> None:
+    database = Database.from_url(seeded_cli_env["DATABASE_URL"])
     title = "Hệ thống xử lý nước thải chế biến thủy sản bằng công nghệ MBBR"
     async with unit_of_work(database.writer) as session:
         listing = (await session.execute(select(Listing).where(Listing.title == title))).scalar_one()
@@ -125,7 +131,7 @@ async def test_retag_infers_concepts_again_after_a_taxonomy_change(cli_env: dict
         listing.inferred_concepts = ["roofing-paint"]  # what an older taxonomy could have left
         await session.execute(delete(OutboxEvent))
 
-    first = techex("retag", "--batch-size", "50", env=cli_env)
+    first = techex("retag", "--batch-size", "50", env=seeded_cli_env)
     assert first.returncode == 0, first.stderr
     assert "293 listings read, 1 with new inferred concepts" in first.stdout
     async with unit_of_work(database.writer) as session:
@@ -133,7 +139,7 @@ async def test_retag_infers_concepts_again_after_a_taxonomy_change(cli_env: dict
         assert listing.inferred_concepts == current
         queued = (await session.execute(select(OutboxEvent.record_id))).scalars().all()
         assert queued == [listing.id]  # the index learns of the change
-    again = techex("retag", env=cli_env)
+    again = techex("retag", env=seeded_cli_env)
     assert "293 listings read, 0 with new inferred concepts" in again.stdout
     await database.dispose()
 

@@ -7,6 +7,7 @@ with the Pydantic models they were generated from.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -27,9 +28,16 @@ DOCUMENT = openapi_document()
 COMPONENTS = DOCUMENT["components"]
 
 
+_VALIDATORS: dict[str, Any] = {}
+
+
 def _validator(schema: dict[str, Any]) -> Any:
-    # The schema as the root of a document that also holds the components its `$ref`s point to.
-    return jsonschema_rs.validator_for({**schema, "components": COMPONENTS})
+    # The schema as the root of a document that also holds the components its `$ref`s point to; built
+    # once per distinct schema (thousands of examples share a few hundred), as building reads all components.
+    key = json.dumps(schema, sort_keys=True)
+    if key not in _VALIDATORS:
+        _VALIDATORS[key] = jsonschema_rs.validator_for({**schema, "components": COMPONENTS})
+    return _VALIDATORS[key]
 
 
 def _errors(schema: dict[str, Any], instance: Any) -> list[str]:

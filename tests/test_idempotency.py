@@ -19,10 +19,9 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.main import create_app
 from app.models import Base, IdempotencyRecord
-from tests.conftest import make_settings
 from tests.events.test_api import SESSIONS, make_fair, pid
+from tests.fixtures.contract import openapi_document
 from tests.helpers import (
     PASSWORD,
     Registered,
@@ -46,7 +45,7 @@ SECRET_BEARING = {
 
 def creating_posts() -> list[str]:
     """The spec's POST operations that answer 201 Created."""
-    spec = create_app(make_settings()).openapi()
+    spec = openapi_document()
     return sorted(path for path, ops in spec["paths"].items() if "201" in ops.get("post", {}).get("responses", {}))
 
 
@@ -317,7 +316,7 @@ async def test_a_creating_post_honours_the_idempotency_key(
 
 
 def test_every_creating_post_documents_the_header() -> None:
-    spec = create_app(make_settings()).openapi()
+    spec = openapi_document()
     for path in creating_posts():
         names = {p["name"] for p in spec["paths"][path]["post"].get("parameters", []) if p.get("in") == "header"}
         assert KEY_HEADER in names, path

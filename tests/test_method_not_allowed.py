@@ -8,14 +8,13 @@ import uuid
 
 from httpx import AsyncClient
 
-from app.main import create_app
-from tests.conftest import make_settings
+from tests.fixtures.contract import openapi_document
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _paths() -> list[tuple[str, str]]:
-    spec = create_app(make_settings()).openapi()
+    spec = openapi_document()
     served = []
     for path, operations in spec["paths"].items():
         allowed = sorted(m.upper() for m in operations if m.upper() in METHODS)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -1124,6 +1125,7 @@ def test_matrix_covers_every_write_endpoint(app: FastAPI) -> None:
     assert sorted(writes - covered) == [], "write endpoints missing from the permission matrix"
 
 
+@pytest.mark.slow
 async def test_permission_matrix(
     client: AsyncClient, session: AsyncSession, db_connection: AsyncConnection, settings: Any
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from argon2 import extract_parameters
 
 from app.accounts.security import (
     create_access_token,
@@ -21,6 +22,7 @@ from app.accounts.security import (
 SECRET = "s" * 48
 
 
+@pytest.mark.production_password_cost
 class TestPasswords:
     def test_hash_verifies_and_is_salted(self) -> None:
         first, second = hash_password("mot-mat-khau-dai"), hash_password("mot-mat-khau-dai")
@@ -28,6 +30,11 @@ class TestPasswords:
         assert first.startswith("$argon2id$")
         assert verify_password(first, "mot-mat-khau-dai")
         assert not verify_password(first, "mot-mat-khau-dai ")
+
+    def test_hashes_at_the_production_cost(self) -> None:
+        """The cost other tests lower for speed is, in the app, Argon2id's RFC 9106 low-memory profile."""
+        parameters = extract_parameters(hash_password("mot-mat-khau-dai"))
+        assert (parameters.time_cost, parameters.memory_cost, parameters.parallelism) == (3, 65536, 4)
 
     def test_unknown_account_never_verifies(self) -> None:
         assert not verify_password(None, "anything-at-all")

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from app.db import Database, unit_of_work
 from app.models import HarvestState, Listing
 from tests.fixtures.database import drop_postgres_database
-from tests.fixtures.live import _copy_postgres_database, _copy_sqlite_database
+from tests.fixtures.live import _copy_postgres_database, copy_sqlite_database
 from tests.helpers import PASSWORD, demand_payload, offer_payload
 from tests.integration.live_servers import (
     MODERATOR_EMAIL,
@@ -35,8 +35,8 @@ async def two_databases(live_template: str, tmp_path: Path) -> AsyncIterator[tup
     """Two fresh migrated databases: the source exchange's and the harvesting exchange's."""
     if make_url(live_template).get_backend_name() == "sqlite":
         yield (
-            await asyncio.to_thread(_copy_sqlite_database, live_template, tmp_path / "source.db"),
-            await asyncio.to_thread(_copy_sqlite_database, live_template, tmp_path / "harvester.db"),
+            await asyncio.to_thread(copy_sqlite_database, live_template, tmp_path / "source.db"),
+            await asyncio.to_thread(copy_sqlite_database, live_template, tmp_path / "harvester.db"),
         )
         return
     urls = (await _copy_postgres_database(live_template), await _copy_postgres_database(live_template))
@@ -110,6 +110,7 @@ async def harvested_rows(database_url: str) -> list[tuple[str, str, str | None]]
         await database.dispose()
 
 
+@pytest.mark.slow
 async def test_one_exchange_harvests_another_through_creates_updates_and_withdrawals(
     two_databases: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -199,6 +200,7 @@ async def test_one_exchange_harvests_another_through_creates_updates_and_withdra
         assert "0 entries" in harvest(harvester_server, source_server)
 
 
+@pytest.mark.slow
 async def test_harvester_killed_mid_page_resumes_from_its_cursor(
     two_databases: tuple[str, str], tmp_path: Path
 ) -> None:

@@ -26,6 +26,7 @@ from app.main import create_app
 from app.metrics import exposition
 from app.seed import load_demo_data
 from tests.conftest import BASE_URL, make_settings
+from tests.fixtures.live import copy_sqlite_database
 from tests.test_typescript_client import free_port, wait_until_up
 
 METRICS_TOKEN = "scrape-token-0123456789"
@@ -65,19 +66,17 @@ def value(found: dict[str, list[Sample]], name: str, **labels: str) -> float:
 
 
 @pytest.fixture
-def two_workers(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def two_workers(tmp_path: Path, demo_database_template: str) -> Iterator[tuple[str, Path]]:
     """`techex serve --workers 2` over a migrated SQLite file with the demo data, indexer in process."""
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'techex.db'}",
+        "DATABASE_URL": copy_sqlite_database(demo_database_template, tmp_path / "techex.db"),
         "INDEX_DIR": str(tmp_path / "index"),
         "METRICS_TOKEN": METRICS_TOKEN,
         "EXPIRY_SWEEP_SECONDS": "1",
         "LOG_LEVEL": "WARNING",
     }
     techex = [sys.executable, "-m", "app.cli"]
-    for command in (["migrate"], ["seed", "--demo"]):
-        subprocess.run([*techex, *command], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)  # noqa: S603
     port = free_port()
     log = tmp_path / "server.log"
     with log.open("wb") as sink:
@@ -161,16 +160,14 @@ class TestScrapingInProcess:
 
 
 @pytest.mark.slow
-def test_the_worker_serves_its_indexer_metrics_on_its_own_port(tmp_path: Path) -> None:
+def test_the_worker_serves_its_indexer_metrics_on_its_own_port(tmp_path: Path, demo_database_template: str) -> None:
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'techex.db'}",
+        "DATABASE_URL": copy_sqlite_database(demo_database_template, tmp_path / "techex.db"),
         "INDEX_DIR": str(tmp_path / "index"),
         "LOG_LEVEL": "WARNING",
     }
     techex = [sys.executable, "-m", "app.cli"]
-    for command in (["migrate"], ["seed", "--demo"]):
-        subprocess.run([*techex, *command], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)  # noqa: S603
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
         [*techex, "worker"],

@@ -61,6 +61,7 @@ def test_planted_forced_breaks_are_found_and_proven_optimal() -> None:
     assert_valid(made.instance, schedule)
 
 
+@pytest.mark.slow
 def test_a_forum_shaped_event_gets_a_fair_schedule() -> None:
     shape = real_shape(FORUM, random.Random(3), 0)
     instance = generate(shape, seed=3)
@@ -91,6 +92,7 @@ LARGE_SHAPED = Shape(
 )
 
 
+@pytest.mark.slow
 def test_a_large_event_gets_a_fair_schedule_that_keeps_its_priority() -> None:
     instance = generate(LARGE_SHAPED, seed=1)
     assert len(instance.meetings) > LARGE_INSTANCE  # scheduled as a large event: local search, no proof

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
@@ -56,6 +57,7 @@ async def wait_for(condition: Callable[[], bool], seconds: float) -> None:
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.slow
 async def test_a_worker_killed_mid_delivery_loses_no_event(
     live_app: FastAPI, live_client: AsyncClient, live_database: Database, live_database_url: str, tmp_path: Path
 ) -> None:
