@@ -15,7 +15,7 @@ from app.experts.visibility import Reader, public_texts, visible_fields
 from app.listings.texts import listing_texts
 from app.models import Expert, Listing, Organization
 from app.money import format_decimal
-from app.search.text import cjk_text, tone_text
+from app.search.text import cjk_bigrams, cjk_text, tone_text
 from app.taxonomy.data import get_taxonomy
 
 LOCAL_SOURCE = "local"
@@ -106,6 +106,15 @@ def _concept_words_cached(concept_ids: tuple[str, ...]) -> str:
     return " · ".join(words)
 
 
+def cjk_with_keywords(own: list[str], keywords: str) -> str:
+    """The bigram field: the document's own text, then each bigram of its concepts' labels and synonyms
+    once — a concept with many Japanese synonyms sharing a word (浄水器, 浄水装置) must not count that word
+    more often than a listing that writes it in its own title."""
+    own_grams = cjk_text("\n".join(own))
+    keyword_grams = " ".join(dict.fromkeys(cjk_bigrams(keywords)))
+    return f"{own_grams} {keyword_grams}".strip()
+
+
 def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[str, Any]:
     """`listing` and `owner` are mapped objects or plain rows with the same columns."""
     texts = listing_texts(listing)
@@ -130,7 +139,7 @@ def listing_document(listing: Listing | Any, owner: Organization | Any) -> dict[
         Fields.SEARCH_SUMMARY: "\n".join(texts.summaries),
         Fields.SEARCH_DESCRIPTION: "\n".join(texts.descriptions),
         Fields.KEYWORDS: keywords,
-        Fields.CJK: cjk_text("\n".join([*texts.all(), keywords])),
+        Fields.CJK: cjk_with_keywords(list(texts.all()), keywords),
         # for Meilisearch, which folds every mark: the marked words spelled in Telex (see `tone_key`)
         Fields.TONES: tone_text("\n".join([*texts.all(), keywords])),
         Fields.FIELD: listing.field,
@@ -196,7 +205,8 @@ def expert_document(expert: Expert | Any) -> dict[str, Any]:
     concepts = list(dict.fromkeys([*(expert.concepts or []), *(expert.inferred_concepts or [])]))
     keywords = " · ".join(part for part in (_concept_words(concepts), texts["keywords"]) if part)
     titles = [texts["name"], texts["title"]]
-    every = [*titles, texts["headline"], texts["bio"], texts["affiliation"], keywords]
+    own = [*titles, texts["headline"], texts["bio"], texts["affiliation"]]
+    every = [*own, keywords]
     return {
         Fields.ID: str(expert.id),
         Fields.NAME: expert.name,
@@ -207,7 +217,7 @@ def expert_document(expert: Expert | Any) -> dict[str, Any]:
         Fields.SEARCH_SUMMARY: texts["headline"],
         Fields.SEARCH_DESCRIPTION: "\n".join(t for t in (texts["bio"], texts["affiliation"]) if t),
         Fields.KEYWORDS: keywords,
-        Fields.CJK: cjk_text("\n".join(every)),
+        Fields.CJK: cjk_with_keywords(own, keywords),
         Fields.TONES: tone_text("\n".join(every)),
         Fields.COUNTRY: expert.country,
         Fields.CITY: expert.city if ExpertField.CITY in shown else None,
