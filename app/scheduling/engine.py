@@ -62,11 +62,17 @@ from collections import defaultdict
 from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ortools.sat.python import cp_model
-
+from app.lazy import lazy_import
 from app.scheduling.maxsat import BreaksMaxSat, Proof
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+else:
+    # loaded on first use: it imports pandas, a second of start-up that every process (the API, each
+    # `techex` command) would otherwise pay before it schedules anything
+    cp_model = lazy_import("ortools.sat.python.cp_model")
 
 # --------------------------------------------------------------------------- instance
 
