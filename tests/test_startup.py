@@ -10,6 +10,12 @@ from app.lazy import lazy_import
 HEAVY = ("ortools.sat.python.cp_model", "pandas")
 
 
+def _python(code: str) -> str:
+    """What a fresh interpreter of this environment prints running `code` (the tests' own fixed snippets)."""
+    command = [sys.executable, "-c", code]
+    return subprocess.run(command, capture_output=True, text=True, check=True, timeout=120).stdout  # noqa: S603
+
+
 def test_importing_the_app_leaves_the_solver_and_pandas_unloaded() -> None:
     # type() reads no attribute of a module not yet loaded (any attribute would load it)
     probe = (
@@ -17,8 +23,8 @@ def test_importing_the_app_leaves_the_solver_and_pandas_unloaded() -> None:
         f"loaded = [n for n in {HEAVY!r} if n in sys.modules and type(sys.modules[n]).__name__ != '_LazyModule']\n"
         "print(','.join(loaded))"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    assert result.stdout.strip() == "", f"loaded at import: {result.stdout.strip()}"
+    loaded = _python(probe).strip()
+    assert loaded == "", f"loaded at import: {loaded}"
 
 
 def test_a_lazy_module_runs_on_first_use_and_is_the_module_itself() -> None:
@@ -31,8 +37,7 @@ def test_a_lazy_module_runs_on_first_use_and_is_the_module_itself() -> None:
         "import xml.dom.minidom as real\n"
         "print(before, 'xml.dom.minicompat' in sys.modules, m is real)"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
-    assert result.stdout.split() == ["False", "True", "True"]
+    assert _python(probe).split() == ["False", "True", "True"]
 
 
 def test_a_module_already_imported_is_returned_as_it_is() -> None:
