@@ -4,8 +4,6 @@ Participants see the published schedule; organisers see the current (possibly dr
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import datetime
 
@@ -13,6 +11,7 @@ import icalendar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.permissions import Principal
+from app.csv_text import csv_text
 from app.errors import NotFoundError
 from app.events import repository
 from app.events.schemas import Agenda, AgendaItem, RequestStatus
@@ -159,16 +158,14 @@ def to_ical(agenda: Agenda, now: datetime | None = None) -> bytes:
 
 
 def to_csv(agenda: Agenda) -> str:
-    """A printable sheet: one row per meeting, local times of the event's timezone."""
+    """A printable sheet: one row per meeting, local times of the event's timezone, opened in Excel as UTF-8."""
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(agenda.timezone)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["slot", "date", "start", "end", "place", "with"])
+    rows = []
     for item in agenda.items:
         start, end = item.starts_at.astimezone(zone), item.ends_at.astimezone(zone)
-        writer.writerow(
+        rows.append(
             [
                 item.slot,
                 start.date().isoformat(),
@@ -178,4 +175,4 @@ def to_csv(agenda: Agenda) -> str:
                 item.counterpart or " / ".join(item.participants),
             ]
         )
-    return out.getvalue()
+    return csv_text(["slot", "date", "start", "end", "place", "with"], rows)

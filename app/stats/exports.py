@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -13,6 +12,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font, numbers
 
+from app.csv_text import csv_text
 from app.engagements.stats import ServiceStatsResponse
 from app.money import format_decimal
 from app.stats.indicators import Period
@@ -23,8 +23,6 @@ from app.stats.schemas import (
     IndicatorsResponse,
     ListingStatsResponse,
 )
-
-BOM = "\ufeff"
 
 
 def indicator_rows(report: IndicatorsResponse) -> tuple[list[str], list[list[Any]]]:
@@ -128,14 +126,8 @@ def csv_value(value: Any) -> Any:
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """RFC 4180 CSV starting with a UTF-8 byte order mark, so that Excel on Windows reads the
-    Vietnamese as UTF-8 rather than in the local code page."""
-    buffer = io.StringIO()
-    buffer.write(BOM)
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([csv_value(v) for v in row] for row in rows)
-    return buffer.getvalue()
+    """The statistics as CSV (`app.csv_text`), amounts and dates written as `csv_value` does."""
+    return csv_text(header, ([csv_value(v) for v in row] for row in rows))
 
 
 # Number formats of the workbook's cells (openpyxl's built-in ones, which Excel and LibreOffice localise).

@@ -329,7 +329,8 @@ async def test_schedule_publish_and_agendas(client: AsyncClient, fair: Fair) -> 
     assert all(str(e["STATUS"]) == "CONFIRMED" for e in events)
     # printable CSV in the event's local time
     sheet = await client.get(agenda_path, params={"format": "csv"}, headers=seeker.headers)
-    rows = list(csv.reader(io.StringIO(sheet.text)))
+    assert sheet.content.startswith(b"\xef\xbb\xbf"), "Excel on Windows needs the byte order mark to read UTF-8"
+    rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
     assert rows[0] == ["slot", "date", "start", "end", "place", "with"]
     assert len(rows) == 3
     assert rows[1][1] == DAY

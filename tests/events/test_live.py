@@ -94,7 +94,7 @@ async def test_the_whole_event_flow(live_client: AsyncClient, live_fair: Fair) -
         f"{i['meeting_id']}@techex" for i in agenda["items"]
     }
     sheet = await client.get(agenda_path, params={"format": "csv"}, headers=seeker.headers)
-    rows = list(csv.reader(io.StringIO(sheet.text)))
+    rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
     assert len(rows) == 3
     assert {row[1] for row in rows[1:]} == {DAY}
 
