@@ -121,12 +121,14 @@ def worker() -> None:
     from app.integration.harvest import harvest_periodically
     from app.listings.service import listing_service
     from app.logging import configure_logging
+    from app.matching import semantic
     from app.search.indexer import Indexer
     from app.search.service import create_backend
     from app.webhooks.delivery import WebhookWorker
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    semantic.configure(settings.semantic_matching)
     if settings.worker_metrics_port is not None:
         from prometheus_client import start_http_server
 

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     expert_requests_per_org_per_month: int = Field(default=10, ge=1)
     expert_stale_days: int = Field(default=365, ge=1)
     expert_reminder_days: int = Field(default=30, ge=1)
+    # Expert matching across languages by the meaning of the texts (app/matching/semantic.py); off, or
+    # where its engine is not installed, matching uses concepts and words alone.
+    semantic_matching: bool = True
 
     # Webhooks: where the URLs in event payloads point (this API as integrators reach it).
     public_base_url: str = "http://127.0.0.1:8000"

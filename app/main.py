@@ -33,6 +33,7 @@ from app.errors import install_error_handlers
 from app.experts.service import expert_service
 from app.listings.service import listing_service
 from app.logging import configure_logging
+from app.matching import semantic
 from app.middleware import (
     BodySizeLimitMiddleware,
     InputGuardMiddleware,
@@ -76,6 +77,7 @@ def create_app(
     """Build the ASGI app; tests hand in their own session factory, search backend and tracer provider."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    semantic.configure(settings.semantic_matching)
     tracer_provider = tracer_provider or tracing.provider_from_settings(settings)
 
     @asynccontextmanager

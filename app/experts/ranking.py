@@ -1,8 +1,8 @@
 """Ranking experts for a listing: pure and deterministic, like the listing engine.
 
 Expertise first (the listing's topics the expert covers, the taxonomy sub-fields they share — the
-bridge left when a need and an expert in different languages name neighbouring topics —, and how
-alike their words are), then
+bridge left when a need and an expert in different languages name neighbouring topics —, how
+alike their words are, and how alike in meaning their texts are, in any of the three languages), then
 evidence (industry experience, the TRL the expert has reached, patents, publications, consultations
 that helped on the platform, offering the kind of help the listing needs). Evidence counts in full
 only for experts with real expertise in the topic: a renowned expert in another field does not
@@ -21,6 +21,7 @@ class ExpertWeights:
     concepts: float = 0.45
     text: float = 0.30
     subfield: float = 0.05
+    meaning: float = 0.25
     industry: float = 0.07
     trl_reached: float = 0.03
     patents: float = 0.04
@@ -34,6 +35,9 @@ class ExpertWeights:
     # Less expertise than this (share of its weight) is no match: a word or two in common is chance. A shared
     # sub-field alone (0.0625: a neighbouring topic, often all that links texts in two languages) just passes.
     min_expertise: float = 0.06
+    # Likeness in meaning (a standard score, app/matching/semantic.py) that counts nothing, and in full.
+    meaning_floor: float = 0.5
+    meaning_full: float = 2.5
 
     @property
     def expertise_weight(self) -> float:
@@ -43,7 +47,7 @@ class ExpertWeights:
         return self.expertise_weight + sum(float(getattr(self, name)) for name in EVIDENCE)
 
 
-EXPERTISE = ("concepts", "subfield", "text")
+EXPERTISE = ("concepts", "subfield", "text", "meaning")
 EVIDENCE = ("industry", "trl_reached", "patents", "publications", "consultations", "offers", "language")
 DEFAULT_EXPERT_WEIGHTS = ExpertWeights()
 # What each kind of listing asks of an expert: a need wants advice and assessment; an offer, someone
@@ -72,6 +76,7 @@ class ExpertProfile:
     languages: frozenset[str] = frozenset()
     stale: bool = False
     search_relevance: float = 0.0
+    meaning: float = 0.0  # centred likeness in meaning of its public words and the listing's
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,9 @@ def score_expert(
     text = 0.5 * cosine(need.text, expert.text, rarity) + 0.5 * expert.search_relevance
     if text > 0:
         values["text"] = (text, {"similarity": round(text, 2)})
+    meaning = (expert.meaning - weights.meaning_floor) / (weights.meaning_full - weights.meaning_floor)
+    if meaning > 0:
+        values["meaning"] = (min(1.0, meaning), {})
     expertise = sum(getattr(weights, name) * values[name][0] for name in EXPERTISE if name in values)
     expertise_share = expertise / weights.expertise_weight
     if expert.industry_years:

@@ -376,7 +376,7 @@ class ExpertMatchCandidate(ResponseModel):
 
 class ExpertReason(ResponseModel):
     feature: str = Field(
-        description="expertise: concepts, subfield, text; evidence: industry, trl, patents, publications, "
+        description="expertise: concepts, subfield, text, meaning; evidence: industry, trl, patents, publications, "
         "consultations, offers, language; gaps: stale."
     )
     contribution: float

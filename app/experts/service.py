@@ -15,7 +15,7 @@ from app.accounts.permissions import Principal
 from app.config import Settings
 from app.deals.service import deal_service
 from app.errors import AppError, ConflictError, InvalidInputError, NotFoundError, TooManyRequestsError
-from app.experts import repository
+from app.experts import repository, vectors
 from app.experts.orcid import OrcidClient
 from app.experts.ranking import ExpertMatch, ExpertProfile, rank_experts
 from app.experts.schemas import (
@@ -30,7 +30,14 @@ from app.experts.schemas import (
     ListedBy,
     SubjectKind,
 )
-from app.experts.visibility import Reader, contact_of, is_stale, public_texts, visible_fields
+from app.experts.visibility import (
+    Reader,
+    contact_of,
+    is_stale,
+    public_profile_text,
+    public_texts,
+    visible_fields,
+)
 from app.listings.schemas import ListingKind
 from app.listings.service import check_if_match, listing_service, validate_concepts
 from app.matching.concepts import infer_concepts, narrowest, with_broader
@@ -48,6 +55,8 @@ from app.webhooks import events as webhooks
 
 log = structlog.get_logger(__name__)
 CANDIDATES = 200
+# The experts most alike in meaning added to the candidates the index finds by words and concepts.
+SEMANTIC_CANDIDATES = 50
 EXPERT_TEXTS = (Fields.SEARCH_TITLE, Fields.SEARCH_SUMMARY, Fields.SEARCH_DESCRIPTION, Fields.KEYWORDS)
 
 
@@ -123,11 +132,10 @@ def profile_values(payload: ExpertCreate) -> dict[str, Any]:
 
 
 def expert_profile(
-    expert: Expert, helpful: int, now: datetime, stale_days: int, relevance: float = 0.0
+    expert: Expert, helpful: int, now: datetime, stale_days: int, relevance: float = 0.0, meaning: float = 0.0
 ) -> ExpertProfile:
     """The ranking's view: the public fields only, since matches and their reasons are shown to anyone."""
     shown = visible_fields(expert, Reader.PUBLIC)
-    texts = public_texts(expert)
 
     def public(field: ExpertField) -> Any:
         return getattr(expert, field.value) if field in shown else None
@@ -137,7 +145,7 @@ def expert_profile(
         id=str(expert.id),
         concepts=frozenset(concepts),
         subfields=subfields_of(concepts),
-        text="\n".join(t for t in (texts["headline"], texts["bio"], texts["keywords"], texts["title"]) if t),
+        text=public_profile_text(expert),
         industry_years=public(ExpertField.INDUSTRY_YEARS),
         highest_trl=public(ExpertField.HIGHEST_TRL),
         patents_count=public(ExpertField.PATENTS_COUNT),
@@ -147,6 +155,7 @@ def expert_profile(
         languages=frozenset(public(ExpertField.LANGUAGES) or []),
         stale=is_stale(expert, now, stale_days),
         search_relevance=relevance,
+        meaning=meaning,
     )
 
 
@@ -389,15 +398,28 @@ class ExpertService:
         """Experts who can solve this need or assess and help adopt this offer, best first."""
         listing, owner = await listing_service.get_for_viewer(session, principal, kind, listing_id)
         relevance = await self._candidates(session, backend, listing, owner)
+        need = profile(listing, owner)
+        # experts alike in meaning: where the texts are in different languages and no concept links them
+        alike = await vectors.likeness(session, need.text)
+        if alike is not None:
+            for expert_id in alike.nearest(SEMANTIC_CANDIDATES):
+                relevance.setdefault(expert_id, 0.0)
         experts = await repository.by_ids(session, list(relevance))
         helpful = await repository.helpful_consultations(session, list(experts))
         now = utcnow()
         profiles = [
-            expert_profile(e, helpful.get(e.id, 0), now, settings.expert_stale_days, relevance[e.id])
+            expert_profile(
+                e,
+                helpful.get(e.id, 0),
+                now,
+                settings.expert_stale_days,
+                relevance[e.id],
+                alike.of(e.id) if alike is not None else 0.0,
+            )
             for e in experts.values()
             if e.organization_id != listing.organization_id and e.availability != "unavailable"
         ]
-        ranked = rank_experts(profile(listing, owner), profiles, limit=limit, min_score=min_score)
+        ranked = rank_experts(need, profiles, limit=limit, min_score=min_score)
         return listing, [RankedExpert(m, experts[uuid.UUID(m.expert_id)]) for m in ranked]
 
     # --- consultation requests ----------------------------------------------------------

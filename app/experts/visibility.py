@@ -113,3 +113,9 @@ def public_texts(expert: Any) -> dict[str, str]:
         "bio": expert.bio or "" if ExpertField.BIO in shown else "",
         "keywords": " · ".join(expert.keywords or []) if ExpertField.KEYWORDS in shown else "",
     }
+
+
+def public_profile_text(expert: Any) -> str:
+    """The public words that say what the expert knows, as matching compares them with a listing."""
+    texts = public_texts(expert)
+    return "\n".join(t for t in (texts["headline"], texts["bio"], texts["keywords"], texts["title"]) if t)

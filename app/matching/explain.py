@@ -27,6 +27,11 @@ _TEMPLATES: dict[str, dict[str, str]] = {
     "concepts": {"vi": "Cùng chủ đề: {labels}", "en": "Shared topics: {labels}", "ja": "共通のテーマ: {labels}"},
     "field": {"vi": "Cùng lĩnh vực: {field}", "en": "Same field: {field}", "ja": "同じ分野: {field}"},
     "subfield": {"vi": "Cùng chuyên ngành: {labels}", "en": "Same sub-field: {labels}", "ja": "同じ専門分野: {labels}"},
+    "meaning": {
+        "vi": "Nội dung gần nghĩa với nhu cầu",
+        "en": "Close in meaning to the listing",
+        "ja": "内容の意味が近い",
+    },
     "trl_ok": {
         "vi": "TRL {trl} ≥ yêu cầu tối thiểu {min_trl}",
         "en": "TRL {trl} ≥ required minimum {min_trl}",

@@ -7,7 +7,7 @@ from app.models.deal import Deal, Interest, InterestMessage
 from app.models.document import Document
 from app.models.engagement import CheckInReport, DealCheckIn, DealMilestone, ServiceQuote, ServiceRequest, Valuation
 from app.models.event import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest
-from app.models.expert import ConsultationRequest, Expert
+from app.models.expert import ConsultationRequest, Expert, ExpertVector
 from app.models.integration import HarvestState, ImportJob
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
@@ -31,6 +31,7 @@ __all__ = [
     "EventParticipant",
     "EventSession",
     "Expert",
+    "ExpertVector",
     "HarvestState",
     "IdempotencyRecord",
     "ImportJob",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -65,6 +65,19 @@ class Expert(IdMixin, TimestampMixin, Base):
     external_id: Mapped[str | None] = mapped_column(String(128))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ExpertVector(Base):
+    """The meaning of an expert's public words (app/matching/semantic.py), kept by the indexer as the
+    profile changes; goes with the profile."""
+
+    __tablename__ = "expert_vector"
+
+    expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))  # of the model and the text the vector was made of
+    language: Mapped[str] = mapped_column(String(2))  # of the text: similarities are centred per language
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ConsultationRequest(IdMixin, TimestampMixin, Base):

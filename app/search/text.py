@@ -63,6 +63,10 @@ def is_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+def cjk_count(text: str) -> int:
+    return len(_CJK.findall(text))
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words of Latin-script text (CJK runs are left to `cjk_bigrams`)."""
     found = _WORD.findall(text.lower())

