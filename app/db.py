@@ -2,7 +2,8 @@
 
 One `Database` per process, created in the app lifespan (or by a CLI command).
 Requests get one session each through `get_session`, which commits before the
-response is sent and rolls back on any error.
+response is sent and rolls back on any error; effects outside the database (a
+stored file) follow that outcome through `on_commit` and `on_rollback`.
 
 SQLite notes: the `sqlite3` driver's legacy transaction handling is switched
 off so that SQLAlchemy emits `BEGIN` itself. Write units of work start with
@@ -28,11 +29,12 @@ separate connections, so breaking one of these rules fails a test.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -52,6 +54,13 @@ SQLITE_WRITE_OPTION = "techex_sqlite_write"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_POOL_TIMEOUT = 30.0
+# keys of `session.info`: the actions `unit_of_work` runs once the transaction is over
+_ON_COMMIT = "on_commit"
+_ON_ROLLBACK = "on_rollback"
+
+log = structlog.get_logger(__name__)
+
+AfterTransaction = Callable[[], Awaitable[None]]
 
 
 def is_sqlite_url(url: str) -> bool:
@@ -143,6 +152,24 @@ class Database:
         await self.engine.dispose()
 
 
+def on_commit(session: AsyncSession, action: AfterTransaction) -> None:
+    """Run `action` once the unit of work has committed (never if it rolls back).
+
+    For effects outside the database that must not happen unless the change is kept, such as removing a
+    deleted document's file: done before the commit, a failed commit would leave a row without its file.
+    """
+    session.info.setdefault(_ON_COMMIT, []).append(action)
+
+
+def on_rollback(session: AsyncSession, action: AfterTransaction) -> None:
+    """Run `action` once the unit of work has rolled back, whatever made it fail (never if it commits).
+
+    For undoing effects outside the database made before the commit, such as a stored upload: its row is
+    gone with the rollback, so its file must go too.
+    """
+    session.info.setdefault(_ON_ROLLBACK, []).append(action)
+
+
 @asynccontextmanager
 async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """Yield a session; commit if the body succeeds, roll back if anything fails.
@@ -150,24 +177,50 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
     A failed COMMIT on SQLite can leave the transaction open, so it is rolled
     back explicitly before the error propagates. Domain errors marked
     `keeps_changes` commit first: the refusal itself is the change to keep.
+    Then the actions registered with `on_commit` or `on_rollback`, whichever
+    matches the outcome, run (only here: a session opened otherwise never runs them).
     """
     async with factory() as session:
         try:
             yield session
         except AppError as error:
             if error.keeps_changes:
-                await session.commit()
+                await _commit(session)
             else:
-                await session.rollback()
+                await _rollback(session)
             raise
         except BaseException:
-            await session.rollback()
+            await _rollback(session)
             raise
+        await _commit(session)
+
+
+async def _commit(session: AsyncSession) -> None:
+    try:
+        await session.commit()
+    except BaseException:
+        await _rollback(session)
+        raise
+    await _after_transaction(session, _ON_COMMIT)
+
+
+async def _rollback(session: AsyncSession) -> None:
+    try:
+        await session.rollback()
+    finally:
+        # a rollback that fails (a lost connection) leaves nothing committed either
+        await _after_transaction(session, _ON_ROLLBACK)
+
+
+async def _after_transaction(session: AsyncSession, outcome: str) -> None:
+    """Run the outcome's actions, each once. The transaction is over either way, so an action that fails
+    is logged and neither stops the others nor replaces the outcome the caller sees."""
+    registered = {key: session.info.pop(key, []) for key in (_ON_COMMIT, _ON_ROLLBACK)}
+    for action in registered[outcome]:
         try:
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+            await action()
+        except Exception:
+            log.exception("after_transaction_action_failed", outcome=outcome, action=repr(action))
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

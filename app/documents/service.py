@@ -6,6 +6,7 @@ import hashlib
 import re
 import uuid
 from datetime import timedelta
+from functools import partial
 
 import filetype
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -16,6 +17,7 @@ from app.accounts.authorization import actor_for_organization
 from app.accounts.permissions import Principal
 from app.audit import service as audit
 from app.audit.service import Actor, AuditAction
+from app.db import on_commit, on_rollback
 from app.deals import repository as deal_repository
 from app.deals.service import deal_service
 from app.documents.scanning import Scanner
@@ -161,6 +163,8 @@ class DocumentService:
         )
         document.id = uuid.uuid4()
         document.storage_key = f"documents/{document.id}"
+        # registered first: a put that fails (a timeout) may still have stored the file
+        on_rollback(session, partial(storage.delete, document.storage_key))
         await storage.put(document.storage_key, data, guessed.mime)
         session.add(document)
         await session.flush()
@@ -256,7 +260,8 @@ class DocumentService:
     async def delete(
         self, session: AsyncSession, principal: Principal, storage: DocumentStorage, document_id: uuid.UUID
     ) -> None:
-        """The organisation that attached it (itself, its mandated broker, a moderator) removes a document."""
+        """The organisation that attached it (itself, its mandated broker, a moderator) removes a document; its
+        file goes once the deletion is committed."""
         document = await self.get(session, principal, document_id)
         actor = await actor_for_organization(session, principal, document.organization_id)
         await session.delete(document)
@@ -264,7 +269,7 @@ class DocumentService:
         audit.record(
             session, actor, AuditAction.DELETE, RECORD_TYPE, document.id, {"filename": [document.filename, None]}
         )
-        await storage.delete(document.storage_key)
+        on_commit(session, partial(storage.delete, document.storage_key))
 
 
 document_service = DocumentService()

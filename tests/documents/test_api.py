@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from obstore.store import LocalStore
 from openpyxl import Workbook
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.config import DocumentStorageKind
 from app.documents.storage import ObjectStorage, create_storage
@@ -233,6 +234,62 @@ async def test_deal_and_service_request_documents_are_for_their_parties(
     expect(await client.get(f"{BASE}/{brief['id']}", headers=provider.headers), 200)
     deliverable = await _upload(client, provider, "service_request", request["id"], kind="deliverable")
     expect(await client.get(f"{BASE}/{deliverable['id']}", headers=owner.headers), 200)
+
+
+async def _refuse_document_audit(connection: AsyncConnection, action: str) -> None:
+    """Make the database refuse the audit entry of a document's `action`, as a constraint would: the entry is
+    written after the file is stored or removed, and reaches the database only when the commit flushes it.
+    Created in the test's transaction, so it is rolled back with it."""
+    if connection.dialect.name == "sqlite":
+        statements = [
+            f"""CREATE TRIGGER refuse_document_audit BEFORE INSERT ON audit_entry
+            WHEN NEW.record_type = 'document' AND NEW.action = '{action}'
+            BEGIN SELECT RAISE(ABORT, 'audit entry refused'); END"""
+        ]
+    else:
+        statements = [
+            """CREATE FUNCTION refuse_document_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'audit entry refused' USING ERRCODE = 'check_violation'; END $$""",
+            f"""CREATE TRIGGER refuse_document_audit BEFORE INSERT ON audit_entry FOR EACH ROW
+            WHEN (NEW.record_type = 'document' AND NEW.action = '{action}')
+            EXECUTE FUNCTION refuse_document_audit()""",
+        ]
+    for statement in statements:
+        await connection.execute(text(statement))
+
+
+async def test_an_upload_whose_transaction_fails_leaves_no_file(
+    client: AsyncClient, db_connection: AsyncConnection, moderator: Registered, storage_dir: Path
+) -> None:
+    """The database itself refuses the commit (a trigger on the upload's audit entry, which is flushed at commit,
+    after the file was stored), so the real storage, unit of work and rollback run, with nothing mocked."""
+    owner = await register(client)
+    offer = await create_listing(client, owner, moderator=moderator)
+    await _refuse_document_audit(db_connection, "create")
+    refused = await client.post(
+        BASE,
+        data={"attached_to": "offer", "attached_id": offer["id"]},
+        files={"file": ("a.pdf", PDF)},
+        headers=owner.headers,
+    )
+    assert expect(refused, 409)["code"] == "IntegrityConflict"
+    assert _stored(storage_dir) == {}, "the stored file went with the row"
+    assert expect(await client.get(BASE, headers=owner.headers), 200)["total"] == 0
+
+
+async def test_a_deletion_whose_transaction_fails_keeps_the_file(
+    client: AsyncClient, db_connection: AsyncConnection, moderator: Registered, storage_dir: Path
+) -> None:
+    """As above, the database refuses the deletion's commit: the document and its file both stay."""
+    owner = await register(client)
+    offer = await create_listing(client, owner, moderator=moderator)
+    document = await _upload(client, owner, "offer", offer["id"])
+    await _refuse_document_audit(db_connection, "delete")
+    refused = await client.delete(f"{BASE}/{document['id']}", headers=owner.headers)
+    assert expect(refused, 409)["code"] == "IntegrityConflict"
+    assert list(_stored(storage_dir).values()) == [PDF]
+    link = expect(await client.post(f"{BASE}/{document['id']}/link", headers=owner.headers), 200)
+    assert (await client.get(link["url"])).content == PDF
 
 
 S3_SETTINGS = {
