@@ -1,8 +1,10 @@
 """Experts' vectors: made by the indexer from the profiles' public words, read by matching.
 
-The indexer drains the outbox, so a vector is made for every profile written, after any crash; only a
-profile whose public words (or the model) changed is embedded again. Matching compares a listing with
-every stored vector, held in memory per database until the table changes.
+Whenever the outbox is empty the indexer looks for profiles whose vector is missing or older than the
+profile (or made by another model) and embeds a few: a crash loses nothing, profiles written before
+vectors existed get theirs, and a bulk import never holds up the search index. A profile whose public
+words did not change keeps its vector. Matching compares a listing with every stored vector, held in
+memory per database until the table changes.
 """
 
 from __future__ import annotations
@@ -11,71 +13,94 @@ import asyncio
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import Database, unit_of_work
 from app.experts.visibility import public_profile_text
 from app.matching import semantic
 from app.models import Expert, ExpertVector
-from app.models.base import utcnow
 
-# Vectors to embed in one call of the engine: long enough to batch, short enough to keep memory flat.
-EMBED_BATCH = 64
+# Profiles embedded per round of the indexer: about a second of CPU each round on two cores.
+CATCH_UP_BATCH = 16
 
 
 @dataclass(frozen=True)
 class PendingVector:
     expert_id: uuid.UUID
+    expert_updated_at: datetime
     digest: str
     text: str
 
 
-async def pending(session: AsyncSession, experts: list[Any]) -> list[PendingVector]:
-    """The experts whose stored vector is missing or was made of other words or another model."""
-    if not experts or not semantic.available():
-        return []
-    wanted = {e.id: public_profile_text(e) for e in experts}
-    query = select(ExpertVector.expert_id, ExpertVector.digest).where(ExpertVector.expert_id.in_(list(wanted)))
-    stored = {expert_id: digest for expert_id, digest in (await session.execute(query)).all()}
-    found = []
-    for expert_id, text in wanted.items():
-        digest = semantic.digest(text)
-        if stored.get(expert_id) != digest:
-            found.append(PendingVector(expert_id, digest, text))
-    return found
+async def _outdated(session: AsyncSession, limit: int) -> tuple[list[PendingVector], dict[uuid.UUID, str]]:
+    """Profiles without a vector of their current state, oldest change first; with their stored digests."""
+    query = (
+        select(Expert, ExpertVector.digest)
+        .outerjoin(ExpertVector, ExpertVector.expert_id == Expert.id)
+        .where(
+            or_(
+                ExpertVector.expert_id.is_(None),
+                ExpertVector.expert_updated_at != Expert.updated_at,
+                ExpertVector.model != semantic.MODEL,
+            )
+        )
+        .order_by(Expert.updated_at, Expert.id)
+        .limit(limit)
+    )
+    pending, stored = [], {}
+    for expert, digest in (await session.execute(query)).all():
+        text = public_profile_text(expert)
+        pending.append(PendingVector(expert.id, expert.updated_at, semantic.digest(text), text))
+        if digest is not None:
+            stored[expert.id] = digest
+    return pending, stored
 
 
 def embed(items: list[PendingVector]) -> list[dict[str, Any]]:
-    """Rows of the vector table for the pending profiles (CPU-bound: run it in a worker thread)."""
-    rows: list[dict[str, Any]] = []
-    for start in range(0, len(items), EMBED_BATCH):
-        chunk = items[start : start + EMBED_BATCH]
-        vectors = semantic.embed_passages([item.text or "-" for item in chunk])
-        rows += [
-            {
-                "expert_id": item.expert_id,
-                "digest": item.digest,
-                "language": semantic.text_language(item.text),
-                "vector": semantic.pack(vector),
-            }
-            for item, vector in zip(chunk, vectors, strict=True)
-        ]
-    return rows
+    """Rows of the vector table for the profiles (CPU-bound: run it in a worker thread)."""
+    if not items:
+        return []
+    vectors = semantic.embed_passages([item.text or "-" for item in items])
+    return [
+        {
+            "expert_id": item.expert_id,
+            "expert_updated_at": item.expert_updated_at,
+            "model": semantic.MODEL,
+            "digest": item.digest,
+            "language": semantic.text_language(item.text),
+            "vector": semantic.pack(vector),
+        }
+        for item, vector in zip(items, vectors, strict=True)
+    ]
 
 
-async def store(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Replace the experts' vectors; a profile deleted meanwhile is skipped (its vector went with it)."""
-    if not rows:
-        return
-    ids = [row["expert_id"] for row in rows]
-    existing = set((await session.scalars(select(Expert.id).where(Expert.id.in_(ids)))).all())
-    await session.execute(delete(ExpertVector).where(ExpertVector.expert_id.in_(ids)))
-    now = utcnow()
-    session.add_all(ExpertVector(**row, updated_at=now) for row in rows if row["expert_id"] in existing)
-    await session.flush()
+async def catch_up(database: Database, limit: int = CATCH_UP_BATCH) -> int:
+    """Bring up to `limit` profiles' vectors up to date; how many were looked at (0: all current)."""
+    if not semantic.available():
+        return 0
+    async with unit_of_work(database.reader) as session:
+        pending, stored = await _outdated(session, limit)
+    unchanged = [item for item in pending if stored.get(item.expert_id) == item.digest]
+    rows = await asyncio.to_thread(embed, [item for item in pending if item not in unchanged])
+    async with unit_of_work(database.writer) as session:
+        for item in unchanged:  # the profile changed, not its public words
+            await session.execute(
+                update(ExpertVector)
+                .where(ExpertVector.expert_id == item.expert_id)
+                .values(expert_updated_at=item.expert_updated_at)
+            )
+        if rows:
+            ids = [row["expert_id"] for row in rows]
+            # a profile deleted meanwhile is skipped: its vector went with it
+            existing = set((await session.scalars(select(Expert.id).where(Expert.id.in_(ids)))).all())
+            await session.execute(delete(ExpertVector).where(ExpertVector.expert_id.in_(ids)))
+            session.add_all(ExpertVector(**row) for row in rows if row["expert_id"] in existing)
+    return len(pending)
 
 
 @dataclass(frozen=True)
@@ -92,7 +117,7 @@ _TABLES_KEPT = 4  # databases per process: one in production, a few in tests
 
 
 async def _table(session: AsyncSession) -> VectorTable:
-    count, latest = (await session.execute(select(func.count(), func.max(ExpertVector.updated_at)))).one()
+    count, latest = (await session.execute(select(func.count(), func.max(ExpertVector.expert_updated_at)))).one()
     bind = session.get_bind()
     key = str(getattr(bind, "engine", bind).url)
     table = _tables.get(key)

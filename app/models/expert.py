@@ -69,15 +69,17 @@ class Expert(IdMixin, TimestampMixin, Base):
 
 class ExpertVector(Base):
     """The meaning of an expert's public words (app/matching/semantic.py), kept by the indexer as the
-    profile changes; goes with the profile."""
+    profile changes (app/experts/vectors.py); goes with the profile."""
 
     __tablename__ = "expert_vector"
 
     expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), primary_key=True)
-    digest: Mapped[str] = mapped_column(String(64))  # of the model and the text the vector was made of
-    language: Mapped[str] = mapped_column(String(2))  # of the text: similarities are centred per language
+    # The profile's state the vector was made of: older than the profile's `updated_at`, it is made again.
+    expert_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    model: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))  # of the model and the words: unchanged words, same vector
+    language: Mapped[str] = mapped_column(String(2))  # of the words: likeness is standardised per language
     vector: Mapped[bytes] = mapped_column(LargeBinary)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ConsultationRequest(IdMixin, TimestampMixin, Base):

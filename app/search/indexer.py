@@ -1,8 +1,5 @@
 """The indexer: drains the outbox into the search backend, in order, in batches.
 
-It also keeps the experts' vectors (app/experts/vectors.py): they are written in the
-transaction that marks the batch processed, so they catch up exactly as the index does.
-
 For each batch it reads the current state of the records named by the events
 (so applying an event twice, or out of date, converges on the database),
 applies upserts and deletes to the backend, and only then marks the events
@@ -11,6 +8,10 @@ indexed twice (documents are replaced by id).
 
 One indexer drains at a time: on PostgreSQL an advisory lock elects it, so
 several `techex worker` processes can run as standbys.
+
+When the outbox is empty it also brings the experts' vectors up to date
+(app/experts/vectors.py), a few profiles at a time: embedding is slow, and the
+search index is never kept waiting for it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -42,13 +42,6 @@ MAX_BACKOFF_SECONDS = 30.0
 Changes = dict[str, tuple[list[dict[str, Any]], list[str]]]
 
 
-@dataclass
-class Batch:
-    events: list[OutboxEvent]
-    changes: Changes = field(default_factory=dict)
-    vectors: list[vectors.PendingVector] = field(default_factory=list)
-
-
 def searchable(listing: Any) -> bool:
     """The index holds published listings; expiry is applied at query time."""
     return bool(listing.status == "published")
@@ -63,35 +56,31 @@ class Indexer:
 
     async def drain_once(self) -> int:
         """Apply one batch of pending events; returns how many events it processed."""
-        batch = await self._read_batch(after_id=0)
-        if batch.events:
-            await self._apply_batch(batch)
-        return len(batch.events)
+        events, changes = await self._read_batch(after_id=0)
+        if events:
+            await self._apply_batch(events, changes)
+        return len(events)
 
-    async def _read_batch(self, after_id: int) -> Batch:
+    async def _read_batch(self, after_id: int) -> tuple[list[OutboxEvent], Changes]:
         async with unit_of_work(self.database.reader) as session:
-            batch = Batch(await repository.pending_events(session, self.batch_size, after_id=after_id))
-            if batch.events:
-                await self._changes(session, batch)
-            return batch
+            events = await repository.pending_events(session, self.batch_size, after_id=after_id)
+            return events, (await self._changes(session, events) if events else {})
 
-    async def _apply_batch(self, batch: Batch) -> None:
+    async def _apply_batch(self, events: list[OutboxEvent], changes: Changes) -> None:
         with INDEXER_BATCH_DURATION.time():
-            rows = await asyncio.to_thread(vectors.embed, batch.vectors)  # before the write lock is taken
-            for index_name, (upserts, deletes) in batch.changes.items():
+            for index_name, (upserts, deletes) in changes.items():
                 await self.backend.apply(index_name, upserts, deletes)
             async with unit_of_work(self.database.writer) as session:
-                await vectors.store(session, rows)
-                await repository.mark_processed(session, [e.id for e in batch.events], utcnow())
+                await repository.mark_processed(session, [e.id for e in events], utcnow())
         INDEXER_BATCHES.inc()
-        INDEXER_DOCUMENTS.inc(len(batch.events))
+        INDEXER_DOCUMENTS.inc(len(events))
 
-    async def _changes(self, session: Any, batch: Batch) -> None:
-        events, changes = batch.events, batch.changes
+    async def _changes(self, session: Any, events: list[OutboxEvent]) -> Changes:
         by_index: dict[str, list[uuid.UUID]] = defaultdict(list)
         for event in events:
             if event.record_id not in by_index[event.index_name]:
                 by_index[event.index_name].append(event.record_id)
+        changes: Changes = {}
         if by_index.get(ORGANIZATIONS):
             organizations = await repository.organizations(session, by_index[ORGANIZATIONS])
             changes[ORGANIZATIONS] = (
@@ -109,7 +98,6 @@ class Indexer:
                 [expert_document(experts[i]) for i in by_index[EXPERTS] if i in experts],
                 [str(i) for i in by_index[EXPERTS] if i not in experts],
             )
-            batch.vectors = await vectors.pending(session, list(experts.values()))
         for index_name in (OFFERS, DEMANDS):
             ids = by_index.get(index_name, [])
             if not ids:
@@ -118,9 +106,11 @@ class Indexer:
             upserts = [listing_document(*found[i]) for i in ids if i in found and searchable(found[i][0])]
             deletes = [str(i) for i in ids if i not in found or not searchable(found[i][0])]
             changes[index_name] = (upserts, deletes)
+        return changes
 
     async def drain(self) -> int:
-        """Drain until nothing is pending, reading the next batch while the previous one is applied.
+        """Drain until nothing is pending, expert vectors included, reading the next batch while the
+        previous one is applied.
 
         Batches are still applied in order, and each reads the records' current state, so the
         overlap changes nothing but the time it takes.
@@ -128,14 +118,16 @@ class Indexer:
         total, after_id = 0, 0
         applying: asyncio.Task[None] | None = None
         while True:
-            batch = await self._read_batch(after_id)
+            events, changes = await self._read_batch(after_id)
             if applying is not None:
                 await applying
-            if not batch.events:
+            if not events:
+                while made := await vectors.catch_up(self.database):
+                    total += made
                 return total
-            after_id = batch.events[-1].id
-            total += len(batch.events)
-            applying = asyncio.create_task(self._apply_batch(batch))
+            after_id = events[-1].id
+            total += len(events)
+            applying = asyncio.create_task(self._apply_batch(events, changes))
 
     async def is_leader(self) -> bool:
         if self.database.engine.dialect.name != "postgresql":
@@ -157,7 +149,7 @@ class Indexer:
                 if not await self.is_leader():
                     await asyncio.sleep(1.0)
                     continue
-                processed = await self.drain_once()
+                processed = await self.drain_once() or await vectors.catch_up(self.database)
                 backoff = poll_seconds
                 if not processed:
                     await asyncio.sleep(poll_seconds)

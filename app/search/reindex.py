@@ -1,8 +1,5 @@
 """Full rebuild of an index from the database, swapped in without a gap.
 
-Rebuilding the experts index also makes the experts' missing or outdated vectors (a new model, or
-profiles written before vectors existed).
-
 Events that arrive while the rebuild runs are not lost: the outbox position is
 noted first, and afterwards every newer event of that index is reopened so
 the indexer applies it to the new index.
@@ -10,12 +7,10 @@ the indexer applies it to the new index.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from app.db import Database, unit_of_work
-from app.experts import vectors
 from app.search import repository
 from app.search.backend import SearchBackend
 from app.search.documents import expert_document, listing_document, organization_document
@@ -32,7 +27,6 @@ async def rebuild_index(
 ) -> int:
     """Rebuild `index`; `progress` is called with the number of documents read so far."""
     documents: list[dict[str, Any]] = []
-    pending: list[vectors.PendingVector] = []
     async with unit_of_work(database.reader) as session:
         marker = await repository.last_event_id(session)
         if index == ORGANIZATIONS:
@@ -43,7 +37,6 @@ async def rebuild_index(
         elif index == EXPERTS:
             async for experts in repository.stream_experts(session):
                 documents += [expert_document(e) for e in experts]
-                pending += await vectors.pending(session, experts)
                 if progress:
                     progress(len(documents))
         else:
@@ -52,9 +45,7 @@ async def rebuild_index(
                 if progress:
                     progress(len(documents))
     count = await backend.rebuild(index, documents)
-    rows = await asyncio.to_thread(vectors.embed, pending)
     async with unit_of_work(database.writer) as session:
-        await vectors.store(session, rows)
         await repository.reopen_after(session, index, marker)
     return count
 

@@ -1,8 +1,8 @@
 """expert vectors: the meaning of each expert's public words, for matching across languages
 
 One row per expert, kept by the indexer as profiles change: a multilingual sentence embedding of the
-profile's public words, the digest of the model and text it was made of, and the text's language.
-Existing profiles get theirs when the indexer next sees them or on `techex reindex --index experts`.
+profile's public words, the profile's `updated_at` and the model it was made of, the digest of the
+words, and their language. Existing profiles get theirs from the indexer, a few at a time.
 
 Revision ID: 5d2e8f1a9c37
 Revises: 8c1d4e7a2b90
@@ -24,10 +24,11 @@ def upgrade() -> None:
     op.create_table(
         "expert_vector",
         sa.Column("expert_id", sa.Uuid(), nullable=False),
+        sa.Column("expert_updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("model", sa.String(length=64), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("language", sa.String(length=2), nullable=False),
         sa.Column("vector", sa.LargeBinary(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["expert_id"], ["expert.id"], name=op.f("fk_expert_vector_expert_id_expert"), ondelete="CASCADE"
         ),
