@@ -62,10 +62,9 @@ async def _outdated(session: AsyncSession, limit: int) -> tuple[list[PendingVect
 
 
 def embed(items: list[PendingVector]) -> list[dict[str, Any]]:
-    """Rows of the vector table for the profiles (CPU-bound: run it in a worker thread)."""
-    if not items:
-        return []
-    vectors = semantic.embed_passages([item.text or "-" for item in items])
+    """Rows of the vector table for the profiles (CPU-bound: run it in a worker thread). One profile at a
+    time: the engine serves one text at a time, and a listing's query waits behind one profile, not a
+    batch (batches are no faster on this engine)."""
     return [
         {
             "expert_id": item.expert_id,
@@ -73,9 +72,9 @@ def embed(items: list[PendingVector]) -> list[dict[str, Any]]:
             "model": semantic.MODEL,
             "digest": item.digest,
             "language": semantic.text_language(item.text),
-            "vector": semantic.pack(vector),
+            "vector": semantic.pack(semantic.embed_passages([item.text or "-"])[0]),
         }
-        for item, vector in zip(items, vectors, strict=True)
+        for item in items
     ]
 
 

@@ -6456,7 +6456,7 @@ export interface components {
         ExpertReason: {
             /**
              * Feature
-             * @description expertise: concepts, subfield, text; evidence: industry, trl, patents, publications, consultations, offers, language; gaps: stale.
+             * @description expertise: concepts, subfield, text, meaning; evidence: industry, trl, patents, publications, consultations, offers, language; gaps: stale.
              */
             feature: string;
             /** Contribution */
