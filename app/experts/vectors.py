@@ -117,8 +117,7 @@ _TABLES_KEPT = 4  # databases per process: one in production, a few in tests
 
 async def _table(session: AsyncSession) -> VectorTable:
     count, latest = (await session.execute(select(func.count(), func.max(ExpertVector.expert_updated_at)))).one()
-    bind = session.get_bind()
-    key = str(getattr(bind, "engine", bind).url)
+    key = str((await session.connection()).engine.url)
     table = _tables.get(key)
     if table is None or table.stamp != (count, latest):
         rows = (await session.execute(select(ExpertVector.expert_id, ExpertVector.language, ExpertVector.vector))).all()

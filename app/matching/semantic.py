@@ -52,10 +52,17 @@ def available() -> bool:
     return _enabled and _encoder() is not None
 
 
+def _engine() -> Any:
+    encoder = _encoder()
+    if encoder is None:
+        raise RuntimeError("semantic matching is not available on this platform")
+    return encoder
+
+
 def embed_passages(texts: list[str]) -> np.ndarray:
     """Unit vectors of profiles, one row per text (call only when `available()`)."""
     with _lock:
-        vectors = _encoder().passage(texts)
+        vectors = _engine().passage(texts)
     return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
 
 
@@ -63,7 +70,7 @@ def embed_passages(texts: list[str]) -> np.ndarray:
 def embed_query(text: str) -> np.ndarray:
     """The unit vector of a need or an offer, as a query; the same listing asked again costs nothing."""
     with _lock:
-        vector = _encoder().query(text)
+        vector = _engine().query(text)
     return np.asarray(vector, dtype=np.float32)
 
 
@@ -92,7 +99,7 @@ def text_language(text: str) -> str:
 def centred_similarity(query: np.ndarray, matrix: np.ndarray, languages: np.ndarray) -> np.ndarray:
     """Cosine of the query with each row as a standard score among the rows in the same language: less
     their mean, over their spread (both shrunk towards those of all rows where a language has few)."""
-    similarity = matrix @ query
+    similarity: np.ndarray = matrix @ query
     if len(similarity) < 2:
         return np.zeros_like(similarity)
     overall_mean, overall_var = float(similarity.mean()), float(similarity.var())
