@@ -14,6 +14,8 @@ from app.accounts.authorization import actor_for_organization
 from app.accounts.permissions import Permission, Principal
 from app.audit import service as audit
 from app.audit.service import Actor, AuditAction
+from app.documents.cascade import remove_files_with
+from app.documents.storage import DocumentStorage
 from app.errors import FieldError, InvalidInputError, PermissionDeniedError
 from app.listings import repository, visibility
 from app.listings.exceptions import (
@@ -308,12 +310,15 @@ class ListingService:
         self,
         session: AsyncSession,
         principal: Principal,
+        storage: DocumentStorage,
         kind: ListingKind,
         listing_id: uuid.UUID,
         if_match: str | None,
     ) -> None:
+        """Its documents go with it; their files once the deletion is committed."""
         listing, actor = await self._for_change(session, principal, kind, listing_id)
         check_if_match(listing, if_match)
+        await remove_files_with(session, storage, listing)
         await session.delete(listing)
         outbox.listing_changed(session, kind.value, listing_id)
         audit.record(

@@ -12,6 +12,8 @@ from app.accounts.authorization import actor_for_organization
 from app.accounts.permissions import Permission, Principal
 from app.audit import service as audit
 from app.audit.service import Actor, AuditAction
+from app.documents.cascade import remove_files_with
+from app.documents.storage import DocumentStorage
 from app.errors import PermissionDeniedError
 from app.models import Organization
 from app.models.base import utcnow
@@ -145,12 +147,16 @@ class OrganizationService:
             await session.flush()
         return organization
 
-    async def delete(self, session: AsyncSession, principal: Principal, organization_id: uuid.UUID) -> None:
+    async def delete(
+        self, session: AsyncSession, principal: Principal, storage: DocumentStorage, organization_id: uuid.UUID
+    ) -> None:
+        """Its documents (and its service requests') go with it; their files once the deletion is committed."""
         if not principal.has(Permission.DELETE_ORGANIZATIONS):
             raise PermissionDeniedError("Only administrators delete organisations.")
         organization = await self.get(session, organization_id)
         if await repository.count_accounts(session, organization_id):
             raise OrganizationInUseError("Deactivate or move its accounts first.")
+        await remove_files_with(session, storage, organization)
         await session.delete(organization)
         outbox.organization_changed(session, organization_id)
         audit.record(session, Actor(principal), AuditAction.DELETE, RECORD_TYPE, organization_id)

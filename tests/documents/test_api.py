@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 from obstore.store import LocalStore
 from openpyxl import Workbook
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.config import DocumentStorageKind
 from app.documents.storage import ObjectStorage, create_storage
+from app.models import Account
 from tests.conftest import make_settings
 from tests.helpers import Registered, create_listing, expect, grant_mandate, make_staff, register
 
@@ -236,23 +237,24 @@ async def test_deal_and_service_request_documents_are_for_their_parties(
     expect(await client.get(f"{BASE}/{deliverable['id']}", headers=owner.headers), 200)
 
 
-async def _refuse_document_audit(connection: AsyncConnection, action: str) -> None:
-    """Make the database refuse the audit entry of a document's `action`, as a constraint would: the entry is
-    written after the file is stored or removed, and reaches the database only when the commit flushes it.
-    Created in the test's transaction, so it is rolled back with it."""
+async def _refuse_audit(connection: AsyncConnection, record_type: str, action: str) -> None:
+    """Make the database refuse the audit entry of `action` on a `record_type`, as a constraint would: a
+    document's entry is written after its file is stored or removed, and reaches the database only when the
+    commit flushes it; a listing's or an organisation's deletion writes its entry after its documents' files
+    were set to go on commit. Created in the test's transaction, so it is rolled back with it."""
     if connection.dialect.name == "sqlite":
         statements = [
-            f"""CREATE TRIGGER refuse_document_audit BEFORE INSERT ON audit_entry
-            WHEN NEW.record_type = 'document' AND NEW.action = '{action}'
+            f"""CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_entry
+            WHEN NEW.record_type = '{record_type}' AND NEW.action = '{action}'
             BEGIN SELECT RAISE(ABORT, 'audit entry refused'); END"""
         ]
     else:
         statements = [
-            """CREATE FUNCTION refuse_document_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+            """CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN RAISE EXCEPTION 'audit entry refused' USING ERRCODE = 'check_violation'; END $$""",
-            f"""CREATE TRIGGER refuse_document_audit BEFORE INSERT ON audit_entry FOR EACH ROW
-            WHEN (NEW.record_type = 'document' AND NEW.action = '{action}')
-            EXECUTE FUNCTION refuse_document_audit()""",
+            f"""CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_entry FOR EACH ROW
+            WHEN (NEW.record_type = '{record_type}' AND NEW.action = '{action}')
+            EXECUTE FUNCTION refuse_audit()""",
         ]
     for statement in statements:
         await connection.execute(text(statement))
@@ -265,7 +267,7 @@ async def test_an_upload_whose_transaction_fails_leaves_no_file(
     after the file was stored), so the real storage, unit of work and rollback run, with nothing mocked."""
     owner = await register(client)
     offer = await create_listing(client, owner, moderator=moderator)
-    await _refuse_document_audit(db_connection, "create")
+    await _refuse_audit(db_connection, "document", "create")
     refused = await client.post(
         BASE,
         data={"attached_to": "offer", "attached_id": offer["id"]},
@@ -284,12 +286,102 @@ async def test_a_deletion_whose_transaction_fails_keeps_the_file(
     owner = await register(client)
     offer = await create_listing(client, owner, moderator=moderator)
     document = await _upload(client, owner, "offer", offer["id"])
-    await _refuse_document_audit(db_connection, "delete")
+    await _refuse_audit(db_connection, "document", "delete")
     refused = await client.delete(f"{BASE}/{document['id']}", headers=owner.headers)
     assert expect(refused, 409)["code"] == "IntegrityConflict"
     assert list(_stored(storage_dir).values()) == [PDF]
     link = expect(await client.post(f"{BASE}/{document['id']}/link", headers=owner.headers), 200)
     assert (await client.get(link["url"])).content == PDF
+
+
+def _stored_ids(root: Path) -> set[str]:
+    """The documents whose files the storage holds (a file's name is its document's id)."""
+    return {Path(path).name for path in _stored(root)}
+
+
+async def _delete_offer(client: AsyncClient, who: Registered, offer: dict) -> Response:
+    headers = {**who.headers, "If-Match": f'"{offer["version"]}"'}
+    return await client.delete(f"/api/v1/offers/{offer['id']}", headers=headers)
+
+
+async def test_deleting_a_listing_removes_its_documents_files(client: AsyncClient, storage_dir: Path) -> None:
+    owner = await register(client)
+    offer, other = await create_listing(client, owner), await create_listing(client, owner)
+    dossier = await _upload(client, owner, "offer", offer["id"], kind="technology_dossier")
+    certificate = await _upload(client, owner, "offer", offer["id"], kind="certificate")
+    kept = await _upload(client, owner, "offer", other["id"])
+    assert _stored_ids(storage_dir) == {dossier["id"], certificate["id"], kept["id"]}
+    expect(await _delete_offer(client, owner, offer), 204)
+    assert _stored_ids(storage_dir) == {kept["id"]}, "the deleted listing's files went with its documents"
+    for gone in (dossier, certificate):
+        assert (await client.get(f"{BASE}/{gone['id']}", headers=owner.headers)).status_code == 404
+
+
+async def test_a_listing_deletion_whose_transaction_fails_keeps_its_documents_files(
+    client: AsyncClient, db_connection: AsyncConnection, storage_dir: Path
+) -> None:
+    """The database refuses the deletion (a trigger on its audit entry) after the files were set to go on commit:
+    the listing, its document and the file all stay."""
+    owner = await register(client)
+    offer = await create_listing(client, owner)
+    document = await _upload(client, owner, "offer", offer["id"])
+    await _refuse_audit(db_connection, "offer", "delete")
+    assert expect(await _delete_offer(client, owner, offer), 409)["code"] == "IntegrityConflict"
+    assert _stored_ids(storage_dir) == {document["id"]}
+    expect(await client.get(f"/api/v1/offers/{offer['id']}", headers=owner.headers), 200)
+    link = expect(await client.post(f"{BASE}/{document['id']}/link", headers=owner.headers), 200)
+    assert (await client.get(link["url"])).content == PDF
+
+
+async def test_deleting_an_organisation_removes_its_documents_files(
+    client: AsyncClient, session: AsyncSession, moderator: Registered, storage_dir: Path
+) -> None:
+    """Its own documents go, and so do those its provider attached to its service requests (deleted with it)."""
+    seller, buyer = await register(client), await register(client)
+    provider = await register(client, kind="intermediary")
+    offer = await create_listing(client, seller, status="published", moderator=moderator)
+    interest = expect(
+        await client.post(
+            "/api/v1/interests", json={"listing_id": offer["id"], "message": "Quan tâm"}, headers=buyer.headers
+        ),
+        201,
+    )
+    body = {
+        "service_type": "negotiation",
+        "subject_type": "interest",
+        "subject_id": interest["id"],
+        "title": "Đàm phán",
+    }
+    request = expect(await client.post("/api/v1/service-requests", json=body, headers=buyer.headers), 201)
+    quote = expect(
+        await client.post(
+            f"/api/v1/service-requests/{request['id']}/quotes",
+            json={"fee": "1000000", "days": 5},
+            headers=provider.headers,
+        ),
+        201,
+    )
+    expect(
+        await client.post(
+            f"/api/v1/service-requests/{request['id']}/accept", json={"quote_id": quote["id"]}, headers=buyer.headers
+        ),
+        200,
+    )
+    brief = await _upload(client, buyer, "service_request", request["id"])
+    deliverable = await _upload(client, provider, "service_request", request["id"], kind="deliverable")
+    kept = await _upload(client, seller, "offer", offer["id"])
+    # only an organisation without accounts is deleted: its one account moves out, as an administrator would
+    await session.execute(
+        update(Account)
+        .where(Account.organization_id == uuid.UUID(buyer.organization_id))
+        .values(organization_id=uuid.UUID(seller.organization_id))
+    )
+    await session.commit()
+    admin = await make_staff(client, session, "admin")
+    expect(await client.delete(f"/api/v1/organizations/{buyer.organization_id}", headers=admin.headers), 204)
+    assert _stored_ids(storage_dir) == {kept["id"]}
+    for gone in (brief, deliverable):
+        assert (await client.get(f"{BASE}/{gone['id']}", headers=admin.headers)).status_code == 404
 
 
 S3_SETTINGS = {

@@ -240,12 +240,14 @@ def listing_router(spec: KindSpec) -> APIRouter:
     )
     async def delete_listing(
         listing_id: Annotated[uuid.UUID, _path(noun)],
+        request: Request,
         principal: CurrentPrincipal,
         session: SessionDep,
         if_match: IfMatch = None,
     ) -> None:
         """Delete the listing; `If-Match` is required."""
-        await listing_service.delete(session, principal, kind, listing_id, if_match)
+        storage = request.app.state.document_storage
+        await listing_service.delete(session, principal, storage, kind, listing_id, if_match)
 
     async def move(
         action: str,

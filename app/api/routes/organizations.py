@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import StringConstraints
 
 from app.accounts.authorization import NotYourOrganizationError
@@ -134,9 +134,11 @@ async def update_organization(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=WRITE_ERRORS,
 )
-async def delete_organization(organization_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep) -> None:
+async def delete_organization(
+    organization_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: SessionDep
+) -> None:
     """Administrators delete an organisation that has no accounts left."""
-    await organization_service.delete(session, principal, organization_id)
+    await organization_service.delete(session, principal, request.app.state.document_storage, organization_id)
 
 
 @router.put(
