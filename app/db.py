@@ -130,6 +130,8 @@ class Database:
     def __init__(self, engine: AsyncEngine, bind: AsyncEngine | AsyncConnection | None = None):
         self.engine = engine
         target = bind if bind is not None else engine
+        # Bound to one connection, sessions must take turns: it runs one transaction at a time.
+        self.one_connection = isinstance(target, AsyncConnection)
         session_options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
         if isinstance(target, AsyncConnection):
             # Tests: every session joins the test's outer transaction through a

@@ -118,6 +118,9 @@ class Indexer:
         total, after_id = 0, 0
         applying: asyncio.Task[None] | None = None
         while True:
+            if applying is not None and self.database.one_connection:
+                await applying
+                applying = None
             events, changes = await self._read_batch(after_id)
             if applying is not None:
                 await applying
