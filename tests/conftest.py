@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 import warnings
@@ -21,6 +22,10 @@ from app.config import Environment, Settings
 from app.db import Database
 from app.main import create_app
 from app.search.embedded import EmbeddedBackend
+
+# Embedding an expert profile costs 0.1 s of CPU, and every server a test starts would embed the demo
+# experts: matching by meaning is off in tests (and the servers they start) but where a test turns it on.
+os.environ.setdefault("SEMANTIC_MATCHING", "false")
 
 pytest_plugins = ["tests.fixtures.database", "tests.fixtures.live", "tests.fixtures.contract"]
 

