@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import ConsultationRequest, Expert, Organization
+from app.models import ConsultationRequest, Expert, ExpertVector, Organization
 from app.pagination import PageParams
 
 
@@ -141,3 +141,50 @@ async def request_counts(session: AsyncSession, start: datetime, end: datetime) 
         .group_by(ConsultationRequest.status)
     )
     return {row[0]: int(row[1]) for row in await session.execute(statement)}
+
+
+# --- vectors (app/experts/vectors.py) ---------------------------------------------------
+
+
+async def without_current_vector(session: AsyncSession, model: str, limit: int) -> list[tuple[Expert, str | None]]:
+    """Profiles whose vector is missing, older than the profile or of another model, oldest change first;
+    each with its stored vector's digest."""
+    query = (
+        select(Expert, ExpertVector.digest)
+        .outerjoin(ExpertVector, ExpertVector.expert_id == Expert.id)
+        .where(
+            or_(
+                ExpertVector.expert_id.is_(None),
+                ExpertVector.expert_updated_at != Expert.updated_at,
+                ExpertVector.model != model,
+            )
+        )
+        .order_by(Expert.updated_at, Expert.id)
+        .limit(limit)
+    )
+    return [(expert, digest) for expert, digest in (await session.execute(query)).all()]
+
+
+async def mark_vector_current(session: AsyncSession, expert_id: uuid.UUID, expert_updated_at: datetime) -> None:
+    await session.execute(
+        update(ExpertVector).where(ExpertVector.expert_id == expert_id).values(expert_updated_at=expert_updated_at)
+    )
+
+
+async def replace_vectors(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Replace the experts' vectors; a profile deleted meanwhile is skipped (its vector went with it)."""
+    ids = [row["expert_id"] for row in rows]
+    existing = set((await session.scalars(select(Expert.id).where(Expert.id.in_(ids)))).all())
+    await session.execute(delete(ExpertVector).where(ExpertVector.expert_id.in_(ids)))
+    session.add_all(ExpertVector(**row) for row in rows if row["expert_id"] in existing)
+
+
+async def vector_stamp(session: AsyncSession) -> tuple[int, Any]:
+    """Changes whenever a vector is added, replaced or removed."""
+    count, latest = (await session.execute(select(func.count(), func.max(ExpertVector.expert_updated_at)))).one()
+    return int(count), latest
+
+
+async def all_vectors(session: AsyncSession) -> list[tuple[uuid.UUID, str, bytes]]:
+    query = select(ExpertVector.expert_id, ExpertVector.language, ExpertVector.vector)
+    return [(expert_id, language, vector) for expert_id, language, vector in (await session.execute(query)).all()]

@@ -17,13 +17,12 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database, unit_of_work
+from app.experts import repository
 from app.experts.visibility import public_profile_text
 from app.matching import semantic
-from app.models import Expert, ExpertVector
 
 # Profiles embedded per round of the indexer: about a second of CPU each round on two cores.
 CATCH_UP_BATCH = 16
@@ -39,21 +38,8 @@ class PendingVector:
 
 async def _outdated(session: AsyncSession, limit: int) -> tuple[list[PendingVector], dict[uuid.UUID, str]]:
     """Profiles without a vector of their current state, oldest change first; with their stored digests."""
-    query = (
-        select(Expert, ExpertVector.digest)
-        .outerjoin(ExpertVector, ExpertVector.expert_id == Expert.id)
-        .where(
-            or_(
-                ExpertVector.expert_id.is_(None),
-                ExpertVector.expert_updated_at != Expert.updated_at,
-                ExpertVector.model != semantic.MODEL,
-            )
-        )
-        .order_by(Expert.updated_at, Expert.id)
-        .limit(limit)
-    )
     pending, stored = [], {}
-    for expert, digest in (await session.execute(query)).all():
+    for expert, digest in await repository.without_current_vector(session, semantic.MODEL, limit):
         text = public_profile_text(expert)
         pending.append(PendingVector(expert.id, expert.updated_at, semantic.digest(text), text))
         if digest is not None:
@@ -88,17 +74,9 @@ async def catch_up(database: Database, limit: int = CATCH_UP_BATCH) -> int:
     rows = await asyncio.to_thread(embed, [item for item in pending if item not in unchanged])
     async with unit_of_work(database.writer) as session:
         for item in unchanged:  # the profile changed, not its public words
-            await session.execute(
-                update(ExpertVector)
-                .where(ExpertVector.expert_id == item.expert_id)
-                .values(expert_updated_at=item.expert_updated_at)
-            )
+            await repository.mark_vector_current(session, item.expert_id, item.expert_updated_at)
         if rows:
-            ids = [row["expert_id"] for row in rows]
-            # a profile deleted meanwhile is skipped: its vector went with it
-            existing = set((await session.scalars(select(Expert.id).where(Expert.id.in_(ids)))).all())
-            await session.execute(delete(ExpertVector).where(ExpertVector.expert_id.in_(ids)))
-            session.add_all(ExpertVector(**row) for row in rows if row["expert_id"] in existing)
+            await repository.replace_vectors(session, rows)
     return len(pending)
 
 
@@ -116,16 +94,16 @@ _TABLES_KEPT = 4  # databases per process: one in production, a few in tests
 
 
 async def _table(session: AsyncSession) -> VectorTable:
-    count, latest = (await session.execute(select(func.count(), func.max(ExpertVector.expert_updated_at)))).one()
+    stamp = await repository.vector_stamp(session)
     key = str((await session.connection()).engine.url)
     table = _tables.get(key)
-    if table is None or table.stamp != (count, latest):
-        rows = (await session.execute(select(ExpertVector.expert_id, ExpertVector.language, ExpertVector.vector))).all()
+    if table is None or table.stamp != stamp:
+        rows = await repository.all_vectors(session)
         ids = [row[0] for row in rows]
         languages = np.array([row[1] for row in rows])
         matrix = semantic.unpack([row[2] for row in rows])
         table = VectorTable(
-            stamp=(count, latest),
+            stamp=stamp,
             ids=ids,
             row_of={expert_id: i for i, expert_id in enumerate(ids)},
             languages=languages,
