@@ -400,7 +400,7 @@ class ExpertService:
         relevance = await self._candidates(session, backend, listing, owner)
         need = profile(listing, owner)
         # experts alike in meaning: where the texts are in different languages and no concept links them
-        alike = await vectors.likeness(session, need.text)
+        alike = await vectors.likeness(session, need.text, sorted(need.all_concepts))
         if alike is not None:
             for expert_id in alike.nearest(SEMANTIC_CANDIDATES):
                 relevance.setdefault(expert_id, 0.0)

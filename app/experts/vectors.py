@@ -4,7 +4,8 @@ Whenever the outbox is empty the indexer looks for profiles whose vector is miss
 profile (or made by another model) and embeds a few: a crash loses nothing, profiles written before
 vectors existed get theirs, and a bulk import never holds up the search index. A profile whose public
 words did not change keeps its vector. Matching compares a listing with every stored vector, held in
-memory per database until the table changes.
+memory per database until the table changes, with the listing's words and its topics named in each
+language (app/matching/semantic.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from app.db import Database, unit_of_work
 from app.experts import repository
 from app.experts.visibility import public_profile_text
 from app.matching import semantic
+from app.matching.concepts import narrowest, with_broader
+from app.taxonomy.data import get_taxonomy
 
 # Profiles embedded per round of the indexer: about a second of CPU each round on two cores.
 CATCH_UP_BATCH = 16
@@ -137,12 +140,19 @@ class Likeness:
         return [self.table.ids[i] for i in top if self.centred[i] > 0]
 
 
-async def likeness(session: AsyncSession, text: str) -> Likeness | None:
+def topic_labels(concept_ids: list[str]) -> dict[str, str]:
+    """The listing's own topics (its narrowest concepts) named in each language, as the taxonomy names them."""
+    concepts = get_taxonomy().concepts
+    topics = [concepts[c] for c in narrowest(with_broader(concept_ids)) if c in concepts]
+    return {language: "; ".join(c.labels[language] for c in topics) for language in semantic.LANGUAGES if topics}
+
+
+async def likeness(session: AsyncSession, text: str, concept_ids: list[str]) -> Likeness | None:
     """None where semantic matching is off or unavailable, or no vector is stored yet."""
     if not text.strip() or not semantic.available():
         return None
     table = await _table(session)
     if not table.ids:
         return None
-    query = await asyncio.to_thread(semantic.embed_query, text)
-    return Likeness(table, semantic.centred_similarity(query, table.matrix, table.languages))
+    queries = await asyncio.to_thread(semantic.queries_by_language, text, topic_labels(concept_ids))
+    return Likeness(table, semantic.centred_similarity(queries, table.matrix, table.languages))

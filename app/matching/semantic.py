@@ -8,7 +8,9 @@ on concepts and words alone.
 
 A raw cosine favours texts in the need's own language, and spreads them wider, so similarities are
 standardised per language of the expert's text: an expert is compared with the others who write in
-the same language.
+the same language. The small model links a farmer's Vietnamese to a Japanese CV only weakly; the same
+topics named in Japanese link them better, so each language's profiles meet the need's words together
+with its topics as the taxonomy names them in that language.
 """
 
 from __future__ import annotations
@@ -22,11 +24,65 @@ import numpy as np
 import structlog
 
 from app.matching.engine import written_with_marks
-from app.search.text import cjk_count
+from app.search.text import cjk_count, fold_word, words
 
 log = structlog.get_logger(__name__)
 MODEL = "multilingual-e5-small-q4"
 DIMENSIONS = 384
+LANGUAGES = ("vi", "en", "ja")
+# Frequent Vietnamese syllables that are no English word: text typed without marks is still Vietnamese
+# (the model reads it poorly, and it is compared with the Vietnamese profiles, not the English ones).
+_VIETNAMESE_SYLLABLES = frozenset(
+    [
+        "va",
+        "cua",
+        "cac",
+        "nhung",
+        "duoc",
+        "khong",
+        "nguoi",
+        "nhieu",
+        "voi",
+        "trong",
+        "cho",
+        "mot",
+        "thi",
+        "bi",
+        "nhu",
+        "cung",
+        "hoac",
+        "truoc",
+        "khi",
+        "neu",
+        "hon",
+        "phai",
+        "viec",
+        "nam",
+        "ngay",
+        "chung",
+        "toi",
+        "cong",
+        "nghe",
+        "chuyen",
+        "gia",
+        "nha",
+        "xuat",
+        "nuoc",
+        "ve",
+        "tai",
+        "trinh",
+        "da",
+        "dang",
+        "sau",
+        "bao",
+        "khoang",
+        "nuoi",
+        "lai",
+        "moi",
+        "tren",
+        "duoi",
+    ]
+)
 # Experts per language group that weigh as much as the mean over everyone, when a group is small.
 PRIOR_WEIGHT = 1.0
 _enabled = True
@@ -89,17 +145,46 @@ def digest(text: str) -> str:
 
 
 def text_language(text: str) -> str:
-    """ja, vi or en, from the script: what the centring needs, not a language detector."""
+    """ja, vi or en, from the script and, for Vietnamese typed without marks, its most frequent syllables:
+    what the centring needs, not a language detector."""
     letters = sum(1 for c in text if c.isalpha())
     if letters and cjk_count(text) >= 0.2 * letters:
         return "ja"
-    return "vi" if written_with_marks(text) else "en"
+    if written_with_marks(text):
+        return "vi"
+    latin = [fold_word(word) for word in words(text)]
+    if latin and sum(word in _VIETNAMESE_SYLLABLES for word in latin) >= 0.15 * len(latin):
+        return "vi"
+    return "en"
 
 
-def centred_similarity(query: np.ndarray, matrix: np.ndarray, languages: np.ndarray) -> np.ndarray:
-    """Cosine of the query with each row as a standard score among the rows in the same language: less
-    their mean, over their spread (both shrunk towards those of all rows where a language has few)."""
-    similarity: np.ndarray = matrix @ query
+def queries_by_language(text: str, topics: dict[str, str]) -> dict[str, np.ndarray]:
+    """The need as a query for the profiles written in each language: its own words, joined by its topics
+    named in that language (`topics`: language → labels) where it has any."""
+    query = embed_query(text)
+    queries = {}
+    for language in LANGUAGES:
+        if topics.get(language):
+            joined = query + embed_query(topics[language])
+            queries[language] = joined / max(float(np.linalg.norm(joined)), 1e-6)
+        else:
+            queries[language] = query
+    return queries
+
+
+def centred_similarity(
+    queries: dict[str, np.ndarray] | np.ndarray, matrix: np.ndarray, languages: np.ndarray
+) -> np.ndarray:
+    """Cosine of each row with the query for its language (or the one query) as a standard score among the
+    rows in the same language: less their mean, over their spread (both shrunk towards those of all rows
+    where a language has few)."""
+    if isinstance(queries, np.ndarray):
+        similarity: np.ndarray = matrix @ queries
+    else:
+        similarity = np.empty(len(matrix), dtype=np.float32)
+        for language in np.unique(languages):
+            rows = languages == language
+            similarity[rows] = matrix[rows] @ queries.get(str(language), queries["en"])
     if len(similarity) < 2:
         return np.zeros_like(similarity)
     overall_mean, overall_var = float(similarity.mean()), float(similarity.var())

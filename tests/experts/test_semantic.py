@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.experts.vectors import topic_labels
 from app.matching import semantic
 from app.models import ExpertVector
 from tests.conftest import make_settings
@@ -102,6 +103,22 @@ class TestStandardScores:
         assert semantic.text_language("Xử lý nước thải chế biến thủy sản") == "vi"
         assert semantic.text_language("Seafood-processing wastewater treatment") == "en"
         assert semantic.text_language("Kyushu University: 排水処理の研究と技術指導") == "ja"
+        # typed without marks it is still Vietnamese; English naming Vietnamese places is not
+        assert semantic.text_language("Chuyen gia bao quan sau thu hoach trai cay va chuoi lanh") == "vi"
+        assert semantic.text_language("Dr. Nguyen Van Nam, vibration analysis for Hai Phong port cranes") == "en"
+
+    def test_each_language_meets_its_own_query(self) -> None:
+        """Profiles in Japanese are compared with the query for Japanese, those in Vietnamese with theirs."""
+        for_vi, for_ja = np.zeros(semantic.DIMENSIONS, dtype=np.float32), np.zeros(semantic.DIMENSIONS, np.float32)
+        for_vi[0], for_ja[1] = 1.0, 1.0
+        matrix = np.zeros((6, semantic.DIMENSIONS), dtype=np.float32)
+        matrix[:3, 0] = [0.9, 0.5, 0.1]  # Vietnamese profiles, alike along the first axis
+        matrix[3:, 0] = [0.9, 0.5, 0.1]  # Japanese profiles: the same along the first axis, reversed along
+        matrix[3:, 1] = [0.1, 0.5, 0.9]  # the second, which the query for Japanese asks for
+        languages = np.array(["vi"] * 3 + ["ja"] * 3)
+        scores = semantic.centred_similarity({"vi": for_vi, "ja": for_ja, "en": for_vi}, matrix, languages)
+        assert scores[0] > scores[1] > scores[2]
+        assert scores[5] > scores[4] > scores[3]
 
     def test_vectors_kept_in_half_precision(self) -> None:
         vector = np.random.default_rng(7).standard_normal(semantic.DIMENSIONS).astype(np.float32)
@@ -124,6 +141,26 @@ def test_the_bundled_model_links_languages_without_a_network() -> None:
     ]
     similarity = semantic.embed_passages(profiles) @ semantic.embed_query(need)
     assert int(np.argmax(similarity)) == 0
+
+
+@needs_model
+def test_topics_named_in_the_profiles_language_bring_them_nearer() -> None:
+    """A farmer's plain Vietnamese barely sets the swine-disease vet apart from the other Japanese profiles
+    (a shrimp-disease one is close); the need's topics named in Japanese by the taxonomy set it clearly first."""
+    need = "Lợn trong trại sốt cao, bỏ ăn, tai tím tái rồi chết rải rác mỗi ngày vài con. Cần người tìm nguyên nhân."
+    matrix = semantic.embed_passages([f"{h} {b} {' '.join(k)}" for h, b, k in NETWORK["ja"]])
+    languages = np.array(["ja"] * len(matrix))
+    topics = topic_labels(["pig-farming", "animal-health"])
+    assert topics["ja"] == "養豚; 動物衛生"
+    assert topics["en"] == "pig farming; animal health"
+    margins = []
+    for named in ({}, topics):
+        scores = semantic.centred_similarity(semantic.queries_by_language(need, named), matrix, languages)
+        assert int(np.argmax(scores)) == 0
+        margins.append(scores[0] - max(scores[1:]))
+    assert margins[1] > 2 * margins[0]
+    assert topic_labels([]) == {}
+    assert topic_labels(["pig-farming", "livestock-farming"])["en"] == "pig farming", "its own topic, not the broader"
 
 
 async def _network(client: AsyncClient, owner: Registered, **overrides: Any) -> dict[tuple[str, int], str]:
