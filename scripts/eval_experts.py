@@ -3,9 +3,9 @@
     .venv/bin/python scripts/eval_experts.py [--explain=d01 ...]
     .venv/bin/python scripts/eval_experts.py --set tests/data/experts_heldout
 
-`--set DIR` reads another set in the same format. tests/data/experts_dev2/ (48 experts, 16 demands, most
-answered only in another language with no word in common) is the development set for matching by meaning
-across languages. tests/data/experts_heldout/ (40 experts, 14
+`--set DIR` reads another set in the same format. tests/data/experts_dev2/ (48 experts, 16 demands) and
+tests/data/experts_dev3/ (42 experts, 15 demands on other topics), most demands answered only in another
+language with no word in common, are the development sets for matching by meaning across languages. tests/data/experts_heldout/ (40 experts, 14
 demands, 93 judgments, most demands answered only in another language) was written from the domain
 alone after tests/data/experts_eval/ had informed the taxonomy: it is only measured, never tuned on.
 
