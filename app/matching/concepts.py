@@ -124,8 +124,14 @@ def _latin_concepts(text: str, index: ConceptIndex) -> set[str]:
             key = tuple(tokens[start : start + length])
             ids = index.phrases.get(key)
             # Written tones must agree with the label's, as in a query: "tôi" (I) is not "tời" (a winch),
-            # "công nhân" (workers) not "công nhận" (accreditation); unmarked text matches either.
-            if ids and any(_same_tones(lowered[start : start + length], label) for label in index.spellings[key]):
+            # "công nhân" (workers) not "công nhận" (accreditation); unmarked text matches either, but for
+            # a one-word label with marks: "toi", "vai" are far more often "tôi" (I), "vài" (a few) than
+            # "tời", "vải" (cloth). A search query may still mean it (query_concept_words).
+            written = lowered[start : start + length]
+            if ids and any(
+                _same_tones(written, label) and (length > 1 or written[0] == label[0] or label[0] == fold(label[0]))
+                for label in index.spellings[key]
+            ):
                 spans.append((start, start + length, ids))
     return _innermost_dropped(spans)
 
