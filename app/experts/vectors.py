@@ -140,11 +140,11 @@ class Likeness:
         return [self.table.ids[i] for i in top if self.centred[i] > 0]
 
 
-def topic_labels(concept_ids: list[str]) -> dict[str, str]:
+def topic_labels(concept_ids: list[str]) -> dict[str, list[str]]:
     """The listing's own topics (its narrowest concepts) named in each language, as the taxonomy names them."""
     concepts = get_taxonomy().concepts
     topics = [concepts[c] for c in narrowest(with_broader(concept_ids)) if c in concepts]
-    return {language: "; ".join(c.labels[language] for c in topics) for language in semantic.LANGUAGES if topics}
+    return {language: [c.labels[language] for c in topics] for language in semantic.LANGUAGES if topics}
 
 
 async def likeness(session: AsyncSession, text: str, concept_ids: list[str]) -> Likeness | None:

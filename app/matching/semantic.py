@@ -122,9 +122,10 @@ def embed_passages(texts: list[str]) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def embed_query(text: str) -> np.ndarray:
-    """The unit vector of a need or an offer, as a query; the same listing asked again costs nothing."""
+    """The unit vector of a need, an offer or a topic's label, as a query; the same text asked again costs
+    nothing (1.5 kB a text)."""
     with _lock:
         vector = _engine().query(text)
     return np.asarray(vector, dtype=np.float32)
@@ -158,14 +159,17 @@ def text_language(text: str) -> str:
     return "en"
 
 
-def queries_by_language(text: str, topics: dict[str, str]) -> dict[str, np.ndarray]:
+def queries_by_language(text: str, topics: dict[str, list[str]]) -> dict[str, np.ndarray]:
     """The need as a query for the profiles written in each language: its own words, joined by its topics
-    named in that language (`topics`: language → labels) where it has any."""
+    named in that language (`topics`: language → labels), each label embedded on its own and so cached
+    across listings: after the first few listings only the listing's own words cost an embedding."""
     query = embed_query(text)
     queries = {}
     for language in LANGUAGES:
-        if topics.get(language):
-            joined = query + embed_query(topics[language])
+        labels = topics.get(language) or []
+        if labels:
+            named = np.mean([embed_query(label) for label in labels], axis=0)
+            joined = query + named / max(float(np.linalg.norm(named)), 1e-6)
             queries[language] = joined / max(float(np.linalg.norm(joined)), 1e-6)
         else:
             queries[language] = query
