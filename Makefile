@@ -12,7 +12,7 @@ UV_VERSION := 0.13.8
 # uv reads the system's certificate store (as pip does), for proxies that re-sign TLS.
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: install lock lock-check run test test-sqlite lint fmt typecheck openapi sdk migrate seed clean
+.PHONY: install lock lock-check run test test-sqlite lint fmt typecheck openapi sdk label-vectors migrate seed clean
 
 install: $(INSTALLED)
 
@@ -61,6 +61,10 @@ openapi: $(INSTALLED)
 # The TypeScript SDK's types, generated from openapi.yaml (needs Node.js and npm).
 sdk:
 	cd clients/typescript && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run generate
+
+# The taxonomy's labels embedded for matching by meaning (after the labels change; a test says when).
+label-vectors: $(INSTALLED)
+	$(BIN)/python scripts/embed_labels.py
 
 migrate: $(INSTALLED)
 	$(BIN)/techex migrate

@@ -17,6 +17,7 @@ from app.config import Settings
 from app.experts.vectors import topic_labels
 from app.matching import semantic
 from app.models import ExpertVector
+from app.taxonomy.data import get_taxonomy
 from tests.conftest import make_settings
 from tests.experts.test_api import create_expert
 from tests.helpers import Registered, create_listing, expect, make_staff, register
@@ -141,6 +142,26 @@ def test_the_bundled_model_links_languages_without_a_network() -> None:
     ]
     similarity = semantic.embed_passages(profiles) @ semantic.embed_query(need)
     assert int(np.argmax(similarity)) == 0
+
+
+def test_every_taxonomy_label_is_shipped_embedded() -> None:
+    """Matching reads the labels' vectors from the file made by `make label-vectors`: run it when this fails."""
+    with np.load(semantic.LABEL_VECTORS, allow_pickle=False) as shipped:
+        assert str(shipped["model"]) == semantic.MODEL
+        labels = set(shipped["labels"].tolist())
+        assert shipped["vectors"].shape == (len(labels), semantic.DIMENSIONS)
+    taxonomy = get_taxonomy()
+    missing = {c.labels[lang] for c in taxonomy.concepts.values() for lang in semantic.LANGUAGES} - labels
+    assert not missing, f"labels not embedded (make label-vectors): {sorted(missing)[:5]}"
+
+
+@needs_model
+def test_shipped_label_vectors_are_the_models() -> None:
+    """Made by the bundled model from the labels they are filed under, not stale or shuffled."""
+    for label in ["養豚", "pig farming", "xử lý nước thải", "wastewater treatment", "排水処理"]:
+        fresh = semantic.embed_query(label)
+        assert np.allclose(semantic.label_vector(label), fresh, atol=2e-3), label
+    assert float(semantic.label_vector("養豚") @ semantic.label_vector("排水処理")) < 0.99
 
 
 @needs_model
