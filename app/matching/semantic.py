@@ -214,10 +214,12 @@ def centred_similarity(
     if isinstance(queries, np.ndarray):
         similarity: np.ndarray = matrix @ queries
     else:
+        names = list(queries)
+        by_query = matrix @ np.stack([queries[name] for name in names]).T  # one pass over the rows
         similarity = np.empty(len(matrix), dtype=np.float32)
         for language in np.unique(languages):
             rows = languages == language
-            similarity[rows] = matrix[rows] @ queries.get(str(language), queries["en"])
+            similarity[rows] = by_query[rows, names.index(str(language)) if str(language) in names else 0]
     if len(similarity) < 2:
         return np.zeros_like(similarity)
     overall_mean, overall_var = float(similarity.mean()), float(similarity.var())
