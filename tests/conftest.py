@@ -67,8 +67,12 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def search_backend(tmp_path: Path) -> EmbeddedBackend:
-    return EmbeddedBackend(tmp_path / "index")
+async def search_backend(tmp_path: Path) -> AsyncIterator[EmbeddedBackend]:
+    # The lifespan closes only a backend it created: this one is the fixture's to close, or its
+    # tantivy threads (a watcher per index, six more per index written) outlive the test.
+    backend = EmbeddedBackend(tmp_path / "index")
+    yield backend
+    await backend.close()
 
 
 @pytest.fixture

@@ -45,21 +45,21 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def seeded_cli_env(cli_env: dict[str, str], demo_database_template: str, tmp_path: Path) -> dict[str, str]:
-    """`cli_env` on a copy of a database that `techex migrate` and `techex seed --demo` made."""
+    """`cli_env` on a copy of the run's demo database (`demo_database_template`)."""
     copy_sqlite_database(demo_database_template, tmp_path / "cli.db")
     return cli_env
 
 
 @pytest.mark.slow
-def test_migrate_seed_and_bootstrap_an_admin(cli_env: dict[str, str]) -> None:
-    migrated = techex("migrate", env=cli_env)
-    assert migrated.returncode == 0, migrated.stderr
-    first = techex("seed", "--demo", "--if-empty", env=cli_env)
-    assert first.returncode == 0, first.stderr
-    assert "209 offers and 84 demands loaded" in first.stdout
-    again = techex("seed", "--demo", "--if-empty", env=cli_env)
+def test_migrate_seed_and_bootstrap_an_admin(
+    seeded_cli_env: dict[str, str], demo_database_outputs: dict[str, str]
+) -> None:
+    # `techex migrate` and `techex seed --demo --if-empty` on an empty file made the run's demo database
+    # (each succeeded, or the fixture failed): what they printed, then a copy of what they made
+    assert "209 offers and 84 demands loaded" in demo_database_outputs["seed"]
+    again = techex("seed", "--demo", "--if-empty", env=seeded_cli_env)
     assert "not empty" in again.stdout
-    forced = techex("seed", "--demo", env=cli_env)
+    forced = techex("seed", "--demo", env=seeded_cli_env)
     assert "0 organisations, 0 offers and 0 demands loaded" in forced.stdout
 
     weak = techex(
@@ -70,7 +70,7 @@ def test_migrate_seed_and_bootstrap_an_admin(cli_env: dict[str, str]) -> None:
         "Sở Khoa học và Công nghệ Hải Phòng",
         "--password",
         "short",
-        env=cli_env,
+        env=seeded_cli_env,
     )
     assert weak.returncode == 1
     assert "at least 10 characters" in weak.stderr
@@ -81,7 +81,7 @@ def test_migrate_seed_and_bootstrap_an_admin(cli_env: dict[str, str]) -> None:
         "Admin@SoKHCN.example.vn",
         "--organization",
         "Sở Khoa học và Công nghệ Hải Phòng",
-        env=cli_env,
+        env=seeded_cli_env,
         stdin=f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n",
     )
     assert created.returncode == 0, created.stderr

@@ -101,9 +101,10 @@ class TestConcurrencyLimit:
 async def test_exhausted_pool_is_503_not_500(kind: str, tmp_path: Path) -> None:
     url = await fresh_database_url(kind, tmp_path)
     database = Database.from_url(url, pool_size=1, pool_timeout=0.2)
+    search = EmbeddedBackend(tmp_path / "index")
     try:
         await asyncio.to_thread(upgrade, url)
-        app = create_app(make_settings(url), database=database, search=EmbeddedBackend(tmp_path / "index"))
+        app = create_app(make_settings(url), database=database, search=search)
         async with (
             app.router.lifespan_context(app),
             AsyncClient(transport=ASGITransport(app=app, raise_app_exceptions=False), base_url=BASE_URL) as http,
@@ -113,6 +114,7 @@ async def test_exhausted_pool_is_503_not_500(kind: str, tmp_path: Path) -> None:
                 expect(await http.get("/healthz"), 200)
             expect(await http.get("/api/v1/offers"), 200)
     finally:
+        await search.close()
         await database.dispose()
         if kind == "postgresql":
             await drop_postgres_database(url)

@@ -148,9 +148,9 @@ class _LiveIndex:
 
     def searcher(self) -> tantivy.Searcher:
         now = time.monotonic()
-        if now - self.refreshed_at > READER_REFRESH_SECONDS:
+        if self.index is None or now - self.refreshed_at > READER_REFRESH_SECONDS:
             self.refreshed_at = now
-            if self._current() != self.generation:
+            if self.index is None or self._current() != self.generation:  # None: never opened, or closed
                 self.ensure()
             # Reloading reopens segment readers (costly on a large index): only after a commit,
             # which rewrites meta.json.
@@ -202,10 +202,17 @@ class _LiveIndex:
         return count
 
     def close(self) -> None:
+        """Let go of the writer and the index, and so of their threads: the writer's indexing, merging
+        and segment-updating threads (joined here) and the reader's watcher of `meta.json` (stopped
+        once the index is dropped). A search after this opens the index again."""
         with self.lock:
             if self.writer is not None:
                 self.writer.wait_merging_threads()
                 self.writer = None
+            self.index = None
+            self.generation = ""
+            self.meta_stamp = -1
+            self.refreshed_at = 0.0
 
 
 class EmbeddedBackend:

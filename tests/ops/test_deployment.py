@@ -67,13 +67,17 @@ async def test_the_api_refuses_to_start_on_a_schema_behind_head(tmp_path: Path) 
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     await asyncio.to_thread(upgrade, url)
     await asyncio.to_thread(downgrade, url, "-1")
-    app = create_app(make_settings(url), search=EmbeddedBackend(tmp_path / "index"))
-    with pytest.raises(SchemaNotCurrentError, match=r"run `techex migrate`"):
+    search = EmbeddedBackend(tmp_path / "index")
+    app = create_app(make_settings(url), search=search)
+    try:
+        with pytest.raises(SchemaNotCurrentError, match=r"run `techex migrate`"):
+            async with app.router.lifespan_context(app):
+                pass
+        await asyncio.to_thread(upgrade, url)
         async with app.router.lifespan_context(app):
             pass
-    await asyncio.to_thread(upgrade, url)
-    async with app.router.lifespan_context(app):
-        pass
+    finally:
+        await search.close()  # the lifespan closes only a backend it created
 
 
 async def test_an_empty_database_is_refused_too(tmp_path: Path) -> None:

@@ -27,14 +27,16 @@ async def traced(live_database_url: str, tmp_path: Path) -> AsyncIterator[tuple[
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    app = create_app(
-        make_settings(live_database_url), search=EmbeddedBackend(tmp_path / "index"), tracer_provider=provider
-    )
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url=BASE_URL) as http,
-    ):
-        yield http, exporter
+    search = EmbeddedBackend(tmp_path / "index")
+    app = create_app(make_settings(live_database_url), search=search, tracer_provider=provider)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            AsyncClient(transport=ASGITransport(app=app), base_url=BASE_URL) as http,
+        ):
+            yield http, exporter
+    finally:
+        await search.close()  # the lifespan closes only a backend it created
 
 
 async def test_one_trace_from_the_api_to_the_database(

@@ -148,11 +148,13 @@ async def test_killed_indexer_resumes_and_converges(tmp_path: Path) -> None:
                 str(i) for i in (await session.scalars(select(Listing.id).where(Listing.status == "published")))
             }
         backend = EmbeddedBackend(index_dir)
-        result = await backend.search("offers", SearchQuery(limit=LISTINGS + 100))
+        try:
+            result = await backend.search("offers", SearchQuery(limit=LISTINGS + 100))
+        finally:
+            await backend.close()
         indexed = [hit.id for hit in result.hits]
         assert result.total == len(indexed) == len(published) == LISTINGS - 25
         assert len(set(indexed)) == len(indexed), "no document is indexed twice"
         assert set(indexed) == published, "the index converges on the database"
-        await backend.close()
     finally:
         await database.dispose()

@@ -4,6 +4,7 @@ it must match exactly the listings the ranked query finds, whatever rule found t
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ QUERIES = [
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> EmbeddedBackend:
+async def engine(tmp_path: Path) -> AsyncIterator[EmbeddedBackend]:
     backend = EmbeddedBackend(tmp_path / "index")
     await backend.ensure_indexes()
     await load(
@@ -39,7 +40,8 @@ async def engine(tmp_path: Path) -> EmbeddedBackend:
         offer("Arsenic removal filter media", language="en", field="environment"),
         offer("Robot hàn vỏ tàu", field="automation"),
     )
-    return backend
+    yield backend
+    await backend.close()
 
 
 @pytest.mark.parametrize("q", QUERIES)
