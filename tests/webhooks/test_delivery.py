@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -244,8 +245,12 @@ class TestReadiness:
         await worker.drain()  # the first attempt fails: a retry waits
         backlog = expect(await client.get("/readyz"), 200)["webhooks"]
         assert backlog["pending"] == 1
-        # the ping's delivery, made during this test: its age is bounded by the test's own time
-        assert 0 <= backlog["oldest_pending_seconds"] <= time.monotonic() - started + 1
+        # the ping's delivery, made during this test: its age is bounded by the test's own time, and grows
+        assert backlog["oldest_pending_seconds"] <= time.monotonic() - started + 1
+        await asyncio.sleep(0.3)
+        later = expect(await client.get("/readyz"), 200)["webhooks"]
+        assert later["pending"] == 1
+        assert later["oldest_pending_seconds"] >= backlog["oldest_pending_seconds"] + 0.25
 
 
 class TestRedelivery:
