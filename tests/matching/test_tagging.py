@@ -102,3 +102,29 @@ def test_a_query_with_tones_names_only_the_concepts_it_spells() -> None:
     # "bún" (rice noodles) folds like "bùn" (sludge): written with its tones, it is not a sludge press
     assert query_concept_words("máy ép bún") == {}
     assert "sludge-dewatering" in query_concept_words("may ep bun")
+
+
+def test_a_long_label_is_read_with_the_words_people_put_between_its_words() -> None:
+    # "lò nung … tốn … nhiên liệu": the object of the problem sits between the words of its name
+    assert "furnace-kiln-efficiency" in infer_concepts("Lò nung gạch men tốn nhiều nhiên liệu")
+    assert "furnace-kiln-efficiency" in infer_concepts("lo nung gach men ton nhieu nhien lieu")
+    # too far apart, the words no longer name it
+    assert "furnace-kiln-efficiency" not in infer_concepts("lò nung của nhà máy gạch men tốn nhiên liệu")
+    # a match with gaps adds its concept without hiding the exact label it spans ("lò nung xi măng")
+    assert {"furnace-kiln-efficiency", "cement"} <= set(infer_concepts("lò nung xi măng tốn nhiên liệu"))
+
+
+def test_problems_are_named_by_their_symptoms_and_by_the_specialty_that_solves_them() -> None:
+    # a manager writes the symptom, an expert abroad the specialty: both name the same problem concept
+    cases = {
+        "coating-failure": ["Son vo tau bi phong rop sau bon thang", "船体塗装の塗膜の膨れと剥離の原因調査"],
+        "chiller-efficiency": ["Our chillers use too much power in summer", "冷凍機の省エネ診断"],
+        "piglet-diarrhoea": ["Heo con bị tiêu chảy sau cai sữa", "post-weaning diarrhoea control in piglets"],
+        "allergen-control": ["Xây dựng chương trình quản lý chất gây dị ứng", "食品アレルゲン管理と表示の確認"],
+    }
+    for concept, texts in cases.items():
+        for text in texts:
+            assert concept in infer_concepts(text), text
+    # "đánh giá vì sao" (assess why), typed without marks, is no spice; "thu hồi" (to recall) no star anise
+    assert "cocoa-pepper-spices" not in infer_concepts("Can chuyen gia danh gia vi sao nuoc khong thoat")
+    assert "cocoa-pepper-spices" not in infer_concepts("Khách hàng yêu cầu thu hồi sản phẩm")
