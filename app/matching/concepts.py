@@ -7,7 +7,10 @@ boundaries that a morphological analyser (Sudachi) finds, so エビ does not tag
 shrimp inside エビデンス. Where one match lies inside a longer one, the longer
 wins ("khí nhà kính", 温室効果ガス are greenhouse gases, not greenhouses);
 a concept also tags the broader concepts the taxonomy names for it
-(floating solar → solar photovoltaics).
+(floating solar → solar photovoltaics). A label of three words or more
+also matches with up to two other words between its words, in its order
+("lò nung gạch men tốn ga" names "lò nung tốn ga"): people describing a
+problem put the object between the words of its name.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from app.search.text import fold, is_cjk, words
 from app.taxonomy.data import get_taxonomy
 
 MAX_PHRASE_WORDS = 6
+# Words a long label's words may have between them in prose; shorter labels ("xử lý", "heat pump") match as written.
+MAX_GAP = 2
+GAPPED_LABEL_WORDS = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK_LABEL_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _CJK_RUN = re.compile(f"(?:{_CJK_LABEL_CHARS.pattern})+")
@@ -38,6 +44,7 @@ class ConceptIndex:
     # folded word sequence → the labels' own (lower-cased) spellings, tones kept: a query that writes
     # its tones names a concept only if they agree ("máy ép bún" is a noodle press, not "máy ép bùn")
     spellings: dict[tuple[str, ...], frozenset[tuple[str, ...]]]
+    long_phrases: dict[str, tuple[tuple[str, ...], ...]]  # first folded word → labels that may match with gaps
 
 
 @lru_cache
@@ -74,7 +81,15 @@ def concept_index() -> ConceptIndex:
         cjk={k: frozenset(v) for k, v in cjk.items()},
         broader=broader,
         spellings={k: frozenset(v) for k, v in spellings.items()},
+        long_phrases=_by_first_word([key for key in phrases if len(key) >= GAPPED_LABEL_WORDS]),
     )
+
+
+def _by_first_word(keys: list[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for key in keys:
+        grouped.setdefault(key[0], []).append(key)
+    return {first: tuple(group) for first, group in grouped.items()}
 
 
 @lru_cache(maxsize=1)
@@ -133,7 +148,28 @@ def _latin_concepts(text: str, index: ConceptIndex) -> set[str]:
                 for label in index.spellings[key]
             ):
                 spans.append((start, start + length, ids))
-    return _innermost_dropped(spans)
+    gapped = [
+        (positions[0], positions[-1] + 1, index.phrases[key])
+        for start, token in enumerate(tokens)
+        for key in index.long_phrases.get(token, ())
+        if (positions := _gapped_positions(tokens, start, key))
+        and any(_same_tones([lowered[i] for i in positions], label) for label in index.spellings[key])
+    ]
+    # a match with gaps adds its concept, but never hides an exact one it spans
+    return _innermost_dropped(spans) | _innermost_dropped(gapped + spans)
+
+
+def _gapped_positions(tokens: list[str], start: int, key: tuple[str, ...]) -> list[int] | None:
+    """Where the label's words lie from `start` on, each within MAX_GAP words of the one before; None when
+    they don't, or when they are contiguous (an exact match, found already)."""
+    positions = [start]
+    for word in key[1:]:
+        after = positions[-1] + 1
+        found = next((i for i in range(after, min(len(tokens), after + MAX_GAP + 1)) if tokens[i] == word), None)
+        if found is None:
+            return None
+        positions.append(found)
+    return positions if positions[-1] - start + 1 > len(key) else None
 
 
 def _japanese_spans(text: str, index: ConceptIndex) -> list[tuple[int, int, frozenset[str]]]:
