@@ -150,10 +150,11 @@ class OrganizationService:
     async def delete(
         self, session: AsyncSession, principal: Principal, storage: DocumentStorage, organization_id: uuid.UUID
     ) -> None:
-        """Its documents (and its service requests') go with it; their files once the deletion is committed."""
+        """Its documents (and its service requests') go with it; their files once the deletion is committed.
+        The row is locked while its accounts are counted, so a change to it waits for the deletion to end."""
         if not principal.has(Permission.DELETE_ORGANIZATIONS):
             raise PermissionDeniedError("Only administrators delete organisations.")
-        organization = await self.get(session, organization_id)
+        organization = await self.get(session, organization_id, lock=True)
         if await repository.count_accounts(session, organization_id):
             raise OrganizationInUseError("Deactivate or move its accounts first.")
         await remove_files_with(session, storage, organization)
