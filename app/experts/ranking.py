@@ -4,7 +4,9 @@ Expertise first (the listing's topics the expert covers, the taxonomy sub-fields
 bridge left when a need and an expert in different languages name neighbouring topics —, how
 alike their words are, and how alike in meaning their texts are, in any of the three languages), then
 evidence (industry experience, the TRL the expert has reached, patents, publications, consultations
-that helped on the platform, offering the kind of help the listing needs). Evidence counts in full
+that helped on the platform, offering the kind of help the listing needs). Words written in two languages
+cannot be compared, so for an expert who writes in another language than the listing, likeness in meaning
+stands in for likeness of words where it is higher (as concepts do for listings in two languages). Evidence counts in full
 only for experts with real expertise in the topic: a renowned expert in another field does not
 outrank a fitting one. A profile not confirmed for a year loses part of its score and says so.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.matching.engine import Profile, Rarity, Reason, cosine
+from app.matching.semantic import text_language
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,9 @@ def score_expert(
     expert: ExpertProfile,
     weights: ExpertWeights = DEFAULT_EXPERT_WEIGHTS,
     rarity: Rarity | None = None,
+    need_languages: frozenset[str] = frozenset(),
 ) -> ExpertMatch:
+    """`need_languages`: the languages the listing's words are written in (its own and its translations')."""
     total_weight = weights.total()
     values: dict[str, tuple[float, dict[str, object]]] = {}
     shared = sorted(need.all_concepts & expert.concepts)
@@ -107,11 +112,14 @@ def score_expert(
     if common_subfields:
         values["subfield"] = (len(common_subfields) / len(need.subfields), {"subfields": common_subfields})
     text = 0.5 * cosine(need.text, expert.text, rarity) + 0.5 * expert.search_relevance
+    meaning = min(1.0, max(0.0, (expert.meaning - weights.meaning_floor) / (weights.meaning_full - weights.meaning_floor)))
+    meaning_weight = weights.meaning
+    if need_languages and meaning > text and text_language(expert.text) not in need_languages:
+        text, meaning_weight = 0.0, weights.meaning + weights.text  # the words' weight goes to their meaning
     if text > 0:
         values["text"] = (text, {"similarity": round(text, 2)})
-    meaning = (expert.meaning - weights.meaning_floor) / (weights.meaning_full - weights.meaning_floor)
     if meaning > 0:
-        values["meaning"] = (min(1.0, meaning), {})
+        values["meaning"] = (meaning * meaning_weight / weights.meaning, {})
     expertise = sum(getattr(weights, name) * values[name][0] for name in EXPERTISE if name in values)
     expertise_share = expertise / weights.expertise_weight
     if expert.industry_years:
@@ -168,7 +176,8 @@ def rank_experts(
     """Best first; ties by id so the order is deterministic. Experts with no expertise in the topic are left out.
     Words are weighted by their rarity among the experts and the need, as in listing matches."""
     rarity = Rarity([need.text, *(e.text for e in experts)])
-    scored = [score_expert(need, e, weights, rarity) for e in experts]
+    languages = need.text_languages or frozenset({text_language(need.text)})
+    scored = [score_expert(need, e, weights, rarity, languages) for e in experts]
     scored = [m for m in scored if m.expertise >= weights.min_expertise and m.score >= min_score]
     scored.sort(key=lambda m: (-m.score, m.expert_id))
     return scored[:limit]
