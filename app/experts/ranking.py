@@ -4,11 +4,11 @@ Expertise first (the listing's topics the expert covers, the taxonomy sub-fields
 bridge left when a need and an expert in different languages name neighbouring topics —, how
 alike their words are, and how alike in meaning their texts are, in any of the three languages), then
 evidence (industry experience, the TRL the expert has reached, patents, publications, consultations
-that helped on the platform, offering the kind of help the listing needs). Words written in two languages
-cannot be compared, so for an expert who writes in another language than the listing, likeness in meaning
-stands in for likeness of words where it is higher (as concepts do for listings in two languages). Evidence counts in full
-only for experts with real expertise in the topic: a renowned expert in another field does not
-outrank a fitting one. A profile not confirmed for a year loses part of its score and says so.
+that helped on the platform, offering the kind of help the listing needs). Words written in two
+languages cannot be compared, so for an expert who writes in another language than the listing,
+likeness in meaning stands in for likeness of words where it is higher (as concepts do for listings
+in two languages). Evidence counts in full only for experts with real expertise in the topic: a
+renowned expert in another field does not outrank a fitting one. A profile not confirmed for a year loses part of its score and says so.
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ def score_expert(
     if common_subfields:
         values["subfield"] = (len(common_subfields) / len(need.subfields), {"subfields": common_subfields})
     text = 0.5 * cosine(need.text, expert.text, rarity) + 0.5 * expert.search_relevance
-    meaning = min(1.0, max(0.0, (expert.meaning - weights.meaning_floor) / (weights.meaning_full - weights.meaning_floor)))
+    span = weights.meaning_full - weights.meaning_floor
+    meaning = min(1.0, max(0.0, (expert.meaning - weights.meaning_floor) / span))
     meaning_weight = weights.meaning
     if need_languages and meaning > text and text_language(expert.text) not in need_languages:
         text, meaning_weight = 0.0, weights.meaning + weights.text  # the words' weight goes to their meaning

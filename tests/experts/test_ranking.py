@@ -17,13 +17,14 @@ NEED = Profile(
 VIETNAMESE = ExpertProfile(
     id="vi", concepts=frozenset(), text="Tư vấn sơn công nghiệp cho nhà xưởng và kết cấu thép", meaning=2.0
 )
-JAPANESE = ExpertProfile(id="ja", concepts=frozenset(), text="船体塗装の劣化診断と防食設計、素地調整の品質管理", meaning=2.0)
+JAPANESE = ExpertProfile(
+    id="ja", concepts=frozenset(), text="船体塗装の劣化診断と防食設計、素地調整の品質管理", meaning=2.0
+)
 
 
 def test_an_expert_in_another_language_is_judged_by_meaning_in_place_of_words() -> None:
-    vietnamese, japanese = score_expert(NEED, VIETNAMESE, need_languages=NEED.text_languages), score_expert(
-        NEED, JAPANESE, need_languages=NEED.text_languages
-    )
+    vietnamese = score_expert(NEED, VIETNAMESE, need_languages=NEED.text_languages)
+    japanese = score_expert(NEED, JAPANESE, need_languages=NEED.text_languages)
     # the Japanese CV shares no word with the need: its words' weight goes to its meaning, explained as such
     assert "text" not in {r.feature for r in japanese.reasons}
     assert {r.feature for r in japanese.reasons} == {"meaning"}
