@@ -8,7 +8,8 @@ that helped on the platform, offering the kind of help the listing needs). Words
 languages cannot be compared, so for an expert who writes in another language than the listing,
 likeness in meaning stands in for likeness of words where it is higher (as concepts do for listings
 in two languages). Evidence counts in full only for experts with real expertise in the topic: a
-renowned expert in another field does not outrank a fitting one. A profile not confirmed for a year loses part of its score and says so.
+renowned expert in another field does not outrank a fitting one. A profile not confirmed for a year
+loses part of its score and says so.
 """
 
 from __future__ import annotations
