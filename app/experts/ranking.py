@@ -81,6 +81,7 @@ class ExpertProfile:
     stale: bool = False
     search_relevance: float = 0.0
     meaning: float = 0.0  # centred likeness in meaning of its public words and the listing's
+    language: str | None = None  # of its public words (ja, vi, en), where its vector says; else read from them
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def score_expert(
     span = weights.meaning_full - weights.meaning_floor
     meaning = min(1.0, max(0.0, (expert.meaning - weights.meaning_floor) / span))
     meaning_weight = weights.meaning
-    if need_languages and meaning > text and text_language(expert.text) not in need_languages:
+    if need_languages and meaning > text and (expert.language or text_language(expert.text)) not in need_languages:
         text, meaning_weight = 0.0, weights.meaning + weights.text  # the words' weight goes to their meaning
     if text > 0:
         values["text"] = (text, {"similarity": round(text, 2)})

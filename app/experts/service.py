@@ -132,7 +132,13 @@ def profile_values(payload: ExpertCreate) -> dict[str, Any]:
 
 
 def expert_profile(
-    expert: Expert, helpful: int, now: datetime, stale_days: int, relevance: float = 0.0, meaning: float = 0.0
+    expert: Expert,
+    helpful: int,
+    now: datetime,
+    stale_days: int,
+    relevance: float = 0.0,
+    meaning: float = 0.0,
+    language: str | None = None,
 ) -> ExpertProfile:
     """The ranking's view: the public fields only, since matches and their reasons are shown to anyone."""
     shown = visible_fields(expert, Reader.PUBLIC)
@@ -156,6 +162,7 @@ def expert_profile(
         stale=is_stale(expert, now, stale_days),
         search_relevance=relevance,
         meaning=meaning,
+        language=language,
     )
 
 
@@ -415,6 +422,7 @@ class ExpertService:
                 settings.expert_stale_days,
                 relevance[e.id],
                 alike.of(e.id) if alike is not None else 0.0,
+                alike.language_of(e.id) if alike is not None else None,
             )
             for e in experts.values()
             if e.organization_id != listing.organization_id and e.availability != "unavailable"

@@ -131,6 +131,11 @@ class Likeness:
         row = self.table.row_of.get(expert_id)
         return float(self.centred[row]) if row is not None else 0.0
 
+    def language_of(self, expert_id: uuid.UUID) -> str | None:
+        """The language the expert's public words are written in, as its vector was filed."""
+        row = self.table.row_of.get(expert_id)
+        return str(self.table.languages[row]) if row is not None else None
+
     def nearest(self, count: int) -> list[uuid.UUID]:
         """The `count` most alike experts that are more alike than their language's average."""
         if not len(self.centred):
