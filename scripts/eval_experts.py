@@ -7,8 +7,10 @@
 tests/data/experts_dev3/ (42 experts, 15 demands on other topics), most demands answered only in another
 language with no word in common, are the development sets for matching by meaning across languages.
 tests/data/experts_heldout/ (40 experts, 14 demands, 93 judgments, most demands answered only in another
-language) was written from the domain alone after tests/data/experts_eval/ had informed the taxonomy: it
-is only measured, never tuned on.
+language) was written from the domain alone after tests/data/experts_eval/ had informed the taxonomy, and
+tests/data/experts_heldout2/ (42 experts, 15 demands, 85 judgments) by an author who saw neither the code,
+the taxonomy nor the other sets, before the taxonomy's problem concepts were written: both are only
+measured, never tuned on.
 
 The set (45 expert profiles, 14 enterprise demands, graded judgments 0–3; see its FORMAT.md) was
 written apart from this code and is read as it is. A fresh app on an empty SQLite database and
