@@ -232,27 +232,22 @@ def reindex(
 
 
 @cli.command()
-def retag(batch_size: Annotated[int, typer.Option(help="Listings per transaction.")] = 500) -> None:
-    """Infer every listing's concepts again after the taxonomy changed; the search index catches up by itself."""
-    from app.db import Database, unit_of_work
-    from app.listings.service import listing_service
+def retag(batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 500) -> None:
+    """Infer every listing's and expert profile's concepts again now (the indexer does it by itself after a
+    release that changed the taxonomy); the search index catches up by itself."""
+    from app.db import Database
+    from app.taxonomy import retag as retagging
 
-    async def run() -> tuple[int, int]:
+    async def run() -> retagging.RetagPass:
         database = Database.from_url(get_settings().database_url)
-        seen = changed = 0
-        after = None
         try:
-            while True:
-                async with unit_of_work(database.writer) as session:
-                    after, page_seen, page_changed = await listing_service.retag_page(session, after, batch_size)
-                seen, changed = seen + page_seen, changed + page_changed
-                if page_seen < batch_size:
-                    return seen, changed
+            return await retagging.run(database, batch_size, force=True)
         finally:
             await database.dispose()
 
-    seen, changed = asyncio.run(run())
-    typer.echo(f"{seen} listings read, {changed} with new inferred concepts")
+    done = asyncio.run(run())
+    for kind in retagging.KINDS:
+        typer.echo(f"{done.seen[kind]} {kind} read, {done.changed[kind]} with new inferred concepts")
 
 
 @cli.command("import")

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from app.db import Database, unit_of_work
 from app.main import create_app
-from app.models import Listing
+from app.models import Expert, Listing
 from app.models.outbox import OutboxEvent
 from tests.conftest import BASE_URL, make_settings
 from tests.fixtures.live import copy_sqlite_database
@@ -129,18 +129,25 @@ async def test_retag_infers_concepts_again_after_a_taxonomy_change(seeded_cli_en
         listing = (await session.execute(select(Listing).where(Listing.title == title))).scalar_one()
         current = list(listing.inferred_concepts)
         listing.inferred_concepts = ["roofing-paint"]  # what an older taxonomy could have left
+        expert = (await session.execute(select(Expert).where(Expert.inferred_concepts != []).limit(1))).scalar_one()
+        expert_current = list(expert.inferred_concepts)
+        expert.inferred_concepts = ["roofing-paint"]
+        experts = len((await session.execute(select(Expert.id))).all())
         await session.execute(delete(OutboxEvent))
 
     first = techex("retag", "--batch-size", "50", env=seeded_cli_env)
     assert first.returncode == 0, first.stderr
     assert "293 listings read, 1 with new inferred concepts" in first.stdout
+    assert f"{experts} experts read, 1 with new inferred concepts" in first.stdout
     async with unit_of_work(database.writer) as session:
         listing = (await session.execute(select(Listing).where(Listing.title == title))).scalar_one()
         assert listing.inferred_concepts == current
+        assert (await session.get(Expert, expert.id)).inferred_concepts == expert_current
         queued = (await session.execute(select(OutboxEvent.record_id))).scalars().all()
-        assert queued == [listing.id]  # the index learns of the change
+        assert sorted(queued) == sorted([listing.id, expert.id])  # the index learns of the changes
     again = techex("retag", env=seeded_cli_env)
     assert "293 listings read, 0 with new inferred concepts" in again.stdout
+    assert f"{experts} experts read, 0 with new inferred concepts" in again.stdout
     await database.dispose()
 
 

@@ -28,6 +28,14 @@ async def latest(session: AsyncSession, limit: int) -> list[Expert]:
     return list((await session.scalars(statement)).all())
 
 
+async def in_id_order(session: AsyncSession, after: uuid.UUID | None, limit: int) -> list[Expert]:
+    """Every profile in id order, `limit` at a time after the id `after`."""
+    statement = select(Expert).order_by(Expert.id).limit(limit)
+    if after is not None:
+        statement = statement.where(Expert.id > after)
+    return list((await session.scalars(statement)).all())
+
+
 async def page(
     session: AsyncSession,
     params: PageParams,

@@ -291,6 +291,22 @@ class ExpertService:
         await session.flush()
         outbox.expert_changed(session, expert_id)
 
+    async def retag_page(
+        self, session: AsyncSession, after: uuid.UUID | None, limit: int
+    ) -> tuple[uuid.UUID | None, int, int]:
+        """Infer the concepts of up to `limit` profiles after the id `after` again — the taxonomy changed — and
+        reindex those whose inferred concepts changed. Returns the last id seen, how many were seen and changed."""
+        experts = await repository.in_id_order(session, after, limit)
+        changed = 0
+        for expert in experts:
+            inferred = expert_inferred_concepts(expert)
+            if inferred != list(expert.inferred_concepts or []):
+                expert.inferred_concepts = inferred
+                outbox.expert_changed(session, expert.id)
+                changed += 1
+        await session.flush()
+        return (experts[-1].id if experts else None), len(experts), changed
+
     async def list_page(self, session: AsyncSession, params: Any, **filters: Any) -> tuple[list[Expert], int]:
         return await repository.page(session, params, **filters)
 

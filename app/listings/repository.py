@@ -205,7 +205,7 @@ async def page_with_owners(
     if after is not None:
         query = query.where(Listing.id > after)
     rows = await session.execute(query.order_by(Listing.id).limit(limit))
-    return [(listing, owner) for listing, owner in rows.tuples()]
+    return [(listing, owner) for listing, owner in rows]
 
 
 async def count(session: AsyncSession, kind: ListingKind | None = None) -> int:

@@ -25,6 +25,9 @@ from app.search.text import fold, is_cjk, words
 from app.taxonomy.data import get_taxonomy
 
 MAX_PHRASE_WORDS = 6
+# Raised whenever a change here tags texts differently: stored concepts are then inferred again
+# (app/taxonomy/retag.py), as after a change to the taxonomy.
+TAGGER_VERSION = 2
 # Words a long label's words may have between them in prose; shorter labels ("xử lý", "heat pump") match as written.
 MAX_GAP = 2
 GAPPED_LABEL_WORDS = 3

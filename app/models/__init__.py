@@ -8,7 +8,7 @@ from app.models.document import Document
 from app.models.engagement import CheckInReport, DealCheckIn, DealMilestone, ServiceQuote, ServiceRequest, Valuation
 from app.models.event import Event, EventParticipant, EventSession, MeetingOutcome, MeetingRequest
 from app.models.expert import ConsultationRequest, Expert, ExpertVector
-from app.models.integration import HarvestState, ImportJob
+from app.models.integration import HarvestState, ImportJob, TaxonomyState
 from app.models.listing import IdempotencyRecord, Listing, ReferenceCounter
 from app.models.mandate import Mandate
 from app.models.matching import MatchFeedback, MatchSubscription, Notification
@@ -51,6 +51,7 @@ __all__ = [
     "RefreshToken",
     "ServiceQuote",
     "ServiceRequest",
+    "TaxonomyState",
     "Valuation",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -52,3 +52,14 @@ class HarvestState(Base):
     cursor: Mapped[str | None] = mapped_column(String(256))
     harvested: Mapped[int] = mapped_column(Integer, default=0)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TaxonomyState(Base):
+    """Which taxonomy and tagger the stored inferred concepts come from (one row): when a release changes
+    either, the indexer infers every listing's and profile's concepts again, then records the new one."""
+
+    __tablename__ = "taxonomy_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    digest: Mapped[str] = mapped_column(String(64))
+    retagged_at: Mapped[datetime] = mapped_column(UTCDateTime)

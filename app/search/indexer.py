@@ -11,7 +11,9 @@ several `techex worker` processes can run as standbys.
 
 When the outbox is empty it also brings the experts' vectors up to date
 (app/experts/vectors.py), a few profiles at a time: embedding is slow, and the
-search index is never kept waiting for it.
+search index is never kept waiting for it. After a release that changed the
+taxonomy or the tagger it infers the stored concepts again, a page at a time
+(app/taxonomy/retag.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from app.search.backend import SearchBackend
 from app.search.documents import expert_document, listing_document, organization_document
 from app.search.index_config import DEMANDS, EXPERTS, OFFERS, ORGANIZATIONS
 from app.sql import release_advisory_locks, try_advisory_lock
+from app.taxonomy import retag
 
 log = structlog.get_logger(__name__)
 ADVISORY_LOCK_KEY = 0x7465_6368_6578  # "techex"
@@ -53,6 +56,7 @@ class Indexer:
         self.backend = backend
         self.batch_size = batch_size
         self._lock_connection: AsyncConnection | None = None
+        self._retag = retag.RetagPass()  # stored concepts inferred again once a release changes the taxonomy
 
     async def drain_once(self) -> int:
         """Apply one batch of pending events; returns how many events it processed."""
@@ -127,6 +131,8 @@ class Indexer:
             if not events:
                 while made := await vectors.catch_up(self.database):
                     total += made
+                if await retag.step(self.database, self._retag):
+                    continue  # the records it changed are queued: index them too
                 return total
             after_id = events[-1].id
             total += len(events)
@@ -152,7 +158,11 @@ class Indexer:
                 if not await self.is_leader():
                     await asyncio.sleep(1.0)
                     continue
-                processed = await self.drain_once() or await vectors.catch_up(self.database)
+                processed = (
+                    await self.drain_once()
+                    or await vectors.catch_up(self.database)
+                    or await retag.step(self.database, self._retag)
+                )
                 backoff = poll_seconds
                 if not processed:
                     await asyncio.sleep(poll_seconds)
