@@ -156,7 +156,7 @@ class TestRetries:
         assert [a["status_code"] for a in delivery["attempt_log"]] == [500, 500, 200]
         assert delivery["attempt_log"][0]["response_excerpt"] == "receiver says no"
         assert len({r.message_id for r in receiver.received}) == 1
-        assert all(r.verified_with for r in receiver.received)
+        assert [r.verified_with for r in receiver.received] == [[endpoint["secret"]]] * 3  # each attempt signed
 
     async def test_a_redirect_is_not_followed(
         self, client: AsyncClient, worker: WebhookWorker, receiver: Receiver
@@ -270,7 +270,7 @@ class TestRedelivery:
 
         assert [r.message_id for r in receiver.received] == [first["message_id"]] * 2
         assert receiver.received[0].body == receiver.received[1].body
-        assert all(r.verified_with for r in receiver.received)
+        assert [r.verified_with for r in receiver.received] == [[endpoint["secret"]]] * 2
         newest = (await deliveries(client, owner, endpoint["id"]))[0]
         assert (newest["id"], newest["status"]) == (again["id"], "delivered")
 
@@ -310,7 +310,7 @@ class TestOrdering:
 
         ids = [uuid.UUID(r.payload["data"]["id"]) for r in receiver.received]
         assert ids == [*resources[:3], resources[3], resources[3], *resources[3:]]  # the 4th retried twice
-        assert all(r.verified_with for r in receiver.received)
+        assert [r.verified_with for r in receiver.received] == [[endpoint["secret"]]] * len(ids)
 
 
 class TestSlowReceivers:
