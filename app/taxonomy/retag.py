@@ -19,14 +19,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database, unit_of_work
+from app.experts.service import expert_service
+from app.listings.service import listing_service
 from app.matching.concepts import TAGGER_VERSION
-from app.models import TaxonomyState
-from app.models.base import utcnow
+from app.taxonomy import repository
 from app.taxonomy.data import TAXONOMY_FILE
 
 PAGE = 200
-KINDS = ("listings", "experts")
-_STATE_ID = 1
+# Each kind's page of records inferred again: (session, after this id, at most) → (last id, read, changed).
+RETAG_PAGES: dict[str, Callable[[AsyncSession, uuid.UUID | None, int], Awaitable[tuple[Any, int, int]]]] = {
+    "listings": listing_service.retag_page,
+    "experts": expert_service.retag_page,
+}
+KINDS = tuple(RETAG_PAGES)
 
 
 @lru_cache(maxsize=1)
@@ -48,34 +53,28 @@ class RetagPass:
     changed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
 
 
-def _retag_page(kind: str) -> Callable[[AsyncSession, uuid.UUID | None, int], Awaitable[tuple[Any, int, int]]]:
-    from app.experts.service import expert_service
-    from app.listings.service import listing_service
-
-    return {"listings": listing_service.retag_page, "experts": expert_service.retag_page}[kind]
-
-
 async def step(database: Database, progress: RetagPass, limit: int = PAGE) -> int:
-    """One page of the pass: how many records were read (0 when there is nothing to do)."""
+    """One page of the pass: how many records were read, at least 1 while the pass goes on; 0 once there is
+    nothing left to do."""
     if progress.done:
         return 0
     if not progress.checked:
         progress.checked = True
         async with unit_of_work(database.reader) as session:
-            state = await session.get(TaxonomyState, _STATE_ID)
-        if state is not None and state.digest == taxonomy_digest() and not progress.force:
+            recorded = await repository.recorded_digest(session)
+        if recorded == taxonomy_digest() and not progress.force:
             progress.done = True
             return 0
     kind = KINDS[progress.kind]
     async with unit_of_work(database.writer) as session:
-        progress.after, seen, changed = await _retag_page(kind)(session, progress.after, limit)
+        progress.after, seen, changed = await RETAG_PAGES[kind](session, progress.after, limit)
     progress.seen[kind] += seen
     progress.changed[kind] += changed
     if seen < limit:
         progress.kind, progress.after = progress.kind + 1, None
         if progress.kind == len(KINDS):
             async with unit_of_work(database.writer) as session:
-                await session.merge(TaxonomyState(id=_STATE_ID, digest=taxonomy_digest(), retagged_at=utcnow()))
+                await repository.record_digest(session, taxonomy_digest())
             progress.done = True
     return max(seen, 1)
 
